@@ -1,0 +1,199 @@
+// The API of systemd-workload-operator: SystemdWorkload (user-owned spec,
+// controller-owned status) and its per-node child SystemdUnitSet (controller-owned
+// spec, agent-owned status). The CRD schema in schema.ts is the one source of the
+// OpenAPI/CEL validation; these types are what the TypeScript code sees.
+
+export const GROUP = 'systemd.operators.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const WORKLOAD_KIND = 'SystemdWorkload';
+export const WORKLOAD_PLURAL = 'systemdworkloads';
+export const UNITSET_KIND = 'SystemdUnitSet';
+export const UNITSET_PLURAL = 'systemdunitsets';
+
+/** Labels and annotations the controller puts on children. */
+export const LABEL_NODE = `${GROUP}/node`;
+export const LABEL_WORKLOAD = `${GROUP}/workload`;
+export const LABEL_WORKLOAD_UID = `${GROUP}/workload-uid`;
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  ownerReferences?: Array<{
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid: string;
+    controller?: boolean;
+    blockOwnerDeletion?: boolean;
+  }>;
+}
+
+export type UnitType = 'service' | 'oneshot';
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export interface UnitSpec {
+  /** DNS-label-like; the systemd unit is named sdw-<namespace>-<workload>-<name>.service */
+  name: string;
+  type?: UnitType; // default service
+  /** argv: command[0] is an absolute path. */
+  command: string[];
+  env?: EnvVar[];
+  user?: string;
+  group?: string;
+  dynamicUser?: boolean;
+  workingDirectory?: string;
+  restart?: { policy?: RestartPolicy; delaySeconds?: number };
+  resources?: {
+    limits?: { memory?: string | number; cpu?: string | number; tasks?: number };
+    requests?: { cpu?: string | number };
+  };
+  /** Names of other units in the same workload. */
+  after?: string[];
+  requires?: string[];
+  /** Five-field cron expression: the unit runs from a timer instead of continuously. */
+  schedule?: string;
+  /** IANA time zone for schedule; default the node's local time. */
+  timeZone?: string;
+  sandbox?: {
+    privateTmp?: boolean;
+    protectSystem?: 'false' | 'true' | 'full' | 'strict';
+    protectHome?: 'false' | 'true' | 'read-only' | 'tmpfs';
+    noNewPrivileges?: boolean;
+    readOnlyPaths?: string[];
+    readWritePaths?: string[];
+  };
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: '' | 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface SystemdWorkloadSpec {
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  units: UnitSpec[];
+  updateStrategy?: {
+    type?: 'RollingUpdate';
+    rollingUpdate?: { maxUnavailable?: number | string };
+  };
+  minReadySeconds?: number;
+  paused?: boolean;
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export type WorkloadPhase = 'Pending' | 'Progressing' | 'Running' | 'Completed' | 'Degraded' | 'Failed';
+/** A node's phase for one workload, as reported by its agent (Unknown: agent silent). */
+export type NodePhase = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Unknown';
+
+export interface NodeSummary {
+  node: string;
+  phase: NodePhase;
+  restarts: number;
+  exitCode?: number;
+  memoryBytes?: number;
+  cpuSeconds?: number;
+  message?: string;
+}
+
+export interface SystemdWorkloadStatus {
+  observedGeneration?: number;
+  desiredNodes?: number;
+  currentNodes?: number;
+  readyNodes?: number;
+  updatedNodes?: number;
+  failedNodes?: number;
+  unknownNodes?: number;
+  restarts?: number;
+  phase?: WorkloadPhase;
+  conditions?: Condition[];
+  nodes?: NodeSummary[];
+}
+
+export interface SystemdWorkload {
+  apiVersion: typeof API_VERSION;
+  kind: typeof WORKLOAD_KIND;
+  metadata: ObjectMeta;
+  spec: SystemdWorkloadSpec;
+  status?: SystemdWorkloadStatus;
+}
+
+/** One rendered file: a .service or a .timer, with its exact content. */
+export interface RenderedUnit {
+  /** Full unit file name, e.g. sdw-default-web-server.service */
+  name: string;
+  content: string;
+}
+
+export interface SystemdUnitSetSpec {
+  nodeName: string;
+  /** The workload unit names, in order, each with its files (service, and timer if scheduled). */
+  units: Array<{ name: string; type: UnitType; scheduled: boolean; files: RenderedUnit[] }>;
+  /** sha256 over every file's name and content: the rollout compares hashes. */
+  hash: string;
+}
+
+export interface UnitStatus {
+  name: string; // workload unit name
+  unit: string; // systemd unit file name
+  activeState?: string;
+  subState?: string;
+  result?: string;
+  restarts?: number;
+  exitCode?: number;
+  exitStatus?: number;
+  lastStartTime?: string;
+  lastExitTime?: string;
+  lastTermination?: { code: string; status: number; time: string; reason: string };
+  /** undefined when systemd says "not available" (UINT64_MAX) */
+  memoryBytes?: number;
+  cpuNanoseconds?: number;
+  tasks?: number;
+  timer?: { lastTrigger?: string; nextElapse?: string; lastResult?: string };
+  message?: string;
+}
+
+export interface SystemdUnitSetStatus {
+  observedGeneration?: number;
+  /** The spec hash the agent has applied. */
+  appliedHash?: string;
+  phase?: NodePhase;
+  /** When the node's units were last all ready (for minReadySeconds). */
+  readySince?: string;
+  units?: UnitStatus[];
+  message?: string;
+  conditions?: Condition[];
+}
+
+export interface SystemdUnitSet {
+  apiVersion: typeof API_VERSION;
+  kind: typeof UNITSET_KIND;
+  metadata: ObjectMeta;
+  spec: SystemdUnitSetSpec;
+  status?: SystemdUnitSetStatus;
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Boots a real systemd as PID 1 of new pid/mount/cgroup/uts namespaces: one test "node".
+# Called by test/harness/systemdNode.ts, which owns the lifecycle; the facts behind
+# every step are in shared/node-sandbox.md. Usage: node-sandbox.sh DIR CGROUP_NAME HOSTNAME
+#   DIR/bus      <- the node's /run/dbus   (DIR/bus/system_bus_socket is its system bus)
+#   DIR/units    <- the node's /etc/systemd/system
+#   DIR/journal  <- the node's /var/log/journal
+set -euo pipefail
+DIR=$1 CG=$2 HOSTNAME_=${3:-node}
+case "$DIR" in
+  /tmp/*|/var/tmp/*|/run/*) echo "node-sandbox: $DIR is under /tmp, /var/tmp or /run, which the node mounts privately" >&2; exit 2 ;;
+esac
+mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal"
+
+# A cgroup subtree of its own in every v1 hierarchy (and the v2 one), below the
+# caller's own cgroup, so nodes side by side do not share /system.slice/x.service.
+# Read /proc/self/cgroup once, up front: it changes under us as we move.
+own_cgroups=$(cat /proc/self/cgroup)
+while IFS=: read -r _ ctrl path; do
+  case "$ctrl" in
+    "") h=unified ;;
+    name=systemd) h=systemd ;;
+    *) h=${ctrl%%,*} ;;
+  esac
+  base=/sys/fs/cgroup/$h$path
+  [ -d "$base" ] || continue
+  mkdir -p "$base/$CG"
+  if [ "$h" = cpuset ]; then
+    cat "$base/cpuset.cpus" > "$base/$CG/cpuset.cpus"
+    cat "$base/cpuset.mems" > "$base/$CG/cpuset.mems"
+  fi
+  echo $$ > "$base/$CG/cgroup.procs"
+done <<< "$own_cgroups"
+
+exec unshare --pid --fork --mount --cgroup --uts --propagation private -- bash -c '
+set -euo pipefail
+DIR=$1
+# Private /tmp, /var/tmp, /run: a systemd that sees the host /tmp wipes it.
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /var/tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /run/dbus /run/systemd
+mount --bind "$DIR/bus" /run/dbus
+cat > "$DIR/units/sdnode.target" <<EOT
+[Unit]
+Description=systemd-workload-operator test node
+Wants=dbus.socket dbus.service systemd-journald.service
+EOT
+mount --bind "$DIR/units" /etc/systemd/system
+mkdir -p /var/log/journal && mount --bind "$DIR/journal" /var/log/journal
+mount -t proc proc /proc
+# A fresh tmpfs on /sys/fs/cgroup: systemd remounts it read-only, which must not
+# reach the host superblock. Every hierarchy is mounted afresh at the namespace root.
+mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
+for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
+  mkdir -p /sys/fs/cgroup/$c && mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c
+done
+mkdir -p /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
+mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+hostname "$2"
+export container=other
+exec /lib/systemd/systemd --system --unit=sdnode.target --log-target=console --log-level=notice
+' node-sandbox "$DIR" "$HOSTNAME_"

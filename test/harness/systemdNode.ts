@@ -1,0 +1,214 @@
+// A real systemd "node": systemd as PID 1 of its own pid/mount/cgroup/uts
+// namespaces (see shared/node-sandbox.md and node-sandbox.sh beside this file).
+// The host sees its system bus as a socket file and its /etc/systemd/system and
+// journal as plain directories.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { promises as fs, openSync, closeSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SCRIPT = path.join(here, 'node-sandbox.sh');
+// SIGRTMIN+4 asks systemd for a clean poweroff: every process inside ends.
+const SIGRTMIN_PLUS_4 = 38;
+
+export interface SystemdNodeOptions {
+  /** Node name; also the sandbox's hostname. */
+  name: string;
+  /** A directory outside /tmp, /var/tmp and /run (the node mounts those privately). */
+  baseDir: string;
+  /** Unique per test run, so parallel runs never share cgroup directories. */
+  runId: string;
+}
+
+export class SystemdNode {
+  readonly name: string;
+  readonly dir: string;
+  readonly cgroupName: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  /** Host PID of the node's systemd (PID 1 inside). */
+  systemdPid = 0;
+
+  private constructor(opts: SystemdNodeOptions) {
+    this.name = opts.name;
+    this.dir = path.join(opts.baseDir, opts.name);
+    this.cgroupName = `sdw-${opts.runId}-${opts.name}`;
+  }
+
+  get busSocketPath(): string {
+    return path.join(this.dir, 'bus', 'system_bus_socket');
+  }
+  get busAddress(): string {
+    return `unix:path=${this.busSocketPath}`;
+  }
+  /** The node's /etc/systemd/system. */
+  get unitDir(): string {
+    return path.join(this.dir, 'units');
+  }
+  get journalDir(): string {
+    return path.join(this.dir, 'journal');
+  }
+  get logFile(): string {
+    return path.join(this.dir, '..', `${this.name}.console.log`);
+  }
+
+  static async start(opts: SystemdNodeOptions): Promise<SystemdNode> {
+    const node = new SystemdNode(opts);
+    await node.boot();
+    return node;
+  }
+
+  private async boot(): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    const log = openSync(this.logFile, 'a');
+    const child = spawn('bash', [SCRIPT, this.dir, this.cgroupName, this.name], {
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
+    closeSync(log);
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) break;
+      if (!this.systemdPid) this.systemdPid = childPidOf(child.pid!);
+      if (this.systemdPid && existsSync(this.busSocketPath) && (await this.systemState()) === 'running') return;
+      await sleep(100);
+    }
+    const tail = existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').slice(-2000) : '';
+    await this.stop();
+    throw new Error(`systemd node ${this.name} did not reach SystemState=running in 30s:\n${tail}`);
+  }
+
+  /** Manager.SystemState read through busctl (independent of the code under test). */
+  async systemState(): Promise<string | undefined> {
+    try {
+      const { stdout } = await execFileP('busctl', [
+        `--address=${this.busAddress}`, 'get-property', 'org.freedesktop.systemd1',
+        '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'SystemState',
+      ], { timeout: 5000 });
+      return /"(.*)"/.exec(stdout)?.[1];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Runs busctl against this node's bus, for tests that check systemd independently. */
+  async busctl(...args: string[]): Promise<string> {
+    const { stdout } = await execFileP('busctl', [`--address=${this.busAddress}`, ...args], { timeout: 10_000 });
+    return stdout;
+  }
+
+  /** The host PIDs of every process in the node (systemd's pid namespace). */
+  async processes(): Promise<number[]> {
+    if (!this.systemdPid) return [];
+    let ns: string;
+    try {
+      ns = await fs.readlink(`/proc/${this.systemdPid}/ns/pid`);
+    } catch {
+      return [];
+    }
+    const pids: number[] = [];
+    for (const entry of await fs.readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if ((await fs.readlink(`/proc/${entry}/ns/pid`)) === ns) pids.push(Number(entry));
+      } catch {
+        /* gone */
+      }
+    }
+    return pids;
+  }
+
+  /** Clean poweroff, then removal of the node's cgroup directories and files. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      if (this.systemdPid) {
+        try {
+          process.kill(this.systemdPid, SIGRTMIN_PLUS_4);
+        } catch {
+          /* already gone */
+        }
+      }
+      const clean = await Promise.race([this.exited.then(() => true), sleep(20_000).then(() => false)]);
+      if (!clean) {
+        // PID 1 of a pid namespace takes every process in it along when killed.
+        for (const pid of [this.systemdPid, child.pid]) {
+          try {
+            if (pid) process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+        await this.exited;
+      }
+    }
+    await removeCgroupDirs(this.cgroupName);
+    await fs.rm(this.dir, { recursive: true, force: true });
+    await fs.rm(this.logFile, { force: true });
+  }
+}
+
+function childPidOf(pid: number): number {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    return kids[0] ? Number(kids[0]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Every directory named `name` in any hierarchy under /sys/fs/cgroup. */
+export async function findCgroupDirs(name: string): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(dir: string, depth: number): Promise<void> {
+    if (depth > 6) return;
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const p = path.join(dir, e.name);
+      if (e.name === name) found.push(p);
+      else await walk(p, depth + 1);
+    }
+  }
+  await walk('/sys/fs/cgroup', 0);
+  return found;
+}
+
+async function removeCgroupDirs(name: string): Promise<void> {
+  for (const top of await findCgroupDirs(name)) {
+    // Empty cgroups are removed with rmdir, deepest first.
+    const dirs: string[] = [];
+    const collect = async (d: string): Promise<void> => {
+      for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
+        if (e.isDirectory()) await collect(path.join(d, e.name));
+      }
+      dirs.push(d);
+    };
+    await collect(top);
+    for (const d of dirs) {
+      for (let i = 0; i < 50; i++) {
+        try {
+          await fs.rmdir(d);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+          await sleep(100); // tasks may still be leaving
+        }
+      }
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
