@@ -21,6 +21,7 @@ log() { echo "[k8s-build] $*" >&2; }
 command -v go >/dev/null || { log "go is not installed: install Go >= 1.24"; exit 1; }
 mkdir -p "$out/bin"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+# The committed go.sum files pin every module by checksum.
 
 # A scratch copy of the wrapper modules: go.sum is written during resolution,
 # and the repo's copies stay untouched.
@@ -33,23 +34,27 @@ staging=v0.${K8S_VERSION#v1.}
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 if ! [ -x "$out/bin/kube-apiserver" ] || ! [ -x "$out/bin/kube-controller-manager" ] || ! [ -x "$out/bin/kubectl" ]; then
-  log "resolving k8s.io/kubernetes@$K8S_VERSION (staging modules at $staging)"
   cd "$work/kubernetes"
-  kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-  {
-    echo "module sdw.local/hack/k8s/kubernetes"
-    echo
-    echo "go 1.24.0"
-    echo
-    echo "require k8s.io/kubernetes $K8S_VERSION"
-    echo
-    echo "replace ("
-    # every staging module the release's own go.mod replaces with ./staging/...
-    sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\t\1 => \1 '"$staging"'#p' "$kmod"
-    echo ")"
-  } > go.mod
-  go mod download -x k8s.io/kubernetes 2>/dev/null || true
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" >&2
+  if ! grep -q "k8s.io/kubernetes $K8S_VERSION" go.mod 2>/dev/null || [ ! -s go.sum ]; then
+    # (Re)generate the wrapper for a new version; commit the result (hack/k8s/kubernetes/go.{mod,sum}).
+    log "resolving k8s.io/kubernetes@$K8S_VERSION (staging modules at $staging)"
+    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    {
+      echo "module sdw.local/hack/k8s/kubernetes"
+      echo
+      echo "go 1.24.0"
+      echo
+      echo "require k8s.io/kubernetes $K8S_VERSION"
+      echo
+      echo "replace ("
+      # every staging module the release's own go.mod replaces with ./staging/...
+      sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\t\1 => \1 '"$staging"'#p' "$kmod"
+      echo ")"
+    } > go.mod
+    rm -f go.sum
+    go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" >&2
+    cp go.mod go.sum "$here/kubernetes/"
+  fi
   ver="k8s.io/component-base/version"
   cver="k8s.io/client-go/pkg/version"
   ld="-s -w"
@@ -66,8 +71,12 @@ fi
 if ! [ -x "$out/bin/etcd" ]; then
   log "building etcd $ETCD_VERSION from go.etcd.io/etcd/server/v3"
   cd "$work/etcd"
-  printf 'module sdw.local/hack/k8s/etcd\n\ngo 1.24.0\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > go.mod
-  go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
+  if ! grep -q "go.etcd.io/etcd/server/v3 $ETCD_VERSION" go.mod 2>/dev/null || [ ! -s go.sum ]; then
+    printf 'module sdw.local/hack/k8s/etcd\n\ngo 1.24.0\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > go.mod
+    rm -f go.sum
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
+    cp go.mod go.sum "$here/etcd/"
+  fi
   go build -trimpath -ldflags "-s -w" -o "$out/bin/etcd.tmp" go.etcd.io/etcd/server/v3 >&2
   mv "$out/bin/etcd.tmp" "$out/bin/etcd"
 fi

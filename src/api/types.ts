@@ -47,7 +47,11 @@ export interface EnvVar {
 }
 
 export interface UnitSpec {
-  /** DNS-label-like; the systemd unit is named sdw-<namespace>-<workload>-<name>.service */
+  /**
+   * DNS label, at most 40 characters; the systemd unit is named
+   * sdw-<namespace>_<workload>_<name>.service ("_" cannot occur in any of the
+   * three, so the name is unambiguous; see src/render/names.ts).
+   */
   name: string;
   type?: UnitType; // default service
   /** argv: command[0] is an absolute path. */
@@ -123,6 +127,8 @@ export interface NodeSummary {
 
 export interface SystemdWorkloadStatus {
   observedGeneration?: number;
+  /** The content hash of the current spec's units (what a finished rollout has everywhere). */
+  hash?: string;
   desiredNodes?: number;
   currentNodes?: number;
   readyNodes?: number;
@@ -145,7 +151,7 @@ export interface SystemdWorkload {
 
 /** One rendered file: a .service or a .timer, with its exact content. */
 export interface RenderedUnit {
-  /** Full unit file name, e.g. sdw-default-web-server.service */
+  /** Full unit file name, e.g. sdw-default_web_server.service */
   name: string;
   content: string;
 }
@@ -156,6 +162,8 @@ export interface SystemdUnitSetSpec {
   units: Array<{ name: string; type: UnitType; scheduled: boolean; files: RenderedUnit[] }>;
   /** sha256 over every file's name and content: the rollout compares hashes. */
   hash: string;
+  /** The first 12 hex digits of hash, for the HASH printer column (render() sets it). */
+  shortHash?: string;
 }
 
 export interface UnitStatus {

@@ -134,7 +134,11 @@ export class SystemdNode {
           /* already gone */
         }
       }
-      const clean = await Promise.race([this.exited.then(() => true), sleep(20_000).then(() => false)]);
+      // A cleared timer: a pending 20 s sleep would keep the test process alive after a clean stop.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 20_000)));
+      const clean = await Promise.race([this.exited.then(() => true), timedOut]);
+      clearTimeout(timer);
       if (!clean) {
         // PID 1 of a pid namespace takes every process in it along when killed.
         for (const pid of [this.systemdPid, child.pid]) {

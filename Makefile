@@ -1,0 +1,44 @@
+# systemd-workload-operator. The two commands a newcomer needs:
+#   make demo   - a local cluster with 3 real systemd nodes running the examples
+#   make test   - lint, type-check, unit, integration and end-to-end tests
+SHELL := /bin/bash
+export NODE_OPTIONS := --experimental-vm-modules
+JEST := npx jest
+# Integration and e2e tests each start a real control plane and systemd nodes.
+JEST_WORKERS ?= 2
+
+.PHONY: all deps k8s-binaries build lint typecheck crds test test-unit test-integration test-e2e demo demo-down bench clean
+
+all: build
+
+deps:
+	@hack/install-deps.sh
+
+k8s-binaries: deps
+	@hack/k8s/build.sh >/dev/null
+
+build: deps
+	npx tsc -p tsconfig.json
+
+lint: deps
+	npx eslint .
+
+typecheck: deps
+	npx tsc -p tsconfig.json --noEmit
+
+crds: build
+	node dist/hack/gen-crds.js
+
+test: deps k8s-binaries build lint test-unit test-integration test-e2e
+
+test-unit: deps
+	$(JEST) --selectProjects unit
+
+test-integration: deps k8s-binaries build
+	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit
+
+test-e2e: deps k8s-binaries build
+	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
+
+clean:
+	rm -rf dist coverage

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine needs for build, tests and demo:
+# Debian packages (systemd for the sandbox nodes, dbus, busctl, unshare), the
+# npm packages (npm ci), and checks the toolchains (Node >= 20, Go >= 1.24).
+set -euo pipefail
+log() { echo "[deps] $*" >&2; }
+
+pkgs=(systemd dbus util-linux iproute2 procps)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for b in busctl systemd-analyze unshare journalctl; do command -v "$b" >/dev/null || missing+=(systemd); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v node >/dev/null || { log "Node.js >= 20 is required (not found)"; exit 1; }
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 20 ] || { log "Node.js >= 20 is required (found $(node --version))"; exit 1; }
+command -v go >/dev/null || { log "Go >= 1.24 is required to build the Kubernetes binaries (not found)"; exit 1; }
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,107 @@
+// The CustomResourceDefinitions, as plain objects built from schema.ts.
+// hack/gen-crds.ts writes them to crds/*.yaml; test/unit/api/crds.test.ts fails
+// when the files and these objects disagree.
+import { GROUP, UNITSET_KIND, UNITSET_PLURAL, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL } from './types.js';
+import { type JSONSchema, unitSetSchema, workloadSchema } from './schema.js';
+
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: {
+    group: string;
+    scope: 'Namespaced' | 'Cluster';
+    names: { kind: string; listKind: string; plural: string; singular: string; shortNames: string[]; categories: string[] };
+    versions: Array<{
+      name: string;
+      served: boolean;
+      storage: boolean;
+      subresources: { status: Record<string, never> };
+      additionalPrinterColumns: PrinterColumn[];
+      schema: { openAPIV3Schema: JSONSchema };
+    }>;
+  };
+}
+
+export const CATEGORY = 'sdw-all';
+
+function crd(opts: {
+  kind: string;
+  plural: string;
+  shortName: string;
+  columns: PrinterColumn[];
+  schema: JSONSchema;
+}): CustomResourceDefinition {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${opts.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'systemd-workload-operator' } },
+    spec: {
+      group: GROUP,
+      scope: 'Namespaced',
+      names: {
+        kind: opts.kind,
+        listKind: `${opts.kind}List`,
+        plural: opts.plural,
+        singular: opts.kind.toLowerCase(),
+        shortNames: [opts.shortName],
+        categories: [CATEGORY],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: opts.columns,
+          schema: { openAPIV3Schema: opts.schema },
+        },
+      ],
+    },
+  };
+}
+
+const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+export const workloadCrd: CustomResourceDefinition = crd({
+  kind: WORKLOAD_KIND,
+  plural: WORKLOAD_PLURAL,
+  shortName: 'sdw',
+  schema: workloadSchema,
+  columns: [
+    { name: 'Desired', type: 'integer', jsonPath: '.status.desiredNodes', description: 'Nodes that should run the units.' },
+    { name: 'Ready', type: 'integer', jsonPath: '.status.readyNodes', description: 'Nodes whose units are up.' },
+    { name: 'Up-to-date', type: 'integer', jsonPath: '.status.updatedNodes', description: 'Nodes running the current spec.' },
+    { name: 'Restarts', type: 'integer', jsonPath: '.status.restarts', description: 'Restarts summed over nodes and units.' },
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+    age,
+  ],
+});
+
+export const unitSetCrd: CustomResourceDefinition = crd({
+  kind: UNITSET_KIND,
+  plural: UNITSET_PLURAL,
+  shortName: 'sdus',
+  schema: unitSetSchema,
+  columns: [
+    { name: 'Node', type: 'string', jsonPath: '.spec.nodeName' },
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+    { name: 'Hash', type: 'string', jsonPath: '.spec.shortHash', description: 'The first 12 hex digits of spec.hash.' },
+    { name: 'Applied', type: 'string', jsonPath: '.status.appliedHash', priority: 1, description: 'The spec hash the agent has applied.' },
+    age,
+  ],
+});
+
+/** The CRDs with the file each is written to under crds/. */
+export const CRD_FILES: ReadonlyArray<{ file: string; crd: CustomResourceDefinition }> = [
+  { file: 'systemdworkloads.yaml', crd: workloadCrd },
+  { file: 'systemdunitsets.yaml', crd: unitSetCrd },
+];

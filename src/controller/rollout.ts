@@ -1,0 +1,88 @@
+// Planning a rollout: a pure function from what should be (the matching nodes
+// and the current hash) and what is (the children and what their agents
+// report) to what to do now. DaemonSet's rules: a new node gets the units at
+// once; an existing node gets a changed hash only while fewer than
+// maxUnavailable nodes are unavailable; nodes already unavailable are updated
+// first (updating them costs no availability); paused changes nothing that runs.
+import type { NodePhase } from '../api/types.js';
+
+export interface ChildView {
+  node: string;
+  /** The hash in the child's spec (what the controller asked for). */
+  specHash: string;
+  /** The hash the agent reports as applied. */
+  appliedHash?: string;
+  phase?: NodePhase;
+  /** ISO time since when the node's units have been ready. */
+  readySince?: string;
+}
+
+export interface RolloutInput {
+  desiredHash: string;
+  /** Matching nodes. */
+  nodes: string[];
+  /** Existing children, by node (may include nodes that no longer match). */
+  children: ChildView[];
+  maxUnavailable: number;
+  minReadySeconds: number;
+  paused: boolean;
+  now: number;
+}
+
+export interface RolloutPlan {
+  create: string[];
+  update: string[];
+  delete: string[];
+  /** When the plan may change by time alone (minReadySeconds): requeue then. */
+  recheckAfterMs?: number;
+}
+
+/** A child is available when its agent applied its spec and has been ready for minReadySeconds. */
+export function availability(c: ChildView, minReadySeconds: number, now: number): { available: boolean; inMs?: number } {
+  if (c.appliedHash !== c.specHash) return { available: false };
+  if (c.phase !== 'Running' && c.phase !== 'Completed') return { available: false };
+  if (!c.readySince) return { available: minReadySeconds === 0 };
+  const readyAt = Date.parse(c.readySince) + minReadySeconds * 1000;
+  return readyAt <= now ? { available: true } : { available: false, inMs: readyAt - now };
+}
+
+/** maxUnavailable as a count: an int, or a percentage of the desired nodes rounded down, at least 1. */
+export function resolveMaxUnavailable(v: number | string | undefined, desired: number): number {
+  if (v === undefined) return 1;
+  if (typeof v === 'number') return Math.max(1, Math.floor(v));
+  const m = /^(\d{1,3})%$/.exec(v);
+  if (!m) {
+    const n = Number(v);
+    return Number.isInteger(n) && n > 0 ? n : 1;
+  }
+  return Math.max(1, Math.floor((Number(m[1]) * desired) / 100));
+}
+
+export function planRollout(input: RolloutInput): RolloutPlan {
+  const wanted = new Set(input.nodes);
+  const byNode = new Map(input.children.map((c) => [c.node, c]));
+  const create = input.nodes.filter((n) => !byNode.has(n)).sort();
+  const del = input.children.filter((c) => !wanted.has(c.node)).map((c) => c.node).sort();
+  const current = input.children.filter((c) => wanted.has(c.node));
+
+  let recheckAfterMs: number | undefined;
+  let unavailable = 0;
+  const outdatedUnavailable: string[] = [];
+  const outdatedAvailable: string[] = [];
+  for (const c of current) {
+    const a = availability(c, input.minReadySeconds, input.now);
+    if (a.inMs !== undefined) recheckAfterMs = Math.min(recheckAfterMs ?? Infinity, a.inMs);
+    if (!a.available) unavailable++;
+    if (c.specHash !== input.desiredHash) (a.available ? outdatedAvailable : outdatedUnavailable).push(c.node);
+  }
+  const update: string[] = [];
+  if (!input.paused) {
+    // Unavailable nodes first: they are down already.
+    update.push(...outdatedUnavailable.sort());
+    const budget = Math.max(0, input.maxUnavailable - unavailable);
+    update.push(...outdatedAvailable.sort().slice(0, budget));
+  }
+  const plan: RolloutPlan = { create, update, delete: del };
+  if (recheckAfterMs !== undefined) plan.recheckAfterMs = recheckAfterMs;
+  return plan;
+}

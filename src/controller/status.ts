@@ -1,0 +1,135 @@
+// Folding the children's status into the workload's: a pure function, so the
+// same inputs always give the same status and "written only when it changes"
+// is a plain deep comparison.
+import type { Condition, NodePhase, NodeSummary, SystemdWorkloadStatus, UnitStatus, WorkloadPhase } from '../api/types.js';
+import { availability, type ChildView } from './rollout.js';
+
+export const MAX_NODE_SUMMARIES = 20;
+
+export interface ChildStatusView extends ChildView {
+  units?: UnitStatus[];
+  message?: string;
+  /** The agent's heartbeat for this node has expired: report Unknown, keep everything. */
+  agentSilent?: boolean;
+}
+
+export interface FoldInput {
+  generation: number;
+  desiredHash: string;
+  nodes: string[];
+  children: ChildStatusView[];
+  minReadySeconds: number;
+  maxUnavailable: number;
+  paused: boolean;
+  /** Problems found by the controller itself (e.g. a render or policy error). */
+  error?: string;
+  previous?: SystemdWorkloadStatus;
+  now: number;
+}
+
+function nodePhaseOf(c: ChildStatusView): NodePhase {
+  if (c.agentSilent) return 'Unknown';
+  return c.phase ?? 'Pending';
+}
+
+function summary(c: ChildStatusView): NodeSummary {
+  const units = c.units ?? [];
+  const s: NodeSummary = {
+    node: c.node,
+    phase: nodePhaseOf(c),
+    restarts: units.reduce((n, u) => n + (u.restarts ?? 0), 0),
+  };
+  const failing = units.find((u) => u.lastTermination && u.lastTermination.reason !== 'Completed') ?? units.find((u) => u.exitCode);
+  const exit = failing?.lastTermination?.status ?? failing?.exitCode;
+  if (exit !== undefined) s.exitCode = exit;
+  const mem = units.reduce<number | undefined>((n, u) => (u.memoryBytes === undefined ? n : (n ?? 0) + u.memoryBytes), undefined);
+  if (mem !== undefined) s.memoryBytes = mem;
+  const cpu = units.reduce<number | undefined>((n, u) => (u.cpuNanoseconds === undefined ? n : (n ?? 0) + u.cpuNanoseconds), undefined);
+  if (cpu !== undefined) s.cpuSeconds = Math.round(cpu / 1e7) / 100;
+  const msg = c.agentSilent ? 'agent heartbeat lost; units left as they were' : (c.message ?? units.find((u) => u.message)?.message);
+  if (msg) s.message = msg;
+  return s;
+}
+
+const severity: Record<NodePhase, number> = { Failed: 0, Unknown: 1, Pending: 2, Running: 3, Completed: 4 };
+
+function condition(prev: Condition[] | undefined, c: Omit<Condition, 'lastTransitionTime'>, now: number): Condition {
+  const old = prev?.find((p) => p.type === c.type);
+  const lastTransitionTime = old && old.status === c.status ? old.lastTransitionTime : new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+  return { ...c, lastTransitionTime };
+}
+
+export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
+  const wanted = new Set(input.nodes);
+  const children = input.children.filter((c) => wanted.has(c.node));
+  let ready = 0;
+  let updated = 0;
+  let failed = 0;
+  let unknown = 0;
+  let completed = 0;
+  for (const c of children) {
+    const phase = nodePhaseOf(c);
+    if (phase === 'Unknown') unknown++;
+    else if (phase === 'Failed') failed++;
+    if (phase === 'Completed') completed++;
+    if (!c.agentSilent && availability(c, input.minReadySeconds, input.now).available) ready++;
+    if (c.specHash === input.desiredHash && c.appliedHash === input.desiredHash) updated++;
+  }
+  const desired = input.nodes.length;
+  const nodes = children.map(summary);
+  const restarts = nodes.reduce((n, s) => n + s.restarts, 0);
+  nodes.sort((a, b) => severity[a.phase] - severity[b.phase] || b.restarts - a.restarts || a.node.localeCompare(b.node));
+
+  const rolloutDone = updated === desired && children.length === desired;
+  let phase: WorkloadPhase;
+  if (input.error) phase = 'Failed';
+  else if (desired === 0) phase = 'Pending';
+  else if (failed === desired) phase = 'Failed';
+  else if (failed > 0 || unknown > 0) phase = 'Degraded';
+  else if (!rolloutDone || ready < desired) phase = ready === 0 && updated === 0 ? 'Pending' : 'Progressing';
+  else if (completed === desired) phase = 'Completed';
+  else phase = 'Running';
+
+  const g = input.generation;
+  const prev = input.previous?.conditions;
+  const minAvailable = Math.max(0, desired - input.maxUnavailable);
+  const available = desired > 0 && ready >= minAvailable && !input.error;
+  const conditions: Condition[] = [
+    condition(prev, {
+      type: 'Available', status: available ? 'True' : 'False', observedGeneration: g,
+      reason: available ? 'MinimumNodesReady' : desired === 0 ? 'NoMatchingNodes' : input.error ? 'InvalidSpec' : 'NodesNotReady',
+      message: desired === 0 ? 'no node matches the nodeSelector and tolerations' : `${ready} of ${desired} nodes ready`,
+    }, input.now),
+    condition(prev, input.error
+      ? { type: 'Progressing', status: 'False', observedGeneration: g, reason: 'InvalidSpec', message: input.error }
+      : input.paused && !rolloutDone
+        ? { type: 'Progressing', status: 'Unknown', observedGeneration: g, reason: 'RolloutPaused', message: `paused with ${updated} of ${desired} nodes updated` }
+        : rolloutDone && ready === desired
+          ? { type: 'Progressing', status: 'False', observedGeneration: g, reason: 'RolloutComplete', message: `${desired} nodes updated and ready` }
+          : { type: 'Progressing', status: 'True', observedGeneration: g, reason: 'RollingOut', message: `${updated} of ${desired} nodes updated, ${ready} ready` },
+    input.now),
+    condition(prev, failed + unknown > 0
+      ? {
+        type: 'Degraded', status: 'True', observedGeneration: g,
+        reason: failed > 0 ? 'NodesFailed' : 'NodesUnknown',
+        message: nodes.filter((n) => n.phase === 'Failed' || n.phase === 'Unknown').slice(0, 5)
+          .map((n) => `${n.node}: ${n.phase}${n.message ? ` (${n.message})` : ''}`).join('; '),
+      }
+      : { type: 'Degraded', status: 'False', observedGeneration: g, reason: 'AsExpected', message: 'no node failed' },
+    input.now),
+  ];
+  return {
+    observedGeneration: g,
+    hash: input.desiredHash,
+    desiredNodes: desired,
+    currentNodes: children.length,
+    readyNodes: ready,
+    updatedNodes: updated,
+    failedNodes: failed,
+    unknownNodes: unknown,
+    restarts,
+    phase,
+    conditions,
+    nodes: nodes.slice(0, MAX_NODE_SUMMARIES),
+  };
+}

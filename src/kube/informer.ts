@@ -1,0 +1,268 @@
+// A list+watch cache (client-go's reflector + store, small). Hardened where
+// client-node 1.x is not: a watchdog restarts a watch that has gone silent
+// (bookmarks arrive about once a minute, so silence means a dead connection),
+// 410 Gone leads to a fresh list, and every relist is diffed against the
+// cache so deletions missed during an outage still reach the handlers.
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from '../observability/log.js';
+import { errorMessage } from '../observability/log.js';
+
+export type EventType = 'add' | 'update' | 'delete';
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string };
+}
+
+export interface InformerOptions {
+  /** e.g. /api/v1/nodes or /apis/group/v1/namespaces/ns/plural */
+  path: string;
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Server-side watch timeout; the watch is renewed after it. */
+  watchTimeoutSeconds?: number;
+  /** A watch with no event or bookmark for this long is restarted. */
+  silenceMs?: number;
+  pageSize?: number;
+  log: Logger;
+}
+
+export function objectKey(o: KubeObject): string {
+  const m = o.metadata ?? {};
+  return m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? '');
+}
+
+type Handler<T> = (type: EventType, obj: T, old?: T) => void;
+
+export class Informer<T extends KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly handlers: Handler<T>[] = [];
+  private resourceVersion = '';
+  private abort: AbortController | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private failures = 0;
+  private syncedOnce = false;
+  private lastContact = 0;
+  private readonly objectApi: k8s.KubernetesObjectApi;
+  /** Counts for tests and metrics. */
+  readonly stats = { lists: 0, watches: 0, watchdogRestarts: 0, gone: 0, errors: 0 };
+
+  constructor(
+    private readonly kc: k8s.KubeConfig,
+    private readonly opts: InformerOptions,
+  ) {
+    this.objectApi = k8s.KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  on(handler: Handler<T>): this {
+    this.handlers.push(handler);
+    return this;
+  }
+
+  /** True once the first complete list has been stored. */
+  get synced(): boolean {
+    return this.syncedOnce;
+  }
+
+  /** Milliseconds since the API server last answered this informer. */
+  get sinceContactMs(): number {
+    return this.lastContact ? Date.now() - this.lastContact : Infinity;
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+
+  /** Starts list+watch; resolves after the first successful list. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    for (;;) {
+      try {
+        await this.relist();
+        break;
+      } catch (err) {
+        if (this.stopped) return;
+        this.stats.errors++;
+        const wait = this.nextBackoff();
+        this.opts.log.warn('initial list failed, retrying', { path: this.opts.path, error: errorMessage(err), retryMs: wait });
+        await sleep(wait);
+      }
+    }
+    void this.watchLoop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort?.abort();
+    if (this.watchdog) clearTimeout(this.watchdog);
+  }
+
+  private nextBackoff(): number {
+    this.failures++;
+    return Math.min(200 * 2 ** Math.min(this.failures, 6), 8_000);
+  }
+
+  private async relist(): Promise<void> {
+    this.stats.lists++;
+    const fresh = new Map<string, T>();
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = await this.objectApi.list<T & k8s.KubernetesObject>(
+        this.opts.apiVersion, this.opts.kind, this.opts.namespace, undefined, undefined, undefined,
+        this.opts.fieldSelector, this.opts.labelSelector, this.opts.pageSize ?? 500, cont,
+      );
+      for (const item of page.items) {
+        // list items carry no apiVersion/kind; restore them so handlers see whole objects
+        item.apiVersion ??= this.opts.apiVersion;
+        item.kind ??= this.opts.kind;
+        fresh.set(objectKey(item), item);
+      }
+      cont = page.metadata?._continue || undefined;
+      rv = page.metadata?.resourceVersion ?? rv;
+    } while (cont);
+    this.lastContact = Date.now();
+    this.failures = 0;
+    this.resourceVersion = rv;
+    for (const [key, old] of this.store) {
+      if (!fresh.has(key)) {
+        this.store.delete(key);
+        this.emit('delete', old);
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = this.store.get(key);
+      this.store.set(key, obj);
+      if (!old) this.emit('add', obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj, old);
+    }
+    this.syncedOnce = true;
+  }
+
+  private emit(type: EventType, obj: T, old?: T): void {
+    for (const h of this.handlers) {
+      try {
+        h(type, obj, old);
+      } catch (err) {
+        this.opts.log.error('informer handler threw', { error: errorMessage(err) });
+      }
+    }
+  }
+
+  private async watchLoop(): Promise<void> {
+    while (!this.stopped) {
+      const result = await this.watchOnce();
+      if (this.stopped) return;
+      if (result === 'gone') {
+        this.stats.gone++;
+        this.opts.log.info('watch expired (410 Gone), relisting', { path: this.opts.path });
+      }
+      if (result === 'gone' || result === 'error') {
+        if (result === 'error') await sleep(this.nextBackoff());
+        try {
+          await this.relist();
+        } catch (err) {
+          this.stats.errors++;
+          this.opts.log.warn('relist failed', { path: this.opts.path, error: errorMessage(err) });
+        }
+      }
+    }
+  }
+
+  /** One watch connection; resolves with why it ended. */
+  private watchOnce(): Promise<'closed' | 'gone' | 'error' | 'silent'> {
+    return new Promise((resolve) => {
+      let outcome: 'closed' | 'gone' | 'error' | 'silent' = 'closed';
+      let finished = false;
+      const silenceMs = this.opts.silenceMs ?? 90_000;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        if (this.watchdog) clearTimeout(this.watchdog);
+        resolve(outcome);
+      };
+      const arm = (): void => {
+        if (this.watchdog) clearTimeout(this.watchdog);
+        this.watchdog = setTimeout(() => {
+          this.stats.watchdogRestarts++;
+          this.opts.log.warn('watch silent, restarting it', { path: this.opts.path, silenceMs });
+          outcome = 'silent';
+          this.abort?.abort();
+          finish();
+        }, silenceMs);
+        this.watchdog.unref();
+      };
+      this.stats.watches++;
+      arm();
+      const watch = new k8s.Watch(this.kc);
+      watch
+        .watch(
+          this.opts.path,
+          {
+            resourceVersion: this.resourceVersion,
+            allowWatchBookmarks: true,
+            timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
+            labelSelector: this.opts.labelSelector,
+            fieldSelector: this.opts.fieldSelector,
+          },
+          (type: string, obj: T & { code?: number }) => {
+            arm();
+            this.lastContact = Date.now();
+            this.failures = 0;
+            if (type === 'ERROR') {
+              outcome = obj.code === 410 ? 'gone' : 'error';
+              this.abort?.abort();
+              finish();
+              return;
+            }
+            const rv = obj.metadata?.resourceVersion;
+            if (rv) this.resourceVersion = rv;
+            if (type === 'BOOKMARK') return;
+            obj.apiVersion ??= this.opts.apiVersion;
+            obj.kind ??= this.opts.kind;
+            const key = objectKey(obj);
+            const old = this.store.get(key);
+            if (type === 'DELETED') {
+              this.store.delete(key);
+              this.emit('delete', obj);
+            } else {
+              this.store.set(key, obj);
+              this.emit(old ? 'update' : 'add', obj, old);
+            }
+          },
+          (err: unknown) => {
+            if (err && outcome === 'closed') {
+              const code = (err as { statusCode?: number }).statusCode;
+              outcome = code === 410 ? 'gone' : 'error';
+              if (outcome === 'error' && !this.stopped) {
+                this.stats.errors++;
+                this.opts.log.warn('watch failed', { path: this.opts.path, error: errorMessage(err) });
+              }
+            }
+            finish();
+          },
+        )
+        .then((ac) => {
+          this.abort = ac;
+          if (finished || this.stopped) ac.abort();
+        })
+        .catch(() => {
+          outcome = 'error';
+          finish();
+        });
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,44 @@
+// Where the Go-built control-plane binaries live: the cache directory that
+// hack/k8s/build.sh fills, keyed by the versions pinned in hack/k8s/versions.env.
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface Binaries {
+  dir: string;
+  etcd: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubectl: string;
+  k8sVersion: string;
+}
+
+export function cacheRoot(): string {
+  return process.env.SDW_CACHE ?? path.join(os.homedir(), '.cache', 'systemd-workload-operator');
+}
+
+export function binaries(): Binaries {
+  const env = readFileSync(path.join(repoRoot, 'hack', 'k8s', 'versions.env'), 'utf8');
+  const get = (k: string): string => {
+    const m = new RegExp(`^${k}=(\\S+)`, 'm').exec(env);
+    if (!m?.[1]) throw new Error(`hack/k8s/versions.env has no ${k}`);
+    return m[1];
+  };
+  const k8s = get('K8S_VERSION');
+  const dir = path.join(cacheRoot(), `k8s-${k8s}-etcd-${get('ETCD_VERSION')}`, 'bin');
+  const b: Binaries = {
+    dir,
+    etcd: path.join(dir, 'etcd'),
+    kubeApiserver: path.join(dir, 'kube-apiserver'),
+    kubeControllerManager: path.join(dir, 'kube-controller-manager'),
+    kubectl: path.join(dir, 'kubectl'),
+    k8sVersion: k8s,
+  };
+  for (const p of [b.etcd, b.kubeApiserver, b.kubeControllerManager, b.kubectl]) {
+    if (!existsSync(p)) throw new Error(`${p} is missing: run 'make k8s-binaries' (hack/k8s/build.sh) first`);
+  }
+  return b;
+}

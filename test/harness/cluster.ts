@@ -1,0 +1,141 @@
+// The harness as one library call: a real control plane plus N real systemd
+// nodes, each registered as a Node object. Every test (unit tests aside), the
+// demo and the benchmarks build on this.
+import * as k8s from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { cacheRoot, repoRoot } from './binaries.js';
+import { ControlPlane, type KubectlResult } from './controlPlane.js';
+import { SystemdNode } from './systemdNode.js';
+import { waitFor } from './process.js';
+
+export interface NodeSpec {
+  name: string;
+  labels?: Record<string, string>;
+  taints?: k8s.V1Taint[];
+  /** false: only a Node object, no systemd (for fan-out tests with simulated agents). */
+  systemd?: boolean;
+}
+
+export interface ClusterOptions {
+  nodes?: NodeSpec[];
+  /** kube-controller-manager controllers (default: GC, namespace, service accounts). */
+  controllers?: string[];
+  /** Install the project's CRDs from crds/ (default true). */
+  crds?: boolean;
+  /** Where the run's files live; default under the cache (never /tmp: nodes mount it privately). */
+  baseDir?: string;
+}
+
+export class Cluster {
+  readonly runId = randomBytes(4).toString('hex');
+  readonly dir: string;
+  readonly controlPlane: ControlPlane;
+  readonly nodes = new Map<string, SystemdNode>();
+  kc!: k8s.KubeConfig;
+
+  private constructor(private readonly opts: ClusterOptions) {
+    this.dir = path.join(opts.baseDir ?? path.join(cacheRoot(), 'run'), this.runId);
+    this.controlPlane = new ControlPlane({ dir: path.join(this.dir, 'control-plane'), controllers: opts.controllers });
+  }
+
+  static async start(opts: ClusterOptions = {}): Promise<Cluster> {
+    const c = new Cluster(opts);
+    try {
+      await fs.mkdir(c.dir, { recursive: true });
+      await c.controlPlane.start();
+      c.kc = new k8s.KubeConfig();
+      c.kc.loadFromFile(c.controlPlane.kubeconfigPath);
+      if (opts.crds !== false) await c.installCrds();
+      await Promise.all((opts.nodes ?? []).map((n) => c.addNode(n)));
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  get kubeconfigPath(): string {
+    return this.controlPlane.kubeconfigPath;
+  }
+
+  kubectl(args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<KubectlResult> {
+    return this.controlPlane.kubectl(args, opts);
+  }
+
+  /** kubectl that throws with its stderr when it fails. */
+  async kubectlOk(args: string[], opts: { input?: string } = {}): Promise<string> {
+    const r = await this.kubectl(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return r.stdout;
+  }
+
+  async installCrds(): Promise<void> {
+    await this.kubectlOk(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
+    await this.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', path.join(repoRoot, 'crds')]);
+  }
+
+  /** Boots a systemd node (unless systemd: false) and registers a Ready Node object for it. */
+  async addNode(spec: NodeSpec): Promise<SystemdNode | undefined> {
+    let node: SystemdNode | undefined;
+    if (spec.systemd !== false) {
+      node = await SystemdNode.start({ name: spec.name, baseDir: path.join(this.dir, 'nodes'), runId: this.runId });
+      this.nodes.set(spec.name, node);
+    }
+    await registerNode(this.kc, spec);
+    return node;
+  }
+
+  node(name: string): SystemdNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`no systemd node ${name} in this cluster`);
+    return n;
+  }
+
+  /** Stops every node and the control plane, and removes the run's directory. */
+  async stop(): Promise<void> {
+    const errors: unknown[] = [];
+    await Promise.all([...this.nodes.values()].map((n) => n.stop().catch((e) => errors.push(e))));
+    this.nodes.clear();
+    await this.controlPlane.stop().catch((e) => errors.push(e));
+    if (!process.env.SDW_KEEP_RUN_DIR) await fs.rm(this.dir, { recursive: true, force: true });
+    if (errors.length) throw new AggregateError(errors, 'cluster teardown failed');
+  }
+}
+
+export async function registerNode(kc: k8s.KubeConfig, spec: NodeSpec): Promise<void> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const body: k8s.V1Node = {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: spec.name,
+      labels: { 'kubernetes.io/hostname': spec.name, 'kubernetes.io/os': 'linux', ...spec.labels },
+    },
+    spec: { taints: spec.taints },
+  };
+  const created = await core.createNode({ body });
+  created.status = {
+    conditions: [{
+      type: 'Ready', status: 'True', reason: 'SandboxRunning', message: 'systemd sandbox node',
+      lastHeartbeatTime: new Date(), lastTransitionTime: new Date(),
+    }],
+  };
+  await core.replaceNodeStatus({ name: spec.name, body: created });
+}
+
+export async function setNodeReady(kc: k8s.KubeConfig, name: string, ready: boolean): Promise<void> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const node = await core.readNodeStatus({ name });
+  node.status = {
+    ...node.status,
+    conditions: [{
+      type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'SandboxRunning' : 'TestSetNotReady',
+      message: 'set by test', lastHeartbeatTime: new Date(), lastTransitionTime: new Date(),
+    }],
+  };
+  await core.replaceNodeStatus({ name, body: node });
+}
+
+export { waitFor };

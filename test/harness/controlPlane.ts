@@ -1,0 +1,211 @@
+// A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC on,
+// service-account tokens signable) and kube-controller-manager (garbage
+// collector, namespace, service-account controllers), on random free ports.
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { binaries, type Binaries } from './binaries.js';
+import { ManagedProcess, freePort, waitFor } from './process.js';
+
+const execFileP = promisify(execFile);
+
+export interface ControlPlaneOptions {
+  dir: string;
+  /** kube-controller-manager controllers; [] runs none. */
+  controllers?: string[];
+}
+
+export const DEFAULT_CONTROLLERS = ['garbagecollector', 'namespace', 'serviceaccount', 'serviceaccount-token'];
+
+export class ControlPlane {
+  readonly bin: Binaries;
+  readonly dir: string;
+  readonly adminToken = randomBytes(24).toString('hex');
+  etcd!: ManagedProcess;
+  apiserver!: ManagedProcess;
+  controllerManager: ManagedProcess | undefined;
+  apiserverPort = 0;
+  etcdPort = 0;
+
+  constructor(private readonly opts: ControlPlaneOptions) {
+    this.bin = binaries();
+    this.dir = opts.dir;
+  }
+
+  get server(): string {
+    return `https://127.0.0.1:${this.apiserverPort}`;
+  }
+  get kubeconfigPath(): string {
+    return path.join(this.dir, 'kubeconfig');
+  }
+  get caFile(): string {
+    return path.join(this.dir, 'pki', 'apiserver.crt');
+  }
+
+  async start(): Promise<void> {
+    await fs.mkdir(path.join(this.dir, 'pki'), { recursive: true });
+    await fs.mkdir(path.join(this.dir, 'etcd'), { recursive: true });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    await fs.writeFile(path.join(this.dir, 'pki', 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
+    await fs.writeFile(path.join(this.dir, 'pki', 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    await fs.writeFile(path.join(this.dir, 'tokens.csv'), `${this.adminToken},admin,admin-uid,system:masters\n`);
+
+    this.etcdPort = await freePort();
+    const peerPort = await freePort();
+    this.etcd = new ManagedProcess('etcd', this.bin.etcd, [
+      '--name=default',
+      `--data-dir=${path.join(this.dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${this.etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${this.etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+      '--unsafe-no-fsync=true',
+      '--log-level=warn',
+    ], path.join(this.dir, 'etcd.log'));
+    this.etcd.start();
+    await this.waitEtcd();
+
+    this.apiserverPort = await freePort();
+    this.apiserver = new ManagedProcess('kube-apiserver', this.bin.kubeApiserver, [
+      `--etcd-servers=http://127.0.0.1:${this.etcdPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${this.apiserverPort}`,
+      `--cert-dir=${path.join(this.dir, 'pki')}`,
+      `--token-auth-file=${path.join(this.dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${path.join(this.dir, 'pki', 'sa.pub')}`,
+      `--service-account-signing-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
+      '--service-cluster-ip-range=10.96.0.0/24',
+      '--allow-privileged=true',
+      '--enable-priority-and-fairness=false',
+      '--v=1',
+    ], path.join(this.dir, 'kube-apiserver.log'));
+    this.apiserver.start();
+    await this.waitApiserverReady();
+    await this.writeKubeconfig();
+
+    const controllers = this.opts.controllers ?? DEFAULT_CONTROLLERS;
+    if (controllers.length > 0) {
+      this.controllerManager = new ManagedProcess('kube-controller-manager', this.bin.kubeControllerManager, [
+        `--kubeconfig=${this.kubeconfigPath}`,
+        `--controllers=${controllers.join(',')}`,
+        `--service-account-private-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
+        `--root-ca-file=${this.caFile}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${await freePort()}`,
+        '--authentication-skip-lookup=true',
+        `--authentication-kubeconfig=${this.kubeconfigPath}`,
+        `--authorization-kubeconfig=${this.kubeconfigPath}`,
+        '--concurrent-gc-syncs=5',
+        '--v=1',
+      ], path.join(this.dir, 'kube-controller-manager.log'));
+      this.controllerManager.start();
+    }
+  }
+
+  private async waitEtcd(): Promise<void> {
+    await waitFor('etcd health', async () => {
+      if (!this.etcd.running) throw new Error(`etcd exited:\n${this.etcd.logTail()}`);
+      const res = await fetch(`http://127.0.0.1:${this.etcdPort}/health`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    }, 30_000);
+  }
+
+  /** GET a path on the API server as admin; resolves to [status, body]. */
+  request(urlPath: string): Promise<[number, string]> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        `${this.server}${urlPath}`,
+        { headers: { Authorization: `Bearer ${this.adminToken}` }, rejectUnauthorized: false, timeout: 5000 },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve([res.statusCode ?? 0, body]));
+        },
+      );
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.end();
+    });
+  }
+
+  async waitApiserverReady(timeoutMs = 60_000): Promise<void> {
+    await waitFor('kube-apiserver /readyz', async () => {
+      if (!this.apiserver.running) throw new Error(`kube-apiserver exited:\n${this.apiserver.logTail()}`);
+      const [code] = await this.request('/readyz');
+      return code === 200 ? true : undefined;
+    }, timeoutMs, 200);
+  }
+
+  private async writeKubeconfig(): Promise<void> {
+    const cfg = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: local',
+      '  cluster:',
+      `    server: ${this.server}`,
+      `    certificate-authority: ${this.caFile}`,
+      'users:',
+      '- name: admin',
+      '  user:',
+      `    token: ${this.adminToken}`,
+      'contexts:',
+      '- name: local',
+      '  context: {cluster: local, user: admin, namespace: default}',
+      'current-context: local',
+      '',
+    ].join('\n');
+    await fs.writeFile(this.kubeconfigPath, cfg, { mode: 0o600 });
+  }
+
+  /** Writes a kubeconfig for another identity (a bearer token) against this cluster. */
+  async kubeconfigFor(name: string, token: string): Promise<string> {
+    const p = path.join(this.dir, `kubeconfig-${name}`);
+    const cfg = (await fs.readFile(this.kubeconfigPath, 'utf8'))
+      .replace(`token: ${this.adminToken}`, `token: ${token}`);
+    await fs.writeFile(p, cfg, { mode: 0o600 });
+    return p;
+  }
+
+  async kubectl(args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<KubectlResult> {
+    return runKubectl(this.bin.kubectl, opts.kubeconfig ?? this.kubeconfigPath, args, opts.input);
+  }
+
+  async stop(): Promise<void> {
+    await this.controllerManager?.stop();
+    await this.apiserver?.stop();
+    await this.etcd?.stop();
+  }
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runKubectl(kubectl: string, kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
+  const child = execFileP(kubectl, args, {
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (input !== undefined) {
+    child.child.stdin?.end(input);
+  }
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
+  }
+}
