@@ -26,6 +26,7 @@ export interface CustomResourceDefinition {
       storage: boolean;
       subresources: { status: Record<string, never> };
       additionalPrinterColumns: PrinterColumn[];
+      selectableFields?: Array<{ jsonPath: string }>;
       schema: { openAPIV3Schema: JSONSchema };
     }>;
   };
@@ -39,6 +40,7 @@ function crd(opts: {
   shortName: string;
   columns: PrinterColumn[];
   schema: JSONSchema;
+  selectableFields?: Array<{ jsonPath: string }>;
 }): CustomResourceDefinition {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -62,6 +64,7 @@ function crd(opts: {
           storage: true,
           subresources: { status: {} },
           additionalPrinterColumns: opts.columns,
+          ...(opts.selectableFields ? { selectableFields: opts.selectableFields } : {}),
           schema: { openAPIV3Schema: opts.schema },
         },
       ],
@@ -91,6 +94,9 @@ export const unitSetCrd: CustomResourceDefinition = crd({
   plural: UNITSET_PLURAL,
   shortName: 'sdus',
   schema: unitSetSchema,
+  // Agents watch with fieldSelector=spec.nodeName=<node>, as kubelets watch Pods:
+  // no label-length limit on node names, and one field for node-identity policy.
+  selectableFields: [{ jsonPath: '.spec.nodeName' }],
   columns: [
     { name: 'Node', type: 'string', jsonPath: '.spec.nodeName' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase' },

@@ -138,9 +138,10 @@ const unitNameStr = (description: string): JSONSchema =>
 const positiveQuantity = (description: string, message: string): JSONSchema => ({
   description,
   'x-kubernetes-int-or-string': true,
+  maxLength: LIMITS.quantityLength,
   'x-kubernetes-validations': [
     {
-      rule: "type(self) == int ? self > 0 : (size(self) <= 64 && isQuantity(self) && quantity(self).isGreaterThan(quantity('0')))",
+      rule: "type(self) == int ? self > 0 : (isQuantity(self) && quantity(self).isGreaterThan(quantity('0')))",
       message,
     },
   ],
@@ -295,12 +296,10 @@ const unitsSchema: JSONSchema = {
     {
       rule: `!self.exists(u, ${depsMissing('u')})`,
       message: MESSAGES.depsExist,
-      messageExpression: `'after/requires of unit(s) ' + self.filter(u, ${depsMissing('u')}).map(u, u.name).join(', ') + ' name a unit that is not in spec.units'`,
     },
     {
       rule: `!self.exists(u, ${twoCycle('u')})`,
       message: MESSAGES.afterTwoCycle,
-      messageExpression: `'after: units ' + self.filter(u, ${twoCycle('u')}).map(u, u.name).join(', ') + ' are ordered after each other (an ordering cycle)'`,
     },
   ],
 };
@@ -374,6 +373,7 @@ const workloadStatusSchema: JSONSchema = {
   type: 'object',
   properties: {
     observedGeneration: { type: 'integer', format: 'int64' },
+    hash: { type: 'string', maxLength: 64, description: 'Content hash of the current spec\'s units: what every node has when the rollout is done.' },
     desiredNodes: { type: 'integer', format: 'int32', minimum: 0 },
     currentNodes: { type: 'integer', format: 'int32', minimum: 0 },
     readyNodes: { type: 'integer', format: 'int32', minimum: 0 },

@@ -160,6 +160,12 @@ function view(c: SystemdUnitSet, d: ReconcilerDeps): ChildStatusView {
   return v;
 }
 
+/** A node name as a label value: itself when it fits (63 chars), else a stable digest. */
+export function labelValue(node: string): string {
+  if (node.length <= 63) return node;
+  return `${node.slice(0, 50)}-${createHash('sha256').update(node).digest('hex').slice(0, 12)}`;
+}
+
 function newChild(wl: SystemdWorkload, node: string, spec: SystemdUnitSetSpec): SystemdUnitSet {
   return {
     apiVersion: API_VERSION,
@@ -168,7 +174,7 @@ function newChild(wl: SystemdWorkload, node: string, spec: SystemdUnitSetSpec): 
       name: childName(wl.metadata.name!, node),
       namespace: wl.metadata.namespace,
       labels: {
-        [LABEL_NODE]: node,
+        [LABEL_NODE]: labelValue(node),
         [LABEL_WORKLOAD]: wl.metadata.name!.slice(0, 63),
         [LABEL_WORKLOAD_UID]: wl.metadata.uid!,
       },

@@ -122,7 +122,11 @@ export async function registerNode(kc: k8s.KubeConfig, spec: NodeSpec): Promise<
       lastHeartbeatTime: new Date(), lastTransitionTime: new Date(),
     }],
   };
-  await core.replaceNodeStatus({ name: spec.name, body: created });
+  const ready = await core.replaceNodeStatus({ name: spec.name, body: created });
+  // The API server taints a new Node not-ready; the node lifecycle controller
+  // (not run here) lifts it once Ready. Do what it would do.
+  ready.spec = { ...ready.spec, taints: spec.taints };
+  await core.replaceNode({ name: spec.name, body: ready });
 }
 
 export async function setNodeReady(kc: k8s.KubeConfig, name: string, ready: boolean): Promise<void> {

@@ -74,7 +74,7 @@ export class SystemdNode {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) break;
-      if (!this.systemdPid) this.systemdPid = childPidOf(child.pid!);
+      if (!this.systemdPid) this.systemdPid = systemdPidOf(child.pid!);
       if (this.systemdPid && existsSync(this.busSocketPath) && (await this.systemState()) === 'running') return;
       await sleep(100);
     }
@@ -127,6 +127,7 @@ export class SystemdNode {
   async stop(): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
+      if (!this.systemdPid && child.pid) this.systemdPid = systemdPidOf(child.pid);
       if (this.systemdPid) {
         try {
           process.kill(this.systemdPid, SIGRTMIN_PLUS_4);
@@ -157,10 +158,19 @@ export class SystemdNode {
   }
 }
 
-function childPidOf(pid: number): number {
+/**
+ * The node's systemd: the child of `unshare`. The script's bash execs unshare
+ * (same PID), but before that its children are short-lived mkdir/cat/echo: taking
+ * "the first child" too early recorded one of those, so stop() signalled a dead
+ * (or reused!) PID and the node's systemd was orphaned. Accept only the child of
+ * a process named unshare that is itself named systemd (the inner bash execs it).
+ */
+function systemdPidOf(pid: number): number {
   try {
-    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-    return kids[0] ? Number(kids[0]) : 0;
+    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'unshare') return 0;
+    const kid = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0] ?? 0);
+    if (!kid) return 0;
+    return readFileSync(`/proc/${kid}/comm`, 'utf8').trim() === 'systemd' ? kid : 0;
   } catch {
     return 0;
   }

@@ -1,0 +1,330 @@
+// The node agent: the imperative shell around planSync() and childStatus().
+// It reads only its own node's children, writes owned unit files, drives
+// systemd over D-Bus, and writes each child's status when it changes.
+//
+// Rules that make it safe to run on a real machine:
+// - nothing is removed before the first complete list of this node's children;
+// - only files carrying the ownership marker are ever listed, changed or removed;
+// - when the API server is unreachable the informer keeps its last view, so the
+//   units stay as they were (fail static) and drift repair still works;
+// - one daemon Reload per sync, however many files changed.
+import * as k8s from '@kubernetes/client-node';
+import fastJsonPatch from 'fast-json-patch';
+import {
+  API_VERSION, UNITSET_KIND, UNITSET_PLURAL,
+  type SystemdUnitSet, type SystemdUnitSetStatus,
+} from '../api/types.js';
+import { CustomObjects, isNotFound, topLevelMergePatch } from '../kube/client.js';
+import { EventRecorder } from '../kube/events.js';
+import { Heartbeat } from '../kube/heartbeat.js';
+import { Informer, objectKey } from '../kube/informer.js';
+import type { Logger } from '../observability/log.js';
+import { errorMessage } from '../observability/log.js';
+import { SystemdBus } from '../systemd/bus.js';
+import { unitStatePatch, type UnitState } from '../systemd/properties.js';
+import { terminationFrom, type Termination } from '../systemd/termination.js';
+import { UnitFileStore } from '../systemd/unitStore.js';
+import { AgentMetrics } from './metrics.js';
+import { desiredFiles, planSync, type AgentPlan, type DiskFile, type ObservedState } from './plan.js';
+import { childStatus, type Usage } from './status.js';
+
+export interface AgentOptions {
+  nodeName: string;
+  unitDir: string;
+  busAddress: string;
+  heartbeatNamespace: string;
+  heartbeatPeriodMs: number;
+  usagePeriodMs: number;
+  resyncPeriodMs: number;
+  watchSilenceMs?: number;
+  log: Logger;
+  metrics: AgentMetrics;
+}
+
+export class Agent {
+  readonly informer: Informer<SystemdUnitSet>;
+  private bus: SystemdBus | undefined;
+  private readonly store: UnitFileStore;
+  private readonly childApi: CustomObjects<SystemdUnitSet>;
+  private readonly events: EventRecorder;
+  private readonly heartbeat: Heartbeat;
+  private readonly states = new Map<string, UnitState>();
+  private readonly terminations = new Map<string, Termination>();
+  private readonly usage = new Map<string, Usage>();
+  /** Children whose current spec hash was fully applied. */
+  private readonly applied = new Map<string, string>();
+  private firstSyncDone = false;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  private nodeError: string | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  lastSyncOk = 0;
+
+  constructor(
+    private readonly kc: k8s.KubeConfig,
+    private readonly opts: AgentOptions,
+  ) {
+    this.store = new UnitFileStore(opts.unitDir);
+    this.childApi = new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL);
+    this.events = new EventRecorder(kc, 'systemd-workload-agent', opts.log, opts.nodeName);
+    this.heartbeat = new Heartbeat(kc, opts.heartbeatNamespace, opts.nodeName, opts.heartbeatPeriodMs, opts.log);
+    const [group, version] = API_VERSION.split('/');
+    this.informer = new Informer<SystemdUnitSet>(kc, {
+      path: `/apis/${group}/${version}/${UNITSET_PLURAL}`,
+      apiVersion: API_VERSION,
+      kind: UNITSET_KIND,
+      fieldSelector: `spec.nodeName=${opts.nodeName}`,
+      silenceMs: opts.watchSilenceMs,
+      log: opts.log,
+    });
+  }
+
+  get ready(): boolean {
+    return !!this.bus?.connected && this.informer.synced;
+  }
+
+  get connectedToSystemd(): boolean {
+    return !!this.bus?.connected;
+  }
+
+  async start(): Promise<void> {
+    const log = this.opts.log;
+    this.bus = await SystemdBus.connect(this.opts.busAddress, {
+      log: (level, msg, fields) => log[level](msg, fields),
+    });
+    this.bus.on('propertiesChanged', (e) => this.onProperties(e.unit, e.changed));
+    this.bus.on('reconnected', ({ cause }) => {
+      log.info('systemd connection back, resyncing', { cause });
+      this.requestSync();
+    });
+    await this.store.sweepTemp().catch(() => 0);
+    this.informer.on(() => this.requestSync());
+    this.heartbeat.start();
+    // The first sync waits for the first complete list (informer.start resolves then).
+    await this.informer.start();
+    this.requestSync();
+    this.timers.push(setInterval(() => this.requestSync(), this.opts.resyncPeriodMs));
+    this.timers.push(setInterval(() => void this.sampleUsage(), this.opts.usagePeriodMs));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timers.forEach((t) => clearInterval(t));
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.heartbeat.stop();
+    this.informer.stop();
+    await this.syncing?.catch(() => undefined);
+    await this.bus?.close();
+  }
+
+  private ourChildren(): SystemdUnitSet[] {
+    return this.informer.list().filter((c) => c.spec?.nodeName === this.opts.nodeName);
+  }
+
+  /** Coalesces requests: at most one sync runs, and one more follows if asked meanwhile. */
+  requestSync(): void {
+    if (this.stopped || !this.informer.synced) return;
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = (async () => {
+      do {
+        this.syncAgain = false;
+        const end = this.opts.metrics.syncDuration.startTimer();
+        try {
+          await this.sync();
+          this.opts.metrics.syncs.inc({ result: 'success' });
+        } catch (err) {
+          this.opts.metrics.syncs.inc({ result: 'error' });
+          this.opts.log.warn('sync failed; retrying at the next resync', { error: errorMessage(err) });
+        } finally {
+          end();
+        }
+      } while (this.syncAgain && !this.stopped);
+    })().finally(() => {
+      this.syncing = undefined;
+    });
+  }
+
+  /** Waits until no sync is running (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.syncing) await this.syncing;
+  }
+
+  private async sync(): Promise<void> {
+    const bus = this.bus!;
+    const children = this.ourChildren();
+    const desired = desiredFiles(children);
+    let disk: Map<string, DiskFile>;
+    try {
+      disk = new Map((await this.store.listOwned()).map((f) => [f.name, { file: f.name, content: f.content }]));
+    } catch (err) {
+      this.nodeError = errorMessage(err);
+      this.scheduleStatus(0);
+      throw err;
+    }
+    const names = new Set([...desired.keys(), ...disk.keys()]);
+    await Promise.all([...names].map((n) => this.refreshState(n)));
+    const observed = new Map<string, ObservedState>([...names].map((n) => [n, this.states.get(n) ?? {}]));
+    const plan = planSync(desired, disk, observed, { firstSyncDone: this.firstSyncDone });
+    const failed = await this.execute(plan, bus);
+    if (plan.write.length || plan.remove.length || plan.start.length || plan.restart.length) {
+      this.opts.log.info('sync applied', {
+        written: plan.write.length, removed: plan.remove.length, started: plan.start.length,
+        restarted: plan.restart.length, live: plan.liveUpdate.length, repaired: plan.repaired.length,
+      });
+    }
+    for (const r of plan.repaired) {
+      const d = desired.get(r.file);
+      const child = children.find((c) => `${c.metadata.namespace}/${c.metadata.name}` === d?.child);
+      this.opts.metrics.repairs.inc({ what: r.what });
+      if (child) await this.events.record(child, 'Warning', 'DriftRepaired', `unit ${r.file} was ${r.what} by hand on ${this.opts.nodeName}; put back as specified`);
+    }
+    this.firstSyncDone = true;
+    for (const c of children) {
+      const key = objectKey(c);
+      const files = (c.spec.units ?? []).flatMap((u) => u.files.map((f) => f.name));
+      if (files.every((f) => !failed.has(f))) this.applied.set(key, c.spec.hash);
+    }
+    for (const n of names) if (!desired.has(n)) this.forget(n);
+    await Promise.all([...desired.keys()].map((n) => this.refreshState(n)));
+    this.lastSyncOk = Date.now();
+    this.scheduleStatus(0);
+  }
+
+  /** Carries out a plan; returns the files whose write or job failed. */
+  private async execute(plan: AgentPlan, bus: SystemdBus): Promise<Set<string>> {
+    const failed = new Set<string>();
+    const log = this.opts.log;
+    if (plan.remove.length) {
+      await Promise.all(plan.remove.map((f) => bus.stopUnit(f).catch((err) => log.warn('stop failed', { unit: f, error: errorMessage(err) }))));
+      await bus.disableUnitFiles(plan.remove).catch((err) => log.warn('disable failed', { error: errorMessage(err) }));
+      for (const f of plan.remove) await this.store.remove(f);
+    }
+    this.nodeError = undefined;
+    for (const d of plan.write) {
+      try {
+        await this.store.write(d.file, d.content);
+      } catch (err) {
+        failed.add(d.file);
+        this.nodeError = errorMessage(err);
+        log.error('unit file write failed', { unit: d.file, error: this.nodeError });
+      }
+    }
+    if (plan.reload) await bus.reload();
+    if (plan.remove.length) {
+      await Promise.all(plan.remove.map((f) => bus.resetFailedUnit(f).catch(() => undefined)));
+    }
+    const enable = plan.enable.filter((f) => !failed.has(f));
+    if (enable.length) {
+      await bus.enableUnitFiles(enable).catch((err) => log.warn('enable failed', { error: errorMessage(err) }));
+    }
+    const jobs: Array<Promise<void>> = [];
+    const run = (f: string, how: 'start' | 'restart'): void => {
+      if (failed.has(f)) return;
+      const p = how === 'start' ? bus.startUnit(f) : bus.restartUnit(f);
+      jobs.push(p.then((result) => {
+        if (result !== 'done') log.warn('job did not finish cleanly', { unit: f, job: how, result });
+      }, (err) => {
+        failed.add(f);
+        log.warn('job failed', { unit: f, job: how, error: errorMessage(err) });
+      }));
+    };
+    plan.start.forEach((f) => run(f, 'start'));
+    plan.restart.forEach((f) => run(f, 'restart'));
+    await Promise.all(jobs);
+    // Live resource changes (MemoryMax, CPUQuota, TasksMax, CPUWeight) took effect
+    // with the Reload above: systemd re-applies cgroup settings to running units.
+    for (const l of plan.liveUpdate) log.info('resources changed live, no restart', { unit: l.file, ...l.directives });
+    return failed;
+  }
+
+  private forget(file: string): void {
+    this.states.delete(file);
+    this.terminations.delete(file);
+    this.usage.delete(file);
+    this.opts.metrics.forget(file);
+  }
+
+  private async refreshState(file: string): Promise<void> {
+    try {
+      const st = await this.bus!.getUnitState(file);
+      this.states.set(file, st);
+    } catch (err) {
+      this.opts.log.debug('unit state unavailable', { unit: file, error: errorMessage(err) });
+    }
+  }
+
+  /** Signals from systemd: a crash is in status within moments, not at the next poll. */
+  private onProperties(unit: string, changed: Record<string, unknown>): void {
+    const prev = this.states.get(unit);
+    if (!prev) return; // not one of ours (or not yet known)
+    const patch = unitStatePatch(changed);
+    const next: UnitState = { ...prev, ...patch };
+    if (changed.Timer === undefined && (patch.execMainExitTimestamp || patch.result) && next.execMainExitTimestamp
+      && next.execMainExitTimestamp !== this.terminations.get(unit)?.time) {
+      const t = terminationFrom(next, { lastMemoryBytes: this.usage.get(unit)?.memoryBytes });
+      if (t) this.terminations.set(unit, t);
+    }
+    this.states.set(unit, next);
+    // A unit of ours stopped by hand: put it back (planSync decides whether it should run).
+    if (patch.activeState === 'inactive') this.requestSync();
+    this.scheduleStatus(100);
+  }
+
+  private async sampleUsage(): Promise<void> {
+    for (const file of this.states.keys()) {
+      if (!file.endsWith('.service')) continue;
+      try {
+        const st = await this.bus!.getUnitState(file);
+        const prev = this.states.get(file);
+        if (prev) this.states.set(file, { ...prev, memoryCurrent: st.memoryCurrent, cpuUsageNSec: st.cpuUsageNSec, tasksCurrent: st.tasksCurrent, nRestarts: st.nRestarts });
+        this.usage.set(file, { memoryBytes: st.memoryCurrent, cpuNanoseconds: st.cpuUsageNSec, tasks: st.tasksCurrent });
+      } catch {
+        /* the next sample will tell */
+      }
+    }
+    this.scheduleStatus(0);
+  }
+
+  private scheduleStatus(delayMs: number): void {
+    if (this.statusTimer || this.stopped) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      void this.writeStatuses();
+    }, delayMs);
+  }
+
+  private async writeStatuses(): Promise<void> {
+    let retry = false;
+    for (const child of this.ourChildren()) {
+      if (child.metadata.deletionTimestamp) continue;
+      const key = objectKey(child);
+      const status: SystemdUnitSetStatus = childStatus({
+        child, states: this.states, terminations: this.terminations, usage: this.usage,
+        applied: this.applied.get(key) === child.spec.hash, error: this.nodeError, now: Date.now(),
+      });
+      this.opts.metrics.observe(child, status);
+      const prev = child.status ?? {};
+      // readySince is carried over inside childStatus; compare everything else as is.
+      if (fastJsonPatch.compare(prev, status).length === 0) continue;
+      try {
+        const updated = await this.childApi.patchStatus(child.metadata.namespace!, child.metadata.name!, {
+          status: topLevelMergePatch(prev as Record<string, unknown>, status as unknown as Record<string, unknown>),
+        });
+        // Keep our cache ahead of the watch so the next comparison is against what we wrote.
+        child.status = updated.status;
+        this.opts.metrics.statusWrites.inc();
+      } catch (err) {
+        if (!isNotFound(err)) {
+          retry = true;
+          this.opts.log.warn('status write failed; units unaffected, retrying', { child: key, error: errorMessage(err) });
+        }
+      }
+    }
+    if (retry) this.scheduleStatus(2000);
+  }
+}

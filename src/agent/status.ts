@@ -1,0 +1,99 @@
+// A child's status from what systemd reports about its units: a pure function.
+// Usage figures (memory, CPU, tasks) come from the last slow-cadence sample, so
+// a status that only differs in them is written at that cadence, never faster.
+import type { NodePhase, SystemdUnitSet, SystemdUnitSetStatus, UnitStatus } from '../api/types.js';
+import type { Termination } from '../systemd/termination.js';
+import type { UnitState } from '../systemd/properties.js';
+
+export interface Usage {
+  memoryBytes?: number;
+  cpuNanoseconds?: number;
+  tasks?: number;
+}
+
+export interface StatusInput {
+  child: SystemdUnitSet;
+  /** Unit state by unit file name. */
+  states: Map<string, UnitState>;
+  /** Last termination by unit file name (from signals: polling misses crash loops). */
+  terminations: Map<string, Termination>;
+  usage: Map<string, Usage>;
+  /** The child's hash was fully applied (files written, jobs done). */
+  applied: boolean;
+  /** A node-level problem (e.g. the unit directory is not writable). */
+  error?: string;
+  now: number;
+}
+
+function unitReady(type: string, scheduled: boolean, svc: UnitState | undefined, timer: UnitState | undefined): boolean {
+  if (scheduled) return timer?.activeState === 'active';
+  if (type === 'oneshot') return svc?.activeState === 'active' || (svc?.activeState === 'inactive' && svc.result === 'success' && !!svc.execMainExitTimestamp);
+  return svc?.activeState === 'active' && svc.subState === 'running';
+}
+
+export function childStatus(input: StatusInput): SystemdUnitSetStatus {
+  const { child, states } = input;
+  const prev = child.status;
+  const units: UnitStatus[] = [];
+  let allReady = true;
+  let anyFailed = false;
+  let allCompleted = (child.spec.units ?? []).length > 0;
+  for (const u of child.spec.units ?? []) {
+    const svcFile = u.files.find((f) => f.name.endsWith('.service'))?.name ?? '';
+    const timerFile = u.files.find((f) => f.name.endsWith('.timer'))?.name;
+    const svc = states.get(svcFile);
+    const timer = timerFile ? states.get(timerFile) : undefined;
+    const ready = unitReady(u.type, u.scheduled, svc, timer);
+    const failed = u.scheduled ? timer?.activeState === 'failed' : svc?.activeState === 'failed';
+    allReady &&= ready;
+    anyFailed ||= failed;
+    if (u.scheduled || u.type !== 'oneshot') allCompleted = false;
+    const st: UnitStatus = { name: u.name, unit: u.scheduled && timerFile ? timerFile : svcFile };
+    if (svc?.activeState) st.activeState = u.scheduled && timer?.activeState ? timer.activeState : svc.activeState;
+    if (svc?.subState) st.subState = u.scheduled && timer?.subState ? timer.subState : svc.subState;
+    if (svc?.result) st.result = svc.result;
+    st.restarts = svc?.nRestarts ?? 0;
+    if (svc?.execMainCode === 1 && svc.execMainStatus !== undefined) st.exitCode = svc.execMainStatus;
+    if (svc?.execMainStatus !== undefined) st.exitStatus = svc.execMainStatus;
+    if (svc?.execMainStartTimestamp) st.lastStartTime = svc.execMainStartTimestamp;
+    if (svc?.execMainExitTimestamp) st.lastExitTime = svc.execMainExitTimestamp;
+    const term = input.terminations.get(svcFile) ?? prev?.units?.find((x) => x.unit === st.unit || x.name === u.name)?.lastTermination;
+    if (term) {
+      st.lastTermination = { code: term.code, status: term.status, time: term.time ?? svc?.execMainExitTimestamp ?? new Date(input.now).toISOString(), reason: term.reason };
+      if (!u.scheduled && term.reason !== 'Completed' && st.exitCode === undefined) st.exitCode = term.status;
+    }
+    const use = input.usage.get(svcFile);
+    if (use?.memoryBytes !== undefined) st.memoryBytes = use.memoryBytes;
+    if (use?.cpuNanoseconds !== undefined) st.cpuNanoseconds = use.cpuNanoseconds;
+    if (use?.tasks !== undefined) st.tasks = use.tasks;
+    if (u.scheduled && timer?.timer) {
+      st.timer = {};
+      if (timer.timer.lastTriggerUSec) st.timer.lastTrigger = timer.timer.lastTriggerUSec;
+      if (timer.timer.nextElapseUSecRealtime) st.timer.nextElapse = timer.timer.nextElapseUSecRealtime;
+      if (svc?.result) st.timer.lastResult = svc.result;
+    }
+    if (failed) st.message = term ? `${term.reason}` : `unit ${st.unit} failed`;
+    else if (svc?.subState === 'auto-restart') st.message = `restarting after ${term?.reason ?? 'an exit'}`;
+    units.push(st);
+  }
+
+  let phase: NodePhase;
+  if (input.error || anyFailed) phase = 'Failed';
+  else if (!input.applied || !allReady) phase = 'Pending';
+  else if (allCompleted) phase = 'Completed';
+  else phase = 'Running';
+
+  const ready = phase === 'Running' || phase === 'Completed';
+  const wasReady = (prev?.phase === 'Running' || prev?.phase === 'Completed') && prev.appliedHash === child.spec.hash;
+  const status: SystemdUnitSetStatus = {
+    observedGeneration: child.metadata.generation ?? 0,
+    phase,
+    units,
+  };
+  if (input.applied) status.appliedHash = child.spec.hash;
+  else if (prev?.appliedHash) status.appliedHash = prev.appliedHash;
+  if (ready) status.readySince = wasReady && prev?.readySince ? prev.readySince : new Date(input.now).toISOString();
+  const message = input.error ?? units.find((u) => u.message)?.message;
+  if (message) status.message = message;
+  return status;
+}

@@ -1,0 +1,158 @@
+// render(workload, node) -> the exact unit files of one node: pure, deterministic.
+//
+// Per workload unit: sdw-<ns>_<workload>_<unit>.service, plus a .timer when the
+// unit has a schedule (then the timer is enabled, WantedBy=timers.target, and the
+// service has no [Install]). Both files carry
+//   X-SDW-Owner=<namespace>/<workload>   the agent only touches files it owns
+//   X-SDW-Hash=<sha256>                  over the unit's files minus these lines
+// in [Unit]; systemd ignores X- keys there.
+//
+// Defaults: type service; restart policy Always for an unscheduled service, Never
+// otherwise (oneshot with Always is rejected: systemd refuses it).
+// Crash loops: systemd's defaults (StartLimitBurst=5 in StartLimitIntervalSec=10s)
+// put a crash-looping unit in "failed" only if it restarts faster than every 2s;
+// with RestartSec=d that never happens for d >= 2.5s and the unit would restart
+// forever. So when restart.delaySeconds is set (and the policy restarts) we emit
+// StartLimitBurst=5 and StartLimitIntervalSec=5*d+10s: five quick failures in a
+// row still end in "failed", as with systemd's defaults. Without a delay we leave
+// systemd's defaults (RestartSec=100ms, 5 in 10s).
+import type { RenderedUnit, SystemdUnitSetSpec, SystemdWorkload, UnitSpec } from '../api/types.js';
+import { InvalidWorkloadError } from './errors.js';
+import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
+import { cronToOnCalendar } from './cron.js';
+import { HASH_KEY, OWNER_KEY, unitFileName } from './names.js';
+import { cpuMillis, cpuQuotaPercent, cpuWeight, memoryBytes } from './quantity.js';
+import { specHash, unitFilesHash } from './hash.js';
+import { validateWorkload } from './validate.js';
+
+export const START_LIMIT_BURST = 5;
+
+const RESTART: Record<string, string> = { Always: 'always', OnFailure: 'on-failure', Never: 'no' };
+const YES_NO = (b: boolean) => (b ? 'yes' : 'no');
+const TRISTATE: Record<string, string> = { false: 'no', true: 'yes' };
+
+/** The restart policy in effect for a unit (see defaults above). */
+export function effectiveRestartPolicy(u: UnitSpec): 'Always' | 'OnFailure' | 'Never' {
+  if (u.restart?.policy) return u.restart.policy;
+  return (u.type ?? 'service') === 'service' && !u.schedule ? 'Always' : 'Never';
+}
+
+function section(name: string, lines: string[]): string {
+  return `[${name}]\n${lines.join('\n')}\n`;
+}
+
+interface Ctx {
+  namespace: string;
+  workload: string;
+}
+
+function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
+  const type = u.type ?? 'service';
+  const scheduled = u.schedule !== undefined;
+  const unitLines = [
+    `Description=${escapeSpecifiers(`SystemdWorkload ${ctx.namespace}/${ctx.workload} unit ${u.name}`)}`,
+    `${OWNER_KEY}=${ctx.namespace}/${ctx.workload}`,
+  ];
+  const sibling = (n: string) => unitFileName(ctx.namespace, ctx.workload, n, 'service');
+  if (u.after?.length) unitLines.push(`After=${u.after.map(sibling).join(' ')}`);
+  if (u.requires?.length) unitLines.push(`Requires=${u.requires.map(sibling).join(' ')}`);
+
+  const policy = effectiveRestartPolicy(u);
+  const delay = u.restart?.delaySeconds;
+  if (policy !== 'Never' && delay !== undefined) {
+    unitLines.push(`StartLimitIntervalSec=${START_LIMIT_BURST * delay + 10}s`, `StartLimitBurst=${START_LIMIT_BURST}`);
+  }
+
+  const svc: string[] = [];
+  if (type === 'oneshot') {
+    svc.push('Type=oneshot');
+    if (!scheduled) svc.push('RemainAfterExit=yes');
+  } else {
+    svc.push('Type=simple');
+  }
+  svc.push(`ExecStart=${execCommandLine(u.command, `${p}.command`)}`);
+  u.env?.forEach((e, i) => svc.push(`Environment=${environmentAssignment(e.name, e.value ?? '', `${p}.env[${i}]`)}`));
+  if (u.dynamicUser) svc.push('DynamicUser=yes');
+  if (u.user !== undefined) svc.push(`User=${escapeSpecifiers(u.user, `${p}.user`)}`);
+  if (u.group !== undefined) svc.push(`Group=${escapeSpecifiers(u.group, `${p}.group`)}`);
+  if (u.workingDirectory !== undefined) svc.push(`WorkingDirectory=${escapeSpecifiers(u.workingDirectory, `${p}.workingDirectory`)}`);
+  svc.push(`Restart=${RESTART[policy]}`);
+  if (policy !== 'Never' && delay !== undefined) svc.push(`RestartSec=${delay}s`);
+
+  const limits = u.resources?.limits;
+  if (limits?.memory !== undefined) svc.push(`MemoryMax=${memoryBytes(limits.memory, `${p}.resources.limits.memory`)}`);
+  if (limits?.cpu !== undefined) svc.push(`CPUQuota=${cpuQuotaPercent(cpuMillis(limits.cpu, `${p}.resources.limits.cpu`))}`);
+  const req = u.resources?.requests;
+  if (req?.cpu !== undefined) svc.push(`CPUWeight=${cpuWeight(cpuMillis(req.cpu, `${p}.resources.requests.cpu`))}`);
+  if (limits?.tasks !== undefined) svc.push(`TasksMax=${limits.tasks}`);
+
+  const sb = u.sandbox;
+  if (sb?.privateTmp !== undefined) svc.push(`PrivateTmp=${YES_NO(sb.privateTmp)}`);
+  if (sb?.protectSystem !== undefined) svc.push(`ProtectSystem=${TRISTATE[sb.protectSystem] ?? sb.protectSystem}`);
+  if (sb?.protectHome !== undefined) svc.push(`ProtectHome=${TRISTATE[sb.protectHome] ?? sb.protectHome}`);
+  if (sb?.noNewPrivileges !== undefined) svc.push(`NoNewPrivileges=${YES_NO(sb.noNewPrivileges)}`);
+  if (sb?.readOnlyPaths?.length) svc.push(`ReadOnlyPaths=${quotePathList(sb.readOnlyPaths, `${p}.sandbox.readOnlyPaths`)}`);
+  if (sb?.readWritePaths?.length) svc.push(`ReadWritePaths=${quotePathList(sb.readWritePaths, `${p}.sandbox.readWritePaths`)}`);
+
+  const parts = [section('Unit', unitLines), section('Service', svc)];
+  if (!scheduled) parts.push(section('Install', ['WantedBy=multi-user.target']));
+  return parts.join('\n');
+}
+
+function renderTimer(ctx: Ctx, u: UnitSpec, p: string, service: string): string {
+  const calendars = cronToOnCalendar(u.schedule as string, u.timeZone, `${p}.schedule`);
+  return [
+    section('Unit', [
+      `Description=${escapeSpecifiers(`Schedule of SystemdWorkload ${ctx.namespace}/${ctx.workload} unit ${u.name}`)}`,
+      `${OWNER_KEY}=${ctx.namespace}/${ctx.workload}`,
+    ]),
+    section('Timer', [...calendars.map((c) => `OnCalendar=${c}`), 'Persistent=true', 'AccuracySec=1s', `Unit=${service}`]),
+    section('Install', ['WantedBy=timers.target']),
+  ].join('\n');
+}
+
+const HEADER = '# Managed by systemd-workload-operator; local changes are overwritten.\n';
+
+/** Inserts X-SDW-Hash=<hash> right after the X-SDW-Owner line. */
+function withHash(content: string, hash: string): string {
+  return content.replace(new RegExp(`^(${OWNER_KEY}=.*)$`, 'm'), `$1\n${HASH_KEY}=${hash}`);
+}
+
+/** The files of one workload unit (validated input assumed; still throws FieldError on unsafe strings). */
+export function renderUnitFiles(namespace: string, workload: string, u: UnitSpec, field = 'unit'): RenderedUnit[] {
+  const ctx = { namespace, workload };
+  const service = unitFileName(namespace, workload, u.name, 'service');
+  const files: RenderedUnit[] = [{ name: service, content: HEADER + renderService(ctx, u, field) }];
+  if (u.schedule !== undefined) {
+    files.push({ name: unitFileName(namespace, workload, u.name, 'timer'), content: HEADER + renderTimer(ctx, u, field, service) });
+  }
+  const hash = unitFilesHash(files);
+  return files.map((f) => ({ name: f.name, content: withHash(f.content, hash) }));
+}
+
+/**
+ * Renders a workload for one node into the spec of its SystemdUnitSet. Throws
+ * InvalidWorkloadError (with every issue validateWorkload finds) on invalid input.
+ * The result does not depend on nodeName beyond spec.nodeName, so hash is the
+ * same on every node and the rollout can compare it across nodes (the controller
+ * renders once with nodeName '' and sets nodeName per child).
+ */
+export function render(workload: SystemdWorkload, nodeName: string): SystemdUnitSetSpec {
+  const issues = validateWorkload(workload);
+  const namespace = workload?.metadata?.namespace;
+  if (namespace === undefined || namespace === '') issues.push({ field: 'metadata.namespace', message: 'is required' });
+  if (typeof nodeName !== 'string') issues.push({ field: 'nodeName', message: 'must be a string' });
+  if (issues.length > 0) throw new InvalidWorkloadError(issues);
+  const name = workload.metadata.name as string;
+  const units = workload.spec.units.map((u, i) => ({
+    name: u.name,
+    type: u.type ?? 'service',
+    scheduled: u.schedule !== undefined,
+    files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`),
+  }));
+  const hash = specHash(units.flatMap((u) => u.files));
+  return { nodeName, units, hash, shortHash: hash.slice(0, 12) };
+}
+
+/** Alias of render (the controller's name for it). */
+export const renderUnitSet = render;

@@ -1,0 +1,28 @@
+// dbus-next has no call timeout: a call to a peer that never answers hangs for
+// ever. Every call goes through withTimeout.
+import { CallTimeoutError } from './errors.js';
+
+/**
+ * Settles like `p`, or rejects with CallTimeoutError after `ms`. `onTimeout`
+ * runs first (to drop the library's reply handler). The timer never keeps the
+ * process alive and is cleared when `p` settles.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string, onTimeout?: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new CallTimeoutError(what, ms));
+    }, ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

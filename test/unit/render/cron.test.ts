@@ -1,0 +1,97 @@
+import { CronError, SCHEDULE_PATTERN, cronToOnCalendar, parseCron } from '../../../src/render/index.js';
+
+describe('cronToOnCalendar', () => {
+  it.each([
+    ['* * * * *', ['*-*-* *:*:00']],
+    ['0 * * * *', ['*-*-* *:00:00']],
+    ['15 */2 * * *', ['*-*-* 00/2:15:00']],
+    ['*/15 9-17 * * MON-FRI', ['Mon..Fri *-*-* 09..17:00/15:00']],
+    ['0 0 1 * *', ['*-*-01 00:00:00']],
+    ['0 0 * * 0', ['Sun *-*-* 00:00:00']],
+    ['0 0 * * 7', ['Sun *-*-* 00:00:00']],
+    ['0 0 * * 5-7', ['Fri..Sun *-*-* 00:00:00']],
+    ['0 0 * * sun,sat', ['Sat,Sun *-*-* 00:00:00']],
+    ['0 12 1 jan,Jul *', ['*-01,07-01 12:00:00']],
+    ['0 0 1,15 * 1', ['*-*-01,15 00:00:00', 'Mon *-*-* 00:00:00']],
+    ['0 0 */2 * 1', ['*-*-01/2 00:00:00', 'Mon *-*-* 00:00:00']],
+    ['0 0 ? * 1', ['Mon *-*-* 00:00:00']],
+    ['0 0 1 * 0-6', ['*-*-* 00:00:00']],
+    ['5,10-12,30 0 * * *', ['*-*-* 00:05,10..12,30:00']],
+    ['10-40/10 * * * *', ['*-*-* *:10..40/10:00']],
+    ['7/20 * * * *', ['*-*-* *:07/20:00']],
+    ['0 0 1 */3 *', ['*-01/3-01 00:00:00']],
+    ['@hourly', ['*-*-* *:00:00']],
+    ['@daily', ['*-*-* 00:00:00']],
+    ['@midnight', ['*-*-* 00:00:00']],
+    ['@weekly', ['Sun *-*-* 00:00:00']],
+    ['@monthly', ['*-*-01 00:00:00']],
+    ['@yearly', ['*-01-01 00:00:00']],
+    ['@ANNUALLY', ['*-01-01 00:00:00']],
+    ['  0   3 * * *  ', ['*-*-* 03:00:00']],
+  ])('%j -> %j', (expr, expected) => {
+    expect(cronToOnCalendar(expr)).toEqual(expected);
+  });
+
+  it('appends the time zone to every expression', () => {
+    expect(cronToOnCalendar('0 0 1 * 1', 'Europe/Berlin')).toEqual([
+      '*-*-01 00:00:00 Europe/Berlin',
+      'Mon *-*-* 00:00:00 Europe/Berlin',
+    ]);
+  });
+
+  it.each([
+    ['61 * * * *', "schedule: minute field '61' out of range 0-59"],
+    ['* 24 * * *', "schedule: hour field '24' out of range 0-23"],
+    ['* * 0 * *', "schedule: day-of-month field '0' out of range 1-31"],
+    ['* * * 13 *', "schedule: month field '13' out of range 1-12"],
+    ['* * * * 8', "schedule: day-of-week field '8' out of range 0-7"],
+    ['* * * foo *', "schedule: month field 'foo' is not a valid value (a number 1-12 or JAN-DEC)"],
+    ['* * * * *,', "schedule: day-of-week field '*,' has an empty list item"],
+    ['* * * *', 'schedule: must have 5 fields (minute hour day-of-month month day-of-week), got 4'],
+    ['* * * * * *', 'schedule: must have 5 fields (minute hour day-of-month month day-of-week), got 6'],
+    ['', 'schedule: must have 5 fields'],
+    ['*/0 * * * *', "schedule: minute field '*/0': step must be at least 1"],
+    ['*/x * * * *', "schedule: minute field '*/x': step 'x' is not a number"],
+    ['30-10 * * * *', "schedule: minute field '30-10': range start is after its end"],
+    ['? * * * *', "schedule: minute field '?' is not a valid value"],
+    ['0 0 30 2 *', 'schedule: never fires: day-of-month 30 does not occur in month 2'],
+    ['@reboot', "schedule: '@reboot' is not a supported descriptor"],
+    ['* * * * * ; rm', 'schedule: '],
+    ['TZ=UTC * * * * *', 'schedule: '],
+  ])('%j is refused: %s', (expr, message) => {
+    expect(() => cronToOnCalendar(expr)).toThrow(CronError);
+    expect(() => cronToOnCalendar(expr)).toThrow(message);
+  });
+
+  it('refuses a time zone that is not an IANA name', () => {
+    expect(() => cronToOnCalendar('* * * * *', 'Europe/Berlin\nExecStart=/x', 'spec.units[0].schedule')).toThrow(
+      /^spec\.units\[0\]\.timeZone: /,
+    );
+  });
+
+  it('names the field it is given', () => {
+    expect(() => parseCron('99 * * * *', 'spec.units[2].schedule')).toThrow("spec.units[2].schedule: minute field '99' out of range 0-59");
+  });
+
+  it('uses the Kubernetes CronJob (robfig/cron) star rule: */2 counts as restricted', () => {
+    expect(parseCron('0 0 */2 * 1')).toMatchObject({ domStar: false, dowStar: false });
+    expect(parseCron('0 0 */1 * 1')).toMatchObject({ domStar: true, dowStar: false });
+  });
+});
+
+describe('SCHEDULE_PATTERN (the CRD CEL regex, compiled as JS with the i flag)', () => {
+  const re = new RegExp(SCHEDULE_PATTERN, 'i');
+  it.each([
+    '* * * * *', '15 */2 * * *', '*/15 9-17 * * MON-FRI', '0 0 1,15 * 1', '0 12 1 jan,Jul *', '0 0 ? * 7', '@daily', '@Hourly', '10-40/10 * * * *',
+  ])('accepts %j', (expr) => {
+    expect(re.test(expr)).toBe(true);
+    expect(() => parseCron(expr)).not.toThrow();
+  });
+  it.each(['61 * * * *', '* 24 * * *', '* * 32 * *', '* * * 13 *', '* * * * 8', '* * * *', '@reboot', '* * * * * x', 'a b c d e', '* * * * *\n'])(
+    'rejects %j (as parseCron does)',
+    (expr) => {
+      expect(re.test(expr)).toBe(false);
+      expect(() => parseCron(expr)).toThrow(CronError);
+    },
+  );
+});
