@@ -5,12 +5,12 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promises as fs, openSync, closeSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { repoRoot } from './binaries.js';
 
 const execFileP = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SCRIPT = path.join(here, 'node-sandbox.sh');
+// The script is read from the source tree, also when this file runs from dist/.
+const SCRIPT = path.join(repoRoot, 'test', 'harness', 'node-sandbox.sh');
 // SIGRTMIN+4 asks systemd for a clean poweroff: every process inside ends.
 const SIGRTMIN_PLUS_4 = 38;
 

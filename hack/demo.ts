@@ -1,0 +1,190 @@
+// `make demo`: a local cluster with real parts, left running in the background.
+//   node dist/hack/demo.js up     start (or report the running demo), apply examples/, wait, print
+//   node dist/hack/demo.js down   stop everything and leave the host clean
+//   node dist/hack/demo.js serve  (internal) the background process that owns the cluster
+// The cluster is the test harness's: a real kube-apiserver, etcd and
+// kube-controller-manager, three real systemd nodes, the controller and one
+// agent per node as separate processes (no kubelet here, so they run as plain
+// processes rather than as the Deployment and DaemonSet in config/).
+import { spawn } from 'node:child_process';
+import { promises as fs, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot, binaries } from '../test/harness/binaries.js';
+import { Cluster } from '../test/harness/cluster.js';
+import { startAgent, startController, type OperatorProcess } from '../test/harness/operator.js';
+import { waitFor } from '../test/harness/process.js';
+
+const demoDir = path.join(repoRoot, '.demo');
+const stateFile = path.join(demoDir, 'state.json');
+const NODES = [
+  { name: 'demo-1', labels: { role: 'web', zone: 'a' } },
+  { name: 'demo-2', labels: { role: 'web', zone: 'b' } },
+  { name: 'demo-3', labels: { role: 'batch', zone: 'b' } },
+];
+
+interface State {
+  pid: number;
+  ready: boolean;
+  kubeconfig?: string;
+  error?: string;
+}
+
+function readState(): State | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as State;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function say(msg: string): void {
+  process.stdout.write(`[demo] ${msg}\n`);
+}
+
+async function kubectl(args: string[], input?: string): Promise<{ code: number; out: string }> {
+  const env = { ...process.env, KUBECONFIG: path.join(demoDir, 'kubeconfig') };
+  return new Promise((resolve) => {
+    const child = spawn(binaries().kubectl, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+async function up(): Promise<void> {
+  const st = readState();
+  if (st && alive(st.pid) && st.ready) {
+    say('already running; applying examples again (idempotent)');
+  } else {
+    if (st && alive(st.pid)) {
+      say(`a demo is still starting (pid ${st.pid}); waiting for it`);
+    } else {
+      await fs.rm(demoDir, { recursive: true, force: true });
+      await fs.mkdir(demoDir, { recursive: true });
+      const log = openSync(path.join(demoDir, 'demo.log'), 'a');
+      const child = spawn(process.execPath, [process.argv[1]!, 'serve'], { detached: true, stdio: ['ignore', log, log] });
+      child.unref();
+      say(`starting the cluster in the background (pid ${child.pid}; log .demo/demo.log)`);
+    }
+    await waitFor('the demo cluster', async () => {
+      const s = readState();
+      if (!s) throw new Error('the demo process left no state; see .demo/demo.log');
+      if (s?.error) throw new Error(`${s.error}\n(see .demo/demo.log)`);
+      if (s && !alive(s.pid)) throw new Error('the demo process exited; see .demo/demo.log');
+      return s?.ready ? true : undefined;
+    }, 300_000, 500);
+  }
+  say('applying examples/');
+  const r = await kubectl(['apply', '-f', path.join(repoRoot, 'examples')]);
+  process.stdout.write(r.out);
+  if (r.code !== 0) throw new Error('kubectl apply -f examples/ failed');
+  say('waiting for the workloads to settle');
+  await waitFor('workloads settled', async () => {
+    const g = await kubectl(['get', 'sdw', '-A', '-o', 'json']);
+    if (g.code !== 0) return undefined;
+    const items = (JSON.parse(g.out) as { items: Array<{ metadata: { generation: number }; status?: { observedGeneration?: number; phase?: string; desiredNodes?: number } }> }).items;
+    const settled = (w: (typeof items)[number]): boolean => w.status?.observedGeneration === w.metadata.generation
+      && w.status.phase !== 'Progressing' && (w.status.phase !== 'Pending' || w.status.desiredNodes === 0);
+    return items.length > 0 && items.every(settled) ? true : undefined;
+  }, 120_000, 1000).catch(() => say('some workloads are still progressing; showing them as they are'));
+  const table = await kubectl(['get', 'sdw', '-A']);
+  process.stdout.write(`\n${table.out}\n`);
+  say('the cluster keeps running in the background. Next:');
+  say('  source .demo/env            # KUBECONFIG, and PATH with kubectl and kubectl-sdw');
+  say('  kubectl get sdw -A; kubectl sdw status -A');
+  say('  ls .demo/nodes/demo-1/units/; busctl --address=unix:path=.demo/nodes/demo-1/system_bus_socket status');
+  say('  make demo-down              # stop everything');
+}
+
+async function serve(): Promise<void> {
+  const write = (s: State): Promise<void> => fs.writeFile(stateFile, JSON.stringify(s));
+  await fs.mkdir(demoDir, { recursive: true });
+  await write({ pid: process.pid, ready: false });
+  let cluster: Cluster | undefined;
+  const procs: OperatorProcess[] = [];
+  let stopping = false;
+  const stop = async (failed = false): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    for (const p of procs) await p.stop().catch(() => undefined);
+    await cluster?.stop().catch((e) => process.stderr.write(`teardown: ${String(e)}\n`));
+    // After a failure the log and state stay, so `make demo` can say why.
+    if (!failed) await fs.rm(demoDir, { recursive: true, force: true });
+    process.exit(failed ? 1 : 0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  try {
+    cluster = await Cluster.start({ nodes: NODES, baseDir: path.join(demoDir, 'run') });
+    await fs.copyFile(cluster.kubeconfigPath, path.join(demoDir, 'kubeconfig'));
+    procs.push(await startController(cluster, { identity: 'demo-controller' }));
+    for (const n of NODES) {
+      const node = cluster.node(n.name);
+      const dir = path.join(demoDir, 'nodes', n.name);
+      await fs.mkdir(dir, { recursive: true });
+      await fs.symlink(node.busSocketPath, path.join(dir, 'system_bus_socket'));
+      await fs.symlink(node.unitDir, path.join(dir, 'units'));
+      await fs.symlink(node.journalDir, path.join(dir, 'journal'));
+      procs.push(await startAgent(cluster, n.name, { usagePeriodSeconds: 10, extraArgs: journalArgs(node.journalDir) }));
+    }
+    const bin = path.join(demoDir, 'bin');
+    await fs.mkdir(bin, { recursive: true });
+    await fs.writeFile(path.join(bin, 'kubectl-sdw'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(repoRoot, 'dist', 'src', 'cli', 'main.js')}" "$@"\n`, { mode: 0o755 });
+    await fs.writeFile(path.join(demoDir, 'env'), [
+      `export KUBECONFIG="${path.join(demoDir, 'kubeconfig')}"`,
+      `export PATH="${binaries().dir}:${bin}:$PATH"`,
+      '',
+    ].join('\n'));
+    await write({ pid: process.pid, ready: true, kubeconfig: path.join(demoDir, 'kubeconfig') });
+    process.stdout.write(`demo ready at ${new Date().toISOString()}\n`);
+  } catch (err) {
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    await write({ pid: process.pid, ready: false, error: String(err) });
+    await stop(true);
+  }
+  // Stay up: the cluster's processes are ours and end with us.
+  setInterval(() => undefined, 1 << 30);
+}
+
+/** The agent serves unit logs from the node's journal directory when it supports the flag. */
+function journalArgs(dir: string): string[] {
+  const main = readFileSync(path.join(repoRoot, 'dist', 'src', 'agent', 'main.js'), 'utf8');
+  return main.includes("'journal-dir'") ? [`--journal-dir=${dir}`] : [];
+}
+
+async function down(): Promise<void> {
+  const st = readState();
+  if (!st || !alive(st.pid)) {
+    say('no demo running');
+    await fs.rm(demoDir, { recursive: true, force: true });
+    return;
+  }
+  say(`stopping the demo (pid ${st.pid})`);
+  process.kill(st.pid, 'SIGTERM');
+  await waitFor('the demo to stop', async () => !alive(st.pid), 120_000, 250);
+  await fs.rm(demoDir, { recursive: true, force: true });
+  say('stopped; nothing left behind');
+}
+
+const cmd = process.argv[2];
+const run = cmd === 'up' ? up : cmd === 'down' ? down : cmd === 'serve' ? serve : undefined;
+if (!run) {
+  process.stderr.write('usage: demo.js up|down\n');
+  process.exit(2);
+}
+run().catch((err) => {
+  process.stderr.write(`[demo] ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
+
