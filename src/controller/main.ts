@@ -74,20 +74,26 @@ workloads.on((type, w) => {
   else workloadKeyByUid.set(w.metadata.uid!, objectKey(w));
 });
 
+const graceMs = Number(flags['heartbeat-grace']) * 1000;
 const heartbeatRenewedAt = new Map<string, number>();
+/** Nodes whose heartbeat just came back (or appeared, or went away): their workloads need a pass. */
+const heartbeatChanged = new Set<string>();
 heartbeats.on((type, lease) => {
   const node = heartbeatNode(lease);
   if (!node) return;
+  const before = heartbeatRenewedAt.get(node);
   if (type === 'delete') heartbeatRenewedAt.delete(node);
   // Our own clock, at the moment we saw the renewal (no cross-machine clock trust).
   else if (lease.spec?.renewTime) heartbeatRenewedAt.set(node, Date.now());
+  // A routine renewal changes nothing a reconcile would see; only a node turning
+  // silent->alive (or appearing/disappearing) does. alive->silent is found by the
+  // reconciler's own recheck timer, so renewals do not cost a pass per workload.
+  if (type !== 'update' || before === undefined || Date.now() - before >= graceMs) heartbeatChanged.add(node);
 });
 
 const workloadApi = new CustomObjects<SystemdWorkload>(kc, WORKLOAD_PLURAL);
 const childApi = new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL);
 const events = new EventRecorder(kc, 'systemd-workload-controller', log, os.hostname());
-const graceMs = Number(flags['heartbeat-grace']) * 1000;
-
 const loop = new ControllerLoop('systemdworkload', (key) => reconcileWorkload(key, {
   workloads: () => workloads.list(),
   workload: (k) => workloads.get(k),
@@ -124,6 +130,7 @@ nodes.on((type, n, old) => {
 });
 heartbeats.on((_t, lease) => {
   const node = heartbeatNode(lease);
+  if (!node || !heartbeatChanged.delete(node)) return;
   for (const [uid, set] of childrenByOwner) {
     for (const c of set.values()) {
       if (c.spec.nodeName === node) {

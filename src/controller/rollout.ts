@@ -2,8 +2,10 @@
 // and the current hash) and what is (the children and what their agents
 // report) to what to do now. DaemonSet's rules: a new node gets the units at
 // once; an existing node gets a changed hash only while fewer than
-// maxUnavailable nodes are unavailable; nodes already unavailable are updated
-// first (updating them costs no availability); paused changes nothing that runs.
+// maxUnavailable nodes are unavailable; nodes that are down are updated first
+// (updating them costs no availability), while nodes that run but are still
+// inside minReadySeconds wait (unlike a DaemonSet, which would update them all at
+// once right after a previous rollout); paused changes nothing that runs.
 import type { NodePhase } from '../api/types.js';
 
 export interface ChildView {
@@ -15,6 +17,12 @@ export interface ChildView {
   phase?: NodePhase;
   /** ISO time since when the node's units have been ready. */
   readySince?: string;
+  /**
+   * The agent's heartbeat for this node has expired: what its status says is
+   * stale, so the node counts as unavailable (as a DaemonSet counts the pods of
+   * an unreachable node) and the rollout does not spend budget on top of it.
+   */
+  agentSilent?: boolean;
 }
 
 export interface RolloutInput {
@@ -39,11 +47,17 @@ export interface RolloutPlan {
 
 /** A child is available when its agent applied its spec and has been ready for minReadySeconds. */
 export function availability(c: ChildView, minReadySeconds: number, now: number): { available: boolean; inMs?: number } {
+  if (c.agentSilent) return { available: false };
   if (c.appliedHash !== c.specHash) return { available: false };
   if (c.phase !== 'Running' && c.phase !== 'Completed') return { available: false };
   if (!c.readySince) return { available: minReadySeconds === 0 };
   const readyAt = Date.parse(c.readySince) + minReadySeconds * 1000;
   return readyAt <= now ? { available: true } : { available: false, inMs: readyAt - now };
+}
+
+/** The node's units are not running what its child asks for: failed, pending, mid-update, or the agent is silent. */
+export function isDown(c: ChildView): boolean {
+  return !!c.agentSilent || c.appliedHash !== c.specHash || (c.phase !== 'Running' && c.phase !== 'Completed');
 }
 
 /** maxUnavailable as a count: an int, or a percentage of the desired nodes rounded down, at least 1. */
@@ -67,18 +81,23 @@ export function planRollout(input: RolloutInput): RolloutPlan {
 
   let recheckAfterMs: number | undefined;
   let unavailable = 0;
-  const outdatedUnavailable: string[] = [];
+  const outdatedDown: string[] = [];
   const outdatedAvailable: string[] = [];
   for (const c of current) {
     const a = availability(c, input.minReadySeconds, input.now);
     if (a.inMs !== undefined) recheckAfterMs = Math.min(recheckAfterMs ?? Infinity, a.inMs);
     if (!a.available) unavailable++;
-    if (c.specHash !== input.desiredHash) (a.available ? outdatedAvailable : outdatedUnavailable).push(c.node);
+    if (c.specHash === input.desiredHash) continue;
+    if (a.available) outdatedAvailable.push(c.node);
+    // Down: failed, pending, mid-update or silent. A node that runs but has not
+    // been ready for minReadySeconds yet is NOT down: updating it would restart
+    // running units, so it waits (it already counts against the budget).
+    else if (isDown(c)) outdatedDown.push(c.node);
   }
   const update: string[] = [];
   if (!input.paused) {
-    // Unavailable nodes first: they are down already.
-    update.push(...outdatedUnavailable.sort());
+    // Down nodes first: updating them costs no availability.
+    update.push(...outdatedDown.sort());
     const budget = Math.max(0, input.maxUnavailable - unavailable);
     update.push(...outdatedAvailable.sort().slice(0, budget));
   }

@@ -2,6 +2,7 @@
 // same inputs always give the same status and "written only when it changes"
 // is a plain deep comparison.
 import type { Condition, NodePhase, NodeSummary, SystemdWorkloadStatus, UnitStatus, WorkloadPhase } from '../api/types.js';
+import { LIMITS } from '../api/schema.js';
 import { availability, type ChildView } from './rollout.js';
 
 export const MAX_NODE_SUMMARIES = 20;
@@ -9,8 +10,6 @@ export const MAX_NODE_SUMMARIES = 20;
 export interface ChildStatusView extends ChildView {
   units?: UnitStatus[];
   message?: string;
-  /** The agent's heartbeat for this node has expired: report Unknown, keep everything. */
-  agentSilent?: boolean;
 }
 
 export interface FoldInput {
@@ -47,7 +46,8 @@ function summary(c: ChildStatusView): NodeSummary {
   const cpu = units.reduce<number | undefined>((n, u) => (u.cpuNanoseconds === undefined ? n : (n ?? 0) + u.cpuNanoseconds), undefined);
   if (cpu !== undefined) s.cpuSeconds = Math.round(cpu / 1e7) / 100;
   const msg = c.agentSilent ? 'agent heartbeat lost; units left as they were' : (c.message ?? units.find((u) => u.message)?.message);
-  if (msg) s.message = msg;
+  // status.nodes[].message has a maxLength in the CRD: a longer one would fail every status write.
+  if (msg) s.message = msg.length > LIMITS.messageLength ? `${msg.slice(0, LIMITS.messageLength - 3)}...` : msg;
   return s;
 }
 
@@ -72,7 +72,7 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
     if (phase === 'Unknown') unknown++;
     else if (phase === 'Failed') failed++;
     if (phase === 'Completed') completed++;
-    if (!c.agentSilent && availability(c, input.minReadySeconds, input.now).available) ready++;
+    if (availability(c, input.minReadySeconds, input.now).available) ready++;
     if (c.specHash === input.desiredHash && c.appliedHash === input.desiredHash) updated++;
   }
   const desired = input.nodes.length;
@@ -86,14 +86,17 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
   else if (desired === 0) phase = 'Pending';
   else if (failed === desired) phase = 'Failed';
   else if (failed > 0 || unknown > 0) phase = 'Degraded';
-  else if (!rolloutDone || ready < desired) phase = ready === 0 && updated === 0 ? 'Pending' : 'Progressing';
+  // Pending until some agent has applied something; after that, a rollout in
+  // progress (even one where no node is ready yet) is Progressing.
+  else if (!rolloutDone || ready < desired) phase = children.some((c) => c.appliedHash !== undefined) ? 'Progressing' : 'Pending';
   else if (completed === desired) phase = 'Completed';
   else phase = 'Running';
 
   const g = input.generation;
   const prev = input.previous?.conditions;
   const minAvailable = Math.max(0, desired - input.maxUnavailable);
-  const available = desired > 0 && ready >= minAvailable && !input.error;
+  // At least one node ready: "Available" with nothing running would mislead.
+  const available = desired > 0 && ready >= Math.max(1, minAvailable) && !input.error;
   const conditions: Condition[] = [
     condition(prev, {
       type: 'Available', status: available ? 'True' : 'False', observedGeneration: g,

@@ -23,6 +23,10 @@ export class ControllerLoop {
     private readonly workers = 2,
   ) {
     this.queue = new WorkQueue(name, { baseMs: 200, maxMs: 60_000 }, metrics.workqueue);
+    // As controller-runtime: every series exists from the start (at 0), so a
+    // dashboard or an alert on errors sees a value before the first error.
+    for (const result of ['success', 'error', 'requeue', 'requeue_after']) metrics.reconcile.total.inc({ controller: name, result }, 0);
+    metrics.reconcile.errors.inc({ controller: name }, 0);
     metrics.gaugeFn('workqueue_longest_running_processor_seconds', 'How many seconds the longest running processor has been running', ['name'], (g) =>
       g.set({ name }, this.queue.longestRunningSeconds()));
   }

@@ -30,7 +30,11 @@ export class WorkQueue {
     readonly name: string,
     private readonly backoff: BackoffOptions = { baseMs: 100, maxMs: 5 * 60_000 },
     private readonly metrics?: WorkqueueMetrics,
-  ) {}
+  ) {
+    metrics?.depth.set({ name }, 0);
+    metrics?.adds.inc({ name }, 0);
+    metrics?.retries.inc({ name }, 0);
+  }
 
   get length(): number {
     return this.queue.length;
