@@ -1,4 +1,4 @@
-// Writes crds/*.yaml from src/api/crd.ts (the one source of the CRD schemas).
+// Writes crds/*.yaml (and the same files to config/crd/bases/ and the Helm chart's crds/) from src/api/crd.ts (the one source of the CRD schemas).
 //   npx tsc -p tsconfig.json && node dist/hack/gen-crds.js
 // test/unit/api/crds.test.ts fails when crds/ and renderCrdYaml() disagree.
 import { writeFileSync } from 'node:fs';
@@ -44,5 +44,9 @@ function repoRoot(): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  for (const p of writeCrds(path.join(repoRoot(), 'crds'))) console.log(`wrote ${p}`);
+  // crds/ for kubectl apply -f, config/crd/bases/ for kustomize (it cannot load files above its
+  // root), the Helm chart's crds/ (Helm installs those before the templates).
+  for (const dir of ['crds', path.join('config', 'crd', 'bases'), path.join('deploy', 'helm', 'systemd-workload-operator', 'crds')]) {
+    for (const p of writeCrds(path.join(repoRoot(), dir))) console.log(`wrote ${p}`);
+  }
 }

@@ -1,0 +1,171 @@
+// kubectl-sdw's commands behind one run(argv, io) -> exit code, so main.ts is
+// only process wiring. Exit codes: 0 ok, 1 problems found or a failure, 2 usage.
+import { promises as fs } from 'node:fs';
+import { LABEL_WORKLOAD_UID, type SystemdWorkload } from '../api/types.js';
+import { UsageError, bool, list, parseArgs, str, type ParsedArgs } from './args.js';
+import { checkDocuments, formatProblem, parseDocuments, parseLabels, renderWorkloadText, type Doc, type Problem } from './documents.js';
+import { formatStatus, formatStatusJson, useColour } from './format.js';
+import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
+import { CliError, DEFAULT_OPERATOR_NAMESPACE, runLogs } from './logs.js';
+import { COMMANDS, TOP_HELP } from './spec.js';
+import { childrenOf, statusViews } from './statusView.js';
+
+export interface IO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  isTTY: boolean | undefined;
+  readStdin: () => Promise<string>;
+  /** Aborted on SIGINT (logs -f). */
+  signal: AbortSignal;
+  now?: () => number;
+}
+
+async function readFile(file: string, io: IO): Promise<string> {
+  return file === '-' ? io.readStdin() : fs.readFile(file, 'utf8');
+}
+
+async function loadDocs(files: readonly string[], io: IO): Promise<{ docs: Doc[]; problems: Problem[] }> {
+  const docs: Doc[] = [];
+  const problems: Problem[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, io);
+    } catch (err) {
+      problems.push({ file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      continue;
+    }
+    const r = parseDocuments(file, text);
+    docs.push(...r.docs);
+    problems.push(...r.problems);
+  }
+  return { docs, problems };
+}
+
+/** In the order of the files given, then of the documents (stable within a document). */
+function sortProblems(problems: Problem[], files: readonly string[]): Problem[] {
+  return problems
+    .map((pr, i) => ({ pr, i }))
+    .sort((a, b) => files.indexOf(a.pr.file) - files.indexOf(b.pr.file) || (a.pr.index ?? 0) - (b.pr.index ?? 0) || a.i - b.i)
+    .map((x) => x.pr);
+}
+
+async function validate(p: ParsedArgs, io: IO): Promise<number> {
+  const { docs, problems } = await loadDocs(p.positionals, io);
+  const checked = checkDocuments(docs);
+  const all = sortProblems([...problems, ...checked.problems], p.positionals);
+  for (const pr of all) io.err(formatProblem(pr) + '\n');
+  if (all.length > 0) {
+    io.err(`${all.length} problem${all.length === 1 ? '' : 's'} found\n`);
+    return 1;
+  }
+  const n = checked.workloads.length;
+  io.out(`${n} workload${n === 1 ? '' : 's'} valid\n`);
+  return 0;
+}
+
+async function render(p: ParsedArgs, io: IO): Promise<number> {
+  let nodeLabels: Record<string, string>;
+  try {
+    nodeLabels = parseLabels(list(p, 'node-label'));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const node = str(p, 'node');
+  if (list(p, 'node-label').length && node === undefined) throw new UsageError('--node-label needs --node');
+  const { docs, problems } = await loadDocs(p.positionals, io);
+  const checked = checkDocuments(docs);
+  const all = sortProblems([...problems, ...checked.problems], p.positionals);
+  if (all.length > 0) {
+    for (const pr of all) io.err(formatProblem(pr) + '\n');
+    return 1;
+  }
+  if (checked.workloads.length === 0) {
+    io.err(`${p.positionals[0]}: no SystemdWorkload in the file\n`);
+    return 1;
+  }
+  const texts = checked.workloads.map(({ workload }) =>
+    renderWorkloadText(workload, { namespace: str(p, 'namespace') ?? 'default', node, nodeLabels }));
+  io.out(texts.join('\n'));
+  return 0;
+}
+
+async function status(p: ParsedArgs, io: IO): Promise<number> {
+  const name = p.positionals[0];
+  const all = bool(p, 'all-namespaces');
+  if (all && name !== undefined) throw new UsageError('a NAME cannot be combined with -A/--all-namespaces');
+  if (all && str(p, 'namespace') !== undefined) throw new UsageError('-n/--namespace cannot be combined with -A/--all-namespaces');
+  const client = new SdwClient(loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') }));
+  const ns = all ? undefined : str(p, 'namespace') ?? contextNamespace(client.kc);
+  let workloads: SystemdWorkload[];
+  try {
+    workloads = name !== undefined ? [await client.getWorkload(ns!, name)] : await client.listWorkloads(ns);
+  } catch (err) {
+    if (name !== undefined && isNotFound(err)) throw new CliError(`SystemdWorkload "${name}" not found in namespace "${ns}"`);
+    throw new CliError(apiErrorMessage(err));
+  }
+  const sel = name !== undefined && workloads[0]?.metadata.uid ? `${LABEL_WORKLOAD_UID}=${workloads[0].metadata.uid}` : undefined;
+  let unitSets = await client.listUnitSets(ns, sel);
+  // Children made by an older controller may lack the label: fall back to ownerReferences.
+  if (sel && childrenOf(workloads[0]!, unitSets).length === 0) unitSets = await client.listUnitSets(ns);
+  const views = statusViews(workloads, unitSets);
+  const output = str(p, 'output');
+  if (output === 'json') io.out(formatStatusJson(views));
+  else {
+    if (views.length === 0) {
+      io.err(ns === undefined ? 'No SystemdWorkloads found.\n' : `No SystemdWorkloads found in namespace ${ns}.\n`);
+      return 0;
+    }
+    io.out(formatStatus(views, { wide: output === 'wide', colour: useColour(io.isTTY, io.env), now: (io.now ?? Date.now)() }));
+  }
+  return 0;
+}
+
+async function logs(p: ParsedArgs, io: IO): Promise<number> {
+  const client = new SdwClient(loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') }));
+  await runLogs(client, {
+    namespace: str(p, 'namespace') ?? contextNamespace(client.kc),
+    name: p.positionals[0]!,
+    node: str(p, 'node'),
+    unit: str(p, 'unit'),
+    follow: bool(p, 'follow'),
+    lines: Number(str(p, 'lines') ?? 100),
+    agentUrl: str(p, 'agent-url'),
+    operatorNamespace: str(p, 'operator-namespace') ?? DEFAULT_OPERATOR_NAMESPACE,
+    token: str(p, 'token'),
+  }, io.out, io.signal);
+  return 0;
+}
+
+const HANDLERS: Record<string, (p: ParsedArgs, io: IO) => Promise<number>> = { status, render, validate, logs };
+
+export async function run(argv: readonly string[], io: IO): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    const topic = cmd === 'help' ? rest[0] : undefined;
+    if (topic && COMMANDS[topic]) io.out(COMMANDS[topic].help);
+    else io.out(TOP_HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[cmd];
+  if (!command) {
+    io.err(`error: unknown command "${cmd}"\n\n${TOP_HELP}`);
+    return 2;
+  }
+  try {
+    const parsed = parseArgs(rest, command.spec);
+    if (parsed.help) {
+      io.out(command.help);
+      return 0;
+    }
+    return await HANDLERS[cmd]!(parsed, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`error: ${err.message}\nRun "kubectl sdw ${cmd} --help" for usage.\n`);
+      return 2;
+    }
+    io.err(`error: ${err instanceof CliError ? err.message : apiErrorMessage(err)}\n`);
+    return 1;
+  }
+}
