@@ -19,6 +19,7 @@ k8s-binaries: deps
 
 build: deps
 	npx tsc -p tsconfig.json
+	chmod +x dist/src/cli/main.js
 
 lint: deps
 	npx eslint .
@@ -40,5 +41,20 @@ test-integration: deps k8s-binaries build
 test-e2e: deps k8s-binaries build
 	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
 
+demo: deps k8s-binaries build
+	node dist/hack/demo.js up
+
+demo-down:
+	@if [ -f dist/hack/demo.js ]; then node dist/hack/demo.js down; else rm -rf .demo; fi
+
 clean:
 	rm -rf dist coverage
+
+# Benchmarks (issue 4/8): N units onto one sandbox node, agent vs floor vs naive.
+# Results: bench/results/node-apply.{json,md}. Env: BENCH_N BENCH_REPS BENCH_NAIVE_REPS BENCH_LARGE BENCH_LARGE_REPS.
+.PHONY: bench-node-apply
+bench: bench-node-apply
+
+bench-node-apply: deps k8s-binaries
+	npx tsc -p tsconfig.json
+	node dist/bench/node-apply.js

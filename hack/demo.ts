@@ -14,7 +14,8 @@ import { Cluster } from '../test/harness/cluster.js';
 import { startAgent, startController, type OperatorProcess } from '../test/harness/operator.js';
 import { waitFor } from '../test/harness/process.js';
 
-const demoDir = path.join(repoRoot, '.demo');
+// SDW_DEMO_DIR lets a test run its own demo beside a developer's.
+const demoDir = process.env.SDW_DEMO_DIR ?? path.join(repoRoot, '.demo');
 const stateFile = path.join(demoDir, 'state.json');
 const NODES = [
   { name: 'demo-1', labels: { role: 'web', zone: 'a' } },

@@ -4,7 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { GROUP } from '../api/types.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
-import { isNotFound } from './client.js';
+import { isNotFound, statusCode } from './client.js';
 
 export const HEARTBEAT_LABEL = `${GROUP}/agent-heartbeat`;
 const NODE_ANNOTATION = `${GROUP}/node`;
@@ -20,6 +20,8 @@ export function heartbeatNode(lease: k8s.V1Lease): string | undefined {
 export class Heartbeat {
   private readonly coord: k8s.CoordinationV1Api;
   private timer: NodeJS.Timeout | undefined;
+  /** The Lease as last written: a renewal is one replace, not a read and a replace. */
+  private lease: k8s.V1Lease | undefined;
   lastSuccess = 0;
 
   constructor(
@@ -28,6 +30,8 @@ export class Heartbeat {
     private readonly node: string,
     private readonly periodMs: number,
     private readonly log: Logger,
+    /** Extra annotations, e.g. the agent's URL for `kubectl sdw logs`. */
+    private readonly annotations: Record<string, string> = {},
   ) {
     this.coord = kc.makeApiClient(k8s.CoordinationV1Api);
   }
@@ -52,16 +56,31 @@ export class Heartbeat {
   private async renew(): Promise<void> {
     const name = heartbeatLeaseName(this.node);
     const now = new k8s.V1MicroTime();
+    if (this.lease) {
+      const body: k8s.V1Lease = { ...this.lease, spec: { ...this.lease.spec, holderIdentity: this.node, renewTime: now } };
+      try {
+        this.lease = await this.coord.replaceNamespacedLease({ name, namespace: this.namespace, body });
+        return;
+      } catch (err) {
+        this.lease = undefined; // conflict or gone: read afresh below
+        if (statusCode(err) !== 409 && !isNotFound(err)) throw err;
+      }
+    }
+    const annotations = { [NODE_ANNOTATION]: this.node, ...this.annotations };
     try {
       const lease = await this.coord.readNamespacedLease({ name, namespace: this.namespace });
-      lease.spec = { ...lease.spec, holderIdentity: this.node, renewTime: now, acquireTime: lease.spec?.acquireTime ? new k8s.V1MicroTime(new Date(lease.spec.acquireTime).getTime()) : now };
-      await this.coord.replaceNamespacedLease({ name, namespace: this.namespace, body: lease });
+      lease.metadata = { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...annotations } };
+      lease.spec = {
+        ...lease.spec, holderIdentity: this.node, renewTime: now,
+        acquireTime: lease.spec?.acquireTime ? new k8s.V1MicroTime(new Date(lease.spec.acquireTime).getTime()) : now,
+      };
+      this.lease = await this.coord.replaceNamespacedLease({ name, namespace: this.namespace, body: lease });
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await this.coord.createNamespacedLease({
+      this.lease = await this.coord.createNamespacedLease({
         namespace: this.namespace,
         body: {
-          metadata: { name, namespace: this.namespace, labels: { [HEARTBEAT_LABEL]: 'true' }, annotations: { [NODE_ANNOTATION]: this.node } },
+          metadata: { name, namespace: this.namespace, labels: { [HEARTBEAT_LABEL]: 'true' }, annotations },
           spec: { holderIdentity: this.node, leaseDurationSeconds: Math.ceil((this.periodMs * 4) / 1000), renewTime: now, acquireTime: now },
         },
       });

@@ -32,7 +32,9 @@ while IFS=: read -r _ ctrl path; do
   echo $$ > "$base/$CG/cgroup.procs"
 done <<< "$own_cgroups"
 
-exec unshare --pid --fork --mount --cgroup --uts --propagation private -- bash -c '
+# --net: each node has its own network (loopback only), so services on two
+# nodes can listen on the same port, as on two machines.
+exec unshare --pid --fork --mount --cgroup --uts --net --propagation private -- bash -c '
 set -euo pipefail
 DIR=$1
 # Private /tmp, /var/tmp, /run: a systemd that sees the host /tmp wipes it.
@@ -49,6 +51,7 @@ EOT
 mount --bind "$DIR/units" /etc/systemd/system
 mkdir -p /var/log/journal && mount --bind "$DIR/journal" /var/log/journal
 mount -t proc proc /proc
+ip link set lo up
 # A fresh tmpfs on /sys/fs/cgroup: systemd remounts it read-only, which must not
 # reach the host superblock. Every hierarchy is mounted afresh at the namespace root.
 mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup

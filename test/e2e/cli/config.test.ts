@@ -36,10 +36,11 @@ describe('deploy manifests on a real API server', () => {
       'RoleBinding/systemd-workload-agent-leases', 'RoleBinding/systemd-workload-controller-leases',
       'Service/systemd-workload-agent-metrics', 'Service/systemd-workload-controller-metrics',
       'ServiceAccount/systemd-workload-agent', 'ServiceAccount/systemd-workload-controller',
-    ]);
-    const namespaced = objs.filter((o) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind));
+      'ValidatingAdmissionPolicy/systemd-workload-agent-node-identity', 'ValidatingAdmissionPolicyBinding/systemd-workload-agent-node-identity',
+    ].sort());
+    const namespaced = objs.filter((o) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].includes(o.kind));
     expect(namespaced.every((o) => o.metadata.namespace === NS)).toBe(true);
-    const bindings = objs.filter((o) => o.kind.endsWith('Binding')) as unknown as Array<{ subjects: Array<{ namespace: string }> }>;
+    const bindings = objs.filter((o) => o.kind.endsWith('Binding') && 'subjects' in o) as unknown as Array<{ subjects: Array<{ namespace: string }> }>;
     expect(bindings.flatMap((b) => b.subjects).every((s) => s.namespace === NS)).toBe(true);
   });
 
@@ -89,7 +90,9 @@ describe('deploy manifests on a real API server', () => {
     expect([...fromHelm.keys()].sort()).toEqual(expected);
     const strip = (o: Obj): unknown => {
       const { metadata, ...rest } = o;
-      return { ...rest, metadata: { name: metadata.name, namespace: metadata.namespace } };
+      // kustomize stamps its namespace even on admission policies, which are cluster-scoped (the server ignores it).
+      const clusterScoped = o.kind.startsWith('ValidatingAdmissionPolicy');
+      return { ...rest, metadata: { name: metadata.name, namespace: clusterScoped ? undefined : metadata.namespace } };
     };
     for (const key of expected) expect({ key, obj: strip(fromHelm.get(key)!) }).toEqual({ key, obj: strip(fromKustomize.get(key)!) });
     const crdFiles = await fs.readdir(path.join(chartDir, 'crds'));
