@@ -21,7 +21,7 @@ import { Informer, objectKey } from '../kube/informer.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
 import { SystemdBus } from '../systemd/bus.js';
-import { unitStatePatch, type UnitState } from '../systemd/properties.js';
+import { timerStatePatch, unitStatePatch, type UnitState } from '../systemd/properties.js';
 import { terminationFrom, type Termination } from '../systemd/termination.js';
 import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
@@ -56,7 +56,10 @@ export class Agent {
   private firstSyncDone = false;
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
+  /** A problem with the whole unit directory (it cannot be listed). */
   private nodeError: string | undefined;
+  /** The last write error of each file (cleared by the next sync's attempt). */
+  private readonly fileErrors = new Map<string, string>();
   private statusTimer: NodeJS.Timeout | undefined;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -94,13 +97,15 @@ export class Agent {
     this.bus = await SystemdBus.connect(this.opts.busAddress, {
       log: (level, msg, fields) => log[level](msg, fields),
     });
-    this.bus.on('propertiesChanged', (e) => this.onProperties(e.unit, e.changed));
+    this.bus.on('propertiesChanged', (e) => this.onProperties(e.unit, e.changed, e.interface));
     this.bus.on('reconnected', ({ cause }) => {
       log.info('systemd connection back, resyncing', { cause });
       this.requestSync();
     });
     await this.store.sweepTemp().catch(() => 0);
-    this.informer.on(() => this.requestSync());
+    // Children created together (a rollout, a burst of workloads) arrive as a burst of
+    // watch events: gather them for a moment so one sync (one Reload) applies them all.
+    this.informer.on(() => this.requestSyncSoon());
     this.heartbeat.start();
     // The first sync waits for the first complete list (informer.start resolves then).
     await this.informer.start();
@@ -112,6 +117,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timers.forEach((t) => clearInterval(t));
+    if (this.soon) clearTimeout(this.soon);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     this.heartbeat.stop();
     this.informer.stop();
@@ -121,6 +127,15 @@ export class Agent {
 
   private ourChildren(): SystemdUnitSet[] {
     return this.informer.list().filter((c) => c.spec?.nodeName === this.opts.nodeName);
+  }
+
+  private soon: NodeJS.Timeout | undefined;
+  requestSyncSoon(delayMs = 50): void {
+    if (this.soon || this.stopped) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.requestSync();
+    }, delayMs);
   }
 
   /** Coalesces requests: at most one sync runs, and one more follows if asked meanwhile. */
@@ -167,7 +182,9 @@ export class Agent {
       throw err;
     }
     const names = new Set([...desired.keys(), ...disk.keys()]);
-    await Promise.all([...names].map((n) => this.refreshState(n)));
+    // A unit with no file yet is new: planSync writes and starts it whatever systemd
+    // says, so asking systemd about it first (LoadUnit + GetAll) is wasted work.
+    await Promise.all([...names].filter((n) => disk.has(n)).map((n) => this.refreshState(n)));
     const observed = new Map<string, ObservedState>([...names].map((n) => [n, this.states.get(n) ?? {}]));
     const plan = planSync(desired, disk, observed, { firstSyncDone: this.firstSyncDone });
     const failed = await this.execute(plan, bus);
@@ -190,7 +207,9 @@ export class Agent {
       if (files.every((f) => !failed.has(f))) this.applied.set(key, c.spec.hash);
     }
     for (const n of names) if (!desired.has(n)) this.forget(n);
-    await Promise.all([...desired.keys()].map((n) => this.refreshState(n)));
+    // Units the plan did not touch keep the state read above, kept current by signals.
+    const touched = new Set([...plan.write.map((w) => w.file), ...plan.start, ...plan.restart]);
+    await Promise.all([...desired.keys()].filter((n) => touched.has(n) || !this.states.has(n)).map((n) => this.refreshState(n)));
     this.lastSyncOk = Date.now();
     this.scheduleStatus(0);
   }
@@ -205,23 +224,19 @@ export class Agent {
       for (const f of plan.remove) await this.store.remove(f);
     }
     this.nodeError = undefined;
-    for (const d of plan.write) {
-      try {
-        await this.store.write(d.file, d.content);
-      } catch (err) {
-        failed.add(d.file);
-        this.nodeError = errorMessage(err);
-        log.error('unit file write failed', { unit: d.file, error: this.nodeError });
-      }
+    this.fileErrors.clear();
+    const writeErrors = await this.store.writeMany(plan.write.map((d) => ({ name: d.file, content: d.content })));
+    for (const [file, err] of writeErrors) {
+      failed.add(file);
+      this.fileErrors.set(file, errorMessage(err));
+      log.error('unit file write failed', { unit: file, error: errorMessage(err) });
     }
     if (plan.reload) await bus.reload();
     if (plan.remove.length) {
       await Promise.all(plan.remove.map((f) => bus.resetFailedUnit(f).catch(() => undefined)));
     }
-    const enable = plan.enable.filter((f) => !failed.has(f));
-    if (enable.length) {
-      await bus.enableUnitFiles(enable).catch((err) => log.warn('enable failed', { error: errorMessage(err) }));
-    }
+    // A failed unit whose spec changed gets a fresh start (and start-limit counter).
+    await Promise.all(plan.resetFailed.map((f) => bus.resetFailedUnit(f).catch(() => undefined)));
     const jobs: Array<Promise<void>> = [];
     const run = (f: string, how: 'start' | 'restart'): void => {
       if (failed.has(f)) return;
@@ -236,6 +251,13 @@ export class Agent {
     plan.start.forEach((f) => run(f, 'start'));
     plan.restart.forEach((f) => run(f, 'restart'));
     await Promise.all(jobs);
+    // Enabling (the boot-time symlinks) does not gate running: it comes after the starts,
+    // so systemd's main loop serves the jobs first. A unit left disabled (enable failed,
+    // agent killed in between) is enabled by a later sync (planSync sees UnitFileState).
+    const enable = plan.enable.filter((f) => !failed.has(f));
+    if (enable.length) {
+      await bus.enableUnitFiles(enable).catch((err) => log.warn('enable failed', { error: errorMessage(err) }));
+    }
     // Live resource changes (MemoryMax, CPUQuota, TasksMax, CPUWeight) took effect
     // with the Reload above: systemd re-applies cgroup settings to running units.
     for (const l of plan.liveUpdate) log.info('resources changed live, no restart', { unit: l.file, ...l.directives });
@@ -259,9 +281,15 @@ export class Agent {
   }
 
   /** Signals from systemd: a crash is in status within moments, not at the next poll. */
-  private onProperties(unit: string, changed: Record<string, unknown>): void {
+  private onProperties(unit: string, changed: Record<string, unknown>, iface = ''): void {
     const prev = this.states.get(unit);
     if (!prev) return; // not one of ours (or not yet known)
+    if (iface === 'org.freedesktop.systemd1.Timer') {
+      // LastTriggerUSec, NextElapseUSecRealtime, Result: a timer firing shows at once.
+      this.states.set(unit, { ...prev, timer: { ...prev.timer, ...timerStatePatch(changed) } });
+      this.scheduleStatus(100);
+      return;
+    }
     const patch = unitStatePatch(changed);
     const next: UnitState = { ...prev, ...patch };
     if (changed.Timer === undefined && (patch.execMainExitTimestamp || patch.result) && next.execMainExitTimestamp
@@ -298,6 +326,18 @@ export class Agent {
     }, delayMs);
   }
 
+  /** The directory's problem, else the first write error among this child's files. */
+  private errorOf(child: SystemdUnitSet): string | undefined {
+    if (this.nodeError) return this.nodeError;
+    for (const u of child.spec.units ?? []) {
+      for (const f of u.files) {
+        const e = this.fileErrors.get(f.name);
+        if (e) return e;
+      }
+    }
+    return undefined;
+  }
+
   private async writeStatuses(): Promise<void> {
     let retry = false;
     for (const child of this.ourChildren()) {
@@ -305,7 +345,7 @@ export class Agent {
       const key = objectKey(child);
       const status: SystemdUnitSetStatus = childStatus({
         child, states: this.states, terminations: this.terminations, usage: this.usage,
-        applied: this.applied.get(key) === child.spec.hash, error: this.nodeError, now: Date.now(),
+        applied: this.applied.get(key) === child.spec.hash, error: this.errorOf(child), now: Date.now(),
       });
       this.opts.metrics.observe(child, status);
       const prev = child.status ?? {};

@@ -9,6 +9,7 @@ import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
 import { Agent } from './agent.js';
 import { AgentMetrics } from './metrics.js';
+import { apiServerAuthorizer, journalHandler, ownedUnitChecker } from './journal.js';
 
 const flags = parseFlags(process.argv.slice(2), {
   'node-name': process.env.NODE_NAME ?? os.hostname(),
@@ -20,11 +21,14 @@ const flags = parseFlags(process.argv.slice(2), {
   'usage-period': '30',
   'resync-period': '60',
   'watch-silence': '90',
+  // Where journalctl reads (--directory); empty: the host's journal (/var/log/journal mounted).
+  'journal-dir': '',
 });
 
 const log = createLogger({ component: 'agent', node: flags['node-name'] });
 const metrics = new Metrics({ node: flags['node-name']! });
-const agent = new Agent(loadKubeConfig(), {
+const kc = loadKubeConfig();
+const agent = new Agent(kc, {
   nodeName: flags['node-name']!,
   unitDir: flags['unit-dir']!,
   busAddress: flags['bus-address']!,
@@ -43,6 +47,13 @@ async function main(): Promise<void> {
     metrics,
     healthz: [{ name: 'systemd-bus', check: () => agent.connectedToSystemd || 'not connected to systemd' }],
     readyz: [{ name: 'synced', check: () => agent.ready || 'first list of this node\'s units not done' }],
+    // GET /logs: the journal of owned units, for `kubectl sdw logs` (see journal.ts for its protection).
+    extra: journalHandler({
+      journalDir: flags['journal-dir'] || undefined,
+      unitOwned: ownedUnitChecker(flags['unit-dir']!),
+      authorizer: apiServerAuthorizer(kc),
+      log,
+    }),
   });
   log.info('starting', { unitDir: flags['unit-dir'], bus: flags['bus-address'] });
   await agent.start();

@@ -27,6 +27,8 @@ export interface ObservedState {
   loadState?: string;
   activeState?: string;
   subState?: string;
+  /** enabled | disabled | static | ...: 'disabled' on a unit we enable means the links are gone. */
+  unitFileState?: string;
 }
 
 export interface LiveUpdate {
@@ -43,6 +45,8 @@ export interface AgentPlan {
   enable: string[];
   start: string[];
   restart: string[];
+  /** Failed units about to be started again because their spec changed: reset-failed first. */
+  resetFailed: string[];
   liveUpdate: LiveUpdate[];
   /** Drift put back: a managed unit edited or stopped by hand. */
   repaired: Array<{ file: string; what: 'edited' | 'stopped' }>;
@@ -133,7 +137,7 @@ export function planSync(
   states: Map<string, ObservedState>,
   opts: { firstSyncDone: boolean },
 ): AgentPlan {
-  const plan: AgentPlan = { write: [], remove: [], reload: false, enable: [], start: [], restart: [], liveUpdate: [], repaired: [] };
+  const plan: AgentPlan = { write: [], remove: [], reload: false, enable: [], start: [], restart: [], resetFailed: [], liveUpdate: [], repaired: [] };
   for (const d of [...desired.values()].sort((a, b) => a.file.localeCompare(b.file))) {
     const onDisk = disk.get(d.file);
     const s = states.get(d.file);
@@ -155,10 +159,17 @@ export function planSync(
       const live = liveOnlyChange(onDisk.content, d.content);
       if (live && running) plan.liveUpdate.push({ file: d.file, directives: live });
       else if (running && d.role !== 'timer-service') plan.restart.push(d.file);
-      else if (needsStart(d, s)) plan.start.push(d.file);
+      else if (s?.activeState === 'failed' && d.role !== 'timer-service') {
+        // A new spec for a unit systemd gave up on (e.g. the user fixed a crashing
+        // command): it deserves a start, not the old verdict.
+        plan.resetFailed.push(d.file);
+        plan.start.push(d.file);
+      } else if (needsStart(d, s)) plan.start.push(d.file);
       continue;
     }
     if (s?.loadState === 'not-found') plan.reload = true;
+    // Enablement lost (an enable that failed, an agent killed before it, `systemctl disable`).
+    if (s?.unitFileState === 'disabled' && d.role !== 'timer-service') plan.enable.push(d.file);
     if (needsStart(d, s)) {
       plan.start.push(d.file);
       if (s?.activeState === 'inactive') plan.repaired.push({ file: d.file, what: 'stopped' });

@@ -31,6 +31,19 @@ function unitReady(type: string, scheduled: boolean, svc: UnitState | undefined,
   return svc?.activeState === 'active' && svc.subState === 'running';
 }
 
+/**
+ * What a user reads about a termination. On cgroup v1/hybrid hosts an OOM kill is
+ * a plain SIGKILL (systemd cannot tell): say so when a memory limit was set.
+ */
+export function whyEnded(term: { reason: string; status: number; code: string }, svc: UnitState | undefined): string {
+  const limit = svc?.memoryMax;
+  if (term.reason === 'OOMKilled') return limit !== undefined ? `OOMKilled (MemoryMax=${limit})` : 'OOMKilled';
+  if (term.code === 'killed' && term.status === 9 && limit !== undefined) {
+    return `${term.reason}: SIGKILL with MemoryMax=${limit} set, likely out of memory (this host's cgroups cannot confirm an OOM kill)`;
+  }
+  return term.reason;
+}
+
 export function childStatus(input: StatusInput): SystemdUnitSetStatus {
   const { child, states } = input;
   const prev = child.status;
@@ -70,10 +83,11 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       st.timer = {};
       if (timer.timer.lastTriggerUSec) st.timer.lastTrigger = timer.timer.lastTriggerUSec;
       if (timer.timer.nextElapseUSecRealtime) st.timer.nextElapse = timer.timer.nextElapseUSecRealtime;
-      if (svc?.result) st.timer.lastResult = svc.result;
+      // systemd's Result is 'success' before the first run too: only a run that ended has a result.
+      if (svc?.result && (svc.execMainExitTimestamp || term)) st.timer.lastResult = svc.result;
     }
-    if (failed) st.message = term ? `${term.reason}` : `unit ${st.unit} failed`;
-    else if (svc?.subState === 'auto-restart') st.message = `restarting after ${term?.reason ?? 'an exit'}`;
+    if (failed) st.message = `${st.unit} failed: ${term ? whyEnded(term, svc) : `systemd result ${svc?.result ?? timer?.result ?? 'unknown'}`}`;
+    else if (svc?.subState === 'auto-restart') st.message = `${st.unit} restarting after ${term ? whyEnded(term, svc) : 'an exit'}`;
     units.push(st);
   }
 

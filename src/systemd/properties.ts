@@ -166,3 +166,8 @@ export function unitStatePatch(raw: RawProps): Partial<UnitState> {
 export function timerStateFrom(raw: RawProps): TimerState {
   return pick<TimerState>(raw, TIMER_FIELDS, false);
 }
+
+/** Only the timer fields present in `raw` (a PropertiesChanged payload on the Timer interface). */
+export function timerStatePatch(raw: RawProps): Partial<TimerState> {
+  return pick<Partial<TimerState>>(raw, TIMER_FIELDS, true);
+}

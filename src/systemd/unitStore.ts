@@ -92,6 +92,43 @@ export class UnitFileStore {
    * overwrite a file that is not ours.
    */
   async write(name: string, content: string): Promise<boolean> {
+    const changed = await this.writeNoDirSync(name, content);
+    if (changed) await this.syncDir();
+    return changed;
+  }
+
+  /**
+   * Writes many files at once (a bounded number in parallel), each atomically,
+   * with ONE directory fsync at the end instead of one per file. Per-file errors
+   * are returned, never thrown: one bad file does not stop the others.
+   */
+  async writeMany(files: Array<{ name: string; content: string }>, parallel = 16): Promise<Map<string, Error>> {
+    const errors = new Map<string, Error>();
+    let changed = 0;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const f = files[next++]!;
+        try {
+          if (await this.writeNoDirSync(f.name, f.content)) changed++;
+        } catch (e) {
+          errors.set(f.name, e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, files.length) }, worker));
+    if (changed > 0) {
+      try {
+        await this.syncDir();
+      } catch (e) {
+        // The renames happened but may not be durable: report it on every file written.
+        for (const f of files) if (!errors.has(f.name)) errors.set(f.name, e as Error);
+      }
+    }
+    return errors;
+  }
+
+  private async writeNoDirSync(name: string, content: string): Promise<boolean> {
     const file = this.pathOf(name);
     if (!parseOwnerMarker(content)) {
       throw new Error(`refusing to write ${file}: content has no valid ${'X-SDW-Owner'} marker in [Unit]`);
@@ -114,7 +151,6 @@ export class UnitFileStore {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
       throw storeError('write', file, e);
     }
-    await this.syncDir();
     return true;
   }
 
