@@ -16,7 +16,7 @@ import {
 } from '../api/types.js';
 import { CustomObjects, isNotFound, topLevelMergePatch } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
-import { Heartbeat } from '../kube/heartbeat.js';
+import { AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
 import { Informer, objectKey } from '../kube/informer.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
@@ -26,7 +26,7 @@ import { terminationFrom, type Termination } from '../systemd/termination.js';
 import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
 import { desiredFiles, planSync, type AgentPlan, type DiskFile, type ObservedState } from './plan.js';
-import { childStatus, type Usage } from './status.js';
+import { childStatus, settlesInMs, type Usage } from './status.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -34,6 +34,8 @@ export interface AgentOptions {
   busAddress: string;
   heartbeatNamespace: string;
   heartbeatPeriodMs: number;
+  /** Published on the heartbeat Lease for `kubectl sdw logs`; empty: not published. */
+  advertiseUrl?: string;
   usagePeriodMs: number;
   resyncPeriodMs: number;
   watchSilenceMs?: number;
@@ -72,7 +74,8 @@ export class Agent {
     this.store = new UnitFileStore(opts.unitDir);
     this.childApi = new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL);
     this.events = new EventRecorder(kc, 'systemd-workload-agent', opts.log, opts.nodeName);
-    this.heartbeat = new Heartbeat(kc, opts.heartbeatNamespace, opts.nodeName, opts.heartbeatPeriodMs, opts.log);
+    this.heartbeat = new Heartbeat(kc, opts.heartbeatNamespace, opts.nodeName, opts.heartbeatPeriodMs, opts.log,
+      opts.advertiseUrl ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl } : {});
     const [group, version] = API_VERSION.split('/');
     this.informer = new Informer<SystemdUnitSet>(kc, {
       path: `/apis/${group}/${version}/${UNITSET_PLURAL}`,
@@ -340,6 +343,7 @@ export class Agent {
 
   private async writeStatuses(): Promise<void> {
     let retry = false;
+    let settle: number | undefined;
     for (const child of this.ourChildren()) {
       if (child.metadata.deletionTimestamp) continue;
       const key = objectKey(child);
@@ -348,6 +352,8 @@ export class Agent {
         applied: this.applied.get(key) === child.spec.hash, error: this.errorOf(child), now: Date.now(),
       });
       this.opts.metrics.observe(child, status);
+      const s = settlesInMs(status.units ?? [], Date.now());
+      if (s !== undefined) settle = Math.min(settle ?? Infinity, s);
       const prev = child.status ?? {};
       // readySince is carried over inside childStatus; compare everything else as is.
       if (fastJsonPatch.compare(prev, status).length === 0) continue;
@@ -366,5 +372,7 @@ export class Agent {
       }
     }
     if (retry) this.scheduleStatus(2000);
+    // A restarting unit becomes ready by time alone, once it has stayed up.
+    else if (settle !== undefined) this.scheduleStatus(settle + 100);
   }
 }

@@ -23,6 +23,8 @@ const flags = parseFlags(process.argv.slice(2), {
   'watch-silence': '90',
   // Where journalctl reads (--directory); empty: the host's journal (/var/log/journal mounted).
   'journal-dir': '',
+  // Where `kubectl sdw logs` reaches this agent; default http://$POD_IP:<probe-port> in a pod.
+  'advertise-url': '',
 });
 
 const log = createLogger({ component: 'agent', node: flags['node-name'] });
@@ -34,6 +36,7 @@ const agent = new Agent(kc, {
   busAddress: flags['bus-address']!,
   heartbeatNamespace: flags['heartbeat-namespace']!,
   heartbeatPeriodMs: Number(flags['heartbeat-period']) * 1000,
+  advertiseUrl: flags['advertise-url'] || (process.env.POD_IP ? `http://${process.env.POD_IP}:${flags['probe-port']}` : ''),
   usagePeriodMs: Number(flags['usage-period']) * 1000,
   resyncPeriodMs: Number(flags['resync-period']) * 1000,
   watchSilenceMs: Number(flags['watch-silence']) * 1000,

@@ -44,6 +44,25 @@ export function whyEnded(term: { reason: string; status: number; code: string },
   return term.reason;
 }
 
+/**
+ * A service that restarted after a failure this recently is not ready, even if
+ * it is running at this instant: polled between crashes a crash loop looks
+ * healthy (systemd resets Result on every start). Like a Pod in CrashLoopBackOff.
+ */
+export const RESTART_SETTLE_MS = 30_000;
+
+/** When a unit restarting now will count as settled, if it stays up: the agent recomputes then. */
+export function settlesInMs(units: UnitStatus[], now: number): number | undefined {
+  let soonest: number | undefined;
+  for (const u of units) {
+    const t = u.lastTermination;
+    if (!t || t.reason === 'Completed' || !(u.restarts ?? 0)) continue;
+    const left = Date.parse(t.time) + RESTART_SETTLE_MS - now;
+    if (left > 0) soonest = Math.min(soonest ?? Infinity, left);
+  }
+  return soonest;
+}
+
 export function childStatus(input: StatusInput): SystemdUnitSetStatus {
   const { child, states } = input;
   const prev = child.status;
@@ -56,9 +75,8 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
     const timerFile = u.files.find((f) => f.name.endsWith('.timer'))?.name;
     const svc = states.get(svcFile);
     const timer = timerFile ? states.get(timerFile) : undefined;
-    const ready = unitReady(u.type, u.scheduled, svc, timer);
     const failed = u.scheduled ? timer?.activeState === 'failed' : svc?.activeState === 'failed';
-    allReady &&= ready;
+    let ready = unitReady(u.type, u.scheduled, svc, timer);
     anyFailed ||= failed;
     if (u.scheduled || u.type !== 'oneshot') allCompleted = false;
     const st: UnitStatus = { name: u.name, unit: u.scheduled && timerFile ? timerFile : svcFile };
@@ -86,8 +104,14 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       // systemd's Result is 'success' before the first run too: only a run that ended has a result.
       if (svc?.result && (svc.execMainExitTimestamp || term)) st.timer.lastResult = svc.result;
     }
+    const restarting = !u.scheduled && u.type !== 'oneshot' && !!st.lastTermination && st.lastTermination.reason !== 'Completed'
+      && (st.restarts ?? 0) > 0 && Date.parse(st.lastTermination.time) + RESTART_SETTLE_MS > input.now;
+    if (restarting) ready = false;
+    allReady &&= ready;
     if (failed) st.message = `${st.unit} failed: ${term ? whyEnded(term, svc) : `systemd result ${svc?.result ?? timer?.result ?? 'unknown'}`}`;
-    else if (svc?.subState === 'auto-restart') st.message = `${st.unit} restarting after ${term ? whyEnded(term, svc) : 'an exit'}`;
+    else if (svc?.subState === 'auto-restart' || restarting) {
+      st.message = `${st.unit} restarting (${st.restarts} restarts) after ${term ? whyEnded(term, svc) : 'an exit'}`;
+    }
     units.push(st);
   }
 

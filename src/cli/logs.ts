@@ -1,14 +1,13 @@
 // `kubectl sdw logs`: finds the workload's nodes and units, the agent of each
 // node, and streams GET /logs from it (see src/agent/journal.ts for the endpoint
 // and how it is protected).
-import { GROUP, LABEL_WORKLOAD_UID, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
-import { heartbeatLeaseName } from '../kube/heartbeat.js';
+import { LABEL_WORKLOAD_UID, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
+import { AGENT_URL_ANNOTATION, heartbeatLeaseName } from '../kube/heartbeat.js';
 import { unitFileName } from '../render/names.js';
 import { childrenOf } from './statusView.js';
 import { SdwClient, apiErrorMessage } from './kube.js';
 
-/** The annotation on the agent's heartbeat Lease that holds its base URL (http://<pod IP>:<port>). */
-export const AGENT_URL_ANNOTATION = `${GROUP}/agent-url`;
+export { AGENT_URL_ANNOTATION };
 export const DEFAULT_OPERATOR_NAMESPACE = 'systemd-workload-operator';
 
 export interface LogsOptions {

@@ -8,6 +8,8 @@ import { isNotFound, statusCode } from './client.js';
 
 export const HEARTBEAT_LABEL = `${GROUP}/agent-heartbeat`;
 const NODE_ANNOTATION = `${GROUP}/node`;
+/** The agent's base URL (http://<pod IP>:<port>), where `kubectl sdw logs` reaches it. */
+export const AGENT_URL_ANNOTATION = `${GROUP}/agent-url`;
 
 export function heartbeatLeaseName(node: string): string {
   return `sdw-agent-${node}`.slice(0, 253);

@@ -100,6 +100,7 @@ export async function startAgent(cluster: Cluster, nodeName: string, opts: Agent
     `--usage-period=${opts.usagePeriodSeconds ?? 2}`,
     `--heartbeat-period=${opts.heartbeatPeriodSeconds ?? 2}`,
     `--resync-period=${opts.resyncPeriodSeconds ?? 10}`,
+    `--advertise-url=http://127.0.0.1:${port}`,
     ...(opts.extraArgs ?? []),
   ], path.join(cluster.dir, `agent-${nodeName}.log`), opts.kubeconfig ?? cluster.kubeconfigPath, port);
   p.start();

@@ -139,11 +139,9 @@ describe('kubectl-sdw against a running cluster', () => {
       expect(badUnit).toMatchObject({ code: 1, stderr: "error: workload default/echo has no unit 'nope' (units: talker)\n" });
     });
 
-    it('finds the agent from its heartbeat Lease annotation', async () => {
-      const noUrl = await runCli(['logs', 'echo'], { kubeconfig });
-      expect(noUrl.code).toBe(1);
-      expect(noUrl.stderr).toMatch(/does not advertise its address \(annotation systemd\.operators\.dev\/agent-url/);
-      await cluster.kubectlOk(['annotate', 'lease', '-n', OPERATOR_NAMESPACE, 'sdw-agent-demo-2', `systemd.operators.dev/agent-url=${agentUrl}`, '--overwrite']);
+    it('finds the agent from the address it advertises on its heartbeat Lease', async () => {
+      const lease = JSON.parse(await cluster.kubectlOk(['get', 'lease', '-n', OPERATOR_NAMESPACE, 'sdw-agent-demo-2', '-o', 'json'])) as { metadata: { annotations: Record<string, string> } };
+      expect(lease.metadata.annotations['systemd.operators.dev/agent-url']).toBe(agentUrl);
       const r = await runCli(['logs', 'echo'], { kubeconfig });
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`${MARKER} first`);

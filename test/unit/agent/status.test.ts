@@ -1,4 +1,4 @@
-import { childStatus, type StatusInput } from '../../../src/agent/status.js';
+import { childStatus, RESTART_SETTLE_MS, settlesInMs, type StatusInput } from '../../../src/agent/status.js';
 import type { UnitState } from '../../../src/systemd/properties.js';
 import { terminationFrom, type Termination } from '../../../src/systemd/termination.js';
 import { child, svc } from './fixtures.js';
@@ -64,7 +64,21 @@ describe('childStatus', () => {
     const t: Termination = { code: 'exited', status: 3, exitCode: 3, reason: 'Error(exit 3)', time: T1 };
     const s = childStatus(input(web, { [SERVER]: { ...running, activeState: 'activating', subState: 'auto-restart', nRestarts: 2 }, [SIDE]: running }, { terminations: new Map([[SERVER, t]]) }));
     expect(s.phase).toBe('Pending');
-    expect(s.units?.[0]).toMatchObject({ restarts: 2, exitCode: 3, message: `${SERVER} restarting after Error(exit 3)` });
+    expect(s.units?.[0]).toMatchObject({ restarts: 2, exitCode: 3, message: `${SERVER} restarting (2 restarts) after Error(exit 3)` });
+  });
+
+  it('is not ready while running between crashes, and settles after RESTART_SETTLE_MS up', () => {
+    const crashedAt = new Date(NOW - 5_000).toISOString();
+    const t: Termination = { code: 'exited', status: 3, exitCode: 3, reason: 'Error(exit 3)', time: crashedAt };
+    const upAgain = { [SERVER]: { ...running, nRestarts: 3 }, [SIDE]: running };
+    const s = childStatus(input(web, upAgain, { terminations: new Map([[SERVER, t]]) }));
+    expect(s.phase).toBe('Pending');
+    expect(s.units?.[0]?.message).toBe(`${SERVER} restarting (3 restarts) after Error(exit 3)`);
+    expect(settlesInMs(s.units ?? [], NOW)).toBe(RESTART_SETTLE_MS - 5_000);
+    const later = childStatus(input(web, upAgain, { terminations: new Map([[SERVER, t]]), now: NOW + RESTART_SETTLE_MS }));
+    expect(later.phase).toBe('Running');
+    expect(later.units?.[0]?.message).toBeUndefined();
+    expect(settlesInMs(later.units ?? [], NOW + RESTART_SETTLE_MS)).toBeUndefined();
   });
 
   it('Completed when every unit is a oneshot that ran to success', () => {
