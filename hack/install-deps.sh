@@ -5,7 +5,8 @@
 set -euo pipefail
 log() { echo "[deps] $*" >&2; }
 
-pkgs=(systemd dbus util-linux iproute2 procps)
+# e2fsprogs: chattr (a fault test makes a unit dir immutable); python3: examples and the OOM test.
+pkgs=(systemd dbus util-linux iproute2 procps e2fsprogs python3)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 for b in busctl systemd-analyze unshare journalctl; do command -v "$b" >/dev/null || missing+=(systemd); done
