@@ -58,3 +58,33 @@ bench: bench-node-apply
 bench-node-apply: deps k8s-binaries
 	npx tsc -p tsconfig.json
 	node dist/bench/node-apply.js
+
+# Benchmarks of issue 8 beside node-apply; each also runs alone (node dist/bench/<name>.js)
+# and shrinks by env (see each file's header). `make bench` ends with bench/results/summary.json.
+.PHONY: bench-build bench-fanout bench-idle bench-crash bench-footprint bench-timers bench-client-reuse bench-summary
+bench: bench-fanout bench-idle bench-crash bench-footprint bench-timers bench-client-reuse bench-summary
+
+bench-build: deps k8s-binaries
+	npx tsc -p tsconfig.json
+
+bench-fanout: bench-build
+	node dist/bench/fanout.js
+
+bench-idle: bench-build
+	node dist/bench/idle.js
+
+bench-crash: bench-build
+	node dist/bench/crash.js
+
+bench-footprint: bench-build
+	node dist/bench/footprint.js
+
+bench-timers: bench-build
+	node dist/bench/timers.js
+
+bench-client-reuse: bench-build
+	node dist/bench/client-reuse.js
+
+# Runs after every benchmark (make runs a target's prerequisites in order without -j).
+bench-summary: bench-build
+	node dist/bench/summary.js

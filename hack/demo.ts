@@ -5,7 +5,8 @@
 // The cluster is the test harness's: a real kube-apiserver, etcd and
 // kube-controller-manager, three real systemd nodes, the controller and one
 // agent per node as separate processes (no kubelet here, so they run as plain
-// processes rather than as the Deployment and DaemonSet in config/).
+// processes rather than as the Deployment and DaemonSet in config/). config/policy
+// is installed, with a SystemdWorkloadPolicy for the demo's namespace.
 import { spawn } from 'node:child_process';
 import { promises as fs, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -129,6 +130,12 @@ async function serve(): Promise<void> {
   try {
     cluster = await Cluster.start({ nodes: NODES, baseDir: path.join(demoDir, 'run') });
     await fs.copyFile(cluster.kubeconfigPath, path.join(demoDir, 'kubeconfig'));
+    // The admission policies as shipped (no root by default), and this namespace
+    // opened for exactly what examples/ needs: the allow-root label a cluster
+    // admin sets, and a SystemdWorkloadPolicy (config/policy/samples/demo-default.yaml).
+    await cluster.kubectlOk(['apply', '-k', path.join(repoRoot, 'config', 'policy')]);
+    await cluster.kubectlOk(['label', '--overwrite', 'namespace', 'default', 'systemd.operators.dev/allow-root=true']);
+    await cluster.kubectlOk(['apply', '-f', path.join(repoRoot, 'config', 'policy', 'samples', 'demo-default.yaml')]);
     procs.push(await startController(cluster, { identity: 'demo-controller' }));
     for (const n of NODES) {
       const node = cluster.node(n.name);

@@ -1,8 +1,8 @@
 // The CustomResourceDefinitions, as plain objects built from schema.ts.
 // hack/gen-crds.ts writes them to crds/*.yaml; test/unit/api/crds.test.ts fails
 // when the files and these objects disagree.
-import { GROUP, UNITSET_KIND, UNITSET_PLURAL, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL } from './types.js';
-import { type JSONSchema, unitSetSchema, workloadSchema } from './schema.js';
+import { GROUP, POLICY_KIND, POLICY_PLURAL, UNITSET_KIND, UNITSET_PLURAL, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL } from './types.js';
+import { type JSONSchema, policySchema, unitSetSchema, workloadSchema } from './schema.js';
 
 export interface PrinterColumn {
   name: string;
@@ -24,7 +24,7 @@ export interface CustomResourceDefinition {
       name: string;
       served: boolean;
       storage: boolean;
-      subresources: { status: Record<string, never> };
+      subresources?: { status: Record<string, never> };
       additionalPrinterColumns: PrinterColumn[];
       selectableFields?: Array<{ jsonPath: string }>;
       schema: { openAPIV3Schema: JSONSchema };
@@ -41,6 +41,10 @@ function crd(opts: {
   columns: PrinterColumn[];
   schema: JSONSchema;
   selectableFields?: Array<{ jsonPath: string }>;
+  /** Default Namespaced. */
+  scope?: 'Namespaced' | 'Cluster';
+  /** Default true: a status subresource. */
+  status?: boolean;
 }): CustomResourceDefinition {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -48,7 +52,7 @@ function crd(opts: {
     metadata: { name: `${opts.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'systemd-workload-operator' } },
     spec: {
       group: GROUP,
-      scope: 'Namespaced',
+      scope: opts.scope ?? 'Namespaced',
       names: {
         kind: opts.kind,
         listKind: `${opts.kind}List`,
@@ -62,7 +66,7 @@ function crd(opts: {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          ...(opts.status === false ? {} : { subresources: { status: {} } }),
           additionalPrinterColumns: opts.columns,
           ...(opts.selectableFields ? { selectableFields: opts.selectableFields } : {}),
           schema: { openAPIV3Schema: opts.schema },
@@ -106,8 +110,24 @@ export const unitSetCrd: CustomResourceDefinition = crd({
   ],
 });
 
+/** Cluster-scoped, spec only: written by cluster admins, read by admission and the controller. */
+export const policyCrd: CustomResourceDefinition = crd({
+  kind: POLICY_KIND,
+  plural: POLICY_PLURAL,
+  shortName: 'sdwp',
+  schema: policySchema,
+  scope: 'Cluster',
+  status: false,
+  columns: [
+    { name: 'Namespaces', type: 'string', jsonPath: '.spec.namespaces', description: 'The namespaces the policy covers.' },
+    { name: 'Allow-root', type: 'boolean', jsonPath: '.spec.allowRoot' },
+    age,
+  ],
+});
+
 /** The CRDs with the file each is written to under crds/. */
 export const CRD_FILES: ReadonlyArray<{ file: string; crd: CustomResourceDefinition }> = [
   { file: 'systemdworkloads.yaml', crd: workloadCrd },
   { file: 'systemdunitsets.yaml', crd: unitSetCrd },
+  { file: 'systemdworkloadpolicies.yaml', crd: policyCrd },
 ];

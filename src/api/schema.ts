@@ -503,3 +503,95 @@ export const unitSetSchema: JSONSchema = {
     status: unitSetStatusSchema,
   },
 };
+
+// ---- SystemdWorkloadPolicy (cluster-scoped; enforced by config/policy/ and src/controller/policy.ts) ----
+export const POLICY_LIMITS = {
+  namespaces: 256,
+  users: 64,
+  executables: 64,
+  nodeSelectors: 32,
+  nodeSelectorValues: 32,
+} as const;
+
+const quantityStr = (description: string, what: string): JSONSchema => str(LIMITS.quantityLength, {
+  description,
+  'x-kubernetes-validations': [
+    { rule: "isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))", message: `must be a quantity greater than 0 (e.g. ${what})` },
+  ],
+});
+
+const policySpecSchema: JSONSchema = {
+  type: 'object',
+  required: ['namespaces'],
+  properties: {
+    namespaces: {
+      type: 'array',
+      description: 'The namespaces this policy covers. Every policy listing a namespace applies to its workloads.',
+      minItems: 1,
+      maxItems: POLICY_LIMITS.namespaces,
+      items: str(63, { minLength: 1, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
+      'x-kubernetes-list-type': 'set',
+    },
+    allowedNodeSelectors: {
+      type: 'array',
+      description: 'The workload\'s nodeSelector must contain one of these labels (values: any of them; no values: any value). Not set: any nodes.',
+      maxItems: POLICY_LIMITS.nodeSelectors,
+      'x-kubernetes-list-type': 'atomic',
+      items: {
+        type: 'object',
+        required: ['key'],
+        properties: {
+          key: str(316, { minLength: 1 }),
+          values: { type: 'array', maxItems: POLICY_LIMITS.nodeSelectorValues, items: str(63), 'x-kubernetes-list-type': 'set' },
+        },
+      },
+    },
+    allowedUsers: {
+      type: 'array',
+      description: 'User= names or ids units may run as (dynamicUser is always allowed; root is governed by allowRoot). Not set: any non-root user.',
+      maxItems: POLICY_LIMITS.users,
+      items: str(LIMITS.userLength, { minLength: 1, pattern: PATTERNS.user }),
+      'x-kubernetes-list-type': 'set',
+    },
+    allowRoot: { type: 'boolean', description: 'Units may run as root (no user and no dynamicUser, or user/group root or 0). Default false.', default: false },
+    allowedExecutables: {
+      type: 'array',
+      description: "command[0] must equal an entry, or start with one that ends in '/' (a directory). Not set: any executable.",
+      maxItems: POLICY_LIMITS.executables,
+      items: pathStr('An absolute path; a directory prefix when it ends in \'/\'.'),
+      'x-kubernetes-list-type': 'set',
+    },
+    requiredSandbox: {
+      type: 'object',
+      description: 'Sandboxing every unit must have, at least as strict.',
+      properties: {
+        noNewPrivileges: { type: 'boolean', description: 'true: units must set sandbox.noNewPrivileges: true.' },
+        privateTmp: { type: 'boolean', description: 'true: units must set sandbox.privateTmp: true.' },
+        protectSystem: { type: 'string', enum: ['false', 'true', 'full', 'strict'], description: "Minimum sandbox.protectSystem (false < true < full < strict)." },
+        protectHome: { type: 'string', enum: ['false', 'true', 'read-only', 'tmpfs'], description: 'Minimum sandbox.protectHome (false < read-only < tmpfs < true).' },
+      },
+    },
+    resources: {
+      type: 'object',
+      description: 'Per-unit ceilings. A ceiling makes its limit required.',
+      properties: {
+        requireLimits: { type: 'boolean', description: 'Every unit must set resources.limits.memory, cpu and tasks.' },
+        maxMemory: quantityStr('Largest resources.limits.memory of a unit.', "'1Gi'"),
+        maxCpu: quantityStr('Largest resources.limits.cpu of a unit.', "'2', '500m'"),
+        maxTasks: { type: 'integer', description: 'Largest resources.limits.tasks of a unit.', minimum: 1, maximum: LIMITS.tasks },
+      },
+    },
+  },
+};
+
+export const policySchema: JSONSchema = {
+  type: 'object',
+  description: 'SystemdWorkloadPolicy (cluster-scoped): what SystemdWorkloads in the listed namespaces may do. Enforced at admission and by the controller.',
+  required: ['spec'],
+  properties: {
+    apiVersion: { type: 'string' },
+    kind: { type: 'string' },
+    metadata: { type: 'object' },
+    spec: policySpecSchema,
+  },
+};

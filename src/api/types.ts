@@ -205,3 +205,69 @@ export interface SystemdUnitSet {
   spec: SystemdUnitSetSpec;
   status?: SystemdUnitSetStatus;
 }
+
+// ---- SystemdWorkloadPolicy (cluster-scoped, written by cluster admins) ----
+
+export const POLICY_KIND = 'SystemdWorkloadPolicy';
+export const POLICY_PLURAL = 'systemdworkloadpolicies';
+/**
+ * The namespace label (set by cluster admins only) without which no workload in
+ * the namespace may run a unit as root, whatever the policies say: the default
+ * ValidatingAdmissionPolicy in config/policy/ checks it.
+ */
+export const LABEL_ALLOW_ROOT = `${GROUP}/allow-root`;
+
+/** A node label a workload may select nodes by; without values, any value of the key. */
+export interface NodeSelectorRule {
+  key: string;
+  values?: string[];
+}
+
+export type ProtectSystem = 'false' | 'true' | 'full' | 'strict';
+export type ProtectHome = 'false' | 'true' | 'read-only' | 'tmpfs';
+
+/**
+ * What workloads in the listed namespaces may do. A field that is not set does not
+ * restrict (except allowRoot, false by default). Every policy that lists a
+ * namespace applies to it: a workload must satisfy all of them.
+ */
+export interface SystemdWorkloadPolicySpec {
+  /** The namespaces this policy covers (names). */
+  namespaces: string[];
+  /**
+   * The workload's nodeSelector must contain one of these labels (a selector is
+   * an AND, so any further labels only narrow it). Not set: any nodes.
+   */
+  allowedNodeSelectors?: NodeSelectorRule[];
+  /** User= names (or ids) units may run as; dynamicUser is always allowed. Not set: any non-root user. */
+  allowedUsers?: string[];
+  /** Whether units may run as root (no user and no dynamicUser, or user/group root or 0). Default false. */
+  allowRoot?: boolean;
+  /**
+   * command[0] must equal an entry, or start with an entry that ends in '/'
+   * (a directory prefix); paths with '.', '..' or '//' components never match.
+   */
+  allowedExecutables?: string[];
+  /** Sandboxing every unit must have (at least as strict). */
+  requiredSandbox?: {
+    noNewPrivileges?: boolean;
+    privateTmp?: boolean;
+    protectSystem?: ProtectSystem;
+    protectHome?: ProtectHome;
+  };
+  /** Per-unit ceilings; a ceiling also makes its limit required. */
+  resources?: {
+    /** Every unit must set memory, cpu and tasks limits. */
+    requireLimits?: boolean;
+    maxMemory?: string;
+    maxCpu?: string;
+    maxTasks?: number;
+  };
+}
+
+export interface SystemdWorkloadPolicy {
+  apiVersion: typeof API_VERSION;
+  kind: typeof POLICY_KIND;
+  metadata: ObjectMeta;
+  spec: SystemdWorkloadPolicySpec;
+}

@@ -4,7 +4,7 @@
 // documents) with its kind/name, and the field:
 //   examples/x.yaml: document 2 (SystemdWorkload default/web): spec.units[0].command[0]: must be an absolute path
 import { loadAllYaml } from '@kubernetes/client-node';
-import { GROUP, UNITSET_KIND, WORKLOAD_KIND, type SystemdWorkload } from '../api/types.js';
+import { GROUP, POLICY_KIND, UNITSET_KIND, WORKLOAD_KIND, type SystemdWorkload } from '../api/types.js';
 import { render, validateWorkload, type FieldIssue } from '../render/index.js';
 
 export interface Doc {
@@ -121,7 +121,8 @@ export interface CheckResult {
 
 /**
  * Checks documents as admission would. Documents of other API groups are skipped
- * (a file may hold a Namespace too); in ours only SystemdWorkload is user-written.
+ * (a file may hold a Namespace too); in ours only SystemdWorkload is user-written
+ * (a SystemdWorkloadPolicy is skipped too: its CRD schema checks it).
  */
 export function checkDocuments(docs: readonly Doc[]): CheckResult {
   const workloads: CheckResult['workloads'] = [];
@@ -138,7 +139,8 @@ export function checkDocuments(docs: readonly Doc[]): CheckResult {
     if (v.kind === undefined) problems.push({ ...at, field: 'kind', message: 'is required' });
     const isWorkload = v.kind === WORKLOAD_KIND && (ourGroup(v) || v.apiVersion === undefined);
     if (!isWorkload) {
-      if (ourGroup(v)) {
+      // A SystemdWorkloadPolicy is a cluster admin's, checked by its CRD schema on apply.
+      if (ourGroup(v) && v.kind !== POLICY_KIND) {
         const message = v.kind === UNITSET_KIND
           ? `${UNITSET_KIND} objects are written by the controller; write a ${WORKLOAD_KIND}`
           : `unknown kind for ${GROUP}; expected ${WORKLOAD_KIND}`;

@@ -5,8 +5,8 @@
 import * as k8s from '@kubernetes/client-node';
 import os from 'node:os';
 import {
-  API_VERSION, LABEL_WORKLOAD_UID, UNITSET_KIND, UNITSET_PLURAL, WORKLOAD_KIND, WORKLOAD_PLURAL,
-  type SystemdUnitSet, type SystemdWorkload,
+  API_VERSION, LABEL_WORKLOAD_UID, POLICY_KIND, POLICY_PLURAL, UNITSET_KIND, UNITSET_PLURAL, WORKLOAD_KIND, WORKLOAD_PLURAL,
+  type SystemdUnitSet, type SystemdWorkload, type SystemdWorkloadPolicy,
 } from '../api/types.js';
 import { CustomObjects, loadKubeConfig } from '../kube/client.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
@@ -46,6 +46,10 @@ const workloads = new Informer<SystemdWorkload>(kc, {
 });
 const children = new Informer<SystemdUnitSet>(kc, {
   path: `/apis/${grp}/${ver}/${UNITSET_PLURAL}`, apiVersion: API_VERSION, kind: UNITSET_KIND, labelSelector: LABEL_WORKLOAD_UID, log,
+});
+// Cluster-scoped SystemdWorkloadPolicies: the controller enforces them again (src/controller/policy.ts).
+const policies = new Informer<SystemdWorkloadPolicy>(kc, {
+  path: `/apis/${grp}/${ver}/${POLICY_PLURAL}`, apiVersion: API_VERSION, kind: POLICY_KIND, log,
 });
 const nodes = new Informer<k8s.V1Node>(kc, { path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', log });
 const heartbeats = new Informer<k8s.V1Lease>(kc, {
@@ -99,6 +103,7 @@ const loop = new ControllerLoop('systemdworkload', (key) => reconcileWorkload(ke
   workload: (k) => workloads.get(k),
   children: (_ns, uid) => [...(childrenByOwner.get(uid)?.values() ?? [])],
   nodes: () => nodes.list().map(nodeInfo),
+  policies: () => policies.list(),
   heartbeatAgeMs: (node) => {
     const at = heartbeatRenewedAt.get(node);
     return at === undefined ? undefined : Date.now() - at;
@@ -128,6 +133,9 @@ nodes.on((type, n, old) => {
   if (type === 'update' && JSON.stringify([n.metadata?.labels, n.spec?.taints]) === JSON.stringify([old?.metadata?.labels, old?.spec?.taints])) return;
   enqueueAll();
 });
+// A policy change can refuse or free any workload of the namespaces it lists (or
+// listed): all workloads get a pass (policies change rarely).
+policies.on(() => enqueueAll());
 heartbeats.on((_t, lease) => {
   const node = heartbeatNode(lease);
   if (!node || !heartbeatChanged.delete(node)) return;
@@ -144,7 +152,7 @@ heartbeats.on((_t, lease) => {
 
 let leading = flags['leader-elect'] !== 'true';
 metrics.leader.set({ name: flags['leader-election-id']! }, leading ? 1 : 0);
-const informers = [workloads, children, nodes, heartbeats];
+const informers = [workloads, children, policies, nodes, heartbeats];
 
 async function main(): Promise<void> {
   await startServer({

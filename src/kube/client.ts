@@ -1,12 +1,44 @@
 // Thin helpers over @kubernetes/client-node: config loading, typed custom
 // object calls for our group, merge patches, and error classification.
 import * as k8s from '@kubernetes/client-node';
+import type http from 'node:http';
+import type https from 'node:https';
 import { GROUP, VERSION } from '../api/types.js';
 
 export function loadKubeConfig(): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   // KUBECONFIG or ~/.kube/config, else the in-cluster service account.
   kc.loadFromDefault();
+  return reuseConnections(kc);
+}
+
+type AgentFactory = (cluster: k8s.Cluster | null, opts: https.AgentOptions) => http.Agent;
+
+/**
+ * client-node 1.x builds a new https.Agent for every request (KubeConfig.createAgent,
+ * called from applySecurityAuthentication), so every API call opens a new TCP
+ * connection and does a full TLS handshake: measured in bench/client-reuse.ts, that
+ * alone bounded the controller's fan-out. This memoizes one keep-alive agent per
+ * (server, CA, client certificate): connections are reused as client-go reuses them.
+ * Requests that set a socket timeout, and proxied clusters, keep the library's path.
+ */
+export function reuseConnections(kc: k8s.KubeConfig, maxSockets = 64): k8s.KubeConfig {
+  const target = kc as unknown as { createAgent: AgentFactory };
+  const original: AgentFactory = target.createAgent.bind(kc);
+  const agents = new Map<string, http.Agent>();
+  target.createAgent = (cluster, opts) => {
+    if (cluster?.proxyUrl || opts.timeout !== undefined) return original(cluster, opts);
+    const key = JSON.stringify([cluster?.server, String(opts.ca ?? ''), String(opts.cert ?? ''), String(opts.key ?? ''), opts.rejectUnauthorized]);
+    let agent = agents.get(key);
+    if (!agent) {
+      // A rotated client certificate makes a new key: drop the old agents (their sockets close when idle).
+      for (const old of agents.values()) old.destroy();
+      agents.clear();
+      agent = original(cluster, { ...opts, keepAlive: true, maxSockets });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
   return kc;
 }
 

@@ -39,6 +39,10 @@ export class LeaderElector {
     return this.leading;
   }
 
+  private get renewDeadlineMs(): number {
+    return this.opts.renewDeadlineMs ?? 10_000;
+  }
+
   private get durationS(): number {
     return this.opts.leaseDurationSeconds ?? 15;
   }
@@ -74,7 +78,14 @@ export class LeaderElector {
 
   private async tick(): Promise<void> {
     try {
-      const ok = await this.tryAcquireOrRenew();
+      // A request that hangs (etcd gone under the API server, a half-open connection)
+      // must not hold off the renew deadline: a leader gives up on time, as client-go's
+      // renew does with a context bounded by RenewDeadline. The attempt is bounded by
+      // what is left of the deadline (a candidate's by the deadline itself).
+      const budget = this.leading
+        ? Math.max(this.lastRenew + this.renewDeadlineMs - Date.now() + 1, 1)
+        : this.renewDeadlineMs;
+      const ok = await withTimeout(this.tryAcquireOrRenew(), budget, 'lease request');
       if (ok) {
         this.lastRenew = Date.now();
         if (!this.leading) {
@@ -86,7 +97,7 @@ export class LeaderElector {
     } catch (err) {
       this.opts.log.warn('lease update failed', { lease: this.opts.name, error: errorMessage(err) });
     }
-    if (this.leading && Date.now() - this.lastRenew > (this.opts.renewDeadlineMs ?? 10_000)) {
+    if (this.leading && Date.now() - this.lastRenew > this.renewDeadlineMs) {
       this.leading = false;
       this.opts.log.error('leadership lost: could not renew the lease in time', { lease: this.opts.name });
       this.opts.onStoppedLeading();
@@ -140,6 +151,16 @@ export class LeaderElector {
     this.observedRecord = record;
     this.observedAt = Date.now();
   }
+}
+
+/** Resolves or rejects as p does, or rejects after ms (p is left to settle on its own). */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined); // a late failure of an abandoned attempt is not unhandled
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function toMicro(d: Date | string): k8s.V1MicroTime {

@@ -30,13 +30,16 @@ describe('deploy manifests on a real API server', () => {
     expect(ids).toEqual([
       'ClusterRole/systemd-workload-agent', 'ClusterRole/systemd-workload-controller', 'ClusterRole/systemd-workload-editor', 'ClusterRole/systemd-workload-viewer',
       'ClusterRoleBinding/systemd-workload-agent', 'ClusterRoleBinding/systemd-workload-controller',
-      'CustomResourceDefinition/systemdunitsets.systemd.operators.dev', 'CustomResourceDefinition/systemdworkloads.systemd.operators.dev',
+      'CustomResourceDefinition/systemdunitsets.systemd.operators.dev', 'CustomResourceDefinition/systemdworkloadpolicies.systemd.operators.dev',
+      'CustomResourceDefinition/systemdworkloads.systemd.operators.dev',
       'DaemonSet/systemd-workload-agent', 'Deployment/systemd-workload-controller', `Namespace/${NS}`,
       'Role/systemd-workload-agent-leases', 'Role/systemd-workload-controller-leases',
       'RoleBinding/systemd-workload-agent-leases', 'RoleBinding/systemd-workload-controller-leases',
       'Service/systemd-workload-agent-metrics', 'Service/systemd-workload-controller-metrics',
       'ServiceAccount/systemd-workload-agent', 'ServiceAccount/systemd-workload-controller',
       'ValidatingAdmissionPolicy/systemd-workload-agent-node-identity', 'ValidatingAdmissionPolicyBinding/systemd-workload-agent-node-identity',
+      'ValidatingAdmissionPolicy/systemd-workload-default-no-root', 'ValidatingAdmissionPolicyBinding/systemd-workload-default-no-root',
+      'ValidatingAdmissionPolicy/systemd-workload-policy', 'ValidatingAdmissionPolicyBinding/systemd-workload-policy',
     ].sort());
     const namespaced = objs.filter((o) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].includes(o.kind));
     expect(namespaced.every((o) => o.metadata.namespace === NS)).toBe(true);
@@ -70,6 +73,10 @@ describe('deploy manifests on a real API server', () => {
     expect(await can(ctl, 'update', 'leases.coordination.k8s.io', NS)).toBe(true);
     expect(await can(ctl, 'update', 'leases.coordination.k8s.io', 'default')).toBe(false);
     expect(await can(ctl, 'get', 'secrets', NS)).toBe(false);
+    expect(await can(ctl, 'watch', 'systemdworkloadpolicies.systemd.operators.dev')).toBe(true);
+    expect(await can(ctl, 'list', 'systemdworkloadpolicies.systemd.operators.dev')).toBe(true);
+    expect(await can(ctl, 'update', 'systemdworkloadpolicies.systemd.operators.dev')).toBe(false);
+    expect(await can(agent, 'get', 'systemdworkloadpolicies.systemd.operators.dev')).toBe(false);
     expect(await can(agent, 'watch', 'systemdunitsets.systemd.operators.dev')).toBe(true);
     expect(await can(agent, 'patch', 'systemdunitsets.systemd.operators.dev/status')).toBe(true);
     expect(await can(agent, 'patch', 'systemdunitsets.systemd.operators.dev')).toBe(false);
@@ -96,7 +103,7 @@ describe('deploy manifests on a real API server', () => {
     };
     for (const key of expected) expect({ key, obj: strip(fromHelm.get(key)!) }).toEqual({ key, obj: strip(fromKustomize.get(key)!) });
     const crdFiles = await fs.readdir(path.join(chartDir, 'crds'));
-    expect(crdFiles.sort()).toEqual(['systemdunitsets.yaml', 'systemdworkloads.yaml']);
+    expect(crdFiles.sort()).toEqual(['systemdunitsets.yaml', 'systemdworkloadpolicies.yaml', 'systemdworkloads.yaml']);
     const out = await cluster.kubectlOk(['apply', '--dry-run=server', '-f', '-'], { input: helm.text });
     expect(out).toMatch(/daemonset\.apps\/systemd-workload-agent (created|configured|unchanged) \(server dry run\)/);
   });

@@ -36,7 +36,8 @@ describe('agent node identity', () => {
     cluster = await Cluster.start({ nodes: [{ name: 'node-a', systemd: false }, { name: 'node-b', systemd: false }] });
     // The whole install as a user applies it (Deployment and DaemonSet included: they never run here).
     await cluster.kubectlOk(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config', 'default')]);
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: child('w-a', 'node-a') + '---' + child('w-b', 'node-b') });
+    // w-probe (node B's) takes the writes that may land before the policy is loaded, so w-b stays untouched.
+    await cluster.kubectlOk(['apply', '-f', '-'], { input: child('w-a', 'node-a') + '---' + child('w-b', 'node-b') + '---' + child('w-probe', 'node-b') });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -61,7 +62,7 @@ describe('agent node identity', () => {
   it('lets node A\'s agent write node A\'s child status and refuses node B\'s', async () => {
     const tokenA = await tokenFor('node-a');
     // The policy is enforced once the API server has loaded it.
-    await waitFor('policy enforced', async () => (await patchStatusAs(tokenA, 'w-b')).code !== 0, 30_000, 500);
+    await waitFor('policy enforced', async () => (await patchStatusAs(tokenA, 'w-probe')).code !== 0, 30_000, 500);
     const own = await patchStatusAs(tokenA, 'w-a');
     expect(own.stderr).toBe('');
     expect(own.code).toBe(0);

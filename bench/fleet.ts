@@ -1,0 +1,90 @@
+// A fleet for the idle and footprint benchmarks: a real control plane, `nodes`
+// Node objects served by the simulated agents (test/harness/simAgents.ts), and
+// optionally one real sandbox node with the real agent at its production
+// cadences; our controller as its own process; `workloads` SystemdWorkloads each
+// selecting every node (label bench=fleet), applied and waited for until every
+// node is ready.
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION, GROUP, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL, type SystemdWorkload } from '../src/api/types.js';
+import { Cluster } from '../test/harness/cluster.js';
+import { startAgent, startController, type OperatorProcess } from '../test/harness/operator.js';
+import { waitFor } from '../test/harness/process.js';
+import { SimAgents, mapLimit } from '../test/harness/simAgents.js';
+import { ensureNodeScript, registerNodes, systemdVersionOf } from './common.js';
+
+export const FLEET_LABEL = { bench: 'fleet' };
+export const REAL_NODE = 'real-1';
+export const NS = 'default';
+
+export interface Fleet {
+  cluster: Cluster;
+  controller: OperatorProcess;
+  agent?: OperatorProcess;
+  sim: SimAgents;
+  simNodes: string[];
+  workloadNames: string[];
+  systemdVersion?: string;
+  stop(): Promise<void>;
+}
+
+export function workloadBody(name: string, selector: Record<string, string>, units = 1, arg = 'infinity'): SystemdWorkload {
+  return {
+    apiVersion: API_VERSION, kind: WORKLOAD_KIND, metadata: { name, namespace: NS },
+    spec: {
+      nodeSelector: selector,
+      units: Array.from({ length: units }, (_, i) => ({ name: `u${i}`, command: ['/bin/sleep', arg] })),
+    },
+  } as SystemdWorkload;
+}
+
+export async function getWorkload(cluster: Cluster, name: string): Promise<SystemdWorkload> {
+  const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
+  return (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL, name })) as SystemdWorkload;
+}
+
+export async function startFleet(opts: {
+  nodes: number; workloads: number; realNode: boolean; heartbeatPeriodMs: number;
+  extraNodeLabels?: (i: number) => Record<string, string>;
+}): Promise<Fleet> {
+  if (opts.realNode) ensureNodeScript();
+  const cluster = await Cluster.start({ nodes: opts.realNode ? [{ name: REAL_NODE, labels: FLEET_LABEL }] : [] });
+  const stops: Array<() => Promise<void> | void> = [() => cluster.stop()];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s();
+  };
+  try {
+    const simNodes = await registerNodes(cluster.kc, 'sim', opts.nodes, FLEET_LABEL);
+    if (opts.extraNodeLabels) {
+      const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+      const mp = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+      await mapLimit(simNodes.map((n, i) => [n, opts.extraNodeLabels!(i)] as const).filter(([, l]) => Object.keys(l).length > 0), 32,
+        ([name, labels]) => core.patchNode({ name, body: { metadata: { labels } } }, mp));
+    }
+    const controller = await startController(cluster);
+    stops.push(() => controller.stop());
+    let agent: OperatorProcess | undefined;
+    let systemdVersion: string | undefined;
+    if (opts.realNode) {
+      const node = cluster.node(REAL_NODE);
+      systemdVersion = await systemdVersionOf((...a) => node.busctl(...a));
+      agent = await startAgent(cluster, REAL_NODE, { usagePeriodSeconds: 30, heartbeatPeriodSeconds: 10, resyncPeriodSeconds: 60 });
+      stops.push(() => agent!.stop());
+    }
+    const sim = await new SimAgents(cluster.kc, simNodes, { nodes: new Set(simNodes), heartbeatPeriodMs: opts.heartbeatPeriodMs }).start();
+    stops.push(() => sim.stop());
+    const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
+    const workloadNames = Array.from({ length: opts.workloads }, (_, i) => `fleet-${i}`);
+    const want = opts.nodes + (opts.realNode ? 1 : 0);
+    for (const name of workloadNames) {
+      await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL, body: workloadBody(name, FLEET_LABEL) });
+    }
+    await waitFor(`${opts.workloads} workloads x ${want} nodes ready`, async () => {
+      for (const name of workloadNames) if ((await getWorkload(cluster, name)).status?.readyNodes !== want) return undefined;
+      return true;
+    }, 1_800_000, 2000);
+    return { cluster, controller, agent, sim, simNodes, workloadNames, systemdVersion, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
