@@ -73,7 +73,11 @@ export class Cluster {
 
   async installCrds(): Promise<void> {
     await this.kubectlOk(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
-    await this.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', path.join(repoRoot, 'crds')]);
+    // `kubectl wait` fails outright when a CRD has no status.conditions yet: retry until it can wait.
+    await waitFor('CRDs established', async () => {
+      const r = await this.kubectl(['wait', '--for=condition=Established', '--timeout=30s', '-f', path.join(repoRoot, 'crds')]);
+      return r.code === 0 ? true : undefined;
+    }, 90_000, 250);
   }
 
   /** Boots a systemd node (unless systemd: false) and registers a Ready Node object for it. */

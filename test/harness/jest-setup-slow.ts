@@ -1,4 +1,4 @@
 // Integration and e2e tests start real control planes and systemd nodes.
 import { jest } from '@jest/globals';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
