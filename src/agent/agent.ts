@@ -63,6 +63,7 @@ export class Agent {
   /** The last write error of each file (cleared by the next sync's attempt). */
   private readonly fileErrors = new Map<string, string>();
   private statusTimer: NodeJS.Timeout | undefined;
+  private statusDue = 0;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   lastSyncOk = 0;
@@ -321,8 +322,15 @@ export class Agent {
     this.scheduleStatus(0);
   }
 
+  /** Runs a status pass after delayMs; an earlier request replaces a later pending one. */
   private scheduleStatus(delayMs: number): void {
-    if (this.statusTimer || this.stopped) return;
+    if (this.stopped) return;
+    const due = Date.now() + delayMs;
+    if (this.statusTimer) {
+      if (this.statusDue <= due) return;
+      clearTimeout(this.statusTimer);
+    }
+    this.statusDue = due;
     this.statusTimer = setTimeout(() => {
       this.statusTimer = undefined;
       void this.writeStatuses();
