@@ -17,6 +17,14 @@ export function ensureNodeScript(): void {
   if (!existsSync(script)) copyFileSync(path.join(repoRoot, 'test', 'harness', 'node-sandbox.sh'), script);
 }
 
+/**
+ * The controller's production leader-election timings (src/controller/main.ts defaults), in
+ * place of the harness's fast test ones (6/4/1 s): on this shared 2-core machine at load 20+
+ * a 4 s renew deadline was missed and the controller exited (as designed: lost lease -> exit),
+ * which ended an idle run.
+ */
+export const PRODUCTION_LEASE = ['--lease-duration=15', '--renew-deadline=10', '--retry-period=2'];
+
 export const resultsDir = path.join(repoRoot, 'bench', 'results');
 export const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -25,7 +25,7 @@ import { listChildren } from '../test/harness/controllerHelpers.js';
 import path from 'node:path';
 import { OPERATOR_NAMESPACE, OperatorProcess, ensureOperatorNamespace, startAgent, startController } from '../test/harness/operator.js';
 import { freePort, waitFor } from '../test/harness/process.js';
-import { ensureNodeScript, env, machine, mdMachine, mdTable, median, percentile, r3, sleep, systemdVersionOf, writeResults } from './common.js';
+import { ensureNodeScript, env, machine, mdMachine, mdTable, median, percentile, r3, sleep, systemdVersionOf, writeResults, PRODUCTION_LEASE } from './common.js';
 
 const KILLS = env('CRASH_KILLS', 100);
 const NODE = 'crash-1';
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     const node = cluster.node(NODE);
     const m = machine(await systemdVersionOf((...a) => node.busctl(...a)));
     console.log(`crash: ${KILLS} kills, load ${String(m.loadavgAtStart)}`);
-    controller = await startController(cluster);
+    controller = await startController(cluster, { extraArgs: PRODUCTION_LEASE });
     agent = ALT_DIST ? await startAltAgent(cluster) : await startAgent(cluster, NODE, { usagePeriodSeconds: 30, heartbeatPeriodSeconds: 10, resyncPeriodSeconds: 60 });
     bus = await SystemdBus.connect(node.busAddress);
     const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
 
     const latencies: number[] = [];
     let lastKill = 0;
+    let timeouts = 0;
     for (let i = 0; i < KILLS; i++) {
       await waitFor(`${unit} active`, async () => ((await bus!.getUnitState(unit)).activeState === 'active' ? true : undefined), 30_000, 50);
       const gap = 2500 - (Date.now() - lastKill);
@@ -101,7 +102,11 @@ async function main(): Promise<void> {
       const r = await Promise.race([seen.then(() => 'seen' as const), timeout]);
       const t1 = now();
       waiter = undefined;
-      if (r === 'timeout') throw new Error(`kill ${i}: restarts stayed at ${before} for 60 s`);
+      // A kill whose restart never showed within 60 s counts as 60 s (and is counted apart).
+      if (r === 'timeout') {
+        timeouts++;
+        console.log(`kill ${i}: restarts stayed at ${before} for 60 s`);
+      }
       latencies.push((t1 - t0) / 1000);
       if (i % 10 === 9) console.log(`${i + 1} kills: last ${r3(latencies.at(-1)!)} s, median so far ${r3(median(latencies))} s`);
     }
@@ -113,6 +118,7 @@ async function main(): Promise<void> {
       maxSeconds: r3(Math.max(...latencies)),
       minSeconds: r3(Math.min(...latencies)),
       finalRestarts: latest?.status?.restarts,
+      timeoutsAt60s: timeouts,
     };
     const json = { machine: m, agentDist: ALT_DIST || 'dist', method: 'see the header of bench/crash.ts', summary, latenciesSeconds: latencies.map(r3) };
     const md = [

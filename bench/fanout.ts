@@ -33,6 +33,7 @@ import { SimAgents } from '../test/harness/simAgents.js';
 import {
   WRITE_VERBS, apiRequests, diffRequests, env, machine, mdMachine, mdTable, median, procStats, r3, registerNodes, sleep, writeResults,
   type RequestCounts,
+  PRODUCTION_LEASE,
 } from './common.js';
 
 const N = env('FANOUT_NODES', 1000);
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
     // Pods need the namespace's default ServiceAccount (the serviceaccount controller makes it).
     const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
     await waitFor('default ServiceAccount', async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: NS })) ? true : undefined, 60_000, 200);
-    controller = await startController(cluster);
+    controller = await startController(cluster, { extraArgs: PRODUCTION_LEASE });
     sim = await new SimAgents(cluster.kc, names, { heartbeatPeriodMs: HB_S * 1000 }).start();
     pods = new Informer<k8s.V1Pod>(cluster.kc, { path: `/api/v1/namespaces/${NS}/pods`, apiVersion: 'v1', kind: 'Pod', log: createLogger({ component: 'bench' }, 'warn') });
     await pods.start();

@@ -53,8 +53,12 @@ async function main(): Promise<void> {
     await sleep(MINUTES * 60_000);
     const after = await apiRequests(cp);
     const minutes = (Date.now() - tA) / 60_000;
-    const cAfter = procStats(fleet.controller.pid!);
-    const aAfter = procStats(fleet.agent!.pid!);
+    // A process that exited during the window (e.g. the controller losing its lease) shows as null.
+    const controllerExited = !fleet.controller.running;
+    const agentExited = !fleet.agent!.running;
+    const cAfter = controllerExited ? { rssMiB: NaN, cpuSeconds: NaN } : procStats(fleet.controller.pid!);
+    const aAfter = agentExited ? { rssMiB: NaN, cpuSeconds: NaN } : procStats(fleet.agent!.pid!);
+    if (controllerExited) console.log(`controller exited during the idle window:\n${fleet.controller.logTail(2000)}`);
     const hbRenewals = fleet.sim.stats.renewals - hb0;
     const d = diffRequests(before, after);
     const perMin: Record<string, number> = {};
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
         heartbeatLeaseRenewals: r3(hbRenewals / minutes),
       },
       statusNodesLength: wl.status?.nodes?.length,
+      controllerExited, agentExited,
       workloadObjectBytes: sizes,
       controllerRssMiB: cAfter.rssMiB,
       controllerCpuPercentIdle: r3(((cAfter.cpuSeconds - cBefore.cpuSeconds) / (minutes * 60)) * 100),

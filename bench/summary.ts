@@ -23,8 +23,8 @@ function pick(o: J | undefined, ...keys: string[]): unknown {
 }
 
 async function main(): Promise<void> {
-  const [nodeApply, fanout, idle, crash, footprint, timers] = await Promise.all(
-    ['node-apply', 'fanout', 'idle', 'crash', 'footprint', 'timers'].map(load));
+  const [nodeApply, fanout, idle, crash, footprint, timers, crashAlt, clientReuse] = await Promise.all(
+    ['node-apply', 'fanout', 'idle', 'crash', 'footprint', 'timers', 'crash-alt-agent', 'client-reuse'].map(load));
   const summary = {
     nodeApply200: { ratioToFloor: pick(nodeApply, 'summary', '200', 'agentOverFloor'), agentSeconds: pick(nodeApply, 'summary', '200', 'agentMedianS'), floorSeconds: pick(nodeApply, 'summary', '200', 'floorMedianS') },
     nodeApply1000: { ratioToFloor: pick(nodeApply, 'summary', '1000', 'agentOverFloor'), agentSeconds: pick(nodeApply, 'summary', '1000', 'agentMedianS'), floorSeconds: pick(nodeApply, 'summary', '1000', 'floorMedianS') },
@@ -43,9 +43,17 @@ async function main(): Promise<void> {
       writesPerMinute: pick(idle, 'summary', 'writesPerMinute'), expected: pick(idle, 'summary', 'expected'),
       workloadObjectBytes: pick(idle, 'summary', 'workloadObjectBytes'),
     },
-    crashToStatus: { p50Seconds: pick(crash, 'summary', 'p50Seconds'), p99Seconds: pick(crash, 'summary', 'p99Seconds'), kills: pick(crash, 'summary', 'kills') },
+    crashToStatus: {
+      p50Seconds: pick(crash, 'summary', 'p50Seconds'), p99Seconds: pick(crash, 'summary', 'p99Seconds'), kills: pick(crash, 'summary', 'kills'),
+      // The same benchmark with the agent change proposed in bench/results/crash.md (run from a patched copy of dist/, CRASH_AGENT_DIST).
+      withProposedAgentFix: crashAlt ? { p50Seconds: pick(crashAlt, 'summary', 'p50Seconds'), p99Seconds: pick(crashAlt, 'summary', 'p99Seconds'), kills: pick(crashAlt, 'summary', 'kills') } : null,
+    },
+    clientReuse: pick(clientReuse, 'summary'),
     agentRssMiB: pick(footprint, 'summary', 'agentRssMiB'),
-    controllerRssMiB: pick(footprint, 'summary', 'controllerRssMiB'),
+    // footprint.ts's controller part, else the controller of idle.ts (the same fleet: 10 x 1000 simulated nodes + 1 real).
+    controllerRssMiB: pick(footprint, 'summary', 'controllerRssMiB') ?? pick(idle, 'summary', 'controllerRssMiB'),
+    controllerRssSource: pick(footprint, 'summary', 'controllerRssMiB') !== null ? 'footprint' : 'idle',
+    controllerRssChildren: pick(footprint, 'summary', 'controllerRssMiB') !== null ? pick(footprint, 'summary', 'controllerChildren') : pick(idle, 'summary', 'children'),
     footprint: pick(footprint, 'summary'),
     timerLateness: {
       p50Seconds: pick(timers, 'summary', 'p50Seconds'), p99Seconds: pick(timers, 'summary', 'p99Seconds'),
@@ -67,8 +75,9 @@ async function main(): Promise<void> {
       ['fan-out ours/DaemonSet (children vs pods created)', String(s.fanout1000.createdRatioToDaemonSet), '<= 1'],
       ['idle workload status writes/min', String(s.idleWritesPerMinute), '0 for unchanged state'],
       ['crash-to-status p50 / p99, s', `${String(s.crashToStatus.p50Seconds)} / ${String(s.crashToStatus.p99Seconds)}`, 'p99 < 2'],
+      ['crash-to-status p50 / p99 with the proposed agent fix, s', `${String(pick(s.crashToStatus.withProposedAgentFix ?? undefined, 'p50Seconds'))} / ${String(pick(s.crashToStatus.withProposedAgentFix ?? undefined, 'p99Seconds'))}`, 'p99 < 2'],
       ['agent RSS idle, MiB', String(s.agentRssMiB), '-'],
-      ['controller RSS at 10,000 children, MiB', String(s.controllerRssMiB), '-'],
+      [`controller RSS at ${String(s.controllerRssChildren)} children (target size 10,000), MiB`, String(s.controllerRssMiB), '-'],
       ['timer lateness p50 / p99, s', `${String(s.timerLateness.p50Seconds)} / ${String(s.timerLateness.p99Seconds)}`, '-'],
     ]),
     '',
