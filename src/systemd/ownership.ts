@@ -4,8 +4,10 @@
 // systemd ignores X- keys. The marker is how the agent tells its files from
 // anyone else's in a shared /etc/systemd/system: no marker, not ours, never touched.
 
-export const OWNER_KEY = 'X-SDW-Owner';
-export const HASH_KEY = 'X-SDW-Hash';
+// One contract with the renderer, which writes the marker.
+import { HASH_KEY, OWNER_KEY } from '../render/names.js';
+
+export { HASH_KEY, OWNER_KEY };
 
 export interface OwnerMarker {
   namespace: string;

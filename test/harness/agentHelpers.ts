@@ -4,10 +4,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { SystemdUnitSet } from '../../src/api/types.js';
-import { repoRoot } from './binaries.js';
 import type { Cluster } from './cluster.js';
-import { ensureOperatorNamespace, OPERATOR_NAMESPACE, OperatorProcess, type AgentProcOptions } from './operator.js';
-import { freePort, waitFor } from './process.js';
+import { ensureOperatorNamespace } from './operator.js';
+import { waitFor } from './process.js';
 import { findCgroupDirs, type SystemdNode } from './systemdNode.js';
 
 const SD = ['org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager'] as const;
@@ -54,24 +53,6 @@ export async function cgroupAttr(node: SystemdNode, hierarchy: string, unit: str
   throw new Error(`no ${hierarchy} cgroup file ${file} for ${unit} on ${node.name} (roots: ${roots.join(', ')})`);
 }
 
-/** Starts an agent process without waiting for /readyz (it cannot be ready while the API server is down). */
-export async function startAgentNoWait(cluster: Cluster, nodeName: string, opts: AgentProcOptions = {}): Promise<OperatorProcess> {
-  const node = cluster.node(nodeName);
-  const port = await freePort();
-  const p = new OperatorProcess(`agent ${nodeName}`, [
-    path.join(repoRoot, 'dist', 'src', 'agent', 'main.js'),
-    `--node-name=${nodeName}`,
-    `--unit-dir=${node.unitDir}`,
-    `--bus-address=${node.busAddress}`,
-    `--probe-port=${port}`,
-    `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,
-    `--usage-period=${opts.usagePeriodSeconds ?? 2}`,
-    `--heartbeat-period=${opts.heartbeatPeriodSeconds ?? 2}`,
-    `--resync-period=${opts.resyncPeriodSeconds ?? 10}`,
-    ...(opts.extraArgs ?? []),
-  ], path.join(cluster.dir, `agent-${nodeName}.log`), opts.kubeconfig ?? cluster.kubeconfigPath, port);
-  p.start();
-  return p;
-}
+export { spawnAgent as startAgentNoWait } from './operator.js';
 
 export { ensureOperatorNamespace };

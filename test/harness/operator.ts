@@ -86,8 +86,8 @@ export interface AgentProcOptions {
   extraArgs?: string[];
 }
 
-export async function startAgent(cluster: Cluster, nodeName: string, opts: AgentProcOptions = {}): Promise<OperatorProcess> {
-  await ensureOperatorNamespace(cluster);
+/** Starts an agent process without waiting for /readyz (it cannot be ready while the API server is down). */
+export async function spawnAgent(cluster: Cluster, nodeName: string, opts: AgentProcOptions = {}): Promise<OperatorProcess> {
   const node = cluster.node(nodeName);
   const port = await freePort();
   const p = new OperatorProcess(`agent ${nodeName}`, [
@@ -104,6 +104,12 @@ export async function startAgent(cluster: Cluster, nodeName: string, opts: Agent
     ...(opts.extraArgs ?? []),
   ], path.join(cluster.dir, `agent-${nodeName}.log`), opts.kubeconfig ?? cluster.kubeconfigPath, port);
   p.start();
+  return p;
+}
+
+export async function startAgent(cluster: Cluster, nodeName: string, opts: AgentProcOptions = {}): Promise<OperatorProcess> {
+  await ensureOperatorNamespace(cluster);
+  const p = await spawnAgent(cluster, nodeName, opts);
   await p.waitReady();
   return p;
 }

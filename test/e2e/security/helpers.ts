@@ -43,7 +43,7 @@ export async function waitForAdmission(cluster: Cluster, yaml: string, refused =
   }, timeoutMs, 500);
 }
 
-/** The schema/CEL rejections of test/e2e/controller/admission.test.ts, re-run here against nodes (name, spec, field + message). */
+/** The schema/CEL rejections (name, spec, field + message): admission.test.ts checks them alone, bad-inputs.test.ts against real nodes. */
 export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ['bad unit name', { units: [unit({ name: 'Bad_Name' })] }, /spec\.units\[0\]\.name/],
   ['duplicate unit names', { units: [unit(), unit()] }, /spec\.units\[1\].*Duplicate value/],
