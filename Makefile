@@ -61,8 +61,8 @@ bench-node-apply: deps k8s-binaries
 
 # Benchmarks of issue 8 beside node-apply; each also runs alone (node dist/bench/<name>.js)
 # and shrinks by env (see each file's header). `make bench` ends with bench/results/summary.json.
-.PHONY: bench-build bench-fanout bench-idle bench-crash bench-footprint bench-timers bench-client-reuse bench-summary
-bench: bench-fanout bench-idle bench-crash bench-footprint bench-timers bench-client-reuse bench-summary
+.PHONY: bench-build bench-fanout bench-idle bench-crash bench-footprint bench-timers bench-client-reuse bench-create-cost bench-summary
+bench: bench-fanout bench-create-cost bench-idle bench-crash bench-footprint bench-timers bench-client-reuse bench-summary
 
 bench-build: deps k8s-binaries
 	npx tsc -p tsconfig.json
@@ -84,6 +84,9 @@ bench-timers: bench-build
 
 bench-client-reuse: bench-build
 	node dist/bench/client-reuse.js
+
+bench-create-cost: bench-build
+	node dist/bench/create-cost.js
 
 # Runs after every benchmark (make runs a target's prerequisites in order without -j).
 bench-summary: bench-build

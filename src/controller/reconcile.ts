@@ -49,7 +49,7 @@ export function childName(workload: string, node: string): string {
 
 const RESYNC_MS = 5 * 60_000;
 /** Child writes in flight at once per reconcile. */
-const CHILD_WRITE_CONCURRENCY = 16;
+const CHILD_WRITE_CONCURRENCY = 64;
 
 export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise<Action> {
   const wl = d.workload(key);
@@ -189,7 +189,7 @@ export function labelValue(node: string): string {
   return `${node.slice(0, 50)}-${createHash('sha256').update(node).digest('hex').slice(0, 12)}`;
 }
 
-function newChild(wl: SystemdWorkload, node: string, spec: SystemdUnitSetSpec): SystemdUnitSet {
+export function newChild(wl: SystemdWorkload, node: string, spec: SystemdUnitSetSpec): SystemdUnitSet {
   return {
     apiVersion: API_VERSION,
     kind: UNITSET_KIND,

@@ -21,8 +21,16 @@ type AgentFactory = (cluster: k8s.Cluster | null, opts: https.AgentOptions) => h
  * alone bounded the controller's fan-out. This memoizes one keep-alive agent per
  * (server, CA, client certificate): connections are reused as client-go reuses them.
  * Requests that set a socket timeout, and proxied clusters, keep the library's path.
+ *
+ * No maxSockets cap (callers bound their own concurrency): with a cap, a request waits
+ * in the agent's queue and takes a socket the moment the previous response ends, and
+ * node-fetch 2.x (client-node's HTTP client) then sees a 'data' listener on that socket
+ * when the previous response closes and fails it with a false "Premature close" although
+ * the API server applied the write (node-fetch/node-fetch#1767). Measured with a cap of
+ * 64: 591 of 1,000 status patches from one client "failed" that way
+ * (test/integration/kube/client.test.ts holds the reproduction).
  */
-export function reuseConnections(kc: k8s.KubeConfig, maxSockets = 64): k8s.KubeConfig {
+export function reuseConnections(kc: k8s.KubeConfig, maxSockets = Infinity): k8s.KubeConfig {
   const target = kc as unknown as { createAgent: AgentFactory };
   const original: AgentFactory = target.createAgent.bind(kc);
   const agents = new Map<string, http.Agent>();

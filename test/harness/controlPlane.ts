@@ -91,23 +91,33 @@ export class ControlPlane {
     await this.writeKubeconfig();
 
     const controllers = this.opts.controllers ?? DEFAULT_CONTROLLERS;
-    if (controllers.length > 0) {
-      this.controllerManager = new ManagedProcess('kube-controller-manager', this.bin.kubeControllerManager, [
-        `--kubeconfig=${this.kubeconfigPath}`,
-        `--controllers=${controllers.join(',')}`,
-        `--service-account-private-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
-        `--root-ca-file=${this.caFile}`,
-        '--leader-elect=false',
-        '--bind-address=127.0.0.1',
-        `--secure-port=${await freePort()}`,
-        '--authentication-skip-lookup=true',
-        `--authentication-kubeconfig=${this.kubeconfigPath}`,
-        `--authorization-kubeconfig=${this.kubeconfigPath}`,
-        '--concurrent-gc-syncs=5',
-        '--v=1',
-      ], path.join(this.dir, 'kube-controller-manager.log'));
-      this.controllerManager.start();
-    }
+    if (controllers.length > 0) this.controllerManager = await this.startControllerManager(controllers);
+  }
+
+  /**
+   * Starts a kube-controller-manager running `controllers` (with leader election off, so
+   * several may run side by side with disjoint controllers: the benchmarks start one with
+   * only 'daemonset' and a different client rate limit through `extraArgs`). The caller
+   * owns the returned process unless it is the cluster's own.
+   */
+  async startControllerManager(controllers: string[], extraArgs: string[] = [], logName = 'kube-controller-manager'): Promise<ManagedProcess> {
+    const kcm = new ManagedProcess(logName, this.bin.kubeControllerManager, [
+      `--kubeconfig=${this.kubeconfigPath}`,
+      `--controllers=${controllers.join(',')}`,
+      `--service-account-private-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
+      `--root-ca-file=${this.caFile}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${await freePort()}`,
+      '--authentication-skip-lookup=true',
+      `--authentication-kubeconfig=${this.kubeconfigPath}`,
+      `--authorization-kubeconfig=${this.kubeconfigPath}`,
+      '--concurrent-gc-syncs=5',
+      '--v=1',
+      ...extraArgs,
+    ], path.join(this.dir, `${logName}.log`));
+    kcm.start();
+    return kcm;
   }
 
   private async waitEtcd(): Promise<void> {

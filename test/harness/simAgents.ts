@@ -18,6 +18,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, UNITSET_KIND, UNITSET_PLURAL, VERSION, type SystemdUnitSet } from '../../src/api/types.js';
 import { HEARTBEAT_LABEL, heartbeatLeaseName } from '../../src/kube/heartbeat.js';
+import { reuseConnections } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
 import { createLogger } from '../../src/observability/log.js';
 import { OPERATOR_NAMESPACE } from './operator.js';
@@ -55,10 +56,18 @@ export class SimAgents {
   private hbTimer: NodeJS.Timeout | undefined;
   /** Counters: status patches sent, failed; heartbeat renewals sent. */
   readonly stats = { statusPatches: 0, statusErrors: 0, renewals: 0, renewErrors: 0 };
+  /** performance.now() when the latest status patch was answered. */
+  lastAckAt = 0;
   /** Called with the child when it is first seen (ADDED). */
   onChildSeen: ((c: SystemdUnitSet) => void) | undefined;
 
-  constructor(kc: k8s.KubeConfig, private readonly nodeNames: string[], private readonly opts: SimAgentsOptions = {}) {
+  constructor(clusterKc: k8s.KubeConfig, private readonly nodeNames: string[], private readonly opts: SimAgentsOptions = {}) {
+    // Keep-alive connections, as the real agent has (src/kube/client.ts): without them every
+    // renewal and status patch is a new TLS handshake, which loads the API server with work
+    // a real fleet does not make (measured: fan-out to 1000 nodes 21 s -> see fanout.md).
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(clusterKc.exportConfig());
+    reuseConnections(kc);
     this.api = kc.makeApiClient(k8s.CustomObjectsApi);
     this.coord = kc.makeApiClient(k8s.CoordinationV1Api);
     this.informer = new Informer<SystemdUnitSet>(kc, {
@@ -113,6 +122,7 @@ export class SimAgents {
       await this.api.patchNamespacedCustomObjectStatus({
         group: GROUP, version: VERSION, namespace: c.metadata.namespace!, plural: UNITSET_PLURAL, name: c.metadata.name!, body: { status },
       }, mergePatch);
+      this.lastAckAt = performance.now();
     } catch {
       this.stats.statusErrors++; // gone or conflicting: a later event brings it back if it still matters
     }
