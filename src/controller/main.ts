@@ -18,6 +18,7 @@ import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
 import { parseFlags } from '../observability/flags.js';
+import { CreateExpectations } from './expectations.js';
 import { reconcileWorkload } from './reconcile.js';
 import type { NodeInfo } from './selection.js';
 
@@ -57,6 +58,8 @@ const heartbeats = new Informer<k8s.V1Lease>(kc, {
   apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: flags['heartbeat-namespace'], labelSelector: HEARTBEAT_LABEL, log,
 });
 
+const expectations = new CreateExpectations();
+
 // Children by owner, kept in step with the informer so a reconcile is O(own children).
 const childrenByOwner = new Map<string, Map<string, SystemdUnitSet>>();
 children.on((type, c, old) => {
@@ -68,13 +71,17 @@ children.on((type, c, old) => {
   if (type === 'delete') drop(c);
   else {
     const uid = c.metadata.labels![LABEL_WORKLOAD_UID]!;
+    if (type === 'add') expectations.observed(uid, c.spec.nodeName);
     if (!childrenByOwner.has(uid)) childrenByOwner.set(uid, new Map());
     childrenByOwner.get(uid)!.set(objectKey(c), c);
   }
 });
 const workloadKeyByUid = new Map<string, string>();
 workloads.on((type, w) => {
-  if (type === 'delete') workloadKeyByUid.delete(w.metadata.uid!);
+  if (type === 'delete') {
+    workloadKeyByUid.delete(w.metadata.uid!);
+    expectations.forget(w.metadata.uid!);
+  }
   else workloadKeyByUid.set(w.metadata.uid!, objectKey(w));
 });
 
@@ -109,7 +116,7 @@ const loop = new ControllerLoop('systemdworkload', (key) => reconcileWorkload(ke
     return at === undefined ? undefined : Date.now() - at;
   },
   heartbeatGraceMs: graceMs,
-  workloadApi, childApi, events, log,
+  workloadApi, childApi, events, log, expectations,
 }), metrics, log, Number(flags.workers));
 
 function nodeInfo(n: k8s.V1Node): NodeInfo {

@@ -15,6 +15,7 @@ import type { EventRecorder } from '../kube/events.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
 import { eventsFor } from './events.js';
+import type { CreateExpectations } from './expectations.js';
 import { evaluatePolicies, formatPolicyIssues } from './policy.js';
 import { planRollout, resolveMaxUnavailable, type ChildView } from './rollout.js';
 import { nodeMatches, type NodeInfo } from './selection.js';
@@ -39,6 +40,8 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   log: Logger;
   now?: () => number;
+  /** Children created and not yet in the cache (without it, a stale cache means duplicate creates). */
+  expectations?: CreateExpectations;
 }
 
 /** A child's name: readable, within 253 characters, unique per (workload, node). */
@@ -87,6 +90,10 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   const maxUnavailable = resolveMaxUnavailable(wl.spec.updateStrategy?.rollingUpdate?.maxUnavailable, matching.length);
   const minReadySeconds = wl.spec.minReadySeconds ?? 0;
   const views: ChildStatusView[] = children.map((c) => view(c, d));
+  // Created by an earlier pass, not in the cache yet: they exist (no second create), with
+  // no status yet; updates and deletions of them wait until the cache shows them.
+  const unseen = d.expectations?.unseen(uid, new Set(byNode.keys())) ?? [];
+  for (const e of unseen) if (matching.includes(e.node)) views.push({ node: e.node, specHash: e.hash });
   let recheck: number | undefined;
 
   if (desired) {
@@ -104,10 +111,11 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
       } catch (err) {
         if ((err as { code?: number }).code !== 409) throw err; // 409: the cache is behind; next pass sees it
       }
+      d.expectations?.expect(uid, node, desired!.hash);
       views.push({ node, specHash: desired!.hash });
       log.info('child created', { node, child: child.metadata.name });
     });
-    await forEachLimited(plan.update, CHILD_WRITE_CONCURRENCY, async (node) => {
+    await forEachLimited(plan.update.filter((n) => byNode.has(n)), CHILD_WRITE_CONCURRENCY, async (node) => {
       const c = byNode.get(node)!;
       await d.childApi.patch(ns, c.metadata.name!, {
         metadata: { resourceVersion: c.metadata.resourceVersion },
@@ -117,7 +125,7 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
       v.specHash = desired!.hash;
       log.info('child updated', { node, hash: desired!.hash.slice(0, 12) });
     });
-    await forEachLimited(plan.delete, CHILD_WRITE_CONCURRENCY, async (node) => {
+    await forEachLimited(plan.delete.filter((n) => byNode.has(n)), CHILD_WRITE_CONCURRENCY, async (node) => {
       const c = byNode.get(node)!;
       try {
         await d.childApi.delete(ns, c.metadata.name!, c.metadata.uid);
