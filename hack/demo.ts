@@ -92,13 +92,26 @@ async function up(): Promise<void> {
   process.stdout.write(r.out);
   if (r.code !== 0) throw new Error('kubectl apply -f examples/ failed');
   say('waiting for the workloads to settle');
+  // Settled: no workload progressing, and nothing changed for STABLE_MS. A rollout can
+  // complete before the crash-loop example first exits (it runs 1 s, restarts after 2 s),
+  // so "not progressing" alone would print it as Running.
+  const STABLE_MS = 8000;
+  let last = '';
+  let since = 0;
   await waitFor('workloads settled', async () => {
     const g = await kubectl(['get', 'sdw', '-A', '-o', 'json']);
     if (g.code !== 0) return undefined;
-    const items = (JSON.parse(g.out) as { items: Array<{ metadata: { generation: number }; status?: { observedGeneration?: number; phase?: string; desiredNodes?: number } }> }).items;
-    const settled = (w: (typeof items)[number]): boolean => w.status?.observedGeneration === w.metadata.generation
+    type Item = { metadata: { name: string; generation: number }; status?: { observedGeneration?: number; phase?: string; desiredNodes?: number; readyNodes?: number } };
+    const items = (JSON.parse(g.out) as { items: Item[] }).items;
+    const settled = (w: Item): boolean => w.status?.observedGeneration === w.metadata.generation
       && w.status.phase !== 'Progressing' && (w.status.phase !== 'Pending' || w.status.desiredNodes === 0);
-    return items.length > 0 && items.every(settled) ? true : undefined;
+    const now = Date.now();
+    const signature = JSON.stringify(items.map((w) => [w.metadata.name, w.status?.phase, w.status?.readyNodes]));
+    if (signature !== last) {
+      last = signature;
+      since = now;
+    }
+    return items.length > 0 && items.every(settled) && now - since >= STABLE_MS ? true : undefined;
   }, 120_000, 1000).catch(() => say('some workloads are still progressing; showing them as they are'));
   const table = await kubectl(['get', 'sdw', '-A']);
   process.stdout.write(`\n${table.out}\n`);
