@@ -7,6 +7,7 @@
 // API server and etcd CPU from /proc/<pid>/stat utime+stime.
 //
 // Usage: node dist/bench/create-cost.js   (env: CREATE_N=1000 CREATE_REPS=3)
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { API_VERSION, GROUP, UNITSET_KIND, UNITSET_PLURAL, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL, type SystemdWorkload } from '../src/api/types.js';
 import { CustomObjects, reuseConnections } from '../src/kube/client.js';
@@ -33,8 +34,7 @@ async function main(): Promise<void> {
     } as SystemdWorkload);
     const spec = renderUnitSet(wl, '');
     const agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
-    const ca = cluster.controlPlane.caFile;
-    const caPem = await import('node:fs').then((fs) => fs.readFileSync(ca));
+    const caPem = readFileSync(cluster.controlPlane.caFile);
     const post = (urlPath: string, body: object): Promise<void> => new Promise((resolve, reject) => {
       const req = https.request(`${cluster.controlPlane.server}${urlPath}`, {
         method: 'POST', agent, ca: caPem,

@@ -93,7 +93,8 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   // Created by an earlier pass, not in the cache yet: they exist (no second create), with
   // no status yet; updates and deletions of them wait until the cache shows them.
   const unseen = d.expectations?.unseen(uid, new Set(byNode.keys())) ?? [];
-  for (const e of unseen) if (matching.includes(e.node)) views.push({ node: e.node, specHash: e.hash });
+  const matchingSet = new Set(matching);
+  for (const e of unseen) if (matchingSet.has(e.node)) views.push({ node: e.node, specHash: e.hash });
   let recheck: number | undefined;
 
   if (desired) {
