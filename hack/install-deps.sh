@@ -25,12 +25,8 @@ command -v go >/dev/null || { log "Go >= 1.24 is required to build the Kubernete
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # npm ci refuses a lock file that lacks entries for other platforms' optional
-  # packages (npm writes it that way with omit-lockfile-registry-resolved, as on
-  # these machines); `npm install --no-save` installs the same pinned versions.
+  # From the committed lock file only: a lock that npm ci refuses must fail here,
+  # as it would in the image build and on a contributor's laptop.
   log "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || {
-    log "npm ci refused the lock file; npm install --no-save from it instead"
-    npm install --no-save --no-audit --no-fund --loglevel=error
-  }
+  npm ci --no-audit --no-fund --loglevel=error
 fi
