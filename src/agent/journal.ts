@@ -36,8 +36,8 @@ import type http from 'node:http';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { GROUP, WORKLOAD_PLURAL } from '../api/types.js';
-import { parseUnitFileName } from '../render/names.js';
-import { parseOwnerMarker } from '../systemd/ownership.js';
+import { parseOwnerMarker } from '../api/markers.js';
+import { parseUnitFileName } from '../api/names.js';
 import type { Logger } from '../observability/log.js';
 
 export const LOG_SUBRESOURCE = 'log';

@@ -2,6 +2,7 @@
 // ask for, the owned unit files on disk and what systemd reports, to the
 // actions of one sync. Nothing here touches disk, D-Bus or the API server.
 import type { RestartPolicy, SystemdUnitSet, UnitType } from '../api/types.js';
+import { HASH_KEY, parseOwnerMarker } from '../api/markers.js';
 
 /** How a file takes part: started itself, a timer, or a service only its timer starts. */
 export type Role = 'service' | 'timer' | 'timer-service';
@@ -54,7 +55,7 @@ export interface AgentPlan {
 
 /** Directives systemd can change on a running unit without a restart. */
 export const LIVE_DIRECTIVES = new Set(['MemoryMax', 'MemoryHigh', 'CPUQuota', 'CPUWeight', 'TasksMax']);
-const MARKER_KEYS = new Set(['X-SDW-Hash']);
+const MARKER_KEYS = new Set([HASH_KEY]);
 
 /** The [Section] Key=Value lines of a unit file, in order, as "Section/Key=Value". */
 export function directives(content: string): string[] {
@@ -152,8 +153,8 @@ export function planSync(
     }
     if (onDisk.content !== d.content) {
       plan.write.push(d);
-      const markerOld = /^X-SDW-Hash=(.*)$/m.exec(onDisk.content)?.[1];
-      const markerNew = /^X-SDW-Hash=(.*)$/m.exec(d.content)?.[1];
+      const markerOld = parseOwnerMarker(onDisk.content)?.hash;
+      const markerNew = parseOwnerMarker(d.content)?.hash;
       // Same marker, different text: someone edited our file by hand.
       if (markerOld && markerOld === markerNew) plan.repaired.push({ file: d.file, what: 'edited' });
       const live = liveOnlyChange(onDisk.content, d.content);

@@ -1,14 +1,14 @@
 // The OpenAPI v3 + CEL schemas of SystemdWorkload and SystemdUnitSet: the one
 // source of the CRDs (crd.ts wraps them, hack/gen-crds.ts writes crds/*.yaml, and
-// a unit test fails when the files and this module disagree). The bounds and the
-// messages are exported so that src/render/validate.ts says the same things.
+// a unit test fails when the files and this module disagree). src/api/validate.ts
+// interprets these schemas offline; the messages are exported for it.
 //
 // CEL cost: every list and string that a rule iterates has maxItems/maxLength, so
 // the apiserver's static cost estimate stays within its per-rule budget.
 // What CEL cannot do is left to validateWorkload() in the controller: ordering
 // cycles longer than two units, the exact cron reason (range order, never-firing
 // dates), quantity ranges beyond "greater than zero".
-import { SCHEDULE_PATTERN } from '../render/cron.js';
+import { SCHEDULE_PATTERN } from './cron.js';
 
 export interface JSONSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
@@ -75,8 +75,13 @@ export const LIMITS = {
 } as const;
 
 // ---- patterns (RE2 and ECMAScript compatible) ----
+const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 export const PATTERNS = {
-  unitName: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+  /** A Kubernetes DNS label (RFC 1123): namespaces, unit names. */
+  dnsLabel: `^${DNS_LABEL}$`,
+  /** A Kubernetes DNS subdomain: object names such as a workload's. */
+  dnsSubdomain: `^${DNS_LABEL}(\\.${DNS_LABEL})*$`,
+  unitName: `^${DNS_LABEL}$`,
   /** No C0/C1 control characters and no DEL: nothing can start a new line in a unit file. */
   noControl: '^[^\\x00-\\x1f\\x7f-\\x9f]*$',
   envName: '^[A-Za-z_][A-Za-z0-9_]*$',
@@ -95,19 +100,14 @@ export const PATTERNS = {
   timeZone: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$',
   maxUnavailablePercent: '^(100|[1-9][0-9]?)%$',
   schedule: SCHEDULE_PATTERN,
-  unitFileName: '^sdw-[a-z0-9]([-a-z0-9]*[a-z0-9])?_[a-z0-9]([-a-z0-9.]*[a-z0-9])?_[a-z0-9]([-a-z0-9]*[a-z0-9])?\\.(service|timer)$',
+  unitFileName: `^sdw-${DNS_LABEL}_[a-z0-9]([-a-z0-9.]*[a-z0-9])?_${DNS_LABEL}\\.(service|timer)$`,
   sha256: '^[0-9a-f]{64}$',
 } as const;
 
 // ---- messages (shared with validate.ts; each names its field) ----
 export const MESSAGES = {
   workloadName: `metadata.name: must be at most ${LIMITS.workloadNameLength} characters (it is a label value and part of the systemd unit name)`,
-  unitName: 'name: must be a lowercase DNS label (^[a-z0-9]([-a-z0-9]*[a-z0-9])?$) of at most 40 characters',
   commandPath: "command[0]: must be an absolute path to an executable (starting with '/', not ending with '/', without '$')",
-  noControl: 'must not contain control characters or newlines',
-  envName: 'env[].name: must be a C identifier (^[A-Za-z_][A-Za-z0-9_]*$)',
-  user: 'must be a user/group name (^[A-Za-z_][A-Za-z0-9_.-]*$, at most 32 characters) or a numeric id',
-  path: "must be an absolute normalized path without whitespace, quotes, backslashes or '.'/'..' components",
   dynamicUser: 'user: must not be set when dynamicUser is true',
   oneshotAlways: 'restart.policy: Always is not allowed for type oneshot (use OnFailure or Never)',
   timeZoneNeedsSchedule: 'timeZone: is only allowed together with schedule',
@@ -115,7 +115,6 @@ export const MESSAGES = {
   requiresSelf: 'requires: a unit must not list itself',
   depsExist: 'units[].after and units[].requires: must name units of this workload',
   afterTwoCycle: 'units[].after: two units must not be ordered after each other (an ordering cycle)',
-  afterCycle: 'units[].after: ordering cycle',
   schedule:
     'schedule: must be a 5-field cron expression (minute 0-59, hour 0-23, day-of-month 1-31, month 1-12 or JAN-DEC, day-of-week 0-7 or SUN-SAT; * ? , - /) or @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly',
   memory: "resources.limits.memory: must be a quantity greater than 0 (e.g. '256Mi')",
@@ -124,6 +123,16 @@ export const MESSAGES = {
   maxUnavailable: 'updateStrategy.rollingUpdate.maxUnavailable: must be an integer >= 1 or a percentage from 1% to 100%',
   tolerationExists: 'tolerations[].value: must be empty when operator is Exists',
 } as const;
+
+/** What a value that fails a pattern is told (src/api/validate.ts; the API server only says "should match"). */
+export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
+  [PATTERNS.dnsLabel]: 'must be a lowercase DNS label (^[a-z0-9]([-a-z0-9]*[a-z0-9])?$)',
+  [PATTERNS.noControl]: 'must not contain control characters or newlines',
+  [PATTERNS.envName]: 'must be a C identifier (^[A-Za-z_][A-Za-z0-9_]*$)',
+  [PATTERNS.user]: 'must be a user/group name (^[A-Za-z_][A-Za-z0-9_.-]*$, at most 32 characters) or a numeric id',
+  [PATTERNS.absolutePath]: "must be an absolute normalized path without whitespace, quotes, backslashes or '.'/'..' components",
+  [PATTERNS.timeZone]: 'must be an IANA time zone name such as Europe/Berlin',
+};
 
 // ---- building blocks ----
 const str = (maxLength: number, extra: JSONSchema = {}): JSONSchema => ({ type: 'string', maxLength, ...extra });
@@ -529,7 +538,7 @@ const policySpecSchema: JSONSchema = {
       description: 'The namespaces this policy covers. Every policy listing a namespace applies to its workloads.',
       minItems: 1,
       maxItems: POLICY_LIMITS.namespaces,
-      items: str(63, { minLength: 1, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
+      items: str(63, { minLength: 1, pattern: PATTERNS.dnsLabel }),
       'x-kubernetes-list-type': 'set',
     },
     allowedNodeSelectors: {

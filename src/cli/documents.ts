@@ -5,7 +5,9 @@
 //   examples/x.yaml: document 2 (SystemdWorkload default/web): spec.units[0].command[0]: must be an absolute path
 import { loadAllYaml } from '@kubernetes/client-node';
 import { GROUP, POLICY_KIND, UNITSET_KIND, WORKLOAD_KIND, type SystemdWorkload } from '../api/types.js';
-import { render, validateWorkload, type FieldIssue } from '../render/index.js';
+import type { FieldIssue } from '../api/errors.js';
+import { validateWorkload } from '../api/validate.js';
+import { render } from '../render/unit.js';
 
 export interface Doc {
   file: string;

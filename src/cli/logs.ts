@@ -3,7 +3,7 @@
 // and how it is protected).
 import { LABEL_WORKLOAD_UID, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
 import { AGENT_URL_ANNOTATION, heartbeatLeaseName } from '../kube/heartbeat.js';
-import { unitFileName } from '../render/names.js';
+import { unitFileName } from '../api/names.js';
 import { childrenOf } from './statusView.js';
 import { SdwClient, apiErrorMessage } from './kube.js';
 

@@ -9,8 +9,8 @@
 // is admission's alone: it depends on a namespace label the controller does not
 // watch. Here root is judged only by the policies that cover the namespace.
 import type { ProtectHome, ProtectSystem, SystemdWorkload, SystemdWorkloadPolicy, UnitSpec } from '../api/types.js';
-import type { FieldIssue } from '../render/errors.js';
-import { parseQuantity, type Quantity } from '../render/quantity.js';
+import type { FieldIssue } from '../api/errors.js';
+import { parseQuantity, type Quantity } from '../api/quantity.js';
 
 export interface PolicyIssue extends FieldIssue {
   /** The SystemdWorkloadPolicy that refuses. */

@@ -8,7 +8,7 @@ import {
   type SystemdUnitSet, type SystemdUnitSetSpec, type SystemdWorkload, type SystemdWorkloadPolicy, type SystemdWorkloadStatus,
 } from '../api/types.js';
 import { renderUnitSet } from '../render/unit.js';
-import { validateWorkload } from '../render/validate.js';
+import { validateWorkload } from '../api/validate.js';
 import { isNotFound, topLevelMergePatch, type CustomObjects } from '../kube/client.js';
 import { forEachLimited } from '../kube/concurrency.js';
 import type { EventRecorder } from '../kube/events.js';

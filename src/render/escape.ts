@@ -20,7 +20,7 @@
 //  - single-value settings (User=, WorkingDirectory=, Description=) take the rest
 //    of the line verbatim (leading/trailing whitespace stripped) with specifiers
 //    expanded: only % is escaped, and their inputs are restricted by pattern.
-import { FieldError } from './errors.js';
+import { FieldError } from '../api/errors.js';
 
 /** C0 controls, DEL and C1 controls: never allowed in anything that reaches a unit file. */
 // eslint-disable-next-line no-control-regex
@@ -82,36 +82,3 @@ export function quotePathList(paths: readonly string[], field = 'paths'): string
 }
 
 export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** systemd's unit_name_is_valid() for a plain (non-template) unit name. */
-export function isValidUnitName(name: string): boolean {
-  if (name.length === 0 || name.length > 255) return false;
-  const dot = name.lastIndexOf('.');
-  if (dot <= 0) return false;
-  const suffix = name.slice(dot + 1);
-  if (!UNIT_SUFFIXES.has(suffix)) return false;
-  return /^[A-Za-z0-9:_.\\-]+$/.test(name.slice(0, dot));
-}
-
-const UNIT_SUFFIXES = new Set([
-  'service', 'socket', 'target', 'device', 'mount', 'automount', 'swap', 'timer', 'path', 'slice', 'scope',
-]);
-
-/**
- * systemd-escape(1) for a string used as (part of) a unit name: "/" -> "-", and
- * anything outside [A-Za-z0-9:_.] (or a leading ".") -> \xNN per UTF-8 byte.
- * Our own names never need it (they are DNS labels joined by "_"), it is here for
- * callers that build names from free text.
- */
-export function escapeUnitNamePart(value: string): string {
-  let out = '';
-  const bytes = new TextEncoder().encode(value);
-  bytes.forEach((b, i) => {
-    const c = String.fromCharCode(b);
-    if (c === '/') out += '-';
-    else if (b < 0x80 && /[A-Za-z0-9:_]/.test(c)) out += c;
-    else if (c === '.' && i > 0) out += c;
-    else out += `\\x${b.toString(16).padStart(2, '0')}`;
-  });
-  return out;
-}

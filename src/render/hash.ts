@@ -1,7 +1,7 @@
 // Content hashes (sha256, hex). Pure: node:crypto only.
 import { createHash } from 'node:crypto';
 import type { RenderedUnit } from '../api/types.js';
-import { HASH_KEY } from './names.js';
+import { HASH_KEY } from '../api/markers.js';
 
 export function sha256Hex(data: string): string {
   return createHash('sha256').update(data, 'utf8').digest('hex');

@@ -17,13 +17,14 @@
 // row still end in "failed", as with systemd's defaults. Without a delay we leave
 // systemd's defaults (RestartSec=100ms, 5 in 10s).
 import type { RenderedUnit, SystemdUnitSetSpec, SystemdWorkload, UnitSpec } from '../api/types.js';
-import { InvalidWorkloadError } from './errors.js';
+import { InvalidWorkloadError } from '../api/errors.js';
+import { HASH_KEY, OWNER_KEY } from '../api/markers.js';
+import { unitFileName } from '../api/names.js';
+import { cpuMillis, memoryBytes } from '../api/quantity.js';
+import { validateWorkload } from '../api/validate.js';
 import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
-import { cronToOnCalendar } from './cron.js';
-import { HASH_KEY, OWNER_KEY, unitFileName } from './names.js';
-import { cpuMillis, cpuQuotaPercent, cpuWeight, memoryBytes } from './quantity.js';
+import { cronToOnCalendar } from './calendar.js';
 import { specHash, unitFilesHash } from './hash.js';
-import { validateWorkload } from './validate.js';
 
 export const START_LIMIT_BURST = 5;
 
@@ -156,3 +157,19 @@ export function render(workload: SystemdWorkload, nodeName: string): SystemdUnit
 
 /** Alias of render (the controller's name for it). */
 export const renderUnitSet = render;
+
+/** CPUQuota= for a CPU limit: 1 CPU = 100% (500m -> "50%", 2 -> "200%", 1m -> "0.1%"). */
+export function cpuQuotaPercent(millis: bigint): string {
+  const whole = millis / 10n;
+  const tenth = millis % 10n;
+  return tenth === 0n ? `${whole}%` : `${whole}.${tenth}%`;
+}
+
+/**
+ * CPUWeight= for a CPU request, relative to systemd's default weight 100 = 1 CPU
+ * (as Kubernetes maps 1 CPU to 1024 cpu.shares): round(millis / 10), clamped 1..10000.
+ */
+export function cpuWeight(millis: bigint): number {
+  const w = Number((millis + 5n) / 10n);
+  return Math.min(10000, Math.max(1, w));
+}

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ForeignUnitError, UnitStoreError } from './errors.js';
-import { isValidUnitFileName, parseOwnerMarker, type OwnerMarker } from './ownership.js';
+import { OWNER_KEY, parseOwnerMarker, type OwnerMarker } from '../api/markers.js';
+import { isValidUnitFileName } from '../api/names.js';
 
 /** Temp files end in a suffix that is no unit type, so systemd never loads them. */
 const TEMP_SUFFIX = '.sdw-tmp';
@@ -131,7 +132,7 @@ export class UnitFileStore {
   private async writeNoDirSync(name: string, content: string): Promise<boolean> {
     const file = this.pathOf(name);
     if (!parseOwnerMarker(content)) {
-      throw new Error(`refusing to write ${file}: content has no valid ${'X-SDW-Owner'} marker in [Unit]`);
+      throw new Error(`refusing to write ${file}: content has no valid ${OWNER_KEY} marker in [Unit]`);
     }
     const existing = await this.read(name);
     if (existing && !existing.owner) throw new ForeignUnitError(file, 'overwrite');

@@ -1,4 +1,5 @@
-import { CronError, SCHEDULE_PATTERN, cronToOnCalendar, parseCron } from '../../../src/render/index.js';
+import { CronError, SCHEDULE_PATTERN, parseCron } from '../../../src/api/cron.js';
+import { cronToOnCalendar } from '../../../src/render/index.js';
 
 describe('cronToOnCalendar', () => {
   it.each([

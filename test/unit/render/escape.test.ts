@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import { FieldError } from '../../../src/api/errors.js';
+import { isValidUnitName } from '../../../src/api/names.js';
 import {
-  FieldError, environmentAssignment, escapeSpecifiers, escapeUnitNamePart, execCommandLine, isValidUnitName,
-  quoteExecArg, quotePathList,
+  environmentAssignment, escapeSpecifiers, execCommandLine, quoteExecArg, quotePathList,
 } from '../../../src/render/index.js';
 import { parseEnvironment, parseExecStart, parseWordList } from './helpers/systemdParse.js';
 
@@ -91,14 +92,6 @@ describe('other escapes', () => {
     [`${'a'.repeat(248)}.service`, false],
   ])('isValidUnitName(%j) = %s', (name, ok) => {
     expect(isValidUnitName(name)).toBe(ok);
-  });
-  it.each([
-    ['foo/bar', 'foo-bar'],
-    ['a-b', 'a\\x2db'],
-    ['.hidden', '\\x2ehidden'],
-    ['ü', '\\xc3\\xbc'],
-  ])('escapeUnitNamePart(%j) = %s (as systemd-escape)', (input, expected) => {
-    expect(escapeUnitNamePart(input)).toBe(expected);
   });
 });
 

@@ -1,6 +1,6 @@
-import {
-  FieldError, cpuMillis, cpuQuotaPercent, cpuWeight, memoryBytes, parseQuantity, quantityCeil, quantityMilliCeil,
-} from '../../../src/render/index.js';
+import { FieldError } from '../../../src/api/errors.js';
+import { cpuMillis, memoryBytes, parseQuantity, quantityCeil, quantityMilliCeil } from '../../../src/api/quantity.js';
+import { cpuQuotaPercent, cpuWeight } from '../../../src/render/index.js';
 
 describe('parseQuantity (exact, as k8s.io/apimachinery resource.Quantity)', () => {
   it.each<[string | number, bigint, bigint]>([

@@ -2,9 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SystemdWorkload, UnitSpec } from '../../../src/api/types.js';
-import {
-  InvalidWorkloadError, ownerOf, parseUnitFileName, render, renderUnitSet, stripHashLine, unitFileName, unitFilesHash, unitHashOf,
-} from '../../../src/render/index.js';
+import { InvalidWorkloadError } from '../../../src/api/errors.js';
+import { parseOwnerMarker } from '../../../src/api/markers.js';
+import { parseUnitFileName, unitFileName } from '../../../src/api/names.js';
+import { render, renderUnitSet, stripHashLine, unitFilesHash } from '../../../src/render/index.js';
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -89,16 +90,16 @@ describe('render', () => {
 
   it('marks ownership and a per-unit hash that covers the files minus the hash lines', () => {
     for (const u of spec.units) {
-      const hashes = u.files.map((f) => unitHashOf(f.content));
+      const hashes = u.files.map((f) => parseOwnerMarker(f.content)?.hash);
       expect(new Set(hashes).size).toBe(1);
       expect(hashes[0]).toBe(unitFilesHash(u.files));
       for (const f of u.files) {
-        expect(ownerOf(f.content)).toBe('default/web');
+        expect(parseOwnerMarker(f.content)).toMatchObject({ namespace: 'default', workload: 'web' });
         expect(stripHashLine(f.content)).not.toContain('X-SDW-Hash');
       }
     }
     const edited = spec.units[1]!.files.map((f) => ({ ...f, content: f.content.replace('Restart=always', 'Restart=no') }));
-    expect(unitFilesHash(edited)).not.toBe(unitHashOf(edited[0]!.content));
+    expect(unitFilesHash(edited)).not.toBe(parseOwnerMarker(edited[0]!.content)?.hash);
   });
 
   it('changes the spec hash when anything changes', () => {

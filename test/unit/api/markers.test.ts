@@ -1,4 +1,5 @@
-import { isValidUnitFileName, parseOwnerMarker } from '../../../src/systemd/ownership.js';
+import { parseOwnerMarker } from '../../../src/api/markers.js';
+import { isValidUnitFileName } from '../../../src/api/names.js';
 import { storeError } from '../../../src/systemd/unitStore.js';
 
 describe('parseOwnerMarker', () => {

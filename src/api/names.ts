@@ -6,14 +6,13 @@
 // namespace "team" workload "a-x" would both own sdw-team-a-x-<unit>.service on
 // the same node: one tenant could overwrite another's unit.
 import { FieldError } from './errors.js';
-import { isValidUnitName } from './escape.js';
+import { LIMITS, PATTERNS } from './schema.js';
 
 export const UNIT_PREFIX = 'sdw-';
-export const OWNER_KEY = 'X-SDW-Owner';
-export const HASH_KEY = 'X-SDW-Hash';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Kubernetes names: a namespace or a unit name is a DNS label, a workload name a DNS subdomain. */
+export const DNS_LABEL = new RegExp(PATTERNS.dnsLabel);
+export const DNS_SUBDOMAIN = new RegExp(PATTERNS.dnsSubdomain);
 
 export type UnitSuffix = 'service' | 'timer';
 
@@ -21,7 +20,7 @@ export type UnitSuffix = 'service' | 'timer';
 export function unitBaseName(namespace: string, workload: string, unit: string): string {
   if (!DNS_LABEL.test(namespace) || namespace.length > 63) throw new FieldError('metadata.namespace', `'${namespace}' is not a DNS label`);
   if (!DNS_SUBDOMAIN.test(workload) || workload.length > 63) throw new FieldError('metadata.name', `'${workload}' must be a DNS subdomain of at most 63 characters`);
-  if (!DNS_LABEL.test(unit) || unit.length > 40) throw new FieldError('units[].name', `'${unit}' must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ and be at most 40 characters`);
+  if (!DNS_LABEL.test(unit) || unit.length > LIMITS.unitNameLength) throw new FieldError('units[].name', `'${unit}' must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ and be at most 40 characters`);
   return `${UNIT_PREFIX}${namespace}_${workload}_${unit}`;
 }
 
@@ -41,14 +40,25 @@ export function parseUnitFileName(name: string): { namespace: string; workload: 
   return { namespace, workload, unit, suffix };
 }
 
-/** Reads the X-SDW-Owner marker ("<namespace>/<workload>") of a unit file's content. */
-export function ownerOf(content: string): string | undefined {
-  const m = /^X-SDW-Owner=(.*)$/m.exec(content);
-  return m ? m[1] : undefined;
+/** systemd's unit_name_is_valid() for a plain (non-template) unit name. */
+export function isValidUnitName(name: string): boolean {
+  if (name.length === 0 || name.length > 255) return false;
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) return false;
+  const suffix = name.slice(dot + 1);
+  if (!UNIT_SUFFIXES.has(suffix)) return false;
+  return /^[A-Za-z0-9:_.\\-]+$/.test(name.slice(0, dot));
 }
 
-/** Reads the X-SDW-Hash marker of a unit file's content. */
-export function unitHashOf(content: string): string | undefined {
-  const m = /^X-SDW-Hash=([0-9a-f]+)$/m.exec(content);
-  return m ? m[1] : undefined;
+const UNIT_SUFFIXES = new Set([
+  'service', 'socket', 'target', 'device', 'mount', 'automount', 'swap', 'timer', 'path', 'slice', 'scope',
+]);
+
+/** A unit file name the store accepts: no path parts, a known unit suffix. */
+export function isValidUnitFileName(name: string): boolean {
+  return (
+    name.length <= 255 &&
+    /^[A-Za-z0-9:_.\\@-]+\.(service|timer|socket|target|path|slice|mount)$/.test(name) &&
+    !name.startsWith('.')
+  );
 }

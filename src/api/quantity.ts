@@ -87,19 +87,3 @@ export function cpuMillis(input: string | number, field = 'cpu'): bigint {
   if (millis > MAX_CPU_MILLIS) throw new FieldError(field, `'${input}' is too large`);
   return millis;
 }
-
-/** CPUQuota= for a CPU limit: 1 CPU = 100% (500m -> "50%", 2 -> "200%", 1m -> "0.1%"). */
-export function cpuQuotaPercent(millis: bigint): string {
-  const whole = millis / 10n;
-  const tenth = millis % 10n;
-  return tenth === 0n ? `${whole}%` : `${whole}.${tenth}%`;
-}
-
-/**
- * CPUWeight= for a CPU request, relative to systemd's default weight 100 = 1 CPU
- * (as Kubernetes maps 1 CPU to 1024 cpu.shares): round(millis / 10), clamped 1..10000.
- */
-export function cpuWeight(millis: bigint): number {
-  const w = Number((millis + 5n) / 10n);
-  return Math.min(10000, Math.max(1, w));
-}

@@ -1,13 +1,15 @@
-// Pure: the ownership marker the renderer writes into [Unit]:
+// The ownership marker the renderer writes into [Unit]:
 //   X-SDW-Owner=<namespace>/<workload>
 //   X-SDW-Hash=<hash>
 // systemd ignores X- keys. The marker is how the agent tells its files from
 // anyone else's in a shared /etc/systemd/system: no marker, not ours, never touched.
 
-// One contract with the renderer, which writes the marker.
-import { HASH_KEY, OWNER_KEY } from '../render/names.js';
+// A contract between the controller (whose renderer writes the marker) and the
+// agent (which reads it): defined here, once, for both.
+import { DNS_LABEL, DNS_SUBDOMAIN } from './names.js';
 
-export { HASH_KEY, OWNER_KEY };
+export const OWNER_KEY = 'X-SDW-Owner';
+export const HASH_KEY = 'X-SDW-Hash';
 
 export interface OwnerMarker {
   namespace: string;
@@ -16,9 +18,6 @@ export interface OwnerMarker {
   hash?: string;
 }
 
-// Kubernetes names: a namespace is a DNS label, a workload a DNS subdomain.
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const WORKLOAD = /^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/;
 
 /** The marker in the file's [Unit] section, or undefined (foreign file). */
 export function parseOwnerMarker(content: string): OwnerMarker | undefined {
@@ -46,15 +45,6 @@ export function parseOwnerMarker(content: string): OwnerMarker | undefined {
   const slash = owner.indexOf('/');
   const namespace = owner.slice(0, slash);
   const workload = owner.slice(slash + 1);
-  if (slash < 0 || !NAMESPACE.test(namespace) || !WORKLOAD.test(workload)) return undefined;
+  if (slash < 0 || namespace.length > 63 || !DNS_LABEL.test(namespace) || workload.length > 253 || !DNS_SUBDOMAIN.test(workload)) return undefined;
   return { namespace, workload, hash: hash || undefined };
-}
-
-/** A unit file name the store accepts: no path parts, a known unit suffix. */
-export function isValidUnitFileName(name: string): boolean {
-  return (
-    name.length <= 255 &&
-    /^[A-Za-z0-9:_.\\@-]+\.(service|timer|socket|target|path|slice|mount)$/.test(name) &&
-    !name.startsWith('.')
-  );
 }

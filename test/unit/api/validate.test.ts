@@ -1,4 +1,4 @@
-import { findAfterCycle, validateWorkload } from '../../../src/render/index.js';
+import { findAfterCycle, validateWorkload } from '../../../src/api/validate.js';
 
 const unit = (x: Record<string, unknown> = {}) => ({ name: 'a', command: ['/bin/true'], ...x });
 const wl = (spec: Record<string, unknown>, meta: Record<string, unknown> = {}) => ({

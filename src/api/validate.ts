@@ -1,0 +1,316 @@
+// validateWorkload: what admission checks, offline, for the controller (defence in
+// depth, and for objects admitted by an older CRD) and for kubectl-sdw (files).
+//
+// The structural part is not restated here: checkSchema() interprets the CRD's
+// own OpenAPI schema (schema.ts), the subset it uses: type, properties,
+// required, additionalProperties, maxProperties, items, min/maxItems,
+// list-type map/set, enum, pattern, min/maxLength, minimum/maximum,
+// x-kubernetes-int-or-string. A new field or enum is written once, in schema.ts.
+//
+// What stays hand-written, and why:
+// - The CEL rules (x-kubernetes-validations): a CEL interpreter is out of
+//   proportion, so each rule has a TypeScript twin in CEL_TWINS, keyed by the
+//   rule's message. checkSchema() throws on a rule without a twin, so a rule
+//   added to the schema cannot be silently skipped offline (a unit test walks
+//   the schema). Several twins say more than CEL can: the exact cron reason,
+//   quantity parsing, ordering cycles of any length.
+// - metadata: the API server checks names itself, not through our schema.
+// - Time zones: whether a name is known (Intl) is a fact of the node's tzdata.
+import { API_VERSION, WORKLOAD_KIND } from './types.js';
+import { LIMITS, MESSAGES, PATTERNS, PATTERN_MESSAGES, workloadSchema, type JSONSchema } from './schema.js';
+import { FieldError, type FieldIssue } from './errors.js';
+import { parseCron } from './cron.js';
+import { DNS_LABEL, DNS_SUBDOMAIN } from './names.js';
+import { cpuMillis, memoryBytes } from './quantity.js';
+
+export type { FieldIssue } from './errors.js';
+
+type Obj = Record<string, unknown>;
+type Add = (field: string, message: string) => void;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A MESSAGES entry without its leading "<field>: " (the issue carries the field). */
+function reason(message: string): string {
+  return message.replace(/^[^ ]+: /, '');
+}
+
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+// ---- the structural-schema interpreter ----
+
+/** Checks v (not undefined) against schema s at path; reports through add. */
+export function checkSchema(s: JSONSchema, v: unknown, path: string, add: Add): void {
+  if (!checkScalar(s, v, path, add)) return;
+  if (s.type === 'object' && isObj(v)) checkObject(s, v, path, add);
+  if (s.type === 'array' && Array.isArray(v)) checkArray(s, v, path, add);
+  for (const rule of s['x-kubernetes-validations'] ?? []) {
+    const twin = CEL_TWINS.get(rule.message ?? rule.rule);
+    if (!twin) throw new Error(`no offline twin for the CEL rule at ${path || '<root>'}: ${rule.message ?? rule.rule}`);
+    twin(v, path, add, rule.fieldPath);
+  }
+}
+
+/** Type, enum, string and number bounds; false when v has the wrong type (nothing more to check). */
+function checkScalar(s: JSONSchema, v: unknown, path: string, add: Add): boolean {
+  if (s.enum) {
+    if (!s.enum.includes(v)) {
+      add(path, `must be one of ${s.enum.map((x) => JSON.stringify(x)).join(', ')}`);
+      return false;
+    }
+    return true;
+  }
+  if (s['x-kubernetes-int-or-string']) {
+    if (!(typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)))) {
+      add(path, 'must be an integer or a string');
+      return false;
+    }
+  } else if (s.type && !hasType(s.type, v)) {
+    add(path, `must be ${TYPE_NAMES[s.type]}`);
+    return false;
+  }
+  if (typeof v === 'string') checkString(s, v, path, add);
+  if (typeof v === 'number') {
+    const { minimum: min, maximum: max } = s;
+    if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
+      add(path, min !== undefined && max !== undefined ? `must be between ${min} and ${max}` : min !== undefined ? `must be at least ${min}` : `must be at most ${max}`);
+    }
+  }
+  return true;
+}
+
+const TYPE_NAMES: Record<NonNullable<JSONSchema['type']>, string> = {
+  object: 'an object', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean',
+};
+
+function hasType(type: NonNullable<JSONSchema['type']>, v: unknown): boolean {
+  switch (type) {
+    case 'object': return isObj(v);
+    case 'array': return Array.isArray(v);
+    case 'string': return typeof v === 'string';
+    case 'integer': return typeof v === 'number' && Number.isInteger(v);
+    case 'number': return typeof v === 'number' && Number.isFinite(v);
+    case 'boolean': return typeof v === 'boolean';
+  }
+}
+
+function checkString(s: JSONSchema, v: string, path: string, add: Add): void {
+  if (s.maxLength !== undefined && v.length > s.maxLength) add(path, `must be at most ${s.maxLength} characters`);
+  if (s.minLength !== undefined && v.length < s.minLength) {
+    add(path, s.minLength === 1 ? 'must not be empty' : `must be at least ${s.minLength} characters`);
+    return;
+  }
+  if (s.pattern !== undefined && !patternRegExp(s.pattern).test(v)) add(path, PATTERN_MESSAGES[s.pattern] ?? `must match ${s.pattern}`);
+}
+
+const compiled = new Map<string, RegExp>();
+function patternRegExp(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (!re) compiled.set(pattern, (re = new RegExp(pattern)));
+  return re;
+}
+
+function checkObject(s: JSONSchema, v: Obj, path: string, add: Add): void {
+  const at = (k: string) => (path ? `${path}.${k}` : k);
+  for (const k of s.required ?? []) if (v[k] === undefined || v[k] === null) add(at(k), 'is required');
+  const keys = Object.keys(v);
+  if (s.maxProperties !== undefined && keys.length > s.maxProperties) add(path, `must have at most ${s.maxProperties} entries`);
+  const extra = s.additionalProperties;
+  for (const k of keys) {
+    const value = v[k];
+    const prop = s.properties?.[k];
+    if (prop) {
+      if (value !== undefined && value !== null) checkSchema(prop, value, at(k), add);
+    } else if (typeof extra === 'object') {
+      checkSchema(extra, value, `${path}[${JSON.stringify(k)}]`, add);
+    } else if (s.properties) {
+      // An object with declared properties and no additionalProperties: the API
+      // server's strict field validation (kubectl's default) refuses the rest.
+      add(at(k), 'unknown field');
+    }
+  }
+}
+
+function checkArray(s: JSONSchema, v: unknown[], path: string, add: Add): void {
+  if (s.minItems !== undefined && v.length < s.minItems) add(path, `must have at least ${plural(s.minItems, 'item')}`);
+  if (s.maxItems !== undefined && v.length > s.maxItems) add(path, `must have at most ${s.maxItems} items`);
+  if (s.items) v.forEach((item, i) => checkSchema(s.items!, item, `${path}[${i}]`, add));
+  const listType = s['x-kubernetes-list-type'];
+  const mapKeys = s['x-kubernetes-list-map-keys'] ?? [];
+  if (listType !== 'set' && listType !== 'map') return;
+  const seen = new Set<string>();
+  v.forEach((item, i) => {
+    const key = listType === 'set' ? item : isObj(item) ? item[mapKeys[0] ?? ''] : undefined;
+    if (typeof key !== 'string') return;
+    if (seen.has(key)) add(listType === 'set' ? `${path}[${i}]` : `${path}[${i}].${mapKeys[0]}`, `duplicate value '${key}'`);
+    seen.add(key);
+  });
+}
+
+// ---- the CEL rules' twins ----
+
+/** A rule over self that holds or not; the interpreter reports it at path + fieldPath. */
+type Twin = (self: unknown, path: string, add: Add, fieldPath?: string) => void;
+
+/** A twin for a rule that is a plain predicate: reported with the rule's message at its fieldPath. */
+const holds = (message: string, ok: (self: Obj) => boolean): [string, Twin] => [
+  message,
+  (self, path, add, fieldPath) => {
+    if (isObj(self) && !ok(self)) add(`${path}${fieldPath ?? ''}`, reason(message));
+  },
+];
+
+/** A quantity twin: the exact parse error rather than CEL's "greater than 0". */
+const quantity = (message: string, parse: (q: string | number, field: string) => bigint): [string, Twin] => [
+  message,
+  (self, path, add) => {
+    if (typeof self !== 'string' && typeof self !== 'number') return;
+    try {
+      parse(self, path);
+    } catch (e) {
+      if (e instanceof FieldError) add(path, e.reason);
+      else throw e;
+    }
+  },
+];
+
+const unitsOf = (self: unknown): Obj[] => (Array.isArray(self) ? self.filter(isObj) : []);
+const namesIn = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+const CEL_TWINS = new Map<string, Twin>([
+  [MESSAGES.workloadName, (self, _path, add) => {
+    const name = isObj(self) && isObj(self.metadata) ? self.metadata.name : undefined;
+    if (typeof name === 'string' && name.length > LIMITS.workloadNameLength) add('metadata.name', reason(MESSAGES.workloadName));
+  }],
+  [MESSAGES.commandPath, (self, path, add) => {
+    const argv0: unknown = Array.isArray(self) ? self[0] : undefined;
+    if (typeof argv0 === 'string' && (!argv0.startsWith('/') || argv0.endsWith('/') || argv0.includes('$'))) {
+      add(`${path}[0]`, reason(MESSAGES.commandPath));
+    }
+  }],
+  quantity(MESSAGES.memory, memoryBytes),
+  quantity(MESSAGES.cpuLimit, cpuMillis),
+  quantity(MESSAGES.cpuRequest, cpuMillis),
+  holds(MESSAGES.dynamicUser, (u) => !(u.dynamicUser === true && u.user !== undefined)),
+  holds(MESSAGES.oneshotAlways, (u) => !(u.type === 'oneshot' && isObj(u.restart) && u.restart.policy === 'Always')),
+  holds(MESSAGES.timeZoneNeedsSchedule, (u) => u.timeZone === undefined || u.schedule !== undefined),
+  holds(MESSAGES.afterSelf, (u) => !namesIn(u.after).includes(u.name as string)),
+  holds(MESSAGES.requiresSelf, (u) => !namesIn(u.requires).includes(u.name as string)),
+  holds(MESSAGES.tolerationExists, (t) => !(t.operator === 'Exists' && typeof t.value === 'string' && t.value !== '')),
+  [MESSAGES.depsExist, (self, path, add) => {
+    const units = unitsOf(self);
+    const names = new Set(units.map((u) => u.name));
+    units.forEach((u, i) => {
+      for (const key of ['after', 'requires'] as const) {
+        namesIn(u[key]).forEach((n, j) => {
+          if (!names.has(n)) add(`${path}[${i}].${key}[${j}]`, `${reason(MESSAGES.depsExist)} (unit '${n}' is not in spec.units)`);
+        });
+      }
+    });
+  }],
+  // CEL sees two-unit cycles only; the twin finds cycles of any length.
+  [MESSAGES.afterTwoCycle, (self, path, add) => {
+    const units = unitsOf(self).filter((u): u is Obj & { name: string } => typeof u.name === 'string');
+    const cycle = findAfterCycle(units.map((u) => ({ name: u.name, after: namesIn(u.after) })));
+    if (cycle) add(`${path}[${units.findIndex((u) => u.name === cycle[0])}].after`, `ordering cycle: ${cycle.join(' -> ')}`);
+  }],
+  [MESSAGES.schedule, (self, path, add) => {
+    if (typeof self !== 'string') return;
+    try {
+      parseCron(self, path);
+    } catch (e) {
+      if (e instanceof FieldError) add(e.field, e.reason);
+      else throw e;
+    }
+  }],
+  [MESSAGES.maxUnavailable, (self, path, add) => {
+    const ok = typeof self === 'number' ? self >= 1 : typeof self === 'string' && new RegExp(PATTERNS.maxUnavailablePercent).test(self);
+    if (!ok) add(path, reason(MESSAGES.maxUnavailable));
+  }],
+]);
+
+/** Finds an ordering cycle in the after graph; returns it as [a, b, ..., a]. */
+export function findAfterCycle(units: ReadonlyArray<{ name: string; after?: readonly string[] }>): string[] | undefined {
+  const edges = new Map(units.map((u) => [u.name, u.after ?? []]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    const s = state.get(n);
+    if (s === 'done') return undefined;
+    if (s === 'visiting') return [...stack.slice(stack.indexOf(n)), n];
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const m of edges.get(n) ?? []) {
+      if (!edges.has(m)) continue;
+      const cycle = visit(m);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const u of units) {
+    const cycle = visit(u.name);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+// ---- beyond the schema ----
+
+/** Names: the API server checks them itself (they are not in our schema). */
+function checkMetadata(meta: unknown, add: Add): void {
+  if (!isObj(meta)) {
+    add('metadata', 'is required');
+    return;
+  }
+  const { name, namespace } = meta;
+  if (typeof name !== 'string' || name === '') add('metadata.name', 'is required');
+  else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) add('metadata.name', 'must be a lowercase DNS subdomain');
+  if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace))) {
+    add('metadata.namespace', 'must be a lowercase DNS label');
+  }
+}
+
+function knownTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A time zone the pattern admits but this machine's tzdata does not know. */
+function checkTimeZones(spec: unknown, add: Add): void {
+  const units = isObj(spec) ? unitsOf(spec.units) : [];
+  const tzPattern = new RegExp(PATTERNS.timeZone);
+  units.forEach((u, i) => {
+    const tz = u.timeZone;
+    if (typeof tz === 'string' && u.schedule !== undefined && tzPattern.test(tz) && !knownTimeZone(tz)) {
+      add(`spec.units[${i}].timeZone`, `unknown time zone '${tz}'`);
+    }
+  });
+}
+
+/**
+ * Validates a SystemdWorkload (any JSON value). Returns every problem found, each
+ * with a field path (spec.units[0].command[0]) and a message; [] means valid.
+ */
+export function validateWorkload(obj: unknown): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const add: Add = (field, message) => issues.push({ field, message });
+  if (!isObj(obj)) {
+    add('', 'must be a SystemdWorkload object');
+    return issues;
+  }
+  if (obj.apiVersion !== API_VERSION) add('apiVersion', `must be ${API_VERSION}`);
+  if (obj.kind !== WORKLOAD_KIND) add('kind', `must be ${WORKLOAD_KIND}`);
+  checkMetadata(obj.metadata, add);
+  // status is the controller's; a manifest's status is ignored, as the API server ignores it on create.
+  checkSchema(workloadSchema, { ...obj, status: undefined }, '', add);
+  checkTimeZones(obj.spec, add);
+  return issues;
+}
