@@ -1,7 +1,8 @@
 // The API of systemd-workload-operator: SystemdWorkload (user-owned spec,
 // controller-owned status) and its per-node child SystemdUnitSet (controller-owned
 // spec, agent-owned status). The CRD schema in schema.ts is the one source of the
-// OpenAPI/CEL validation; these types are what the TypeScript code sees.
+// API; these types are what the TypeScript code sees, and
+// test/unit/api/types-match-schema.test.ts fails on any difference between them.
 
 export const GROUP = 'systemd.operators.dev';
 export const VERSION = 'v1alpha1';

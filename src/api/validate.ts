@@ -37,7 +37,7 @@ function reason(message: string): string {
   return message.replace(/^[^ ]+: /, '');
 }
 
-const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 // ---- the structural-schema interpreter ----
 
@@ -97,7 +97,7 @@ function hasType(type: NonNullable<JSONSchema['type']>, v: unknown): boolean {
 }
 
 function checkString(s: JSONSchema, v: string, path: string, add: Add): void {
-  if (s.maxLength !== undefined && v.length > s.maxLength) add(path, `must be at most ${s.maxLength} characters`);
+  if (s.maxLength !== undefined && v.length > s.maxLength) add(path, `must be at most ${plural(s.maxLength, 'character')}`);
   if (s.minLength !== undefined && v.length < s.minLength) {
     add(path, s.minLength === 1 ? 'must not be empty' : `must be at least ${s.minLength} characters`);
     return;
@@ -116,7 +116,7 @@ function checkObject(s: JSONSchema, v: Obj, path: string, add: Add): void {
   const at = (k: string) => (path ? `${path}.${k}` : k);
   for (const k of s.required ?? []) if (v[k] === undefined || v[k] === null) add(at(k), 'is required');
   const keys = Object.keys(v);
-  if (s.maxProperties !== undefined && keys.length > s.maxProperties) add(path, `must have at most ${s.maxProperties} entries`);
+  if (s.maxProperties !== undefined && keys.length > s.maxProperties) add(path, `must have at most ${plural(s.maxProperties, 'entry', 'entries')}`);
   const extra = s.additionalProperties;
   for (const k of keys) {
     const value = v[k];
@@ -135,7 +135,7 @@ function checkObject(s: JSONSchema, v: Obj, path: string, add: Add): void {
 
 function checkArray(s: JSONSchema, v: unknown[], path: string, add: Add): void {
   if (s.minItems !== undefined && v.length < s.minItems) add(path, `must have at least ${plural(s.minItems, 'item')}`);
-  if (s.maxItems !== undefined && v.length > s.maxItems) add(path, `must have at most ${s.maxItems} items`);
+  if (s.maxItems !== undefined && v.length > s.maxItems) add(path, `must have at most ${plural(s.maxItems, 'item')}`);
   if (s.items) v.forEach((item, i) => checkSchema(s.items!, item, `${path}[${i}]`, add));
   const listType = s['x-kubernetes-list-type'];
   const mapKeys = s['x-kubernetes-list-map-keys'] ?? [];
@@ -230,6 +230,9 @@ const CEL_TWINS = new Map<string, Twin>([
     if (!ok) add(path, reason(MESSAGES.maxUnavailable));
   }],
 ]);
+
+/** The CEL rules (by message) that have a twin: a unit test checks every rule of the workload schema is one. */
+export const CEL_RULES_WITH_TWINS: ReadonlySet<string> = new Set(CEL_TWINS.keys());
 
 /** Finds an ordering cycle in the after graph; returns it as [a, b, ..., a]. */
 export function findAfterCycle(units: ReadonlyArray<{ name: string; after?: readonly string[] }>): string[] | undefined {
