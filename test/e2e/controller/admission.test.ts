@@ -5,9 +5,10 @@ import { Cluster } from '../../harness/cluster.js';
 import { delay, waitFor } from '../../harness/process.js';
 import { startController, type OperatorProcess } from '../../harness/operator.js';
 import { eventsFor, waitForWorkload } from '../../harness/assertions.js';
-import { SCHEMA_CASES, manifest, unit } from '../security/helpers.js';
+import { SCHEMA_CASES, manifest, unit } from '../../cases/admission.js';
 
-// The table is shared with test/e2e/security/bad-inputs.test.ts, which re-runs it against real nodes.
+// The table is shared with test/e2e/security/bad-inputs.test.ts, which re-runs it against real nodes,
+// and test/unit/api/admission-table.test.ts, which runs it through the offline validator.
 const cases = SCHEMA_CASES;
 
 describe('admission: invalid workloads are refused with the field named', () => {

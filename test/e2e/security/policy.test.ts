@@ -4,146 +4,20 @@
 // the field, the namespace and the policy; the root default holds with no
 // policy at all; and the controller refuses on its own (defence in depth) when
 // the admission binding is gone, leaving existing children as they are.
-import type { SystemdUnitSet, SystemdWorkloadPolicySpec } from '../../../src/api/types.js';
+import type { SystemdUnitSet } from '../../../src/api/types.js';
 import { Cluster } from '../../harness/cluster.js';
 import { delay, waitFor } from '../../harness/process.js';
 import { startController, type OperatorProcess } from '../../harness/operator.js';
 import { eventsFor, waitForWorkload } from '../../harness/assertions.js';
 import { listChildren } from '../../harness/controllerHelpers.js';
+import { POLICY_RULES as RULES } from '../../cases/admission.js';
 import {
   createNamespace, installAdmissionPolicies, manifest, policyManifest, unit, waitForAdmission, type Unit,
 } from './helpers.js';
 
 const ROOT_LABEL = { 'systemd.operators.dev/allow-root': 'true' };
 
-interface RuleCase {
-  rule: string;
-  policy: Omit<SystemdWorkloadPolicySpec, 'namespaces'>;
-  /** Label the namespace allow-root=true (so that the default does not decide). */
-  rootLabel?: boolean;
-  allowed: Array<Record<string, unknown>>;
-  refused: Array<[Record<string, unknown>, string]>;
-}
-
 const u = (x: Unit = {}) => ({ units: [unit(x)] });
-
-const RULES: RuleCase[] = [
-  {
-    rule: 'allowRoot false: no unit runs as root (no user, user root/0)',
-    policy: {}, rootLabel: true,
-    allowed: [u({ dynamicUser: undefined, user: 'nobody' }), u()],
-    refused: [
-      [u({ dynamicUser: undefined }), 'spec.units[0].user: root is not allowed in namespace NS (SystemdWorkloadPolicy P)'],
-      [{ units: [unit({ name: 'a' }), unit({ name: 'b', dynamicUser: undefined, user: '0' })] }, 'spec.units[1].user: root is not allowed in namespace NS (SystemdWorkloadPolicy P)'],
-      [u({ dynamicUser: undefined, user: 'root' }), 'spec.units[0].user: root is not allowed in namespace NS (SystemdWorkloadPolicy P)'],
-    ],
-  },
-  {
-    rule: 'allowRoot false: no root group',
-    policy: {}, rootLabel: true,
-    allowed: [u({ dynamicUser: undefined, user: 'nobody', group: 'nogroup' })],
-    refused: [[u({ dynamicUser: undefined, user: 'nobody', group: 'root' }), 'spec.units[0].group: root is not allowed in namespace NS (SystemdWorkloadPolicy P)']],
-  },
-  {
-    rule: 'allowRoot true (with the namespace label): root is admitted',
-    policy: { allowRoot: true }, rootLabel: true,
-    allowed: [u({ dynamicUser: undefined }), u({ dynamicUser: undefined, user: 'root', group: '0' })],
-    refused: [],
-  },
-  {
-    rule: 'allowedUsers',
-    policy: { allowedUsers: ['svc', 'nobody'] },
-    allowed: [u({ dynamicUser: undefined, user: 'svc' }), u()],
-    refused: [[u({ dynamicUser: undefined, user: 'bob' }), "spec.units[0].user: user 'bob' is not allowed in namespace NS (SystemdWorkloadPolicy P allows: svc, nobody, dynamicUser)"]],
-  },
-  {
-    rule: 'allowedExecutables',
-    policy: { allowedExecutables: ['/usr/bin/', '/bin/sleep'] },
-    allowed: [u(), u({ command: ['/usr/bin/python3', '-V'] })],
-    refused: [
-      [u({ command: ['/bin/sh', '-c', 'id'] }), "spec.units[0].command[0]: '/bin/sh' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)"],
-      [u({ command: ['/usr/bin/../../tmp/evil'] }), "spec.units[0].command[0]: '/usr/bin/../../tmp/evil' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)"],
-      [u({ command: ['/bin/sleepy'] }), "spec.units[0].command[0]: '/bin/sleepy' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)"],
-    ],
-  },
-  {
-    rule: 'allowedNodeSelectors',
-    policy: { allowedNodeSelectors: [{ key: 'role', values: ['web', 'batch'] }, { key: 'team-a.example.com/pool' }] },
-    allowed: [{ ...u(), nodeSelector: { role: 'web', zone: 'a' } }, { ...u(), nodeSelector: { 'team-a.example.com/pool': 'x' } }],
-    refused: [
-      [u(), 'spec.nodeSelector: must select nodes by an allowed label in namespace NS (SystemdWorkloadPolicy P allows: role=web|batch, team-a.example.com/pool)'],
-      [{ ...u(), nodeSelector: { role: 'db' } }, 'spec.nodeSelector: must select nodes by an allowed label in namespace NS (SystemdWorkloadPolicy P allows: role=web|batch, team-a.example.com/pool)'],
-    ],
-  },
-  {
-    rule: 'requiredSandbox.noNewPrivileges',
-    policy: { requiredSandbox: { noNewPrivileges: true } },
-    allowed: [u({ sandbox: { noNewPrivileges: true } })],
-    refused: [
-      [u(), 'spec.units[0].sandbox.noNewPrivileges: must be true in namespace NS (SystemdWorkloadPolicy P)'],
-      [u({ sandbox: { noNewPrivileges: false } }), 'spec.units[0].sandbox.noNewPrivileges: must be true in namespace NS (SystemdWorkloadPolicy P)'],
-    ],
-  },
-  {
-    rule: 'requiredSandbox.privateTmp',
-    policy: { requiredSandbox: { privateTmp: true } },
-    allowed: [u({ sandbox: { privateTmp: true } })],
-    refused: [[u(), 'spec.units[0].sandbox.privateTmp: must be true in namespace NS (SystemdWorkloadPolicy P)']],
-  },
-  {
-    rule: 'requiredSandbox.protectSystem',
-    policy: { requiredSandbox: { protectSystem: 'full' } },
-    allowed: [u({ sandbox: { protectSystem: 'full' } }), u({ sandbox: { protectSystem: 'strict' } })],
-    refused: [
-      [u({ sandbox: { protectSystem: 'true' } }), "spec.units[0].sandbox.protectSystem: must be 'full' or stricter, not 'true' in namespace NS (SystemdWorkloadPolicy P)"],
-      [u(), "spec.units[0].sandbox.protectSystem: must be 'full' or stricter, not 'false' in namespace NS (SystemdWorkloadPolicy P)"],
-    ],
-  },
-  {
-    rule: 'requiredSandbox.protectHome',
-    policy: { requiredSandbox: { protectHome: 'read-only' } },
-    allowed: [u({ sandbox: { protectHome: 'tmpfs' } }), u({ sandbox: { protectHome: 'true' } })],
-    refused: [[u({ sandbox: { protectHome: 'false' } }), "spec.units[0].sandbox.protectHome: must be 'read-only' or stricter, not 'false' in namespace NS (SystemdWorkloadPolicy P)"]],
-  },
-  {
-    rule: 'resources.maxMemory (a ceiling makes the limit required)',
-    policy: { resources: { maxMemory: '256Mi' } },
-    allowed: [u({ resources: { limits: { memory: '128Mi' } } }), u({ resources: { limits: { memory: 268435456 } } })],
-    refused: [
-      [u({ resources: { limits: { memory: '1Gi' } } }), 'spec.units[0].resources.limits.memory: 1Gi exceeds the maximum 256Mi in namespace NS (SystemdWorkloadPolicy P)'],
-      [u({ resources: { limits: { memory: 268435457 } } }), 'spec.units[0].resources.limits.memory: 268435457 exceeds the maximum 256Mi in namespace NS (SystemdWorkloadPolicy P)'],
-      [u(), 'spec.units[0].resources.limits.memory: is required in namespace NS (SystemdWorkloadPolicy P)'],
-    ],
-  },
-  {
-    rule: 'resources.maxCpu',
-    policy: { resources: { maxCpu: '500m' } },
-    allowed: [u({ resources: { limits: { cpu: '250m' } } }), u({ resources: { limits: { cpu: '0.5' } } })],
-    refused: [
-      [u({ resources: { limits: { cpu: 2 } } }), 'spec.units[0].resources.limits.cpu: 2 exceeds the maximum 500m in namespace NS (SystemdWorkloadPolicy P)'],
-      [u(), 'spec.units[0].resources.limits.cpu: is required in namespace NS (SystemdWorkloadPolicy P)'],
-    ],
-  },
-  {
-    rule: 'resources.maxTasks',
-    policy: { resources: { maxTasks: 100 } },
-    allowed: [u({ resources: { limits: { tasks: 100 } } })],
-    refused: [
-      [u({ resources: { limits: { tasks: 101 } } }), 'spec.units[0].resources.limits.tasks: 101 exceeds the maximum 100 in namespace NS (SystemdWorkloadPolicy P)'],
-      [u(), 'spec.units[0].resources.limits.tasks: is required in namespace NS (SystemdWorkloadPolicy P)'],
-    ],
-  },
-  {
-    rule: 'resources.requireLimits',
-    policy: { resources: { requireLimits: true } },
-    allowed: [u({ resources: { limits: { memory: '64Mi', cpu: 1, tasks: 10 } } })],
-    refused: [
-      [u({ resources: { limits: { cpu: 1, tasks: 10 } } }), 'spec.units[0].resources.limits.memory: is required in namespace NS (SystemdWorkloadPolicy P)'],
-      [{ units: [unit({ name: 'a', resources: { limits: { memory: '64Mi', cpu: 1, tasks: 10 } } }), unit({ name: 'b', resources: { limits: { memory: '64Mi', tasks: 10 } } })] },
-        'spec.units[1].resources.limits.cpu: is required in namespace NS (SystemdWorkloadPolicy P)'],
-    ],
-  },
-];
 
 describe('SystemdWorkloadPolicy at admission and in the controller', () => {
   let cluster: Cluster;
