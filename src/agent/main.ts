@@ -3,7 +3,7 @@
 // host's system bus socket and /etc/systemd/system mounted).
 import os from 'node:os';
 import { loadKubeConfig } from '../kube/client.js';
-import { parseFlags } from '../observability/flags.js';
+import { parseFlags } from '../cmdline/flags.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';

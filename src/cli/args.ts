@@ -1,10 +1,13 @@
-// A small, pure command-line parser for kubectl-sdw (no dependencies).
+// kubectl-sdw's command lines, on node:util parseArgs (its tokens), with the
+// checks and messages a kubectl plugin needs.
 //
 // Accepted forms: --name=value, --name value, -n value, -nvalue (short flags
 // with a value), --flag / -f (booleans), "--" ends flags. A flag given twice
 // keeps the last value unless it is declared repeatable. Unknown flags, missing
 // values and wrong positional counts raise UsageError, whose message is printed
 // with a pointer to --help and exit code 2.
+
+import { parseArgs as nodeParseArgs } from 'node:util';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -40,71 +43,36 @@ export interface ParsedArgs {
 }
 
 export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArgs {
-  const byShort = new Map<string, string>();
-  for (const [name, f] of Object.entries(spec.flags)) if (f.short) byShort.set(f.short, name);
   const out: ParsedArgs = { positionals: [], flags: {}, help: false };
-
-  const set = (name: string, f: FlagSpec, value: string | boolean): void => {
-    if (typeof value === 'string') {
-      if (f.choices && !f.choices.includes(value)) {
-        throw new UsageError(`invalid value '${value}' for --${name}: must be one of ${f.choices.join(', ')}`);
-      }
-      if (f.integer && !/^\d+$/.test(value)) throw new UsageError(`invalid value '${value}' for --${name}: must be a non-negative integer`);
-    }
-    if (f.repeatable && typeof value === 'string') {
-      const prev = out.flags[name];
-      out.flags[name] = [...(Array.isArray(prev) ? prev : []), value];
-    } else {
-      out.flags[name] = value;
-    }
-  };
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      out.positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === '-h' || arg === '--help') {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, f] of Object.entries(spec.flags)) options[name] = { type: f.type, ...(f.short ? { short: f.short } : {}) };
+  // strict: false leaves the judging (and its messages) to us, token by token.
+  const { tokens } = nodeParseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const grouped = new Set<number>();
+  for (const t of tokens) {
+    if (t.kind === 'positional') out.positionals.push(t.value);
+    if (t.kind !== 'option' || grouped.has(t.index)) continue;
+    if (t.name === 'help') {
       out.help = true;
       continue;
     }
-    let name: string | undefined;
-    let inline: string | undefined;
-    let display: string;
-    if (arg.startsWith('--') && arg.length > 2) {
-      const eq = arg.indexOf('=');
-      name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-      display = `--${name}`;
-      if (!(name in spec.flags)) throw new UsageError(`unknown flag ${display}${knownFlags(spec)}`);
-    } else if (arg.startsWith('-') && arg.length > 1 && arg !== '-') {
-      const short = arg[1]!;
-      display = `-${short}`;
-      name = byShort.get(short);
-      if (name === undefined) throw new UsageError(`unknown flag ${display}${knownFlags(spec)}`);
-      const rest = arg.slice(2);
-      if (rest !== '') inline = rest.startsWith('=') ? rest.slice(1) : rest;
-    } else {
-      out.positionals.push(arg);
-      continue;
-    }
-    const f = spec.flags[name]!;
+    const f = spec.flags[t.name];
+    if (!f) throw new UsageError(`unknown flag ${t.rawName}${knownFlags(spec)}`);
+    const raw = argv[t.index]!;
     if (f.type === 'boolean') {
-      if (inline !== undefined) {
-        if (inline !== 'true' && inline !== 'false') throw new UsageError(`flag ${display} takes no value (got '${inline}')`);
-        set(name, f, inline === 'true');
-      } else set(name, f, true);
+      // A short boolean followed by more characters ("-A=yes", "-Ab") is read by
+      // node as a group of flags; here it is one flag with a value.
+      const inline = t.rawName.startsWith('--') ? t.value : raw.length > 2 ? raw.slice(2).replace(/^=/, '') : undefined;
+      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new UsageError(`flag ${t.rawName} takes no value (got '${inline}')`);
+      grouped.add(t.index);
+      set(out, t.name, f, inline !== 'false');
       continue;
     }
-    let value = inline;
-    if (value === undefined) {
-      const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('-') && next !== '-')) throw new UsageError(`flag ${display} needs a value`);
-      value = next;
-      i++;
-    }
-    set(name, f, value);
+    // "-n=prod": node keeps the "="; a separate value must not look like a flag.
+    let value = t.value;
+    if (value !== undefined && t.inlineValue && !t.rawName.startsWith('--') && raw.startsWith(`${t.rawName}=`)) value = value.slice(1);
+    if (value === undefined || (!t.inlineValue && value.startsWith('-') && value !== '-')) throw new UsageError(`flag ${t.rawName} needs a value`);
+    set(out, t.name, f, value);
   }
 
   if (!out.help) {
@@ -119,6 +87,21 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArg
     }
   }
   return out;
+}
+
+function set(out: ParsedArgs, name: string, f: FlagSpec, value: string | boolean): void {
+  if (typeof value === 'string') {
+    if (f.choices && !f.choices.includes(value)) {
+      throw new UsageError(`invalid value '${value}' for --${name}: must be one of ${f.choices.join(', ')}`);
+    }
+    if (f.integer && !/^\d+$/.test(value)) throw new UsageError(`invalid value '${value}' for --${name}: must be a non-negative integer`);
+  }
+  if (f.repeatable && typeof value === 'string') {
+    const prev = out.flags[name];
+    out.flags[name] = [...(Array.isArray(prev) ? prev : []), value];
+  } else {
+    out.flags[name] = value;
+  }
 }
 
 function knownFlags(spec: CommandSpec): string {

@@ -17,7 +17,7 @@ import { LeaderElector } from '../kube/leaderElection.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
-import { parseFlags } from '../observability/flags.js';
+import { parseFlags } from '../cmdline/flags.js';
 import { CreateExpectations } from './expectations.js';
 import { reconcileWorkload } from './reconcile.js';
 import type { NodeInfo } from './selection.js';

@@ -1,0 +1,18 @@
+// The daemons' command lines (controller, agent): --name=value or --name value,
+// each flag with a default. Unknown flags, positionals and missing values are
+// errors naming the flag, so a typo in a manifest is loud.
+import { parseArgs } from 'node:util';
+
+export function parseFlags(argv: string[], defaults: Record<string, string>): Record<string, string> {
+  const options = Object.fromEntries(Object.keys(defaults).map((name) => [name, { type: 'string' as const }]));
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  const out: Record<string, string> = { ...defaults };
+  for (const t of tokens) {
+    if (t.kind === 'positional') throw new Error(`unexpected argument '${t.value}'`);
+    if (t.kind !== 'option') continue;
+    if (!(t.name in defaults)) throw new Error(`unknown flag ${t.rawName}; known: ${Object.keys(defaults).map((k) => `--${k}`).join(', ')}`);
+    if (t.value === undefined) throw new Error(`flag --${t.name} needs a value`);
+    out[t.name] = t.value;
+  }
+  return out;
+}
