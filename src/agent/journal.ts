@@ -17,7 +17,7 @@
 //    may `get` the `systemdworkloads/log` subresource of that workload in that
 //    namespace (group systemd.operators.dev). Denied -> 403. Grant it with a
 //    Role rule {apiGroups: [systemd.operators.dev], resources:
-//    [systemdworkloads/log], verbs: [get]} (config/rbac/logs_reader_role.yaml).
+//    [systemdworkloads/log], verbs: [get]} (config/rbac/user_roles.yaml).
 // 3. Scope: only units this agent owns are served: the name must parse as one
 //    of the operator's (the sdw- prefix) and unitOwned(unit) must confirm it
 //    (ownedUnitChecker: the file in the unit directory carries the X-SDW-Owner

@@ -8,7 +8,7 @@ import { formatStatus, formatStatusJson, useColour } from './format.js';
 import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
 import { CliError, DEFAULT_OPERATOR_NAMESPACE, runLogs } from './logs.js';
 import { COMMANDS, TOP_HELP } from './spec.js';
-import { childrenOf, statusViews } from './statusView.js';
+import { statusViews } from './statusView.js';
 
 export interface IO {
   out: (s: string) => void;
@@ -106,9 +106,7 @@ async function status(p: ParsedArgs, io: IO): Promise<number> {
     throw new CliError(apiErrorMessage(err));
   }
   const sel = name !== undefined && workloads[0]?.metadata.uid ? `${LABEL_WORKLOAD_UID}=${workloads[0].metadata.uid}` : undefined;
-  let unitSets = await client.listUnitSets(ns, sel);
-  // Children made by an older controller may lack the label: fall back to ownerReferences.
-  if (sel && childrenOf(workloads[0]!, unitSets).length === 0) unitSets = await client.listUnitSets(ns);
+  const unitSets = await client.listUnitSets(ns, sel);
   const views = statusViews(workloads, unitSets);
   const output = str(p, 'output');
   if (output === 'json') io.out(formatStatusJson(views));

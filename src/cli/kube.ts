@@ -40,9 +40,7 @@ export function apiErrorMessage(err: unknown): string {
   return e?.message ?? String(err);
 }
 
-export function isNotFound(err: unknown): boolean {
-  return (err as { code?: number })?.code === 404;
-}
+export { isNotFound } from '../kube/client.js';
 
 interface List<T> {
   items: T[];

@@ -210,4 +210,3 @@ main().catch((err) => {
   log.error('controller failed to start', { error: String(err) });
   process.exit(1);
 });
-export { leading };

@@ -1,6 +1,7 @@
 // Thin helpers over @kubernetes/client-node: config loading, typed custom
 // object calls for our group, merge patches, and error classification.
 import * as k8s from '@kubernetes/client-node';
+import fastJsonPatch from 'fast-json-patch';
 import type http from 'node:http';
 import type https from 'node:https';
 import { GROUP, VERSION } from '../api/types.js';
@@ -106,4 +107,19 @@ export function topLevelMergePatch(from: Record<string, unknown> | undefined, to
   const patch: Record<string, unknown> = { ...to };
   for (const k of Object.keys(from ?? {})) if (!(k in to)) patch[k] = null;
   return patch;
+}
+
+/**
+ * The status write of a reconcile: a merge patch of the status subresource when
+ * `status` differs from what obj has, nothing otherwise (an idle operator writes
+ * nothing). Returns the object the API server answered with, or undefined when
+ * there was nothing to write.
+ */
+export async function writeStatusIfChanged<T extends { metadata: { namespace?: string; name?: string }; status?: object }>(
+  api: Pick<CustomObjects<T>, 'patchStatus'>, obj: T, status: NonNullable<T['status']>,
+): Promise<T | undefined> {
+  if (fastJsonPatch.compare(obj.status ?? {}, status).length === 0) return undefined;
+  return api.patchStatus(obj.metadata.namespace ?? '', obj.metadata.name ?? '', {
+    status: topLevelMergePatch(obj.status as Record<string, unknown> | undefined, status as unknown as Record<string, unknown>),
+  });
 }

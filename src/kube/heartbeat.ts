@@ -4,7 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { GROUP } from '../api/types.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
-import { isNotFound, statusCode } from './client.js';
+import { isConflict, isNotFound } from './client.js';
 
 export const HEARTBEAT_LABEL = `${GROUP}/agent-heartbeat`;
 const NODE_ANNOTATION = `${GROUP}/node`;
@@ -65,7 +65,7 @@ export class Heartbeat {
         return;
       } catch (err) {
         this.lease = undefined; // conflict or gone: read afresh below
-        if (statusCode(err) !== 409 && !isNotFound(err)) throw err;
+        if (!isConflict(err) && !isNotFound(err)) throw err;
       }
     }
     const annotations = { [NODE_ANNOTATION]: this.node, ...this.annotations };

@@ -3,6 +3,7 @@
 // trust the holder's timestamps across machines); a leader that cannot renew
 // within renewDeadline stops leading. Lease times are MicroTime (six digits).
 import * as k8s from '@kubernetes/client-node';
+import { withTimeout } from '../async/timeout.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
 
@@ -151,16 +152,6 @@ export class LeaderElector {
     this.observedRecord = record;
     this.observedAt = Date.now();
   }
-}
-
-/** Resolves or rejects as p does, or rejects after ms (p is left to settle on its own). */
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  p.catch(() => undefined); // a late failure of an abandoned attempt is not unhandled
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function toMicro(d: Date | string): k8s.V1MicroTime {

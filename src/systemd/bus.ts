@@ -18,7 +18,7 @@ import { JobTracker, type JobRemoved, type JobResult } from './jobTracker.js';
 import { UNIT_PATH_PREFIX, unitNameFromPath } from './objectPath.js';
 import { timerStateFrom, unitStateFrom, type RawProps, type UnitState } from './properties.js';
 import { Semaphore } from './semaphore.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout } from '../async/timeout.js';
 
 const SYSTEMD = 'org.freedesktop.systemd1';
 const MANAGER_PATH = '/org/freedesktop/systemd1';
@@ -209,12 +209,6 @@ export class SystemdBus {
   }
   restartUnit(name: string, mode: JobMode = 'replace'): Promise<JobResult> {
     return this.job('RestartUnit', name, mode);
-  }
-  tryRestartUnit(name: string, mode: JobMode = 'replace'): Promise<JobResult> {
-    return this.job('TryRestartUnit', name, mode);
-  }
-  reloadOrRestart(name: string, mode: JobMode = 'replace'): Promise<JobResult> {
-    return this.job('ReloadOrRestartUnit', name, mode);
   }
 
   /** Manager.Reload (daemon-reload): systemd re-reads every unit file; the reply comes when done. */

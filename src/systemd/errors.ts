@@ -1,13 +1,7 @@
 // Errors callers branch on: each has a stable `code`.
 
 /** A D-Bus call (or a wait) did not finish in time. */
-export class CallTimeoutError extends Error {
-  readonly code = 'SDW_CALL_TIMEOUT';
-  constructor(readonly what: string, readonly timeoutMs: number) {
-    super(`${what}: no answer within ${timeoutMs} ms`);
-    this.name = 'CallTimeoutError';
-  }
-}
+export { CallTimeoutError } from '../async/timeout.js';
 
 /**
  * The connection to systemd was lost (bus closed, dbus-daemon restarted, systemd

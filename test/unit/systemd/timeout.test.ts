@@ -1,6 +1,6 @@
 import { CallTimeoutError } from '../../../src/systemd/errors.js';
 import { Semaphore } from '../../../src/systemd/semaphore.js';
-import { withTimeout } from '../../../src/systemd/timeout.js';
+import { withTimeout } from '../../../src/async/timeout.js';
 
 describe('withTimeout', () => {
   it('rejects a promise that never resolves with CallTimeoutError, and runs the cleanup', async () => {
