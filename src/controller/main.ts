@@ -106,7 +106,6 @@ const workloadApi = new CustomObjects<SystemdWorkload>(kc, WORKLOAD_PLURAL);
 const childApi = new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL);
 const events = new EventRecorder(kc, 'systemd-workload-controller', log, os.hostname());
 const loop = new ControllerLoop('systemdworkload', (key) => reconcileWorkload(key, {
-  workloads: () => workloads.list(),
   workload: (k) => workloads.get(k),
   children: (_ns, uid) => [...(childrenByOwner.get(uid)?.values() ?? [])],
   nodes: () => nodes.list().map(nodeInfo),
