@@ -1,6 +1,7 @@
 // Command-line flags in the --name=value / --name value form, with defaults.
 // Unknown flags are an error naming the flag, so a typo in a manifest is loud.
-export function parseFlags(argv: string[], defaults: Record<string, string>): Record<string, string> {
+// Typed by the defaults' keys, so every known flag reads as a string.
+export function parseFlags<K extends string>(argv: string[], defaults: Record<K, string>): Record<K, string> {
   const out: Record<string, string> = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -12,5 +13,5 @@ export function parseFlags(argv: string[], defaults: Record<string, string>): Re
     if (value === undefined) throw new Error(`flag --${name} needs a value`);
     out[name] = value;
   }
-  return out;
+  return out as Record<K, string>;
 }
