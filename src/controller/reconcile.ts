@@ -67,25 +67,13 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
     children = project(observed.views, applied, desired.spec.hash);
     recheckAfterMs = plan.recheckAfterMs;
   }
-  const status = foldStatus({
-    generation: wl.metadata.generation ?? 0,
-    desiredHash: desired.spec?.hash ?? wl.status?.hash ?? '',
-    nodes: observed.nodes,
-    children,
-    minReadySeconds: wl.spec.minReadySeconds ?? 0,
-    maxUnavailable: observed.maxUnavailable,
-    paused: wl.spec.paused ?? false,
-    error: desired.error?.message,
-    errorReason: desired.error?.reason,
-    previous: wl.status,
-    now,
-  });
+  const status = foldWorkloadStatus(wl, desired, observed, children, now);
   await writeStatusIfChanged(wl, ref, status, d);
   return { requeueAfterMs: requeueAfterMs(recheckAfterMs, children.map((c) => d.heartbeatAgeMs(c.node)), d.heartbeatGraceMs) };
 }
 
 /** What every matching node should get, or why none gets anything new. */
-export type DesiredState =
+type DesiredState =
   | { spec: SystemdUnitSetSpec; error?: undefined }
   | { spec?: undefined; error: { reason: SpecErrorReason; message: string } };
 
@@ -95,7 +83,7 @@ export type DesiredState =
  * the workload gets no new or updated children (the ones it has stay as they
  * are) until it is fixed. The messages are admission's.
  */
-export function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPolicy[]): DesiredState {
+function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPolicy[]): DesiredState {
   const issues = validateWorkload(wl);
   if (issues.length > 0) return { error: { reason: 'InvalidSpec', message: issues.map((i) => `${i.field}: ${i.message}`).join('; ') } };
   const violations = evaluatePolicies(wl, policies);
@@ -122,17 +110,19 @@ function observe(wl: SystemdWorkload, ref: WorkloadRef, d: ReconcilerDeps): Obse
   const nodes = d.nodes().filter((n) => nodeMatches(wl.spec, n)).map((n) => n.name).sort();
   const children = d.children(ref.namespace, ref.uid);
   const cached = new Map(children.map((c) => [c.spec.nodeName, c]));
-  const views = children.map((c) => childView(c, d.heartbeatAgeMs(c.spec.nodeName), d.heartbeatGraceMs));
   // Created by an earlier pass, not in the cache yet: they exist (no second create), with
   // no status yet; updates and deletions of them wait until the cache shows them.
   const matching = new Set(nodes);
-  const unseen = d.expectations?.unseen(ref.uid, new Set(cached.keys())) ?? [];
-  for (const e of unseen) if (matching.has(e.node)) views.push({ node: e.node, specHash: e.hash });
+  const unseen = (d.expectations?.unseen(ref.uid, new Set(cached.keys())) ?? []).filter((e) => matching.has(e.node));
+  const views = [
+    ...children.map((c) => childView(c, d.heartbeatAgeMs(c.spec.nodeName), d.heartbeatGraceMs)),
+    ...unseen.map((e): ChildStatusView => ({ node: e.node, specHash: e.hash })),
+  ];
   const maxUnavailable = resolveMaxUnavailable(wl.spec.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length);
   return { nodes, maxUnavailable, cached, views };
 }
 
-export function childView(c: SystemdUnitSet, heartbeatAgeMs: number | undefined, graceMs: number): ChildStatusView {
+function childView(c: SystemdUnitSet, heartbeatAgeMs: number | undefined, graceMs: number): ChildStatusView {
   return {
     node: c.spec.nodeName,
     specHash: c.spec.hash,
@@ -164,7 +154,7 @@ function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: 
 }
 
 /** What a pass wrote, by node: the writes report it, nothing mutates the views. */
-export interface Applied {
+interface Applied {
   created: string[];
   updated: string[];
   deleted: string[];
@@ -220,13 +210,30 @@ async function deleteChild({ ref, d, log }: WriteContext, child: SystemdUnitSet)
 }
 
 /** The children as they are after the pass's writes (created ones have no status yet). */
-export function project(views: readonly ChildStatusView[], applied: Applied, desiredHash: string): ChildStatusView[] {
+function project(views: readonly ChildStatusView[], applied: Applied, desiredHash: string): ChildStatusView[] {
   const updated = new Set(applied.updated);
   const deleted = new Set(applied.deleted);
   return [
     ...views.filter((v) => !deleted.has(v.node)).map((v) => (updated.has(v.node) ? { ...v, specHash: desiredHash } : v)),
     ...applied.created.map((node) => ({ node, specHash: desiredHash })),
   ];
+}
+
+/** The workload's status from its children as they are now; a refused spec keeps the last hash. */
+function foldWorkloadStatus(wl: SystemdWorkload, desired: DesiredState, observed: Observed, children: ChildStatusView[], now: number): SystemdWorkloadStatus {
+  return foldStatus({
+    generation: wl.metadata.generation ?? 0,
+    desiredHash: desired.spec?.hash ?? wl.status?.hash ?? '',
+    nodes: observed.nodes,
+    children,
+    minReadySeconds: wl.spec.minReadySeconds ?? 0,
+    maxUnavailable: observed.maxUnavailable,
+    paused: wl.spec.paused ?? false,
+    error: desired.error?.message,
+    errorReason: desired.error?.reason,
+    previous: wl.status,
+    now,
+  });
 }
 
 /** Status is written only when it changes; the Events say what the change means. */
