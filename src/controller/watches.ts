@@ -111,7 +111,13 @@ export class ControllerIndex {
     const keys: string[] = [];
     for (const [uid, owned] of this.childrenByOwner) {
       const key = this.workloadKey(uid);
-      if (key && [...owned.values()].some((c) => c.spec.nodeName === node)) keys.push(key);
+      if (!key) continue;
+      for (const c of owned.values()) {
+        if (c.spec.nodeName === node) {
+          keys.push(key);
+          break;
+        }
+      }
     }
     return keys;
   }
