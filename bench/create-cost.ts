@@ -13,7 +13,7 @@ import { API_VERSION, GROUP, UNITSET_KIND, UNITSET_PLURAL, VERSION, WORKLOAD_KIN
 import { CustomObjects, reuseConnections } from '../src/kube/client.js';
 import { forEachLimited } from '../src/kube/concurrency.js';
 import { renderUnitSet } from '../src/render/unit.js';
-import { newChild } from '../src/controller/reconcile.js';
+import { newChild, workloadRef } from '../src/controller/child.js';
 import { Cluster } from '../test/harness/cluster.js';
 import { env, machine, mdMachine, mdTable, median, procStats, r3, writeResults } from './common.js';
 
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
       spec: { nodeSelector: { bench: 'cost' }, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
     } as SystemdWorkload);
     const spec = renderUnitSet(wl, '');
+    const owner = workloadRef(wl);
+    if (!owner) throw new Error('the API server returned the workload without namespace, name or uid');
     const agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
     const caPem = readFileSync(cluster.controlPlane.caFile);
     const post = (urlPath: string, body: object): Promise<void> => new Promise((resolve, reject) => {
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
       req.end(JSON.stringify(body));
     });
     const bodies = {
-      unitset: (node: string): object => newChild(wl, node, { ...spec, nodeName: node }),
+      unitset: (node: string): object => newChild(owner, node, { ...spec, nodeName: node }),
       pod: (name: string): object => ({
         apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: 'cost' } },
         spec: {

@@ -3,7 +3,8 @@
 // errors naming the flag, so a typo in a manifest is loud.
 import { parseArgs } from 'node:util';
 
-export function parseFlags(argv: string[], defaults: Record<string, string>): Record<string, string> {
+// Typed by the defaults' keys, so every known flag reads as a string.
+export function parseFlags<K extends string>(argv: string[], defaults: Record<K, string>): Record<K, string> {
   const options = Object.fromEntries(Object.keys(defaults).map((name) => [name, { type: 'string' as const }]));
   const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   const out: Record<string, string> = { ...defaults };
@@ -14,5 +15,5 @@ export function parseFlags(argv: string[], defaults: Record<string, string>): Re
     if (t.value === undefined) throw new Error(`flag --${t.name} needs a value`);
     out[t.name] = t.value;
   }
-  return out;
+  return out as Record<K, string>;
 }

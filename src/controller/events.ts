@@ -1,12 +1,16 @@
 // What a person must be told, from the difference between the workload's old
-// and new status: a pure function; the reconciler records what it returns.
+// and new status: a pure function, and the only source of the workload's
+// Events; the reconciler records what it returns.
 import type { SystemdWorkloadStatus } from '../api/types.js';
+import type { SpecErrorReason } from './status.js';
 
 export interface WorkloadEvent {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
 }
+
+const SPEC_ERRORS: ReadonlySet<string> = new Set<SpecErrorReason>(['InvalidSpec', 'PolicyViolation']);
 
 export function eventsFor(prev: SystemdWorkloadStatus | undefined, next: SystemdWorkloadStatus): WorkloadEvent[] {
   const out: WorkloadEvent[] = [];
@@ -31,6 +35,12 @@ export function eventsFor(prev: SystemdWorkloadStatus | undefined, next: Systemd
     if (b && n.restarts > b.restarts) {
       out.push({ type: 'Warning', reason: 'UnitRestarting', message: `node ${n.node}: units restarted ${n.restarts - b.restarts} more time(s), ${n.restarts} in all${n.exitCode !== undefined ? `, last exit code ${n.exitCode}` : ''}` });
     }
+  }
+  // The controller refused the spec (invalid, or against a policy): said once per
+  // distinct message, as the Progressing condition carries it.
+  const progressing = cond(next, 'Progressing');
+  if (progressing && SPEC_ERRORS.has(progressing.reason) && cond(prev, 'Progressing')?.message !== progressing.message) {
+    out.push({ type: 'Warning', reason: progressing.reason, message: progressing.message });
   }
   return out;
 }

@@ -1,32 +1,32 @@
 // The workload reconciler: the imperative shell around the pure planners.
 // Reads only from the informer caches, writes children and status through the
 // API, and returns an action (requeue after N ms, or nothing), as kube-rs does.
-import { createHash } from 'node:crypto';
+// One pass is a sequence of named steps: desired state -> observe -> plan ->
+// apply -> project -> fold status -> write if changed -> when to look again.
 import fastJsonPatch from 'fast-json-patch';
-import {
-  API_VERSION, LABEL_NODE, LABEL_WORKLOAD, LABEL_WORKLOAD_UID, UNITSET_KIND, WORKLOAD_KIND,
-  type SystemdUnitSet, type SystemdUnitSetSpec, type SystemdWorkload, type SystemdWorkloadPolicy, type SystemdWorkloadStatus,
+import type {
+  SystemdUnitSet, SystemdUnitSetSpec, SystemdWorkload, SystemdWorkloadPolicy, SystemdWorkloadStatus,
 } from '../api/types.js';
 import { renderUnitSet } from '../render/unit.js';
 import { validateWorkload } from '../api/validate.js';
-import { isNotFound, topLevelMergePatch, type CustomObjects } from '../kube/client.js';
+import { isConflict, isNotFound, topLevelMergePatch, type CustomObjects } from '../kube/client.js';
 import { forEachLimited } from '../kube/concurrency.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
+import { newChild, workloadRef, type WorkloadRef } from './child.js';
 import { eventsFor } from './events.js';
 import type { CreateExpectations } from './expectations.js';
 import { evaluatePolicies, formatPolicyIssues } from './policy.js';
-import { planRollout, resolveMaxUnavailable, type ChildView } from './rollout.js';
+import { planRollout, resolveMaxUnavailable } from './rollout.js';
 import { nodeMatches, type NodeInfo } from './selection.js';
-import { foldStatus, type ChildStatusView } from './status.js';
+import { foldStatus, type ChildStatusView, type SpecErrorReason } from './status.js';
 
 export interface Action {
   requeueAfterMs?: number;
 }
 
 export interface ReconcilerDeps {
-  workloads: () => SystemdWorkload[];
   workload: (key: string) => SystemdWorkload | undefined;
   children: (namespace: string, workloadUid: string) => SystemdUnitSet[];
   nodes: () => NodeInfo[];
@@ -35,151 +35,95 @@ export interface ReconcilerDeps {
   /** ms since the node's agent last renewed its heartbeat; undefined when it never did. */
   heartbeatAgeMs: (node: string) => number | undefined;
   heartbeatGraceMs: number;
-  workloadApi: CustomObjects<SystemdWorkload>;
-  childApi: CustomObjects<SystemdUnitSet>;
-  events: EventRecorder;
+  workloadApi: Pick<CustomObjects<SystemdWorkload>, 'patchStatus'>;
+  childApi: Pick<CustomObjects<SystemdUnitSet>, 'create' | 'patch' | 'delete'>;
+  events: Pick<EventRecorder, 'record'>;
   log: Logger;
   now?: () => number;
   /** Children created and not yet in the cache (without it, a stale cache means duplicate creates). */
   expectations?: CreateExpectations;
 }
 
-/** A child's name: readable, within 253 characters, unique per (workload, node). */
-export function childName(workload: string, node: string): string {
-  const h = createHash('sha256').update(`${workload}/${node}`).digest('hex').slice(0, 6);
-  return `${workload.slice(0, 100)}-${node.slice(0, 140)}-${h}`;
-}
-
-const RESYNC_MS = 5 * 60_000;
+export const RESYNC_MS = 5 * 60_000;
 /** Child writes in flight at once per reconcile. */
 const CHILD_WRITE_CONCURRENCY = 64;
+/** A requeue for a heartbeat lands this long after the grace ends, so the pass sees it expired. */
+const HEARTBEAT_MARGIN_MS = 50;
 
 export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise<Action> {
   const wl = d.workload(key);
-  if (!wl || wl.metadata.deletionTimestamp) return {}; // children go with it (ownerReferences + GC)
-  const ns = wl.metadata.namespace!;
-  const name = wl.metadata.name!;
-  const uid = wl.metadata.uid!;
-  const log = d.log.child({ namespace: ns, name, generation: wl.metadata.generation });
+  const ref = wl && !wl.metadata.deletionTimestamp ? workloadRef(wl) : undefined;
+  if (!wl || !ref) return {}; // gone or going: its children go with it (ownerReferences + GC)
   const now = d.now?.() ?? Date.now();
+  const log = d.log.child({ namespace: ref.namespace, name: ref.name, generation: wl.metadata.generation });
 
-  // Defence in depth: admission should have refused an invalid spec; if one got
-  // through (older CRD, policy change), running units are left as they are.
-  const issues = validateWorkload(wl);
-  let desired: SystemdUnitSetSpec | undefined;
-  let error: string | undefined;
-  // A policy violation, as admission words it: the workload gets no new or
-  // updated children (the ones it has stay as they are) until it complies.
-  const violations = issues.length === 0 ? evaluatePolicies(wl, d.policies?.() ?? []) : [];
-  const policyError = violations.length > 0 ? formatPolicyIssues(violations) : undefined;
-  if (issues.length > 0) {
-    error = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-  } else if (policyError) {
-    error = policyError;
-  } else {
-    try {
-      desired = renderUnitSet(wl, '');
-    } catch (err) {
-      error = errorMessage(err);
-    }
+  const desired = desiredState(wl, d.policies?.() ?? []);
+  const observed = observe(wl, ref, d);
+  let children = observed.views; // a refused spec changes no child
+  let recheckAfterMs: number | undefined;
+  if (desired.spec) {
+    const plan = planWrites(wl, desired.spec.hash, observed, now);
+    const applied = await apply({ ref, desired: desired.spec, d, log }, plan);
+    children = project(observed.views, applied, desired.spec.hash);
+    recheckAfterMs = plan.recheckAfterMs;
   }
+  const status = foldWorkloadStatus(wl, desired, observed, children, now);
+  await writeStatusIfChanged(wl, ref, status, d);
+  return { requeueAfterMs: requeueAfterMs(recheckAfterMs, children.map((c) => d.heartbeatAgeMs(c.node)), d.heartbeatGraceMs) };
+}
 
-  const matching = d.nodes().filter((n) => nodeMatches(wl.spec, n)).map((n) => n.name).sort();
-  const children = d.children(ns, uid);
-  const byNode = new Map(children.map((c) => [c.spec.nodeName, c]));
-  const maxUnavailable = resolveMaxUnavailable(wl.spec.updateStrategy?.rollingUpdate?.maxUnavailable, matching.length);
-  const minReadySeconds = wl.spec.minReadySeconds ?? 0;
-  const views: ChildStatusView[] = children.map((c) => view(c, d));
+/** What every matching node should get, or why none gets anything new. */
+type DesiredState =
+  | { spec: SystemdUnitSetSpec; error?: undefined }
+  | { spec?: undefined; error: { reason: SpecErrorReason; message: string } };
+
+/**
+ * Defence in depth: admission should have refused an invalid spec, and a policy
+ * violation; if one got through (older CRD, policy added later, binding missing),
+ * the workload gets no new or updated children (the ones it has stay as they
+ * are) until it is fixed. The messages are admission's.
+ */
+function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPolicy[]): DesiredState {
+  const issues = validateWorkload(wl);
+  if (issues.length > 0) return { error: { reason: 'InvalidSpec', message: issues.map((i) => `${i.field}: ${i.message}`).join('; ') } };
+  const violations = evaluatePolicies(wl, policies);
+  if (violations.length > 0) return { error: { reason: 'PolicyViolation', message: formatPolicyIssues(violations) } };
+  try {
+    return { spec: renderUnitSet(wl, '') };
+  } catch (err) {
+    return { error: { reason: 'InvalidSpec', message: errorMessage(err) } };
+  }
+}
+
+/** What the caches show: the matching nodes and the workload's children. */
+interface Observed {
+  /** Matching nodes, sorted. */
+  nodes: string[];
+  maxUnavailable: number;
+  /** The cached children, by node: the only ones a pass may update or delete. */
+  cached: Map<string, SystemdUnitSet>;
+  /** What each child reports, and children created but not cached yet (no status). */
+  views: ChildStatusView[];
+}
+
+function observe(wl: SystemdWorkload, ref: WorkloadRef, d: ReconcilerDeps): Observed {
+  const nodes = d.nodes().filter((n) => nodeMatches(wl.spec, n)).map((n) => n.name).sort();
+  const children = d.children(ref.namespace, ref.uid);
+  const cached = new Map(children.map((c) => [c.spec.nodeName, c]));
   // Created by an earlier pass, not in the cache yet: they exist (no second create), with
   // no status yet; updates and deletions of them wait until the cache shows them.
-  const unseen = d.expectations?.unseen(uid, new Set(byNode.keys())) ?? [];
-  const matchingSet = new Set(matching);
-  for (const e of unseen) if (matchingSet.has(e.node)) views.push({ node: e.node, specHash: e.hash });
-  let recheck: number | undefined;
-
-  if (desired) {
-    const plan = planRollout({
-      desiredHash: desired.hash, nodes: matching, children: views, maxUnavailable, minReadySeconds,
-      paused: wl.spec.paused ?? false, now,
-    });
-    recheck = plan.recheckAfterMs;
-    // Children are independent: created, updated and deleted CHILD_WRITE_CONCURRENCY at a time
-    // (one at a time, a 1,000-node fan-out was bound by the round trip of each create).
-    await forEachLimited(plan.create, CHILD_WRITE_CONCURRENCY, async (node) => {
-      const child = newChild(wl, node, { ...desired!, nodeName: node });
-      try {
-        await d.childApi.create(ns, child);
-      } catch (err) {
-        if ((err as { code?: number }).code !== 409) throw err; // 409: the cache is behind; next pass sees it
-      }
-      d.expectations?.expect(uid, node, desired!.hash);
-      views.push({ node, specHash: desired!.hash });
-      log.info('child created', { node, child: child.metadata.name });
-    });
-    await forEachLimited(plan.update.filter((n) => byNode.has(n)), CHILD_WRITE_CONCURRENCY, async (node) => {
-      const c = byNode.get(node)!;
-      await d.childApi.patch(ns, c.metadata.name!, {
-        metadata: { resourceVersion: c.metadata.resourceVersion },
-        spec: { ...desired!, nodeName: node },
-      });
-      const v = views.find((x) => x.node === node)!;
-      v.specHash = desired!.hash;
-      log.info('child updated', { node, hash: desired!.hash.slice(0, 12) });
-    });
-    await forEachLimited(plan.delete.filter((n) => byNode.has(n)), CHILD_WRITE_CONCURRENCY, async (node) => {
-      const c = byNode.get(node)!;
-      try {
-        await d.childApi.delete(ns, c.metadata.name!, c.metadata.uid);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      log.info('child deleted: node no longer matches or is gone', { node });
-    });
-  }
-
-  const folded = foldStatus({
-    generation: wl.metadata.generation ?? 0,
-    desiredHash: desired?.hash ?? wl.status?.hash ?? '',
-    nodes: matching,
-    children: views,
-    minReadySeconds,
-    maxUnavailable,
-    paused: wl.spec.paused ?? false,
-    error,
-    previous: wl.status,
-    now,
-  });
-  const status = policyError ? asPolicyViolation(folded) : folded;
-  const changed = fastJsonPatch.compare(wl.status ?? {}, status).length > 0;
-  if (changed) {
-    await d.workloadApi.patchStatus(ns, name, {
-      status: topLevelMergePatch(wl.status as Record<string, unknown> | undefined, status as unknown as Record<string, unknown>),
-    });
-    for (const e of eventsFor(wl.status, status)) await d.events.record(wl, e.type, e.reason, e.message);
-    if (error && wl.status?.conditions?.find((c) => c.type === 'Progressing')?.message !== error) {
-      await d.events.record(wl, 'Warning', policyError ? 'PolicyViolation' : 'InvalidSpec', error);
-    }
-  }
-
-  // Time alone can change the answer: minReadySeconds passing, a heartbeat expiring.
-  for (const c of views) {
-    const age = d.heartbeatAgeMs(c.node);
-    if (age !== undefined && age < d.heartbeatGraceMs) recheck = Math.min(recheck ?? Infinity, d.heartbeatGraceMs - age + 50);
-  }
-  return { requeueAfterMs: Math.min(recheck ?? RESYNC_MS, RESYNC_MS) };
+  const matching = new Set(nodes);
+  const unseen = (d.expectations?.unseen(ref.uid, new Set(cached.keys())) ?? []).filter((e) => matching.has(e.node));
+  const views = [
+    ...children.map((c) => childView(c, d.heartbeatAgeMs(c.spec.nodeName), d.heartbeatGraceMs)),
+    ...unseen.map((e): ChildStatusView => ({ node: e.node, specHash: e.hash })),
+  ];
+  const maxUnavailable = resolveMaxUnavailable(wl.spec.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length);
+  return { nodes, maxUnavailable, cached, views };
 }
 
-/** foldStatus says InvalidSpec for any controller-found error; a policy's refusal is a PolicyViolation. */
-function asPolicyViolation(s: SystemdWorkloadStatus): SystemdWorkloadStatus {
+function childView(c: SystemdUnitSet, heartbeatAgeMs: number | undefined, graceMs: number): ChildStatusView {
   return {
-    ...s,
-    conditions: s.conditions?.map((c) => ((c.type === 'Available' || c.type === 'Progressing') && c.reason === 'InvalidSpec' ? { ...c, reason: 'PolicyViolation' } : c)),
-  };
-}
-
-function view(c: SystemdUnitSet, d: ReconcilerDeps): ChildStatusView {
-  const age = d.heartbeatAgeMs(c.spec.nodeName);
-  const v: ChildStatusView = {
     node: c.spec.nodeName,
     specHash: c.spec.hash,
     appliedHash: c.status?.appliedHash,
@@ -187,36 +131,128 @@ function view(c: SystemdUnitSet, d: ReconcilerDeps): ChildStatusView {
     readySince: c.status?.readySince,
     units: c.status?.units,
     message: c.status?.message,
-    agentSilent: age !== undefined && age >= d.heartbeatGraceMs,
-  };
-  return v;
-}
-
-/** A node name as a label value: itself when it fits (63 chars), else a stable digest. */
-export function labelValue(node: string): string {
-  if (node.length <= 63) return node;
-  return `${node.slice(0, 50)}-${createHash('sha256').update(node).digest('hex').slice(0, 12)}`;
-}
-
-export function newChild(wl: SystemdWorkload, node: string, spec: SystemdUnitSetSpec): SystemdUnitSet {
-  return {
-    apiVersion: API_VERSION,
-    kind: UNITSET_KIND,
-    metadata: {
-      name: childName(wl.metadata.name!, node),
-      namespace: wl.metadata.namespace,
-      labels: {
-        [LABEL_NODE]: labelValue(node),
-        [LABEL_WORKLOAD]: wl.metadata.name!.slice(0, 63),
-        [LABEL_WORKLOAD_UID]: wl.metadata.uid!,
-      },
-      ownerReferences: [{
-        apiVersion: API_VERSION, kind: WORKLOAD_KIND, name: wl.metadata.name!, uid: wl.metadata.uid!,
-        controller: true, blockOwnerDeletion: true,
-      }],
-    },
-    spec,
+    agentSilent: heartbeatAgeMs !== undefined && heartbeatAgeMs >= graceMs,
   };
 }
 
-export type { ChildView, SystemdWorkloadStatus };
+/** The writes of one pass: nodes to create a child on, cached children to update or delete. */
+interface ChildWrites {
+  create: string[];
+  update: SystemdUnitSet[];
+  delete: SystemdUnitSet[];
+  /** When the plan may change by time alone (minReadySeconds). */
+  recheckAfterMs?: number;
+}
+
+function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: number): ChildWrites {
+  const plan = planRollout({
+    desiredHash, nodes: o.nodes, children: o.views, maxUnavailable: o.maxUnavailable,
+    minReadySeconds: wl.spec.minReadySeconds ?? 0, paused: wl.spec.paused ?? false, now,
+  });
+  const cachedChildren = (nodes: string[]): SystemdUnitSet[] => nodes.flatMap((n) => o.cached.get(n) ?? []);
+  return { create: plan.create, update: cachedChildren(plan.update), delete: cachedChildren(plan.delete), recheckAfterMs: plan.recheckAfterMs };
+}
+
+/** What a pass wrote, by node: the writes report it, nothing mutates the views. */
+interface Applied {
+  created: string[];
+  updated: string[];
+  deleted: string[];
+}
+
+interface WriteContext {
+  ref: WorkloadRef;
+  desired: SystemdUnitSetSpec;
+  d: ReconcilerDeps;
+  log: Logger;
+}
+
+/**
+ * Children are independent: created, updated and deleted CHILD_WRITE_CONCURRENCY at a time
+ * (one at a time, a 1,000-node fan-out was bound by the round trip of each create).
+ * Any failed write fails the pass (after the others settle), so what returns was all done.
+ */
+async function apply(w: WriteContext, writes: ChildWrites): Promise<Applied> {
+  await forEachLimited(writes.create, CHILD_WRITE_CONCURRENCY, (node) => createChild(w, node));
+  await forEachLimited(writes.update, CHILD_WRITE_CONCURRENCY, (child) => updateChild(w, child));
+  await forEachLimited(writes.delete, CHILD_WRITE_CONCURRENCY, (child) => deleteChild(w, child));
+  const nodes = (children: SystemdUnitSet[]): string[] => children.map((c) => c.spec.nodeName);
+  return { created: writes.create, updated: nodes(writes.update), deleted: nodes(writes.delete) };
+}
+
+async function createChild({ ref, desired, d, log }: WriteContext, node: string): Promise<void> {
+  const child = newChild(ref, node, { ...desired, nodeName: node });
+  try {
+    await d.childApi.create(ref.namespace, child);
+  } catch (err) {
+    if (!isConflict(err)) throw err; // 409: the cache is behind; next pass sees it
+  }
+  d.expectations?.expect(ref.uid, node, desired.hash);
+  log.info('child created', { node, child: child.metadata.name });
+}
+
+async function updateChild({ ref, desired, d, log }: WriteContext, child: SystemdUnitSet): Promise<void> {
+  const node = child.spec.nodeName;
+  await d.childApi.patch(ref.namespace, child.metadata.name ?? '', {
+    metadata: { resourceVersion: child.metadata.resourceVersion },
+    spec: { ...desired, nodeName: node },
+  });
+  log.info('child updated', { node, hash: desired.hash.slice(0, 12) });
+}
+
+async function deleteChild({ ref, d, log }: WriteContext, child: SystemdUnitSet): Promise<void> {
+  try {
+    await d.childApi.delete(ref.namespace, child.metadata.name ?? '', child.metadata.uid);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  log.info('child deleted: node no longer matches or is gone', { node: child.spec.nodeName });
+}
+
+/** The children as they are after the pass's writes (created ones have no status yet). */
+function project(views: readonly ChildStatusView[], applied: Applied, desiredHash: string): ChildStatusView[] {
+  const updated = new Set(applied.updated);
+  const deleted = new Set(applied.deleted);
+  return [
+    ...views.filter((v) => !deleted.has(v.node)).map((v) => (updated.has(v.node) ? { ...v, specHash: desiredHash } : v)),
+    ...applied.created.map((node) => ({ node, specHash: desiredHash })),
+  ];
+}
+
+/** The workload's status from its children as they are now; a refused spec keeps the last hash. */
+function foldWorkloadStatus(wl: SystemdWorkload, desired: DesiredState, observed: Observed, children: ChildStatusView[], now: number): SystemdWorkloadStatus {
+  return foldStatus({
+    generation: wl.metadata.generation ?? 0,
+    desiredHash: desired.spec?.hash ?? wl.status?.hash ?? '',
+    nodes: observed.nodes,
+    children,
+    minReadySeconds: wl.spec.minReadySeconds ?? 0,
+    maxUnavailable: observed.maxUnavailable,
+    paused: wl.spec.paused ?? false,
+    error: desired.error?.message,
+    errorReason: desired.error?.reason,
+    previous: wl.status,
+    now,
+  });
+}
+
+/** Status is written only when it changes; the Events say what the change means. */
+async function writeStatusIfChanged(wl: SystemdWorkload, ref: WorkloadRef, status: SystemdWorkloadStatus, d: ReconcilerDeps): Promise<void> {
+  if (fastJsonPatch.compare(wl.status ?? {}, status).length === 0) return;
+  await d.workloadApi.patchStatus(ref.namespace, ref.name, {
+    status: topLevelMergePatch(wl.status as Record<string, unknown> | undefined, status as unknown as Record<string, unknown>),
+  });
+  for (const e of eventsFor(wl.status, status)) await d.events.record(wl, e.type, e.reason, e.message);
+}
+
+/**
+ * When to look again, as time alone can change the answer: minReadySeconds
+ * passing (the plan's recheck), a live heartbeat expiring; else the resync.
+ */
+export function requeueAfterMs(recheckAfterMs: number | undefined, heartbeatAgesMs: ReadonlyArray<number | undefined>, graceMs: number): number {
+  let next = recheckAfterMs ?? RESYNC_MS;
+  for (const age of heartbeatAgesMs) {
+    if (age !== undefined && age < graceMs) next = Math.min(next, graceMs - age + HEARTBEAT_MARGIN_MS);
+  }
+  return Math.min(next, RESYNC_MS);
+}

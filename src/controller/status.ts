@@ -7,6 +7,9 @@ import { availability, type ChildView } from './rollout.js';
 
 export const MAX_NODE_SUMMARIES = 20;
 
+/** Why a workload gets no new children: its spec is invalid, or a SystemdWorkloadPolicy refuses it. */
+export type SpecErrorReason = 'InvalidSpec' | 'PolicyViolation';
+
 export interface ChildStatusView extends ChildView {
   units?: UnitStatus[];
   message?: string;
@@ -22,6 +25,8 @@ export interface FoldInput {
   paused: boolean;
   /** Problems found by the controller itself (e.g. a render or policy error). */
   error?: string;
+  /** The conditions' reason when there is an error (InvalidSpec unless said otherwise). */
+  errorReason?: SpecErrorReason;
   previous?: SystemdWorkloadStatus;
   now: number;
 }
@@ -94,17 +99,18 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
 
   const g = input.generation;
   const prev = input.previous?.conditions;
+  const errorReason = input.errorReason ?? 'InvalidSpec';
   const minAvailable = Math.max(0, desired - input.maxUnavailable);
   // At least one node ready: "Available" with nothing running would mislead.
   const available = desired > 0 && ready >= Math.max(1, minAvailable) && !input.error;
   const conditions: Condition[] = [
     condition(prev, {
       type: 'Available', status: available ? 'True' : 'False', observedGeneration: g,
-      reason: available ? 'MinimumNodesReady' : desired === 0 ? 'NoMatchingNodes' : input.error ? 'InvalidSpec' : 'NodesNotReady',
+      reason: available ? 'MinimumNodesReady' : desired === 0 ? 'NoMatchingNodes' : input.error ? errorReason : 'NodesNotReady',
       message: desired === 0 ? 'no node matches the nodeSelector and tolerations' : `${ready} of ${desired} nodes ready`,
     }, input.now),
     condition(prev, input.error
-      ? { type: 'Progressing', status: 'False', observedGeneration: g, reason: 'InvalidSpec', message: input.error }
+      ? { type: 'Progressing', status: 'False', observedGeneration: g, reason: errorReason, message: input.error }
       : input.paused && !rolloutDone
         ? { type: 'Progressing', status: 'Unknown', observedGeneration: g, reason: 'RolloutPaused', message: `paused with ${updated} of ${desired} nodes updated` }
         : rolloutDone && ready === desired

@@ -31,3 +31,20 @@ describe('eventsFor', () => {
     });
   });
 });
+
+describe('eventsFor: a spec the controller refuses', () => {
+  const refused = (reason: string, message: string): SystemdWorkloadStatus => ({
+    hash: 'aaaaaaaaaaaaaaaa', desiredNodes: 1, nodes: [],
+    conditions: [{ type: 'Progressing', status: 'False', reason, message, lastTransitionTime: 't' }],
+  });
+
+  it.each<[string, SystemdWorkloadStatus | undefined, SystemdWorkloadStatus, Array<[string, string, string]>]>([
+    ['first refusal: InvalidSpec with the message', undefined, refused('InvalidSpec', 'spec.units[0].after: ordering cycle'), [['Warning', 'InvalidSpec', 'spec.units[0].after: ordering cycle']]],
+    ['a policy refuses: PolicyViolation', st({ progressing: 'RolloutComplete' }), refused('PolicyViolation', 'spec.units[0].user: root is not allowed'), [['Warning', 'PolicyViolation', 'spec.units[0].user: root is not allowed']]],
+    ['the same refusal again: nothing', refused('InvalidSpec', 'bad'), refused('InvalidSpec', 'bad'), []],
+    ['a different message: said again', refused('InvalidSpec', 'bad'), refused('InvalidSpec', 'worse'), [['Warning', 'InvalidSpec', 'worse']]],
+    ['fixed: nothing', refused('InvalidSpec', 'bad'), st({ progressing: 'RollingOut' }), []],
+  ])('%s', (_name, prev, next, want) => {
+    expect(eventsFor(prev, next).map((e) => [e.type, e.reason, e.message])).toEqual(want);
+  });
+});

@@ -55,7 +55,6 @@ describe('reconcile with a cache that has not caught up', () => {
       },
     } as unknown as CustomObjects<SystemdUnitSet>;
     const d: ReconcilerDeps = {
-      workloads: () => [wl],
       workload: () => wl,
       children: () => [], // the watch has delivered none of the children yet
       nodes: () => ['n1', 'n2', 'n3'].map((name) => ({ name, labels: {}, taints: [] })),

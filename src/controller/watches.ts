@@ -1,0 +1,218 @@
+// What the controller watches, the indexes it keeps over those caches, and which
+// workloads each watch event sends to the work queue (kubebuilder's
+// SetupWithManager: For, Owns, Watches with a map function). The mapping
+// functions are pure; `registerWatches` gives each informer one handler that
+// updates the indexes, then enqueues what the mapping says.
+import type * as k8s from '@kubernetes/client-node';
+import {
+  API_VERSION, GROUP, LABEL_WORKLOAD_UID, POLICY_KIND, POLICY_PLURAL, UNITSET_KIND, UNITSET_PLURAL, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL,
+  type SystemdUnitSet, type SystemdWorkload, type SystemdWorkloadPolicy,
+} from '../api/types.js';
+import { HEARTBEAT_LABEL, heartbeatNode } from '../kube/heartbeat.js';
+import { Informer, objectKey, type EventType, type InformerOptions } from '../kube/informer.js';
+import type { Logger } from '../observability/log.js';
+import type { CreateExpectations } from './expectations.js';
+import type { ReconcilerDeps } from './reconcile.js';
+import type { NodeInfo } from './selection.js';
+
+/** What the controller watches, by name. */
+export interface WatchedObjects {
+  workloads: SystemdWorkload;
+  /** Only children with the owner label: the controller's own. */
+  children: SystemdUnitSet;
+  /** Cluster-scoped SystemdWorkloadPolicies: the controller enforces them again (policy.ts). */
+  policies: SystemdWorkloadPolicy;
+  nodes: k8s.V1Node;
+  /** The agents' heartbeat Leases, in one namespace. */
+  heartbeats: k8s.V1Lease;
+}
+
+export type ControllerInformers = { [K in keyof WatchedObjects]: Informer<WatchedObjects[K]> };
+
+/** The informers' options: path, kind and selectors of each watch. */
+export function watchOptions(heartbeatNamespace: string, log: Logger): Record<keyof WatchedObjects, InformerOptions> {
+  const ours = (plural: string): string => `/apis/${GROUP}/${VERSION}/${plural}`;
+  return {
+    workloads: { path: ours(WORKLOAD_PLURAL), apiVersion: API_VERSION, kind: WORKLOAD_KIND, log },
+    children: { path: ours(UNITSET_PLURAL), apiVersion: API_VERSION, kind: UNITSET_KIND, labelSelector: LABEL_WORKLOAD_UID, log },
+    policies: { path: ours(POLICY_PLURAL), apiVersion: API_VERSION, kind: POLICY_KIND, log },
+    nodes: { path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', log },
+    heartbeats: {
+      path: `/apis/coordination.k8s.io/v1/namespaces/${heartbeatNamespace}/leases`,
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: heartbeatNamespace, labelSelector: HEARTBEAT_LABEL, log,
+    },
+  };
+}
+
+export function createInformers(kc: k8s.KubeConfig, heartbeatNamespace: string, log: Logger): ControllerInformers {
+  const o = watchOptions(heartbeatNamespace, log);
+  return {
+    workloads: new Informer(kc, o.workloads),
+    children: new Informer(kc, o.children),
+    policies: new Informer(kc, o.policies),
+    nodes: new Informer(kc, o.nodes),
+    heartbeats: new Informer(kc, o.heartbeats),
+  };
+}
+
+/**
+ * The indexes over the caches: children by owner uid (a reconcile is O(own
+ * children)), workload keys by uid, and when each node's heartbeat was last seen
+ * renewed (by our own clock, at the moment we saw it: no cross-machine clock trust).
+ */
+export class ControllerIndex {
+  private readonly childrenByOwner = new Map<string, Map<string, SystemdUnitSet>>();
+  private readonly workloadKeyByUid = new Map<string, string>();
+  private readonly heartbeatSeenAt = new Map<string, number>();
+
+  workloadEvent(type: EventType, w: SystemdWorkload): void {
+    const uid = w.metadata.uid;
+    if (!uid) return;
+    if (type === 'delete') this.workloadKeyByUid.delete(uid);
+    else this.workloadKeyByUid.set(uid, objectKey(w));
+  }
+
+  childEvent(type: EventType, c: SystemdUnitSet, old?: SystemdUnitSet): void {
+    if (old) this.ownedBy(old)?.delete(objectKey(old));
+    if (type === 'delete') {
+      this.ownedBy(c)?.delete(objectKey(c));
+      return;
+    }
+    const uid = ownerUid(c);
+    if (!uid) return;
+    let owned = this.childrenByOwner.get(uid);
+    if (!owned) this.childrenByOwner.set(uid, (owned = new Map()));
+    owned.set(objectKey(c), c);
+  }
+
+  /** Records the renewal; returns when the node's heartbeat was seen before (undefined: never). */
+  heartbeatEvent(type: EventType, node: string, lease: k8s.V1Lease, now: number): number | undefined {
+    const before = this.heartbeatSeenAt.get(node);
+    if (type === 'delete') this.heartbeatSeenAt.delete(node);
+    else if (lease.spec?.renewTime) this.heartbeatSeenAt.set(node, now);
+    return before;
+  }
+
+  children(ownerUid: string): SystemdUnitSet[] {
+    return [...(this.childrenByOwner.get(ownerUid)?.values() ?? [])];
+  }
+
+  workloadKey(uid: string | undefined): string | undefined {
+    return uid === undefined ? undefined : this.workloadKeyByUid.get(uid);
+  }
+
+  heartbeatAgeMs(node: string, now: number): number | undefined {
+    const at = this.heartbeatSeenAt.get(node);
+    return at === undefined ? undefined : now - at;
+  }
+
+  /** The keys of the workloads with a child on the node. */
+  workloadKeysOnNode(node: string): string[] {
+    const keys: string[] = [];
+    for (const [uid, owned] of this.childrenByOwner) {
+      const key = this.workloadKey(uid);
+      if (!key) continue;
+      for (const c of owned.values()) {
+        if (c.spec.nodeName === node) {
+          keys.push(key);
+          break;
+        }
+      }
+    }
+    return keys;
+  }
+
+  private ownedBy(c: SystemdUnitSet): Map<string, SystemdUnitSet> | undefined {
+    const uid = ownerUid(c);
+    return uid ? this.childrenByOwner.get(uid) : undefined;
+  }
+}
+
+function ownerUid(c: SystemdUnitSet): string | undefined {
+  return c.metadata.labels?.[LABEL_WORKLOAD_UID];
+}
+
+/** Only what changes matching matters: labels, taints, existence. Status heartbeats do not. */
+export function nodeChangeMatters(type: EventType, n: k8s.V1Node, old?: k8s.V1Node): boolean {
+  if (type !== 'update') return true;
+  return JSON.stringify([n.metadata?.labels, n.spec?.taints]) !== JSON.stringify([old?.metadata?.labels, old?.spec?.taints]);
+}
+
+/**
+ * A routine renewal changes nothing a reconcile would see; only a node turning
+ * silent->alive (or appearing/disappearing) does. alive->silent is found by the
+ * reconciler's own recheck timer, so renewals do not cost a pass per workload.
+ */
+export function heartbeatChangeMatters(type: EventType, seenBefore: number | undefined, now: number, graceMs: number): boolean {
+  return type !== 'update' || seenBefore === undefined || now - seenBefore >= graceMs;
+}
+
+export function nodeInfo(n: k8s.V1Node): NodeInfo | undefined {
+  const name = n.metadata?.name;
+  if (!name) return undefined;
+  return {
+    name,
+    labels: n.metadata?.labels ?? {},
+    taints: (n.spec?.taints ?? []).map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
+  };
+}
+
+/** The part of an informer the watches use: a handler per event, and the cache's contents. */
+export interface EventSource<T> {
+  on(handler: (type: EventType, obj: T, old?: T) => void): unknown;
+  list(): T[];
+}
+
+export interface WatchTargets {
+  informers: { [K in keyof WatchedObjects]: EventSource<WatchedObjects[K]> };
+  index: ControllerIndex;
+  expectations: CreateExpectations;
+  enqueue: (key: string) => void;
+  heartbeatGraceMs: number;
+  now?: () => number;
+}
+
+/** What a reconcile reads, from the informers' caches and the indexes. */
+export function cacheReads(i: ControllerInformers, index: ControllerIndex): Pick<ReconcilerDeps, 'workload' | 'children' | 'nodes' | 'policies' | 'heartbeatAgeMs'> {
+  return {
+    workload: (key) => i.workloads.get(key),
+    children: (_namespace, uid) => index.children(uid),
+    nodes: () => i.nodes.list().flatMap((n) => nodeInfo(n) ?? []),
+    policies: () => i.policies.list(),
+    heartbeatAgeMs: (node) => index.heartbeatAgeMs(node, Date.now()),
+  };
+}
+
+/** One handler per informer: update the indexes, then enqueue the workloads the event concerns. */
+export function registerWatches(t: WatchTargets): void {
+  const { informers: i, index } = t;
+  const now = t.now ?? Date.now;
+  const enqueueAll = (): void => {
+    for (const w of i.workloads.list()) t.enqueue(objectKey(w));
+  };
+  i.workloads.on((type, w) => {
+    index.workloadEvent(type, w);
+    if (type === 'delete' && w.metadata.uid) t.expectations.forget(w.metadata.uid);
+    t.enqueue(objectKey(w));
+  });
+  i.children.on((type, c, old) => {
+    index.childEvent(type, c, old);
+    const uid = ownerUid(c);
+    if (type === 'add' && uid) t.expectations.observed(uid, c.spec.nodeName);
+    const key = index.workloadKey(uid);
+    if (key) t.enqueue(key);
+  });
+  i.nodes.on((type, n, old) => {
+    if (nodeChangeMatters(type, n, old)) enqueueAll();
+  });
+  // A policy change can refuse or free any workload of the namespaces it lists (or
+  // listed): all workloads get a pass (policies change rarely).
+  i.policies.on(() => enqueueAll());
+  i.heartbeats.on((type, lease) => {
+    const node = heartbeatNode(lease);
+    if (!node) return;
+    const at = now();
+    const before = index.heartbeatEvent(type, node, lease, at);
+    if (heartbeatChangeMatters(type, before, at, t.heartbeatGraceMs)) index.workloadKeysOnNode(node).forEach(t.enqueue);
+  });
+}
