@@ -16,7 +16,7 @@
 // StartLimitBurst=5 and StartLimitIntervalSec=5*d+10s: five quick failures in a
 // row still end in "failed", as with systemd's defaults. Without a delay we leave
 // systemd's defaults (RestartSec=100ms, 5 in 10s).
-import type { RenderedUnit, SystemdUnitSetSpec, SystemdWorkload, UnitSpec } from '../api/types.js';
+import type { RenderedUnit, RestartPolicy, SystemdUnitSetSpec, SystemdWorkload, UnitSpec, UnitType } from '../api/types.js';
 import { InvalidWorkloadError } from './errors.js';
 import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
 import { cronToOnCalendar } from './cron.js';
@@ -31,10 +31,14 @@ const RESTART: Record<string, string> = { Always: 'always', OnFailure: 'on-failu
 const YES_NO = (b: boolean) => (b ? 'yes' : 'no');
 const TRISTATE: Record<string, string> = { false: 'no', true: 'yes' };
 
-/** The restart policy in effect for a unit (see defaults above). */
-export function effectiveRestartPolicy(u: UnitSpec): 'Always' | 'OnFailure' | 'Never' {
-  if (u.restart?.policy) return u.restart.policy;
-  return (u.type ?? 'service') === 'service' && !u.schedule ? 'Always' : 'Never';
+/** The restart policy of a unit that names none (see defaults above). */
+export function defaultRestartPolicy(type: UnitType, scheduled: boolean): RestartPolicy {
+  return type === 'service' && !scheduled ? 'Always' : 'Never';
+}
+
+/** The restart policy in effect for a unit. */
+export function effectiveRestartPolicy(u: UnitSpec): RestartPolicy {
+  return u.restart?.policy ?? defaultRestartPolicy(u.type ?? 'service', u.schedule !== undefined);
 }
 
 function section(name: string, lines: string[]): string {
@@ -148,6 +152,7 @@ export function render(workload: SystemdWorkload, nodeName: string): SystemdUnit
     name: u.name,
     type: u.type ?? 'service',
     scheduled: u.schedule !== undefined,
+    restart: effectiveRestartPolicy(u),
     files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`),
   }));
   const hash = specHash(units.flatMap((u) => u.files));
