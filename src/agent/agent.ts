@@ -49,8 +49,11 @@ export interface AgentOptions {
 
 /** Status writes are independent API calls: a few in flight, as the controller's workers. */
 const STATUS_WORKERS = 4;
-/** A failed sync retries from 200 ms doubling to at most this (the resync period also retries it). */
-const SYNC_BACKOFF_MAX_MS = 30_000;
+/**
+ * A failed pass retries after 200 ms, doubling up to 30 s: an API server back from
+ * an outage sees every status within 30 s (a resync or usage sample re-adds sooner).
+ */
+const BACKOFF = { baseMs: 200, maxMs: 30_000 };
 
 export class Agent {
   readonly informer: Informer<SystemdUnitSet>;
@@ -86,10 +89,10 @@ export class Agent {
     this.syncLoop = new ControllerLoop('agent-sync', () => syncNode({
       nodeName, children: () => this.ourChildren(), store: this.store, bus: this.bus!, node: this.node,
       events, metrics, log, statusDue: (keys) => keys.forEach((k) => this.statusLoop.queue.add(k)),
-    }), metrics.base, log, 1, { baseMs: 200, maxMs: SYNC_BACKOFF_MAX_MS });
+    }), metrics.base, log, 1, BACKOFF);
     this.statusLoop = new ControllerLoop('agent-status', (key) => writeChildStatus(key, {
       child: (k) => this.informer.get(k), node: this.node, written: this.written, api: childApi, metrics, now: Date.now,
-    }), metrics.base, log, STATUS_WORKERS);
+    }), metrics.base, log, STATUS_WORKERS, BACKOFF);
   }
 
   get ready(): boolean {
