@@ -27,6 +27,9 @@ const flags = parseFlags(process.argv.slice(2), {
   'advertise-url': '',
 });
 
+/** How long a pass still running at SIGTERM may take to finish (the next agent completes an interrupted sync). */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 const log = createLogger({ component: 'agent', node: flags['node-name'] });
 const metrics = new Metrics({ node: flags['node-name']! });
 const kc = loadKubeConfig();
@@ -58,16 +61,19 @@ async function main(): Promise<void> {
       log,
     }),
   });
-  log.info('starting', { unitDir: flags['unit-dir'], bus: flags['bus-address'] });
-  await agent.start();
-  log.info('first sync requested');
+  // Before start: a SIGTERM while the API server is unreachable (start waits for
+  // the first list) must end the agent at once too; under a kubelet a container
+  // that ignores SIGTERM holds the node's shutdown for the whole grace period.
   const shutdown = async (): Promise<void> => {
-    // Units keep running: stopping the agent never stops what it manages.
-    await agent.stop();
+    log.info('shutting down; units keep running');
+    await agent.stop(SHUTDOWN_GRACE_MS);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
+  log.info('starting', { unitDir: flags['unit-dir'], bus: flags['bus-address'] });
+  await agent.start();
+  log.info('first sync requested');
 }
 
 main().catch((err) => {

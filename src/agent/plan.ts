@@ -3,6 +3,7 @@
 // actions of one sync. Nothing here touches disk, D-Bus or the API server.
 import type { RestartPolicy, SystemdUnitSet, UnitType } from '../api/types.js';
 import { HASH_KEY, parseOwnerMarker } from '../api/markers.js';
+import { defaultRestartPolicy } from '../api/defaults.js';
 
 /** How a file takes part: started itself, a timer, or a service only its timer starts. */
 export type Role = 'service' | 'timer' | 'timer-service';
@@ -97,13 +98,6 @@ export function liveOnlyChange(oldContent: string, newContent: string): Record<s
   return live;
 }
 
-function restartPolicyOf(content: string): RestartPolicy {
-  const m = /^Restart=(\S+)/m.exec(content);
-  if (m?.[1] === 'always') return 'Always';
-  if (m?.[1] === 'on-failure') return 'OnFailure';
-  return 'Never';
-}
-
 /** Flattens the children of this node into the files they ask for. */
 export function desiredFiles(children: SystemdUnitSet[]): Map<string, DesiredFile> {
   const out = new Map<string, DesiredFile>();
@@ -111,10 +105,12 @@ export function desiredFiles(children: SystemdUnitSet[]): Map<string, DesiredFil
     if (c.metadata.deletionTimestamp) continue;
     const child = `${c.metadata.namespace}/${c.metadata.name}`;
     for (const u of c.spec.units ?? []) {
+      // A child written before the field existed carries no policy: the API's default.
+      const restart = u.restart ?? defaultRestartPolicy(u.type, u.scheduled);
       for (const f of u.files) {
         const isTimer = f.name.endsWith('.timer');
         const role: Role = isTimer ? 'timer' : u.scheduled ? 'timer-service' : 'service';
-        out.set(f.name, { file: f.name, content: f.content, child, unit: u.name, role, type: u.type, restart: restartPolicyOf(f.content) });
+        out.set(f.name, { file: f.name, content: f.content, child, unit: u.name, role, type: u.type, restart });
       }
     }
   }

@@ -144,6 +144,7 @@ const unitNameStr = (description: string): JSONSchema =>
   str(LIMITS.unitNameLength, { description, minLength: 1, pattern: PATTERNS.unitName });
 
 /** CEL for an int-or-string quantity that must be > 0. */
+const restartPolicy: JSONSchema = { type: 'string', enum: ['Always', 'OnFailure', 'Never'] };
 const positiveQuantity = (description: string, message: string): JSONSchema => ({
   description,
   'x-kubernetes-int-or-string': true,
@@ -220,7 +221,7 @@ const unitSchema: JSONSchema = {
       type: 'object',
       description: 'Restart policy. Default: Always for an unscheduled service, Never otherwise.',
       properties: {
-        policy: { type: 'string', enum: ['Always', 'OnFailure', 'Never'] },
+        policy: restartPolicy,
         delaySeconds: { type: 'integer', description: 'RestartSec=.', minimum: 0, maximum: LIMITS.delaySeconds },
       },
     },
@@ -439,6 +440,7 @@ const unitSetSpecSchema: JSONSchema = {
           name: unitNameStr('The workload unit name.'),
           type: { type: 'string', enum: ['service', 'oneshot'] },
           scheduled: { type: 'boolean' },
+          restart: { ...restartPolicy, description: 'The restart policy in effect (defaults applied).' },
           files: { type: 'array', minItems: 1, maxItems: 2, items: renderedFileSchema, 'x-kubernetes-list-type': 'atomic' },
         },
       },

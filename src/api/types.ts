@@ -160,7 +160,11 @@ export interface RenderedUnit {
 export interface SystemdUnitSetSpec {
   nodeName: string;
   /** The workload unit names, in order, each with its files (service, and timer if scheduled). */
-  units: Array<{ name: string; type: UnitType; scheduled: boolean; files: RenderedUnit[] }>;
+  units: Array<{
+    name: string; type: UnitType; scheduled: boolean; files: RenderedUnit[];
+    /** The restart policy in effect (defaults applied), so the agent need not read it from the files. */
+    restart?: RestartPolicy;
+  }>;
   /** sha256 over every file's name and content: the rollout compares hashes. */
   hash: string;
   /** The first 12 hex digits of hash, for the HASH printer column (render() sets it). */

@@ -22,6 +22,7 @@ import { HASH_KEY, OWNER_KEY } from '../api/markers.js';
 import { unitFileName } from '../api/names.js';
 import { cpuMillis, memoryBytes } from '../api/quantity.js';
 import { validateWorkload } from '../api/validate.js';
+import { effectiveRestartPolicy } from '../api/defaults.js';
 import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
 import { cronToOnCalendar } from './calendar.js';
 import { specHash, unitFilesHash } from './hash.js';
@@ -31,12 +32,6 @@ export const START_LIMIT_BURST = 5;
 const RESTART: Record<string, string> = { Always: 'always', OnFailure: 'on-failure', Never: 'no' };
 const YES_NO = (b: boolean) => (b ? 'yes' : 'no');
 const TRISTATE: Record<string, string> = { false: 'no', true: 'yes' };
-
-/** The restart policy in effect for a unit (see defaults above). */
-export function effectiveRestartPolicy(u: UnitSpec): 'Always' | 'OnFailure' | 'Never' {
-  if (u.restart?.policy) return u.restart.policy;
-  return (u.type ?? 'service') === 'service' && !u.schedule ? 'Always' : 'Never';
-}
 
 function section(name: string, lines: string[]): string {
   return `[${name}]\n${lines.join('\n')}\n`;
@@ -149,6 +144,7 @@ export function render(workload: SystemdWorkload, nodeName: string): SystemdUnit
     name: u.name,
     type: u.type ?? 'service',
     scheduled: u.schedule !== undefined,
+    restart: effectiveRestartPolicy(u),
     files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`),
   }));
   const hash = specHash(units.flatMap((u) => u.files));

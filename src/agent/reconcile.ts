@@ -1,0 +1,319 @@
+// The agent's two reconcilers, each run by a ControllerLoop over its own queue:
+// - syncNode (one key, the node): the owned unit files and systemd made as this
+//   node's children ask, by planSync; one daemon Reload per pass, however many
+//   children changed;
+// - writeChildStatus (one key per child): the child's status from what systemd
+//   reports, by childStatus, written only when it changed.
+// They read the informer's objects and never change them: a status is computed
+// into a new object, and what was last written is remembered here, not in the cache.
+import fastJsonPatch from 'fast-json-patch';
+import type { SystemdUnitSet, SystemdUnitSetStatus } from '../api/types.js';
+import { isNotFound, topLevelMergePatch } from '../kube/client.js';
+import type { ReconcileResult } from '../kube/controllerLoop.js';
+import { objectKey } from '../kube/informer.js';
+import type { Logger } from '../observability/log.js';
+import { errorMessage } from '../observability/log.js';
+import type { SystemdBus } from '../systemd/bus.js';
+import type { UnitState } from '../systemd/properties.js';
+import type { Termination } from '../systemd/termination.js';
+import type { UnitFileStore } from '../systemd/unitStore.js';
+import type { AgentMetrics } from './metrics.js';
+import { desiredFiles, planSync, type AgentPlan, type DiskFile, type ObservedState } from './plan.js';
+import { childStatus, settlesInMs, type Usage } from './status.js';
+
+/** The sync queue's only key: every change of the node's children folds into it. */
+export const NODE_SYNC_KEY = 'node';
+
+/**
+ * How long the first child event waits for the rest of its burst before the node
+ * sync runs (a rollout or `kubectl apply` of many workloads arrives as a burst of
+ * watch events): the whole burst is one sync, one Reload.
+ */
+export const SYNC_BATCH_MS = 50;
+
+/** Signals come in storms (a restart is several PropertiesChanged): one status pass per storm. */
+export const SIGNAL_STATUS_DELAY_MS = 100;
+
+export type AgentBus = Pick<SystemdBus,
+  'getUnitState' | 'stopUnit' | 'disableUnitFiles' | 'reload' | 'resetFailedUnit' | 'startUnit' | 'restartUnit' | 'enableUnitFiles'>;
+export type AgentStore = Pick<UnitFileStore, 'listOwned' | 'writeMany' | 'remove'>;
+
+/** What a status write needs of the API: a merge patch of the status subresource. */
+export interface StatusWriter {
+  patchStatus(namespace: string, name: string, body: object): Promise<SystemdUnitSet>;
+}
+
+/** Events about children (DriftRepaired); recording never throws. */
+export interface EventSink {
+  record(obj: SystemdUnitSet, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+/**
+ * What the agent knows of its node between passes: unit states from systemd,
+ * terminations caught from signals, the last usage sample, which child hashes
+ * were fully applied, and the errors to report.
+ */
+export class NodeState {
+  readonly states = new Map<string, UnitState>();
+  readonly terminations = new Map<string, Termination>();
+  readonly usage = new Map<string, Usage>();
+  /** Child key -> the spec hash whose files were all written and whose jobs all ran. */
+  readonly applied = new Map<string, string>();
+  /** Unit file -> the key of the child it belongs to (as of the last sync). */
+  owners = new Map<string, string>();
+  firstSyncDone = false;
+  /** A problem with the whole unit directory (it cannot be listed). */
+  nodeError: string | undefined;
+  /** The last write error of each file (cleared by the next sync's attempt). */
+  readonly fileErrors = new Map<string, string>();
+
+  /** The directory's problem, else the first write error among this child's files. */
+  errorOf(child: SystemdUnitSet): string | undefined {
+    if (this.nodeError) return this.nodeError;
+    for (const u of child.spec.units ?? []) {
+      for (const f of u.files) {
+        const e = this.fileErrors.get(f.name);
+        if (e) return e;
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The status this agent last wrote to each child, until the informer's copy shows
+ * that write (same resourceVersion): the next comparison is against what we wrote,
+ * not against a cache a moment behind, so an unchanged status is not written twice.
+ */
+export class WrittenStatuses {
+  private readonly byKey = new Map<string, { uid?: string; resourceVersion?: string; status?: SystemdUnitSetStatus }>();
+
+  /** The child's status as far as this agent knows: its own last write, else the cache's. */
+  current(child: SystemdUnitSet): SystemdUnitSetStatus | undefined {
+    const key = objectKey(child);
+    const w = this.byKey.get(key);
+    if (!w) return child.status;
+    if (w.uid !== child.metadata.uid || w.resourceVersion === child.metadata.resourceVersion) {
+      this.byKey.delete(key);
+      return child.status;
+    }
+    return w.status;
+  }
+
+  wrote(key: string, updated: SystemdUnitSet): void {
+    this.byKey.set(key, { uid: updated.metadata.uid, resourceVersion: updated.metadata.resourceVersion, status: updated.status });
+  }
+
+  /** The informer delivered this version of the child: our write, if it is that one, is in the cache now. */
+  seen(child: SystemdUnitSet): void {
+    const key = objectKey(child);
+    if (this.byKey.get(key)?.resourceVersion === child.metadata.resourceVersion) this.byKey.delete(key);
+  }
+
+  forget(key: string): void {
+    this.byKey.delete(key);
+  }
+}
+
+export interface SyncDeps {
+  nodeName: string;
+  /** This node's children, from the informer's cache (read only). */
+  children(): readonly SystemdUnitSet[];
+  store: AgentStore;
+  bus: AgentBus;
+  node: NodeState;
+  events: EventSink;
+  metrics: AgentMetrics;
+  log: Logger;
+  /** These children's statuses may have changed: queue their status keys. */
+  statusDue(keys: string[]): void;
+}
+
+/**
+ * One node sync: list the owned files, read the state of their units, plan, carry
+ * the plan out (one Reload), record what was applied. Throws when anything was not
+ * applied, so the loop retries the node with backoff.
+ */
+export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
+  const { node, log } = deps;
+  const children = deps.children();
+  const childKeys = children.map(objectKey);
+  const end = deps.metrics.syncDuration.startTimer();
+  try {
+    const desired = desiredFiles([...children]);
+    let disk: Map<string, DiskFile>;
+    try {
+      disk = new Map((await deps.store.listOwned()).map((f) => [f.name, { file: f.name, content: f.content }]));
+    } catch (err) {
+      node.nodeError = errorMessage(err);
+      deps.statusDue(childKeys);
+      throw err;
+    }
+    const names = new Set([...desired.keys(), ...disk.keys()]);
+    // A unit with no file yet is new: planSync writes and starts it whatever systemd
+    // says, so asking systemd about it first (LoadUnit + GetAll) is wasted work.
+    await Promise.all([...names].filter((n) => disk.has(n)).map((n) => refreshState(deps, n)));
+    const observed = new Map<string, ObservedState>([...names].map((n) => [n, node.states.get(n) ?? {}]));
+    const plan = planSync(desired, disk, observed, { firstSyncDone: node.firstSyncDone });
+    const failed = await execute(plan, deps);
+    if (plan.write.length || plan.remove.length || plan.start.length || plan.restart.length) {
+      log.info('sync applied', {
+        written: plan.write.length, removed: plan.remove.length, started: plan.start.length,
+        restarted: plan.restart.length, live: plan.liveUpdate.length, repaired: plan.repaired.length,
+      });
+    }
+    for (const r of plan.repaired) {
+      const d = desired.get(r.file);
+      const child = children.find((c) => objectKey(c) === d?.child);
+      deps.metrics.repairs.inc({ what: r.what });
+      if (child) await deps.events.record(child, 'Warning', 'DriftRepaired', `unit ${r.file} was ${r.what} by hand on ${deps.nodeName}; put back as specified`);
+    }
+    node.firstSyncDone = true;
+    const current = new Set(childKeys);
+    for (const k of node.applied.keys()) if (!current.has(k)) node.applied.delete(k);
+    for (const c of children) {
+      const files = (c.spec.units ?? []).flatMap((u) => u.files.map((f) => f.name));
+      if (files.every((f) => !failed.has(f))) node.applied.set(objectKey(c), c.spec.hash);
+    }
+    for (const n of names) if (!desired.has(n)) forget(deps, n);
+    node.owners = new Map([...desired.values()].map((d) => [d.file, d.child]));
+    // Units the plan did not touch keep the state read above, kept current by signals.
+    const touched = new Set([...plan.write.map((w) => w.file), ...plan.start, ...plan.restart]);
+    await Promise.all([...desired.keys()].filter((n) => touched.has(n) || !node.states.has(n)).map((n) => refreshState(deps, n)));
+    deps.statusDue(childKeys);
+    if (failed.size > 0) throw new Error(`${failed.size} unit(s) not applied: ${[...failed].sort().slice(0, 5).join(', ')}`);
+    deps.metrics.syncs.inc({ result: 'success' });
+    return {};
+  } catch (err) {
+    deps.metrics.syncs.inc({ result: 'error' });
+    throw err;
+  } finally {
+    end();
+  }
+}
+
+/** Carries out a plan; returns the files whose write or job failed. */
+async function execute(plan: AgentPlan, deps: SyncDeps): Promise<Set<string>> {
+  const { bus, log, node } = deps;
+  const failed = new Set<string>();
+  if (plan.remove.length) {
+    await Promise.all(plan.remove.map((f) => bus.stopUnit(f).catch((err) => log.warn('stop failed', { unit: f, error: errorMessage(err) }))));
+    await bus.disableUnitFiles(plan.remove).catch((err) => log.warn('disable failed', { error: errorMessage(err) }));
+    for (const f of plan.remove) await deps.store.remove(f);
+  }
+  node.nodeError = undefined;
+  node.fileErrors.clear();
+  const writeErrors = await deps.store.writeMany(plan.write.map((d) => ({ name: d.file, content: d.content })));
+  for (const [file, err] of writeErrors) {
+    failed.add(file);
+    node.fileErrors.set(file, errorMessage(err));
+    log.error('unit file write failed', { unit: file, error: errorMessage(err) });
+  }
+  if (plan.reload) await bus.reload();
+  if (plan.remove.length) {
+    await Promise.all(plan.remove.map((f) => bus.resetFailedUnit(f).catch(() => undefined)));
+  }
+  // A failed unit whose spec changed gets a fresh start (and start-limit counter).
+  await Promise.all(plan.resetFailed.map((f) => bus.resetFailedUnit(f).catch(() => undefined)));
+  const jobs: Array<Promise<void>> = [];
+  const run = (f: string, how: 'start' | 'restart'): void => {
+    if (failed.has(f)) return;
+    const p = how === 'start' ? bus.startUnit(f) : bus.restartUnit(f);
+    jobs.push(p.then((result) => {
+      if (result !== 'done') log.warn('job did not finish cleanly', { unit: f, job: how, result });
+    }, (err) => {
+      failed.add(f);
+      log.warn('job failed', { unit: f, job: how, error: errorMessage(err) });
+    }));
+  };
+  plan.start.forEach((f) => run(f, 'start'));
+  plan.restart.forEach((f) => run(f, 'restart'));
+  await Promise.all(jobs);
+  // Enabling (the boot-time symlinks) does not gate running: it comes after the starts,
+  // so systemd's main loop serves the jobs first. A unit left disabled (enable failed,
+  // agent killed in between) is enabled by a later sync (planSync sees UnitFileState).
+  const enable = plan.enable.filter((f) => !failed.has(f));
+  if (enable.length) {
+    await bus.enableUnitFiles(enable).catch((err) => log.warn('enable failed', { error: errorMessage(err) }));
+  }
+  // Live resource changes (MemoryMax, CPUQuota, TasksMax, CPUWeight) took effect
+  // with the Reload above: systemd re-applies cgroup settings to running units.
+  for (const l of plan.liveUpdate) log.info('resources changed live, no restart', { unit: l.file, ...l.directives });
+  return failed;
+}
+
+function forget(deps: SyncDeps, file: string): void {
+  deps.node.states.delete(file);
+  deps.node.terminations.delete(file);
+  deps.node.usage.delete(file);
+  deps.metrics.forget(file);
+}
+
+async function refreshState(deps: SyncDeps, file: string): Promise<void> {
+  try {
+    deps.node.states.set(file, await deps.bus.getUnitState(file));
+  } catch (err) {
+    deps.log.debug('unit state unavailable', { unit: file, error: errorMessage(err) });
+  }
+}
+
+export interface StatusDeps {
+  /** The child of this key in the informer's cache (read only). */
+  child(key: string): SystemdUnitSet | undefined;
+  node: NodeState;
+  written: WrittenStatuses;
+  api: StatusWriter;
+  metrics: AgentMetrics;
+  now(): number;
+}
+
+/**
+ * One child's status: computed from the node's state into a new object, written
+ * when it differs from the child's current status. Asks to come back when a
+ * restarting unit will have stayed up long enough to count as ready.
+ */
+export async function writeChildStatus(key: string, deps: StatusDeps): Promise<ReconcileResult> {
+  const cached = deps.child(key);
+  if (!cached || cached.metadata.deletionTimestamp) {
+    deps.written.forget(key);
+    return {};
+  }
+  const prev = deps.written.current(cached);
+  const now = deps.now();
+  // childStatus carries readySince and lastTermination over from the status it is given.
+  const child: SystemdUnitSet = { ...cached, status: prev };
+  const status = childStatus({
+    child, states: deps.node.states, terminations: deps.node.terminations, usage: deps.node.usage,
+    applied: deps.node.applied.get(key) === cached.spec.hash, error: deps.node.errorOf(cached), now,
+  });
+  deps.metrics.observe(cached, status);
+  if (fastJsonPatch.compare(prev ?? {}, status).length > 0) {
+    try {
+      const updated = await deps.api.patchStatus(cached.metadata.namespace!, cached.metadata.name!, {
+        status: topLevelMergePatch(prev as Record<string, unknown> | undefined, status as unknown as Record<string, unknown>),
+      });
+      deps.written.wrote(key, updated);
+      deps.metrics.statusWrites.inc();
+    } catch (err) {
+      if (isNotFound(err)) return {}; // the child is gone: its delete event ends this key
+      throw err;
+    }
+  }
+  // A restarting unit becomes ready by time alone, once it has stayed up.
+  const settle = settlesInMs(status.units ?? [], now);
+  return settle === undefined ? {} : { requeueAfterMs: settle + SIGNAL_STATUS_DELAY_MS };
+}
+
+/**
+ * Which queue an informer event feeds: a change of what the node must run (a new,
+ * deleted or re-specified child) needs a node sync; any other change (its status,
+ * labels) at most a status pass. Our own status writes come back as the latter,
+ * so they never cause a sync.
+ */
+export function needsNodeSync(type: 'add' | 'update' | 'delete', obj: SystemdUnitSet, old?: SystemdUnitSet): boolean {
+  if (type !== 'update' || !old) return true;
+  return obj.spec?.hash !== old.spec?.hash
+    || obj.metadata.generation !== old.metadata.generation
+    || !!obj.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp
+    || obj.spec?.nodeName !== old.spec?.nodeName;
+}
