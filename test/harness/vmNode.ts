@@ -64,7 +64,8 @@ export async function vmImage(): Promise<VmImage> {
       throw new Error(`VM nodes need ${tool}, which this host lacks: run 'make vm-image' (hack/vm/build-image.sh installs qemu-system-x86 and qemu-utils)`);
     }
   }
-  const dir = (await execFileP('bash', [BUILD_SCRIPT, '--path'])).stdout.trim();
+  // env given explicitly: under jest, the module's process.env is not the one child_process reads.
+  const dir = (await execFileP('/bin/bash', [BUILD_SCRIPT, '--path'], { env: process.env })).stdout.trim();
   const img: VmImage = {
     dir,
     disk: path.join(dir, 'disk.raw'),
@@ -79,7 +80,7 @@ export async function vmImage(): Promise<VmImage> {
 
 async function which(cmd: string): Promise<boolean> {
   try {
-    await execFileP('bash', ['-c', `command -v ${cmd}`]);
+    await execFileP('/bin/bash', ['-c', `command -v ${cmd}`], { env: process.env });
     return true;
   } catch {
     return false;
