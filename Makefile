@@ -7,7 +7,7 @@ JEST := npx jest
 # Integration and e2e tests each start a real control plane and systemd nodes.
 JEST_WORKERS ?= 2
 
-.PHONY: all deps k8s-binaries build lint typecheck crds test test-unit test-integration test-e2e demo demo-down bench clean
+.PHONY: all deps k8s-binaries vm-image build lint typecheck crds test test-unit test-integration test-e2e test-vm demo demo-down bench clean
 
 all: build
 
@@ -16,6 +16,12 @@ deps:
 
 k8s-binaries: deps
 	@hack/k8s/build.sh >/dev/null
+
+# The Debian 12 guest image of the cgroup v2 VM nodes (test/harness/vmNode.ts),
+# cached by a hash of its inputs under ~/.cache/systemd-workload-operator/vm/;
+# installs qemu-system-x86, mmdebstrap, qemu-utils on first use.
+vm-image:
+	@hack/vm/build-image.sh >/dev/null
 
 build: deps
 	npx tsc -p tsconfig.json
@@ -38,8 +44,13 @@ test-unit: deps
 test-integration: deps k8s-binaries build
 	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit
 
-test-e2e: deps k8s-binaries build
+# Includes test/e2e/vm/ (one VM under software emulation: see test-vm).
+test-e2e: deps k8s-binaries vm-image build
 	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
+
+# Only the VM node suite: the agent on systemd as PID 1 with cgroup v2.
+test-vm: deps k8s-binaries vm-image build
+	$(JEST) --selectProjects e2e --maxWorkers=1 --forceExit test/e2e/vm/
 
 demo: deps k8s-binaries build
 	node dist/hack/demo.js up

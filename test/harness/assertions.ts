@@ -2,13 +2,23 @@
 // (through busctl, independent of the agent's D-Bus code).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { SystemdWorkload } from '../../src/api/types.js';
+import type { SystemdWorkload, UnitSpec } from '../../src/api/types.js';
 import type { Cluster } from './cluster.js';
 import { waitFor } from './process.js';
 import type { SystemdNode } from './systemdNode.js';
 
 export async function apply(cluster: Cluster, yaml: string): Promise<void> {
   await cluster.kubectlOk(['apply', '-f', '-'], { input: yaml });
+}
+
+/** A SystemdWorkload in namespace default whose units go to one node, as kubectl apply input. */
+export function workloadOnNode(node: string, name: string, units: UnitSpec[]): string {
+  return JSON.stringify({
+    apiVersion: 'systemd.operators.dev/v1alpha1',
+    kind: 'SystemdWorkload',
+    metadata: { name, namespace: 'default' },
+    spec: { nodeSelector: { 'kubernetes.io/hostname': node }, units },
+  });
 }
 
 export async function getWorkload(cluster: Cluster, name: string, ns = 'default'): Promise<SystemdWorkload | undefined> {

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { cacheRoot, repoRoot } from './binaries.js';
 import { ControlPlane, type KubectlResult } from './controlPlane.js';
 import { SystemdNode } from './systemdNode.js';
+import { VmNode } from './vmNode.js';
+import { AGENT_GUEST_PORTS, agentShares } from './vmAgent.js';
 import { waitFor } from './process.js';
 
 export interface NodeSpec {
@@ -33,6 +35,7 @@ export class Cluster {
   readonly dir: string;
   readonly controlPlane: ControlPlane;
   readonly nodes = new Map<string, SystemdNode>();
+  readonly vms = new Map<string, VmNode>();
   kc!: k8s.KubeConfig;
 
   private constructor(private readonly opts: ClusterOptions) {
@@ -91,6 +94,19 @@ export class Cluster {
     return node;
   }
 
+  /**
+   * Boots a VM node (systemd as PID 1 on cgroup v2; vmNode.ts) that can run the
+   * project's agent (startVmAgent), and registers a Ready Node object for it.
+   */
+  async addVmNode(spec: NodeSpec): Promise<VmNode> {
+    const vm = await VmNode.start({
+      name: spec.name, baseDir: path.join(this.dir, 'vms'), shares: await agentShares(), forwardPorts: AGENT_GUEST_PORTS,
+    });
+    this.vms.set(spec.name, vm);
+    await registerNode(this.kc, spec);
+    return vm;
+  }
+
   node(name: string): SystemdNode {
     const n = this.nodes.get(name);
     if (!n) throw new Error(`no systemd node ${name} in this cluster`);
@@ -100,8 +116,9 @@ export class Cluster {
   /** Stops every node and the control plane, and removes the run's directory. */
   async stop(): Promise<void> {
     const errors: unknown[] = [];
-    await Promise.all([...this.nodes.values()].map((n) => n.stop().catch((e) => errors.push(e))));
+    await Promise.all([...this.nodes.values(), ...this.vms.values()].map((n) => n.stop().catch((e) => errors.push(e))));
     this.nodes.clear();
+    this.vms.clear();
     await this.controlPlane.stop().catch((e) => errors.push(e));
     if (!process.env.SDW_KEEP_RUN_DIR) await fs.rm(this.dir, { recursive: true, force: true });
     if (errors.length) throw new AggregateError(errors, 'cluster teardown failed');

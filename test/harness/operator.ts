@@ -39,16 +39,20 @@ export class OperatorProcess extends ManagedProcess {
   }
 
   async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-    const { body } = await this.get('/metrics');
-    for (const line of body.split('\n')) {
-      if (!line.startsWith(name)) continue;
-      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
-      if (!m || m[1] !== name) continue;
-      const ls = m[3] ?? '';
-      if (Object.entries(labels).every(([k, v]) => ls.includes(`${k}="${v}"`))) return Number(m[4]);
-    }
-    return undefined;
+    return metricValue((await this.get('/metrics')).body, name, labels);
   }
+}
+
+/** The value of the first sample of `name` with these labels in a Prometheus text exposition. */
+export function metricValue(body: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of body.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const ls = m[3] ?? '';
+    if (Object.entries(labels).every(([k, v]) => ls.includes(`${k}="${v}"`))) return Number(m[4]);
+  }
+  return undefined;
 }
 
 export interface ControllerOptions {
