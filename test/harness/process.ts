@@ -44,6 +44,12 @@ export class ManagedProcess {
     }
   }
 
+  /** How the process ended: its exit code, or the signal that ended it; undefined while it runs. */
+  get exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    if (!this.child || this.running) return undefined;
+    return { code: this.child.exitCode, signal: this.child.signalCode };
+  }
+
   /** SIGKILL at once: for fault tests. */
   async kill(): Promise<void> {
     if (!this.child || !this.running) return;

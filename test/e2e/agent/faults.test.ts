@@ -45,6 +45,14 @@ describe('agent under faults', () => {
     await cluster?.stop();
   });
 
+  /** Starts a node's agent while the API server is down: it connects to systemd, and cannot list. */
+  async function startAgentWithoutApiserver(name: string): Promise<OperatorProcess> {
+    const agent = await startAgentNoWait(cluster, name);
+    agents.set(name, agent);
+    await waitFor('agent connected to systemd', async () => (await agent.get('/healthz').catch(() => undefined))?.status === 200, 30_000);
+    return agent;
+  }
+
   async function apiserverUp(): Promise<void> {
     cluster.controlPlane.apiserver.start();
     await cluster.controlPlane.waitApiserverReady();
@@ -99,9 +107,7 @@ describe('agent under faults', () => {
     await cluster.controlPlane.apiserver.stop();
     let agent: OperatorProcess | undefined;
     try {
-      agent = await startAgentNoWait(cluster, 'af-2');
-      agents.set('af-2', agent);
-      await waitFor('agent connected to systemd', async () => (await agent!.get('/healthz').catch(() => undefined))?.status === 200, 30_000);
+      agent = await startAgentWithoutApiserver('af-2');
       await delay(12_000);
       expect(agent.running).toBe(true);
       expect((await agent.get('/readyz')).status).not.toBe(200);
@@ -178,5 +184,25 @@ describe('agent under faults', () => {
     const events = await eventsFor(cluster, 'SystemdUnitSet', child!.metadata.name!);
     expect(events.some((e) => e.reason === 'DriftRepaired' && e.message.includes(VICTIM))).toBe(true);
     expect(before.victim).toBeDefined();
+  });
+
+  it('ends on SIGTERM through its shutdown path, also before its first list (API server down), and units keep running', async () => {
+    const node = cluster.node('af-2');
+    const keepBefore = await invocationId(node, KEEP);
+    await agents.get('af-2')!.stop();
+    // SIGTERM, then SIGKILL after the harness's 10 s: exit code 0 means the agent shut itself down.
+    expect(agents.get('af-2')!.exitStatus).toEqual({ code: 0, signal: null });
+    await cluster.controlPlane.apiserver.stop();
+    let agent: OperatorProcess | undefined;
+    try {
+      agent = await startAgentWithoutApiserver('af-2');
+      expect((await agent.get('/readyz')).status).not.toBe(200);
+      await agent.stop();
+      expect(agent.exitStatus).toEqual({ code: 0, signal: null });
+      expect(await activeState(node, KEEP)).toBe('active');
+      expect(await invocationId(node, KEEP)).toBe(keepBefore);
+    } finally {
+      await apiserverUp();
+    }
   });
 });
