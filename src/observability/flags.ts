@@ -1,6 +1,11 @@
 // Command-line flags in the --name=value / --name value form, with defaults.
 // Unknown flags are an error naming the flag, so a typo in a manifest is loud.
+// --help (or -h) prints the flags with their defaults and exits 0.
 export function parseFlags(argv: string[], defaults: Record<string, string>): Record<string, string> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(flagsUsage(defaults));
+    process.exit(0);
+  }
   const out: Record<string, string> = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -13,4 +18,9 @@ export function parseFlags(argv: string[], defaults: Record<string, string>): Re
     out[name] = value;
   }
   return out;
+}
+
+/** One line per flag: --name=default. */
+export function flagsUsage(defaults: Record<string, string>): string {
+  return `Flags (with their defaults):\n${Object.entries(defaults).map(([k, v]) => `  --${k}=${v}\n`).join('')}`;
 }
