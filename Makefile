@@ -7,7 +7,7 @@ JEST := npx jest
 # Integration and e2e tests each start a real control plane and systemd nodes.
 JEST_WORKERS ?= 2
 
-.PHONY: all deps k8s-binaries build lint typecheck crds test test-unit test-integration test-e2e demo demo-down bench clean
+.PHONY: all deps k8s-binaries helm build lint typecheck crds test test-unit test-integration test-e2e demo demo-down bench clean
 
 all: build
 
@@ -16,6 +16,10 @@ deps:
 
 k8s-binaries: deps
 	@hack/k8s/build.sh >/dev/null
+
+# helm, built from the Go module proxy into the cache (the chart's tests use it).
+helm: deps
+	@hack/helm/build.sh >/dev/null
 
 build: deps
 	npx tsc -p tsconfig.json
@@ -35,10 +39,10 @@ test: deps k8s-binaries build lint test-unit test-integration test-e2e
 test-unit: deps
 	$(JEST) --selectProjects unit
 
-test-integration: deps k8s-binaries build
+test-integration: deps k8s-binaries helm build
 	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit
 
-test-e2e: deps k8s-binaries build
+test-e2e: deps k8s-binaries helm build
 	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
 
 demo: deps k8s-binaries build
