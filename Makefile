@@ -9,6 +9,9 @@ JEST_WORKERS ?= 2
 
 .PHONY: all deps k8s-binaries helm build lint typecheck crds test test-unit test-integration test-e2e demo demo-down bench clean
 
+# The image `make image` builds (config/ and the chart default to it).
+IMG ?= ghcr.io/example/systemd-workload-operator:0.1.0
+
 all: build
 
 deps:
@@ -53,6 +56,13 @@ demo-down:
 
 clean:
 	rm -rf dist coverage
+
+# The Dockerfile, built without Docker into an OCI archive (hack/image/build.sh
+# prints its path); load it with `ctr -n k8s.io images import`,
+# `skopeo copy oci-archive:PATH docker://REGISTRY/...` or `podman load -i PATH`.
+.PHONY: image
+image:
+	@IMG='$(IMG)' hack/image/build.sh
 
 # Benchmarks (issue 4/8): N units onto one sandbox node, agent vs floor vs naive.
 # Results: bench/results/node-apply.{json,md}. Env: BENCH_N BENCH_REPS BENCH_NAIVE_REPS BENCH_LARGE BENCH_LARGE_REPS.
