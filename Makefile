@@ -9,8 +9,13 @@ JEST_WORKERS ?= 2
 
 .PHONY: all deps k8s-binaries helm build lint typecheck crds test test-unit test-integration test-e2e demo demo-down bench clean
 
-# The image `make image` builds (config/ and the chart default to it).
+# The image `make image` builds and `make deploy` runs (config/ and the chart default to it).
 IMG ?= ghcr.io/example/systemd-workload-operator:0.1.0
+# kubectl for install/deploy/run: the one on PATH, else the one make k8s-binaries builds.
+include hack/k8s/versions.env
+SDW_CACHE ?= $(HOME)/.cache/systemd-workload-operator
+CACHED_KUBECTL := $(SDW_CACHE)/k8s-$(K8S_VERSION)-etcd-$(ETCD_VERSION)/bin/kubectl
+KUBECTL ?= $(or $(shell command -v kubectl),$(CACHED_KUBECTL))
 
 all: build
 
@@ -63,6 +68,37 @@ clean:
 .PHONY: image
 image:
 	@IMG='$(IMG)' hack/image/build.sh
+
+# What operator users expect, against the current kubeconfig's cluster:
+# install/uninstall the CRDs; deploy/undeploy config/default with IMG as the
+# image (through a generated kustomize overlay, hack/deploy/overlay.sh).
+.PHONY: install uninstall deploy undeploy run
+$(CACHED_KUBECTL):
+	hack/k8s/build.sh >/dev/null
+
+install: $(KUBECTL)
+	$(KUBECTL) apply --server-side -k config/crd
+
+uninstall: $(KUBECTL)
+	$(KUBECTL) delete --ignore-not-found -k config/crd
+
+deploy: $(KUBECTL)
+	@IMG='$(IMG)' hack/deploy/overlay.sh dist/deploy
+	$(KUBECTL) apply --server-side -k dist/deploy
+
+undeploy: $(KUBECTL)
+	@IMG='$(IMG)' hack/deploy/overlay.sh dist/deploy
+	$(KUBECTL) delete --ignore-not-found -k dist/deploy
+
+# The controller from a laptop against the current kubeconfig (CRDs installed
+# with make install). It keeps its leader Lease, and reads the agents' heartbeat
+# Leases, in RUN_NAMESPACE (created if missing), as the deployed controller does
+# in its own namespace: a laptop and an in-cluster controller take turns rather
+# than both writing. ARGS adds flags (e.g. ARGS=--probe-port=9081).
+RUN_NAMESPACE ?= systemd-workload-operator
+run: deps build $(KUBECTL)
+	$(KUBECTL) create namespace $(RUN_NAMESPACE) --dry-run=client -o yaml | $(KUBECTL) apply -f -
+	POD_NAMESPACE=$(RUN_NAMESPACE) node dist/src/controller/main.js $(ARGS)
 
 # Benchmarks (issue 4/8): N units onto one sandbox node, agent vs floor vs naive.
 # Results: bench/results/node-apply.{json,md}. Env: BENCH_N BENCH_REPS BENCH_NAIVE_REPS BENCH_LARGE BENCH_LARGE_REPS.

@@ -2,12 +2,15 @@
 // are built and sent to a real API server with a server-side dry run (schema,
 // defaulting, admission, RBAC object validation), and a real `helm install`,
 // upgrade and uninstall of the chart runs against an API server of its own.
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { Cluster } from '../../harness/cluster.js';
-import { repoRoot } from '../../harness/binaries.js';
+import { binaries, repoRoot } from '../../harness/binaries.js';
 import { CHART_DIR, helmOk } from '../../harness/helm.js';
 
+const execFileP = promisify(execFile);
 const NS = 'systemd-workload-operator';
 type Obj = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
 
@@ -91,6 +94,24 @@ describe('deploy manifests on a real API server', () => {
     const out = await cluster.kubectlOk(['apply', '--dry-run=server', '-f', '-'], { input: rendered });
     expect(out).toMatch(/daemonset\.apps\/systemd-workload-agent (created|configured|unchanged) \(server dry run\)/);
     expect(out).toMatch(/validatingadmissionpolicy\.admissionregistration\.k8s\.io\/systemd-workload-policy (created|configured|unchanged) \(server dry run\)/);
+  });
+  it('make install, make deploy IMG=..., make undeploy and make uninstall, as an operator user runs them', async () => {
+    const make = async (target: string, ...vars: string[]): Promise<string> => {
+      const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };
+      const { stdout } = await execFileP('make', ['-s', target, `KUBECTL=${binaries().kubectl}`, ...vars], { cwd: repoRoot, env, timeout: 300_000 });
+      return stdout;
+    };
+    await make('install');
+    await cluster.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/systemdworkloads.systemd.operators.dev']);
+    await make('deploy', 'IMG=registry.example/sdw:e2e');
+    const images = await cluster.kubectlOk(['get', 'deployment/systemd-workload-controller', 'daemonset/systemd-workload-agent', '-n', NS,
+      '-o', 'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}{"\\n"}{end}']);
+    expect(images.trim().split('\n')).toEqual(['registry.example/sdw:e2e', 'registry.example/sdw:e2e']);
+    await make('undeploy');
+    expect((await cluster.kubectl(['get', 'namespace', NS])).stderr).toMatch(/NotFound/);
+    expect((await cluster.kubectl(['get', 'crd', 'systemdworkloads.systemd.operators.dev'])).stderr).toMatch(/NotFound/);
+    expect((await cluster.kubectl(['get', 'clusterrole', 'systemd-workload-agent'])).stderr).toMatch(/NotFound/);
+    await make('uninstall'); // nothing left to remove: not an error
   });
 });
 
