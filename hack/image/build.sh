@@ -110,6 +110,16 @@ log "building $IMG from Dockerfile (buildah, --pull=never)"
 "${B[@]}" build --pull=never --layers --isolation chroot --network host --format oci "${trust[@]}" \
   -f "$repo/Dockerfile" -t "$IMG" "$repo" >&2
 
+# An archive of this very image (same ID, same name) is not written again:
+# exporting compresses every layer, most of a warm build's time.
+stamp="$archive.image-id"
+id="$("${B[@]}" images --no-trunc --quiet "$IMG") $IMG"
+if [ -s "$archive" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$id" ]; then
+  log "$IMG unchanged: $archive"
+  echo "$archive"
+  exit 0
+fi
+
 # The archive: an OCI layout whose index names the image the way containerd's
 # own export does (io.containerd.image.name: the full reference; ref.name: the tag).
 "${B[@]}" push --quiet "$IMG" "oci:$tmp/layout:$tag" >&2
@@ -121,5 +131,6 @@ node -e '
 ' "$tmp/layout/index.json" "$IMG"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$tmp/layout" -cf "$archive.tmp" .
 mv "$archive.tmp" "$archive"
+echo "$id" >"$stamp"
 log "$IMG -> $archive ($(du -h "$archive" | cut -f1))"
 echo "$archive"

@@ -104,9 +104,9 @@ describe('the image make image builds', () => {
       }
     };
     const controller = await inImage('controller', ['node', 'dist/src/controller/main.js', '--help']);
-    expect(controller).toEqual({ code: 0, out: expect.stringMatching(/--leader-elect\b[\s\S]*--probe-port\b/) });
+    expect(controller).toEqual({ code: 0, out: expect.stringMatching(/--probe-port=8081\n[\s\S]*--leader-elect=true\n/) });
     const agent = await inImage('agent', ['node', 'dist/src/agent/main.js', '--help']);
-    expect(agent).toEqual({ code: 0, out: expect.stringMatching(/--unit-dir\b[\s\S]*--bus-address\b/) });
+    expect(agent).toEqual({ code: 0, out: expect.stringMatching(/--unit-dir=\/etc\/systemd\/system\n[\s\S]*--bus-address=/) });
     const journalctl = await inImage('journalctl', ['journalctl', '--version']);
     expect(journalctl).toEqual({ code: 0, out: expect.stringMatching(/^systemd 252 /) });
   });
