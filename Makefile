@@ -7,7 +7,15 @@ JEST := npx jest
 # Integration and e2e tests each start a real control plane and systemd nodes.
 JEST_WORKERS ?= 2
 
-.PHONY: all deps k8s-binaries vm-image build lint typecheck crds test test-unit test-integration test-e2e test-vm demo demo-down bench clean
+.PHONY: all deps k8s-binaries helm vm-image build lint typecheck crds test test-unit test-integration test-e2e test-vm demo demo-down bench clean
+
+# The image `make image` builds and `make deploy` runs (config/ and the chart default to it).
+IMG ?= ghcr.io/example/systemd-workload-operator:0.1.0
+# kubectl for install/deploy/run: the one on PATH, else the one make k8s-binaries builds.
+include hack/k8s/versions.env
+SDW_CACHE ?= $(HOME)/.cache/systemd-workload-operator
+CACHED_KUBECTL := $(SDW_CACHE)/k8s-$(K8S_VERSION)-etcd-$(ETCD_VERSION)/bin/kubectl
+KUBECTL ?= $(or $(shell command -v kubectl),$(CACHED_KUBECTL))
 
 all: build
 
@@ -22,6 +30,10 @@ k8s-binaries: deps
 # installs qemu-system-x86, mmdebstrap, qemu-utils on first use.
 vm-image:
 	@hack/vm/build-image.sh >/dev/null
+
+# helm, built from the Go module proxy into the cache (the chart's tests use it).
+helm: deps
+	@hack/helm/build.sh >/dev/null
 
 build: deps
 	npx tsc -p tsconfig.json
@@ -41,11 +53,11 @@ test: deps k8s-binaries build lint test-unit test-integration test-e2e
 test-unit: deps
 	$(JEST) --selectProjects unit
 
-test-integration: deps k8s-binaries build
+test-integration: deps k8s-binaries helm build
 	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit
 
 # Includes test/e2e/vm/ (one VM under software emulation: see test-vm).
-test-e2e: deps k8s-binaries vm-image build
+test-e2e: deps k8s-binaries helm vm-image build
 	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
 
 # Only the VM node suite: the agent on systemd as PID 1 with cgroup v2.
@@ -60,6 +72,44 @@ demo-down:
 
 clean:
 	rm -rf dist coverage
+
+# The Dockerfile, built without Docker into an OCI archive (hack/image/build.sh
+# prints its path); load it with `ctr -n k8s.io images import`,
+# `skopeo copy oci-archive:PATH docker://REGISTRY/...` or `podman load -i PATH`.
+.PHONY: image
+image:
+	@IMG='$(IMG)' hack/image/build.sh
+
+# What operator users expect, against the current kubeconfig's cluster:
+# install/uninstall the CRDs; deploy/undeploy config/default with IMG as the
+# image (through a generated kustomize overlay, hack/deploy/overlay.sh).
+.PHONY: install uninstall deploy undeploy run
+$(CACHED_KUBECTL):
+	hack/k8s/build.sh >/dev/null
+
+install: $(KUBECTL)
+	$(KUBECTL) apply --server-side -k config/crd
+
+uninstall: $(KUBECTL)
+	$(KUBECTL) delete --ignore-not-found -k config/crd
+
+deploy: $(KUBECTL)
+	@IMG='$(IMG)' hack/deploy/overlay.sh dist/deploy
+	$(KUBECTL) apply --server-side -k dist/deploy
+
+undeploy: $(KUBECTL)
+	@IMG='$(IMG)' hack/deploy/overlay.sh dist/deploy
+	$(KUBECTL) delete --ignore-not-found -k dist/deploy
+
+# The controller from a laptop against the current kubeconfig (CRDs installed
+# with make install). It keeps its leader Lease, and reads the agents' heartbeat
+# Leases, in RUN_NAMESPACE (created if missing), as the deployed controller does
+# in its own namespace: a laptop and an in-cluster controller take turns rather
+# than both writing. ARGS adds flags (e.g. ARGS=--probe-port=9081).
+RUN_NAMESPACE ?= systemd-workload-operator
+run: deps build $(KUBECTL)
+	$(KUBECTL) create namespace $(RUN_NAMESPACE) --dry-run=client -o yaml | $(KUBECTL) apply -f -
+	POD_NAMESPACE=$(RUN_NAMESPACE) node dist/src/controller/main.js $(ARGS)
 
 # Benchmarks (issue 4/8): N units onto one sandbox node, agent vs floor vs naive.
 # Results: bench/results/node-apply.{json,md}. Env: BENCH_N BENCH_REPS BENCH_NAIVE_REPS BENCH_LARGE BENCH_LARGE_REPS.

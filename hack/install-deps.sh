@@ -17,6 +17,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# buildah, mmdebstrap, umoci, skopeo, runc: make image and its test (test/integration/image).
+"$(dirname "$0")/image/install-deps.sh"
+
 command -v node >/dev/null || { log "Node.js >= 20 is required (not found)"; exit 1; }
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 20 ] || { log "Node.js >= 20 is required (found $(node --version))"; exit 1; }

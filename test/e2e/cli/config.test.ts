@@ -1,14 +1,16 @@
 // The deploy manifests cannot rot: config/default (kustomize) and the Helm chart
 // are built and sent to a real API server with a server-side dry run (schema,
-// defaulting, admission, RBAC object validation), and the chart is compared with
-// kustomize's output for the objects that matter.
-import { promises as fs } from 'node:fs';
+// defaulting, admission, RBAC object validation), and a real `helm install`,
+// upgrade and uninstall of the chart runs against an API server of its own.
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { Cluster } from '../../harness/cluster.js';
-import { repoRoot } from '../../harness/binaries.js';
-import { renderChart } from '../../harness/cliHelpers.js';
+import { binaries, repoRoot } from '../../harness/binaries.js';
+import { CHART_DIR, helmOk } from '../../harness/helm.js';
 
+const execFileP = promisify(execFile);
 const NS = 'systemd-workload-operator';
 type Obj = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
 
@@ -87,24 +89,81 @@ describe('deploy manifests on a real API server', () => {
     expect(await can(agent, 'get', 'systemdworkloads.systemd.operators.dev')).toBe(false);
   });
 
-  it('the Helm chart (rendered without helm) yields the same key objects and passes a server dry run', async () => {
-    const chartDir = path.join(repoRoot, 'deploy', 'helm', 'systemd-workload-operator');
-    const helm = renderChart(chartDir, NS);
-    const fromKustomize = new Map((loadAllYaml(kustomized) as Obj[]).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
-    const fromHelm = new Map((helm.objects as Obj[]).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
-    // Helm installs CRDs from the chart's crds/ and leaves the namespace to --create-namespace.
-    const expected = [...fromKustomize.keys()].filter((k) => !k.startsWith('CustomResourceDefinition/') && !k.startsWith('Namespace/')).sort();
-    expect([...fromHelm.keys()].sort()).toEqual(expected);
-    const strip = (o: Obj): unknown => {
-      const { metadata, ...rest } = o;
-      // kustomize stamps its namespace even on admission policies, which are cluster-scoped (the server ignores it).
-      const clusterScoped = o.kind.startsWith('ValidatingAdmissionPolicy');
-      return { ...rest, metadata: { name: metadata.name, namespace: clusterScoped ? undefined : metadata.namespace } };
-    };
-    for (const key of expected) expect({ key, obj: strip(fromHelm.get(key)!) }).toEqual({ key, obj: strip(fromKustomize.get(key)!) });
-    const crdFiles = await fs.readdir(path.join(chartDir, 'crds'));
-    expect(crdFiles.sort()).toEqual(['systemdunitsets.yaml', 'systemdworkloadpolicies.yaml', 'systemdworkloads.yaml']);
-    const out = await cluster.kubectlOk(['apply', '--dry-run=server', '-f', '-'], { input: helm.text });
+  it('the Helm chart, rendered by helm, passes a server dry run (test/integration/deploy/chart.test.ts compares it with config/)', async () => {
+    const rendered = await helmOk(['template', 'sdw', CHART_DIR, '--namespace', NS]);
+    const out = await cluster.kubectlOk(['apply', '--dry-run=server', '-f', '-'], { input: rendered });
     expect(out).toMatch(/daemonset\.apps\/systemd-workload-agent (created|configured|unchanged) \(server dry run\)/);
+    expect(out).toMatch(/validatingadmissionpolicy\.admissionregistration\.k8s\.io\/systemd-workload-policy (created|configured|unchanged) \(server dry run\)/);
+  });
+  it('make install, make deploy IMG=..., make undeploy and make uninstall, as an operator user runs them', async () => {
+    const make = async (target: string, ...vars: string[]): Promise<string> => {
+      const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };
+      const { stdout } = await execFileP('make', ['-s', target, `KUBECTL=${binaries().kubectl}`, ...vars], { cwd: repoRoot, env, timeout: 300_000 });
+      return stdout;
+    };
+    await make('install');
+    await cluster.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/systemdworkloads.systemd.operators.dev']);
+    await make('deploy', 'IMG=registry.example/sdw:e2e');
+    const images = await cluster.kubectlOk(['get', 'deployment/systemd-workload-controller', 'daemonset/systemd-workload-agent', '-n', NS,
+      '-o', 'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}{"\\n"}{end}']);
+    expect(images.trim().split('\n')).toEqual(['registry.example/sdw:e2e', 'registry.example/sdw:e2e']);
+    await make('undeploy');
+    expect((await cluster.kubectl(['get', 'namespace', NS])).stderr).toMatch(/NotFound/);
+    expect((await cluster.kubectl(['get', 'crd', 'systemdworkloads.systemd.operators.dev'])).stderr).toMatch(/NotFound/);
+    expect((await cluster.kubectl(['get', 'clusterrole', 'systemd-workload-agent'])).stderr).toMatch(/NotFound/);
+    await make('uninstall'); // nothing left to remove: not an error
+  });
+});
+
+describe('helm install, upgrade and uninstall of the chart', () => {
+  let cluster: Cluster;
+  const kube = (): { kubeconfig: string } => ({ kubeconfig: cluster.kubeconfigPath });
+
+  beforeAll(async () => {
+    // No CRDs up front: helm installs them from the chart's crds/.
+    cluster = await Cluster.start({ nodes: [], controllers: ['namespace'], crds: false });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('installs the CRDs and every object into a new namespace, and records the release', async () => {
+    await helmOk(['install', 'sdw', CHART_DIR, '--namespace', NS, '--create-namespace'], kube());
+    const crds = await cluster.kubectlOk(['get', 'crd', '-o', 'name']);
+    expect(crds.split('\n').filter((l) => l.includes('systemd.operators.dev')).sort()).toEqual([
+      'customresourcedefinition.apiextensions.k8s.io/systemdunitsets.systemd.operators.dev',
+      'customresourcedefinition.apiextensions.k8s.io/systemdworkloadpolicies.systemd.operators.dev',
+      'customresourcedefinition.apiextensions.k8s.io/systemdworkloads.systemd.operators.dev',
+    ]);
+    const objs = await cluster.kubectlOk(['get', 'deployment,daemonset,serviceaccount,service', '-n', NS, '-l', 'app.kubernetes.io/instance=sdw', '-o', 'name']);
+    expect(objs.trim().split('\n').sort()).toEqual([
+      'daemonset.apps/systemd-workload-agent', 'deployment.apps/systemd-workload-controller',
+      'service/systemd-workload-agent-metrics', 'service/systemd-workload-controller-metrics',
+      'serviceaccount/systemd-workload-agent', 'serviceaccount/systemd-workload-controller',
+    ]);
+    const vaps = await cluster.kubectlOk(['get', 'validatingadmissionpolicies', '-l', 'app.kubernetes.io/managed-by=Helm', '-o', 'name']);
+    expect(vaps.trim().split('\n').sort()).toEqual([
+      'validatingadmissionpolicy.admissionregistration.k8s.io/systemd-workload-agent-node-identity',
+      'validatingadmissionpolicy.admissionregistration.k8s.io/systemd-workload-default-no-root',
+      'validatingadmissionpolicy.admissionregistration.k8s.io/systemd-workload-policy',
+    ]);
+    const status = JSON.parse(await helmOk(['status', 'sdw', '--namespace', NS, '-o', 'json'], kube())) as { info: { status: string } };
+    expect(status.info.status).toBe('deployed');
+  });
+
+  it('an upgrade with another image changes both programs\' image', async () => {
+    await helmOk(['upgrade', 'sdw', CHART_DIR, '--namespace', NS, '--reuse-values', '--set', 'image.repository=registry.example/sdw', '--set', 'image.tag=dev'], kube());
+    const images = await cluster.kubectlOk(['get', 'deployment/systemd-workload-controller', 'daemonset/systemd-workload-agent', '-n', NS,
+      '-o', 'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}{"\\n"}{end}']);
+    expect(images.trim().split('\n')).toEqual(['registry.example/sdw:dev', 'registry.example/sdw:dev']);
+  });
+
+  it('uninstall removes every object it made and keeps the CRDs (and so the users\' workloads), as Helm does', async () => {
+    await helmOk(['uninstall', 'sdw', '--namespace', NS, '--wait'], kube());
+    const left = await cluster.kubectlOk(['get', 'deployment,daemonset,serviceaccount,role,rolebinding', '-n', NS, '-l', 'app.kubernetes.io/instance=sdw', '-o', 'name']);
+    expect(left.trim()).toBe('');
+    const cluster1 = await cluster.kubectlOk(['get', 'clusterroles,clusterrolebindings,validatingadmissionpolicies,validatingadmissionpolicybindings', '-l', 'app.kubernetes.io/instance=sdw', '-o', 'name']);
+    expect(cluster1.trim()).toBe('');
+    expect(await cluster.kubectlOk(['get', 'crd', 'systemdworkloads.systemd.operators.dev', '-o', 'name'])).toMatch(/systemdworkloads/);
   });
 });
