@@ -93,15 +93,17 @@ fi
 "${B[@]}" tag "$base_id" "$base_ref"
 
 # A host whose TLS egress goes through a re-signing proxy trusts the proxy's CA
-# by NODE_EXTRA_CA_CERTS. The RUN steps' npm gets the same trust for the build
+# in its system bundle (or NODE_EXTRA_CA_CERTS; CI's environment may lack the
+# variable, the bundle is always there). The RUN steps' npm gets the same trust for the build
 # only: a scratch /root holding the bundle and an .npmrc naming it is
 # bind-mounted over the image's /root during each RUN step. /root exists in
 # the base, so no mount point is left behind, and nothing of it (nor npm's
 # cache) lands in the image (test/integration/image checks).
 trust=()
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then
+host_ca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+if [ -s "$host_ca" ]; then
   mkdir -m 700 "$tmp/root"
-  cp "$NODE_EXTRA_CA_CERTS" "$tmp/root/.build-ca.pem"
+  cp "$host_ca" "$tmp/root/.build-ca.pem"
   printf 'cafile=/root/.build-ca.pem\n' >"$tmp/root/.npmrc"
   trust=(--volume "$tmp/root:/root")
 fi
