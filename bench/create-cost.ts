@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     const wl = await new CustomObjects<SystemdWorkload>(kc, WORKLOAD_PLURAL).create(NS, {
       apiVersion: API_VERSION, kind: WORKLOAD_KIND, metadata: { name: 'cost', namespace: NS },
       spec: { nodeSelector: { bench: 'cost' }, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
-    } as SystemdWorkload);
+    });
     const spec = renderUnitSet(wl, '');
     const agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
     const caPem = readFileSync(cluster.controlPlane.caFile);
@@ -60,7 +60,8 @@ async function main(): Promise<void> {
     const paths = { unitset: `/apis/${GROUP}/${VERSION}/namespaces/${NS}/${UNITSET_PLURAL}`, pod: `/api/v1/namespaces/${NS}/pods` };
     const rounds: Round[] = [];
     for (let rep = 0; rep < REPS; rep++) {
-      for (const kind of (rep % 2 === 0 ? ['unitset', 'pod'] : ['pod', 'unitset']) as Array<'unitset' | 'pod'>) {
+      const order: Array<'unitset' | 'pod'> = rep % 2 === 0 ? ['unitset', 'pod'] : ['pod', 'unitset'];
+      for (const kind of order) {
         const names = Array.from({ length: N }, (_, i) => `c${rep}-${i}`);
         const a0 = procStats(cluster.controlPlane.apiserver.pid!).cpuSeconds;
         const e0 = procStats(cluster.controlPlane.etcd.pid!).cpuSeconds;

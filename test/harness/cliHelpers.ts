@@ -39,8 +39,8 @@ export function runCli(args: string[], opts: { kubeconfig?: string; env?: NodeJS
 export function spawnCli(args: string[], opts: { kubeconfig?: string } = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(opts.kubeconfig, {}), cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return { child, output: () => out, exited };
 }
@@ -96,7 +96,7 @@ export function renderChart(chartDir: string, releaseNamespace: string, override
     text = text.replace(/\{\{ (\.[\w.]+) \}\}/g, (_m, ref: string) => {
       const v = lookup(ctx, ref);
       if (v === undefined) throw new Error(`${f}: ${ref} is undefined`);
-      return String(v);
+      return typeof v === 'string' ? v : JSON.stringify(v);
     });
     if (/\{\{/.test(text)) throw new Error(`${f}: template syntax the test renderer does not know: ${/\{\{.*?\}\}/.exec(text)?.[0]}`);
     texts.push(text.trim());

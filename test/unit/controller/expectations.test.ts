@@ -40,7 +40,7 @@ describe('reconcile with a cache that has not caught up', () => {
     apiVersion: 'systemd.operators.dev/v1alpha1', kind: 'SystemdWorkload',
     metadata: { name: 'web', namespace: 'default', uid: 'uid-1', generation: 1 },
     spec: { nodeSelector: {}, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
-  } as SystemdWorkload;
+  };
 
   function deps(expectations?: CreateExpectations): { d: ReconcilerDeps; creates: string[] } {
     const creates: string[] = [];
