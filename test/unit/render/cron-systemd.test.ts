@@ -18,7 +18,7 @@ function hasSystemdAnalyze(): boolean {
   }
 }
 
-// ---- the reference: a deliberately naive cron evaluator (no shared code with src/render/cron.ts) ----
+// ---- the reference: a deliberately naive cron evaluator (no shared code with src/api/cron.ts or src/render/calendar.ts) ----
 const NAMES: Record<string, number> = {
   jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
   sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6,
