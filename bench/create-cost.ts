@@ -12,7 +12,7 @@ import https from 'node:https';
 import { API_VERSION, GROUP, UNITSET_KIND, UNITSET_PLURAL, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL, type SystemdWorkload } from '../src/api/types.js';
 import { CustomObjects, reuseConnections } from '../src/kube/client.js';
 import { forEachLimited } from '../src/kube/concurrency.js';
-import { renderUnitSet } from '../src/render/unit.js';
+import { render } from '../src/render/unit.js';
 import { newChild, workloadRef } from '../src/controller/child.js';
 import { Cluster } from '../test/harness/cluster.js';
 import { env, machine, mdMachine, mdTable, median, procStats, r3, writeResults } from './common.js';
@@ -31,8 +31,8 @@ async function main(): Promise<void> {
     const wl = await new CustomObjects<SystemdWorkload>(kc, WORKLOAD_PLURAL).create(NS, {
       apiVersion: API_VERSION, kind: WORKLOAD_KIND, metadata: { name: 'cost', namespace: NS },
       spec: { nodeSelector: { bench: 'cost' }, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
-    } as SystemdWorkload);
-    const spec = renderUnitSet(wl, '');
+    });
+    const spec = render(wl, '');
     const owner = workloadRef(wl);
     if (!owner) throw new Error('the API server returned the workload without namespace, name or uid');
     const agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
@@ -62,7 +62,8 @@ async function main(): Promise<void> {
     const paths = { unitset: `/apis/${GROUP}/${VERSION}/namespaces/${NS}/${UNITSET_PLURAL}`, pod: `/api/v1/namespaces/${NS}/pods` };
     const rounds: Round[] = [];
     for (let rep = 0; rep < REPS; rep++) {
-      for (const kind of (rep % 2 === 0 ? ['unitset', 'pod'] : ['pod', 'unitset']) as Array<'unitset' | 'pod'>) {
+      const order: Array<'unitset' | 'pod'> = rep % 2 === 0 ? ['unitset', 'pod'] : ['pod', 'unitset'];
+      for (const kind of order) {
         const names = Array.from({ length: N }, (_, i) => `c${rep}-${i}`);
         const a0 = procStats(cluster.controlPlane.apiserver.pid!).cpuSeconds;
         const e0 = procStats(cluster.controlPlane.etcd.pid!).cpuSeconds;

@@ -80,7 +80,7 @@ async function ours(cluster: Cluster, sim: SimAgents, controller: OperatorProces
   const body: SystemdWorkload = {
     apiVersion: API_VERSION, kind: WORKLOAD_KIND, metadata: { name, namespace: NS },
     spec: { nodeSelector: LABEL, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
-  } as SystemdWorkload;
+  };
   let seen = 0;
   let tCreated = 0;
   sim.onChildSeen = (c) => {

@@ -34,7 +34,7 @@ export function workloadBody(name: string, selector: Record<string, string>, uni
       nodeSelector: selector,
       units: Array.from({ length: units }, (_, i) => ({ name: `u${i}`, command: ['/bin/sleep', arg] })),
     },
-  } as SystemdWorkload;
+  };
 }
 
 export async function getWorkload(cluster: Cluster, name: string): Promise<SystemdWorkload> {

@@ -31,13 +31,13 @@ const flags = parseFlags(process.argv.slice(2), {
 const SHUTDOWN_GRACE_MS = 5_000;
 
 const log = createLogger({ component: 'agent', node: flags['node-name'] });
-const metrics = new Metrics({ node: flags['node-name']! });
+const metrics = new Metrics({ node: flags['node-name'] });
 const kc = loadKubeConfig();
 const agent = new Agent(kc, {
-  nodeName: flags['node-name']!,
-  unitDir: flags['unit-dir']!,
-  busAddress: flags['bus-address']!,
-  heartbeatNamespace: flags['heartbeat-namespace']!,
+  nodeName: flags['node-name'],
+  unitDir: flags['unit-dir'],
+  busAddress: flags['bus-address'],
+  heartbeatNamespace: flags['heartbeat-namespace'],
   heartbeatPeriodMs: Number(flags['heartbeat-period']) * 1000,
   advertiseUrl: flags['advertise-url'] || (process.env.POD_IP ? `http://${process.env.POD_IP}:${flags['probe-port']}` : ''),
   usagePeriodMs: Number(flags['usage-period']) * 1000,
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     // GET /logs: the journal of owned units, for `kubectl sdw logs` (see journal.ts for its protection).
     extra: journalHandler({
       journalDir: flags['journal-dir'] || undefined,
-      unitOwned: ownedUnitChecker(flags['unit-dir']!),
+      unitOwned: ownedUnitChecker(flags['unit-dir']),
       authorizer: apiServerAuthorizer(kc),
       log,
     }),

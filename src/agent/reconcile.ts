@@ -6,9 +6,8 @@
 //   reports, by childStatus, written only when it changed.
 // They read the informer's objects and never change them: a status is computed
 // into a new object, and what was last written is remembered here, not in the cache.
-import fastJsonPatch from 'fast-json-patch';
 import type { SystemdUnitSet, SystemdUnitSetStatus } from '../api/types.js';
-import { isNotFound, topLevelMergePatch } from '../kube/client.js';
+import { isNotFound, writeStatusIfChanged } from '../kube/client.js';
 import type { ReconcileResult } from '../kube/controllerLoop.js';
 import { objectKey } from '../kube/informer.js';
 import type { Logger } from '../observability/log.js';
@@ -287,17 +286,15 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
     applied: deps.node.applied.get(key) === cached.spec.hash, error: deps.node.errorOf(cached), now,
   });
   deps.metrics.observe(cached, status);
-  if (fastJsonPatch.compare(prev ?? {}, status).length > 0) {
-    try {
-      const updated = await deps.api.patchStatus(cached.metadata.namespace!, cached.metadata.name!, {
-        status: topLevelMergePatch(prev as Record<string, unknown> | undefined, status as unknown as Record<string, unknown>),
-      });
+  try {
+    const updated = await writeStatusIfChanged(deps.api, child, status);
+    if (updated) {
       deps.written.wrote(key, updated);
       deps.metrics.statusWrites.inc();
-    } catch (err) {
-      if (isNotFound(err)) return {}; // the child is gone: its delete event ends this key
-      throw err;
     }
+  } catch (err) {
+    if (isNotFound(err)) return {}; // the child is gone: its delete event ends this key
+    throw err;
   }
   // A restarting unit becomes ready by time alone, once it has stayed up.
   const settle = settlesInMs(status.units ?? [], now);

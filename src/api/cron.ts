@@ -68,7 +68,7 @@ function parseValue(text: string, def: FieldDef, field: string): number {
     }
     return v;
   }
-  const idx = def.names?.indexOf(text.toLowerCase() as never) ?? -1;
+  const idx = def.names?.indexOf(text.toLowerCase()) ?? -1;
   if (idx >= 0) return idx + (def.nameBase ?? 0);
   const hint = def.names ? ` (a number ${def.min}-${def.max} or ${def.names[0]?.toUpperCase()}-${def.names[def.names.length - 1]?.toUpperCase()})` : ` (a number ${def.min}-${def.max})`;
   throw new CronError(field, `${def.label} field '${text}' is not a valid value${hint}`);

@@ -51,7 +51,7 @@ export interface UnitSpec {
   /**
    * DNS label, at most 40 characters; the systemd unit is named
    * sdw-<namespace>_<workload>_<name>.service ("_" cannot occur in any of the
-   * three, so the name is unambiguous; see src/render/names.ts).
+   * three, so the name is unambiguous; see src/api/names.ts).
    */
   name: string;
   type?: UnitType; // default service

@@ -23,15 +23,6 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string, onTimeou
       reject(new CallTimeoutError(what, ms));
     }, ms);
     timer.unref();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
+    p.finally(() => clearTimeout(timer)).then(resolve, reject);
   });
 }

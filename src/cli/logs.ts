@@ -73,7 +73,8 @@ async function streamNode(url: string, auth: string, prefix: string, out: (s: st
     res = await fetch(url, { headers: { Authorization: auth }, signal });
   } catch (err) {
     if (signal.aborted) return;
-    throw new CliError(`cannot reach the agent of node ${node} at ${new URL(url).origin}: ${(err as Error).cause ?? (err as Error).message}`);
+    const e = err as Error;
+    throw new CliError(`cannot reach the agent of node ${node} at ${new URL(url).origin}: ${e.cause instanceof Error ? String(e.cause) : e.message}`);
   }
   if (res.status !== 200) {
     const body = (await res.text()).trim();

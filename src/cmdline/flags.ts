@@ -20,7 +20,7 @@ export function parseFlags<K extends string>(argv: string[], defaults: Record<K,
     if (t.value === undefined) throw new Error(`flag --${t.name} needs a value`);
     out[t.name] = t.value;
   }
-  return out as Record<K, string>;
+  return out;
 }
 
 /** One line per flag: --name=default. */

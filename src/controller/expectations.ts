@@ -23,7 +23,7 @@ export class CreateExpectations {
   /** The child of `node` was created (or already existed: 409) with `hash`. */
   expect(ownerUid: string, node: string, hash: string): void {
     let byNode = this.pending.get(ownerUid);
-    if (!byNode) this.pending.set(ownerUid, (byNode = new Map()));
+    if (!byNode) this.pending.set(ownerUid, (byNode = new Map<string, { hash: string; at: number }>()));
     byNode.set(node, { hash, at: this.now() });
   }
 

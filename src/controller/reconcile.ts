@@ -3,13 +3,12 @@
 // API, and returns an action (requeue after N ms, or nothing), as kube-rs does.
 // One pass is a sequence of named steps: desired state -> observe -> plan ->
 // apply -> project -> fold status -> write if changed -> when to look again.
-import fastJsonPatch from 'fast-json-patch';
 import type {
   SystemdUnitSet, SystemdUnitSetSpec, SystemdWorkload, SystemdWorkloadPolicy, SystemdWorkloadStatus,
 } from '../api/types.js';
-import { renderUnitSet } from '../render/unit.js';
+import { render } from '../render/unit.js';
 import { validateWorkload } from '../api/validate.js';
-import { isConflict, isNotFound, topLevelMergePatch, type CustomObjects } from '../kube/client.js';
+import { isConflict, isNotFound, writeStatusIfChanged, type CustomObjects } from '../kube/client.js';
 import { forEachLimited } from '../kube/concurrency.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { Logger } from '../observability/log.js';
@@ -68,7 +67,7 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
     recheckAfterMs = plan.recheckAfterMs;
   }
   const status = foldWorkloadStatus(wl, desired, observed, children, now);
-  await writeStatusIfChanged(wl, ref, status, d);
+  await writeStatusWithEvents(wl, status, d);
   return { requeueAfterMs: requeueAfterMs(recheckAfterMs, children.map((c) => d.heartbeatAgeMs(c.node)), d.heartbeatGraceMs) };
 }
 
@@ -89,7 +88,7 @@ function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPol
   const violations = evaluatePolicies(wl, policies);
   if (violations.length > 0) return { error: { reason: 'PolicyViolation', message: formatPolicyIssues(violations) } };
   try {
-    return { spec: renderUnitSet(wl, '') };
+    return { spec: render(wl, '') };
   } catch (err) {
     return { error: { reason: 'InvalidSpec', message: errorMessage(err) } };
   }
@@ -237,11 +236,8 @@ function foldWorkloadStatus(wl: SystemdWorkload, desired: DesiredState, observed
 }
 
 /** Status is written only when it changes; the Events say what the change means. */
-async function writeStatusIfChanged(wl: SystemdWorkload, ref: WorkloadRef, status: SystemdWorkloadStatus, d: ReconcilerDeps): Promise<void> {
-  if (fastJsonPatch.compare(wl.status ?? {}, status).length === 0) return;
-  await d.workloadApi.patchStatus(ref.namespace, ref.name, {
-    status: topLevelMergePatch(wl.status as Record<string, unknown> | undefined, status as unknown as Record<string, unknown>),
-  });
+async function writeStatusWithEvents(wl: SystemdWorkload, status: SystemdWorkloadStatus, d: ReconcilerDeps): Promise<void> {
+  if (!(await writeStatusIfChanged(d.workloadApi, wl, status))) return;
   for (const e of eventsFor(wl.status, status)) await d.events.record(wl, e.type, e.reason, e.message);
 }
 

@@ -81,7 +81,7 @@ export class ControllerIndex {
     const uid = ownerUid(c);
     if (!uid) return;
     let owned = this.childrenByOwner.get(uid);
-    if (!owned) this.childrenByOwner.set(uid, (owned = new Map()));
+    if (!owned) this.childrenByOwner.set(uid, (owned = new Map<string, SystemdUnitSet>()));
     owned.set(objectKey(c), c);
   }
 

@@ -37,7 +37,7 @@ export function reuseConnections(kc: k8s.KubeConfig, maxSockets = Infinity): k8s
   const agents = new Map<string, http.Agent>();
   target.createAgent = (cluster, opts) => {
     if (cluster?.proxyUrl || opts.timeout !== undefined) return original(cluster, opts);
-    const key = JSON.stringify([cluster?.server, String(opts.ca ?? ''), String(opts.cert ?? ''), String(opts.key ?? ''), opts.rejectUnauthorized]);
+    const key = JSON.stringify([cluster?.server, pemText(opts.ca), pemText(opts.cert), pemText(opts.key), opts.rejectUnauthorized]);
     let agent = agents.get(key);
     if (!agent) {
       // A rotated client certificate makes a new key: drop the old agents (their sockets close when idle).
@@ -49,6 +49,12 @@ export function reuseConnections(kc: k8s.KubeConfig, maxSockets = Infinity): k8s
     return agent;
   };
   return kc;
+}
+
+/** A CA, certificate or key option as text (PEM strings or Buffers, or a list of them). */
+function pemText(v: unknown): string {
+  if (typeof v === 'string' || Buffer.isBuffer(v)) return v.toString();
+  return Array.isArray(v) ? v.map(pemText).join(',') : '';
 }
 
 export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);

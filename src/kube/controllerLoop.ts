@@ -4,6 +4,7 @@
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
+import { isConflict } from './client.js';
 import { WorkQueue, type BackoffOptions } from './workqueue.js';
 
 export interface ReconcileResult {
@@ -107,11 +108,10 @@ export class ControllerLoop {
     } catch (err) {
       this.metrics.reconcile.total.inc({ controller: this.name, result: 'error' });
       this.metrics.reconcile.errors.inc({ controller: this.name });
-      const conflict = (err as { code?: number }).code === 409;
       // A conflict only means our cache was behind: retry soon, quietly.
-      (conflict ? this.log.debug : this.log.warn)('reconcile failed, requeued with backoff', {
-        controller: this.name, key, error: errorMessage(err), retries: this.queue.numRequeues(key),
-      });
+      const fields = { controller: this.name, key, error: errorMessage(err), retries: this.queue.numRequeues(key) };
+      if (isConflict(err)) this.log.debug('reconcile failed, requeued with backoff', fields);
+      else this.log.warn('reconcile failed, requeued with backoff', fields);
       this.queue.addRateLimited(key);
     } finally {
       end();

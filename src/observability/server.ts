@@ -40,9 +40,11 @@ function runChecks(checks: Check[]): { ok: boolean; body: string } {
 }
 
 export async function startServer(opts: ServerOptions): Promise<http.Server> {
-  const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+  // The handler never rejects (a failure answers 500), so the returned promise can be left alone.
+  const server = http.createServer((req, res) => void handle(req, res));
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
+      const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/healthz' || url.pathname === '/readyz') {
         const { ok, body } = runChecks(url.pathname === '/healthz' ? opts.healthz : opts.readyz);
         res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(body);
@@ -59,7 +61,7 @@ export async function startServer(opts: ServerOptions): Promise<http.Server> {
       if (!res.headersSent) res.writeHead(500);
       res.end(String(err));
     }
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());

@@ -151,9 +151,6 @@ export function render(workload: SystemdWorkload, nodeName: string): SystemdUnit
   return { nodeName, units, hash, shortHash: hash.slice(0, 12) };
 }
 
-/** Alias of render (the controller's name for it). */
-export const renderUnitSet = render;
-
 /** CPUQuota= for a CPU limit: 1 CPU = 100% (500m -> "50%", 2 -> "200%", 1m -> "0.1%"). */
 export function cpuQuotaPercent(millis: bigint): string {
   const whole = millis / 10n;

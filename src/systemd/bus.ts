@@ -124,7 +124,7 @@ function errText(e: unknown): string {
 }
 
 function dbusErrorName(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'type' in e ? String((e as { type: unknown }).type) : undefined;
+  return typeof e === 'object' && e !== null && 'type' in e ? String((e).type) : undefined;
 }
 
 const noopLog: BusLog = () => undefined;
@@ -395,7 +395,10 @@ export class SystemdBus {
       if (handlers && msg.serial !== null) delete handlers[msg.serial];
     };
     return withTimeout(reply, timeoutMs, what, dropHandler)
-      .then((m) => m?.body ?? [])
+      .then((m) => {
+        const body: unknown[] = m?.body ?? [];
+        return body;
+      })
       .finally(() => {
         if (entry) this.inflight.delete(entry);
       });

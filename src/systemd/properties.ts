@@ -8,8 +8,8 @@ import type { Variant } from 'dbus-next';
 
 export const UINT64_MAX = 18446744073709551615n;
 
-/** A property map as systemd sends it (GetAll, PropertiesChanged): values may be Variants. */
-export type RawProps = Record<string, Variant | unknown>;
+/** A property map as systemd sends it (GetAll, PropertiesChanged): values may be Variants (see unwrap). */
+export type RawProps = Record<string, unknown>;
 
 export interface TimerState {
   lastTriggerUSec?: string; // ISO time of the last trigger
@@ -103,7 +103,7 @@ function hexId(v: unknown): string | undefined {
   const x = unwrap(v);
   let bytes: number[] | undefined;
   if (Buffer.isBuffer(x) || x instanceof Uint8Array) bytes = Array.from(x);
-  else if (Array.isArray(x) && x.every((b) => typeof b === 'number')) bytes = x as number[];
+  else if (Array.isArray(x) && x.every((b) => typeof b === 'number')) bytes = x;
   if (!bytes || bytes.length === 0 || bytes.every((b) => b === 0)) return undefined;
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -37,8 +37,8 @@ export function runCli(args: string[], opts: { kubeconfig?: string; env?: NodeJS
 export function spawnCli(args: string[], opts: { kubeconfig?: string } = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(opts.kubeconfig, {}), cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return { child, output: () => out, exited };
 }

@@ -40,7 +40,7 @@ export class FakeAgent {
 
   constructor(private readonly cluster: Cluster, private readonly opts: FakeAgentOptions = {}) {
     this.api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
-    this.failing = opts.failing ?? new Map();
+    this.failing = opts.failing ?? new Map<string, string>();
   }
 
   start(): this {

@@ -29,7 +29,7 @@ export function runHelm(args: string[], opts: { kubeconfig?: string } = {}): Pro
   return new Promise((resolve) => {
     execFile(helmBinary(), args, { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr: err && !stderr ? String(err) : stderr });
+      resolve({ code, stdout, stderr: err && !stderr ? err.message : stderr });
     });
   });
 }

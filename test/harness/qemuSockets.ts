@@ -69,7 +69,7 @@ class LineSocket {
         clearTimeout(timer);
         if (!line) reject(this.failure ?? new Error('socket closed'));
         else {
-          try { resolve(JSON.parse(line) as Reply); } catch (e) { reject(e as Error); }
+          try { resolve(JSON.parse(line) as Reply); } catch (e) { reject(e instanceof Error ? e : new Error(String(e))); }
         }
       };
       this.waiters.push(take);

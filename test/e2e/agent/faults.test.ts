@@ -119,7 +119,7 @@ describe('agent under faults', () => {
     } finally {
       await apiserverUp();
     }
-    await agent!.waitReady(90_000);
+    await agent.waitReady(90_000);
     // The first complete list lacks 'old': now it goes, and only it.
     await waitFor('old unit removed', async () => !unitFileExists(node, OLD), 60_000);
     await waitFor('old unit unloaded', async () => (await activeState(node, OLD).catch(() => 'gone')) !== 'active', 30_000);

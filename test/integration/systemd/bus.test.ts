@@ -118,7 +118,7 @@ describe('SystemdBus on a real node', () => {
       'NRestarts >= 2 from signals',
       () => {
         const seen = rec.events.map((e) => unitStatePatch(e.changed).nRestarts).filter((x) => x !== undefined);
-        const max = Math.max(-1, ...(seen as number[]));
+        const max = Math.max(-1, ...(seen));
         return max >= 2 ? max : undefined;
       },
       5000,

@@ -67,7 +67,7 @@ describe('SystemdBus reconnect', () => {
     expect(disconnects).toContain('bus');
     const outcome = await restart;
     expect(outcome === 'done' || outcome instanceof BusDisconnectedError).toBe(true);
-    console.log(`dbus restart: reconnected in ${elapsed} ms (restart call -> ${outcome instanceof Error ? outcome.name : outcome})`);
+    console.log(`dbus restart: reconnected in ${elapsed} ms (restart call -> ${outcome instanceof Error ? outcome.name : String(outcome)})`);
     expect(bus.connected).toBe(true);
     await signalsFlow('sdw-default-rc-u2.service');
     expect((await bus.getUnitState('sdw-default-rc-u1.service')).activeState).toBe('active');

@@ -34,7 +34,7 @@ describe('isValidUnitFileName', () => {
     ['noext', false],
     ['sdnode.target.wants', false],
   ])('%s -> %s', (name, ok) => {
-    expect(isValidUnitFileName(name as string)).toBe(ok);
+    expect(isValidUnitFileName(name)).toBe(ok);
   });
 });
 

@@ -40,8 +40,10 @@ describe('journalHandler', () => {
 
   beforeAll(async () => {
     const handler = journalHandler({ journalDir: '/j', journalctl: '/bin/echo', unitOwned: (u) => u === UNIT, authorizer });
-    server = http.createServer(async (req, res) => {
-      if (!(await handler(req, res))) res.writeHead(404).end('other route\n');
+    server = http.createServer((req, res) => {
+      void handler(req, res).then((handled) => {
+        if (!handled) res.writeHead(404).end('other route\n');
+      });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -2,7 +2,6 @@ import { CreateExpectations } from '../../../src/controller/expectations.js';
 import { reconcileWorkload, type ReconcilerDeps } from '../../../src/controller/reconcile.js';
 import type { SystemdUnitSet, SystemdWorkload } from '../../../src/api/types.js';
 import type { CustomObjects } from '../../../src/kube/client.js';
-import type { EventRecorder } from '../../../src/kube/events.js';
 import { createLogger } from '../../../src/observability/log.js';
 
 describe('CreateExpectations', () => {
@@ -40,7 +39,7 @@ describe('reconcile with a cache that has not caught up', () => {
     apiVersion: 'systemd.operators.dev/v1alpha1', kind: 'SystemdWorkload',
     metadata: { name: 'web', namespace: 'default', uid: 'uid-1', generation: 1 },
     spec: { nodeSelector: {}, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
-  } as SystemdWorkload;
+  };
 
   function deps(expectations?: CreateExpectations): { d: ReconcilerDeps; creates: string[] } {
     const creates: string[] = [];
@@ -60,9 +59,9 @@ describe('reconcile with a cache that has not caught up', () => {
       nodes: () => ['n1', 'n2', 'n3'].map((name) => ({ name, labels: {}, taints: [] })),
       heartbeatAgeMs: () => 0,
       heartbeatGraceMs: 40_000,
-      workloadApi: { patchStatus: async () => wl } as unknown as CustomObjects<SystemdWorkload>,
+      workloadApi: { patchStatus: async () => wl },
       childApi,
-      events: { record: async () => undefined } as unknown as EventRecorder,
+      events: { record: async () => undefined },
       log: createLogger({}, 'error'),
       expectations,
     };

@@ -25,7 +25,7 @@ describe('resolveMaxUnavailable', () => {
     ['1%', 0, 1],
     ['junk', 10, 1],
   ])('%p of %p nodes -> %p', (v, desired, want) => {
-    expect(resolveMaxUnavailable(v as number | string | undefined, desired)).toBe(want);
+    expect(resolveMaxUnavailable(v, desired)).toBe(want);
   });
 });
 

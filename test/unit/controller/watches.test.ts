@@ -21,7 +21,7 @@ const child = (name: string, ownerUid: string, nodeName: string): SystemdUnitSet
 } as unknown as SystemdUnitSet);
 const lease = (nodeName: string, renewed = true): k8s.V1Lease => ({
   metadata: { name: `sdw-agent-${nodeName}`, annotations: { 'systemd.operators.dev/node': nodeName } },
-  spec: renewed ? { renewTime: new Date(0) as k8s.V1MicroTime } : {},
+  spec: renewed ? { renewTime: new Date(0) } : {},
 });
 
 describe('nodeChangeMatters: only what changes matching', () => {
