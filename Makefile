@@ -7,7 +7,7 @@ JEST := npx jest
 # Integration and e2e tests each start a real control plane and systemd nodes.
 JEST_WORKERS ?= 2
 
-.PHONY: all deps k8s-binaries build lint typecheck crds test test-unit test-integration test-e2e demo demo-down bench clean
+.PHONY: all deps k8s-binaries build lint typecheck crds test test-unit test-integration test-e2e test-nodes demo demo-down bench clean
 
 all: build
 
@@ -38,8 +38,17 @@ test-unit: deps
 test-integration: deps k8s-binaries build
 	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit
 
-test-e2e: deps k8s-binaries build
+# The kubelet node suites (test/e2e/nodes, part of test-e2e) deploy the project's
+# image: `make image` builds it where they look (SDW_IMAGE_ARCHIVE overrides).
+NODE_IMAGE := $(if $(wildcard hack/image/build.sh),image)
+
+test-e2e: deps k8s-binaries build $(NODE_IMAGE)
 	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
+
+# Nodes with a real kubelet and containerd: the operator as its DaemonSet and
+# Deployment, pod-token node identity, a 2-minute partition. One file at a time.
+test-nodes: deps k8s-binaries build $(NODE_IMAGE)
+	$(JEST) --selectProjects e2e --testPathPatterns test/e2e/nodes --maxWorkers=1 --forceExit
 
 demo: deps k8s-binaries build
 	node dist/hack/demo.js up

@@ -111,6 +111,8 @@ describe('kubelet node teardown', () => {
       expect(addr).toContain(pods[0]!.status.podIP!);
 
       for (const n of cluster.kubeletNodes.values()) {
+        // Figures for the notes: boot to Ready, and what the node with one pod costs in memory.
+        console.log(`KUBELET-NODE-RESULT ${JSON.stringify({ node: n.name, bootToReadyMs: n.readyAt - n.startedAt, memoryMiB: +((await n.memoryBytes()) / 2 ** 20).toFixed(1) })}`);
         const inside = await cgroupProcesses(n.systemd.cgroupName);
         const comms = await Promise.all(inside.map((p) => fs.readFile(`/proc/${p}/comm`, 'utf8').then((c) => c.trim(), () => '')));
         // The node's systemd, containerd and kubelet, and the pod's pause and probe containers.
