@@ -78,7 +78,7 @@ export async function waitRolledOut(cluster: Cluster, kind: 'daemonset' | 'deplo
 
 export interface PodInfo {
   metadata: { name: string; uid: string };
-  spec: { nodeName: string };
+  spec: { nodeName: string; containers: Array<{ name: string; image: string }> };
   status: { phase: string; containerStatuses?: Array<{ ready: boolean; restartCount: number; containerID?: string; imageID?: string; image?: string }> };
 }
 
