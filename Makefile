@@ -7,7 +7,7 @@ JEST := npx jest
 # Integration and e2e tests each start a real control plane and systemd nodes.
 JEST_WORKERS ?= 2
 
-.PHONY: all deps k8s-binaries helm vm-image build lint typecheck crds test test-unit test-integration test-e2e test-vm demo demo-down bench clean
+.PHONY: all deps k8s-binaries helm vm-image build lint typecheck crds test test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
 
 # The image `make image` builds and `make deploy` runs (config/ and the chart default to it).
 IMG ?= ghcr.io/example/systemd-workload-operator:0.1.0
@@ -56,13 +56,20 @@ test-unit: deps
 test-integration: deps k8s-binaries helm build
 	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit
 
-# Includes test/e2e/vm/ (one VM under software emulation: see test-vm).
-test-e2e: deps k8s-binaries helm vm-image build
+# Includes test/e2e/vm/ (one VM under software emulation: see test-vm) and
+# test/e2e/nodes/ (kubelet nodes deploying the project's image: see test-nodes).
+test-e2e: deps k8s-binaries helm vm-image image build
 	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
 
 # Only the VM node suite: the agent on systemd as PID 1 with cgroup v2.
 test-vm: deps k8s-binaries vm-image build
-	$(JEST) --selectProjects e2e --maxWorkers=1 --forceExit test/e2e/vm/
+	$(JEST) --selectProjects e2e --maxWorkers=1 --forceExit --testPathPatterns test/e2e/vm/
+
+# Nodes with a real kubelet and containerd: the operator as its DaemonSet and
+# Deployment, pod-token node identity, a 2-minute partition. One file at a time.
+# They deploy the image `make image` builds (SDW_IMAGE_ARCHIVE overrides).
+test-nodes: deps k8s-binaries build image
+	$(JEST) --selectProjects e2e --testPathPatterns test/e2e/nodes --maxWorkers=1 --forceExit
 
 demo: deps k8s-binaries build
 	node dist/hack/demo.js up

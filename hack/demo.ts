@@ -13,7 +13,7 @@ import path from 'node:path';
 import { repoRoot, binaries } from '../test/harness/binaries.js';
 import { Cluster } from '../test/harness/cluster.js';
 import { startAgent, startController, type OperatorProcess } from '../test/harness/operator.js';
-import { waitFor } from '../test/harness/process.js';
+import { alive, waitFor } from '../test/harness/process.js';
 
 // SDW_DEMO_DIR lets a test run its own demo beside a developer's.
 const demoDir = process.env.SDW_DEMO_DIR ?? path.join(repoRoot, '.demo');
@@ -36,15 +36,6 @@ function readState(): State | undefined {
     return JSON.parse(readFileSync(stateFile, 'utf8')) as State;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -6,7 +6,11 @@ set -euo pipefail
 log() { echo "[deps] $*" >&2; }
 
 # e2fsprogs: chattr (a fault test makes a unit dir immutable); python3: examples and the OOM test.
-pkgs=(systemd dbus util-linux iproute2 procps e2fsprogs python3)
+# The kubelet test nodes (test/harness/kubeletNode.ts): containerd, runc and the CNI plugins
+# run in each node; iptables for pod masquerading and the kubernetes Service;
+# openssl for the cluster CA; busybox-static for the pause and test images.
+pkgs=(systemd dbus util-linux iproute2 procps e2fsprogs python3
+  containerd runc containernetworking-plugins iptables openssl busybox-static)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 for b in busctl systemd-analyze unshare journalctl; do command -v "$b" >/dev/null || missing+=(systemd); done
@@ -19,6 +23,10 @@ fi
 
 # buildah, mmdebstrap, umoci, skopeo, runc: make image and its test (test/integration/image).
 "$(dirname "$0")/image/install-deps.sh"
+
+# Mount points the kubelet test nodes bind their own directories onto (the
+# host itself runs no kubelet; Debian's containerd package ships /etc/containerd).
+mkdir -p /var/lib/containerd /var/lib/kubelet /var/lib/cni /etc/cni /etc/containerd /var/log/pods /var/log/containers
 
 command -v node >/dev/null || { log "Node.js >= 20 is required (not found)"; exit 1; }
 major=$(node -p 'process.versions.node.split(".")[0]')

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager, kubectl and etcd from the Go
+# Builds kube-apiserver, kube-controller-manager, kubectl, etcd, and for the
+# kubelet test nodes kube-scheduler and kubelet, from the Go
 # module proxy, the way envtest serves Go operators, and caches them by version
 # outside the repo. k8s.io/kubernetes cannot be `go install`ed (its go.mod
 # replaces the staging modules with ./staging paths), so a wrapper module here
@@ -12,7 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/versions.env"
 cache=${SDW_CACHE:-$HOME/.cache/systemd-workload-operator}
 out="$cache/k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
-bins=(kube-apiserver kube-controller-manager kubectl etcd)
+k8s_bins=(kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet)
+bins=("${k8s_bins[@]}" etcd)
 
 have_all() { for b in "${bins[@]}"; do [ -x "$out/bin/$b" ] || return 1; done; }
 if have_all; then echo "$out"; exit 0; fi
@@ -33,7 +35,9 @@ minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
 staging=v0.${K8S_VERSION#v1.}
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-if ! [ -x "$out/bin/kube-apiserver" ] || ! [ -x "$out/bin/kube-controller-manager" ] || ! [ -x "$out/bin/kubectl" ]; then
+missing_k8s=()
+for b in "${k8s_bins[@]}"; do [ -x "$out/bin/$b" ] || missing_k8s+=("$b"); done
+if [ ${#missing_k8s[@]} -gt 0 ]; then
   cd "$work/kubernetes"
   if ! grep -q "k8s.io/kubernetes $K8S_VERSION" go.mod 2>/dev/null || [ ! -s go.sum ]; then
     # (Re)generate the wrapper for a new version; commit the result (hack/k8s/kubernetes/go.{mod,sum}).
@@ -52,7 +56,8 @@ if ! [ -x "$out/bin/kube-apiserver" ] || ! [ -x "$out/bin/kube-controller-manage
       echo ")"
     } > go.mod
     rm -f go.sum
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" >&2
+    pkgs=(); for b in "${k8s_bins[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b@$K8S_VERSION"); done
+    go get "${pkgs[@]}" >&2
     cp go.mod go.sum "$here/kubernetes/"
   fi
   ver="k8s.io/component-base/version"
@@ -61,7 +66,9 @@ if ! [ -x "$out/bin/kube-apiserver" ] || ! [ -x "$out/bin/kube-controller-manage
   for p in $ver $cver; do
     ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$now -X $p.gitCommit=module-proxy"
   done
-  for b in kube-apiserver kube-controller-manager kubectl; do
+  # Only the missing ones: a cache from before kubelet and kube-scheduler were
+  # added keeps its control plane and builds just those two.
+  for b in "${missing_k8s[@]}"; do
     log "building $b $K8S_VERSION (several minutes on 2 cores the first time)"
     go build -trimpath -ldflags "$ld" -o "$out/bin/$b.tmp" "k8s.io/kubernetes/cmd/$b" >&2
     mv "$out/bin/$b.tmp" "$out/bin/$b"

@@ -22,6 +22,9 @@ export interface Binaries {
   kubeApiserver: string;
   kubeControllerManager: string;
   kubectl: string;
+  /** Built beside the control plane, needed only by kubelet nodes: see kubeletBinaries(). */
+  kubeScheduler: string;
+  kubelet: string;
   k8sVersion: string;
 }
 
@@ -44,10 +47,23 @@ export function binaries(): Binaries {
     kubeApiserver: path.join(dir, 'kube-apiserver'),
     kubeControllerManager: path.join(dir, 'kube-controller-manager'),
     kubectl: path.join(dir, 'kubectl'),
+    kubeScheduler: path.join(dir, 'kube-scheduler'),
+    kubelet: path.join(dir, 'kubelet'),
     k8sVersion: k8s,
   };
-  for (const p of [b.etcd, b.kubeApiserver, b.kubeControllerManager, b.kubectl]) {
+  requireFiles([b.etcd, b.kubeApiserver, b.kubeControllerManager, b.kubectl]);
+  return b;
+}
+
+/** binaries(), and also kubelet and kube-scheduler, which clusters with kubelet nodes need. */
+export function kubeletBinaries(): Binaries {
+  const b = binaries();
+  requireFiles([b.kubelet, b.kubeScheduler]);
+  return b;
+}
+
+function requireFiles(paths: string[]): void {
+  for (const p of paths) {
     if (!existsSync(p)) throw new Error(`${p} is missing: run 'make k8s-binaries' (hack/k8s/build.sh) first`);
   }
-  return b;
 }

@@ -1,12 +1,16 @@
 // The harness as one library call: a real control plane plus N real systemd
-// nodes, each registered as a Node object. Every test (unit tests aside), the
-// demo and the benchmarks build on this.
+// nodes, each registered as a Node object, or nodes with a real kubelet that
+// register themselves. Every test (unit tests aside), the demo and the
+// benchmarks build on this.
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { BUSYBOX_IMAGE, PAUSE_IMAGE, writeBusyboxImage } from '../../hack/images/busybox-oci.js';
 import { cacheRoot, repoRoot } from './binaries.js';
 import { ControlPlane, type KubectlResult } from './controlPlane.js';
+import { KubeletNode, SERVICE_IP } from './kubeletNode.js';
+import { NodeBridge } from './nodeBridge.js';
 import { SystemdNode } from './systemdNode.js';
 import { VmNode } from './vmNode.js';
 import { AGENT_GUEST_PORTS, agentShares } from './vmAgent.js';
@@ -20,8 +24,21 @@ export interface NodeSpec {
   systemd?: boolean;
 }
 
+export interface KubeletNodeSpec {
+  name: string;
+  /** Set by the kubelet at registration (--node-labels). */
+  labels?: Record<string, string>;
+}
+
 export interface ClusterOptions {
   nodes?: NodeSpec[];
+  /**
+   * Nodes with containerd and a real kubelet, joined over a host bridge; the
+   * control plane then serves kubelets (CA, Node authorization, scheduler,
+   * node lifecycle). Pods can use the image BUSYBOX_IMAGE; the pause image is
+   * the same busybox archive.
+   */
+  kubeletNodes?: KubeletNodeSpec[];
   /** kube-controller-manager controllers (default: GC, namespace, service accounts). */
   controllers?: string[];
   /** Install the project's CRDs from crds/ (default true). */
@@ -36,22 +53,39 @@ export class Cluster {
   readonly controlPlane: ControlPlane;
   readonly nodes = new Map<string, SystemdNode>();
   readonly vms = new Map<string, VmNode>();
+  /** The kubelet nodes (their systemd is also in `nodes`). */
+  readonly kubeletNodes = new Map<string, KubeletNode>();
+  /** The host bridge of the kubelet nodes. */
+  bridge: NodeBridge | undefined;
   kc!: k8s.KubeConfig;
 
   private constructor(private readonly opts: ClusterOptions) {
     this.dir = path.join(opts.baseDir ?? path.join(cacheRoot(), 'run'), this.runId);
-    this.controlPlane = new ControlPlane({ dir: path.join(this.dir, 'control-plane'), controllers: opts.controllers });
+    this.controlPlane = new ControlPlane({
+      dir: path.join(this.dir, 'control-plane'),
+      controllers: opts.controllers,
+      ...(opts.kubeletNodes ? { kubelets: { address: '', serviceIp: SERVICE_IP } } : {}),
+    });
   }
 
   static async start(opts: ClusterOptions = {}): Promise<Cluster> {
     const c = new Cluster(opts);
     try {
       await fs.mkdir(c.dir, { recursive: true });
+      if (opts.kubeletNodes) {
+        // The API server binds the bridge address, so the bridge comes first.
+        c.bridge = await NodeBridge.create(c.runId);
+        c.controlPlane.listenOn(c.bridge.address);
+      }
       await c.controlPlane.start();
       c.kc = new k8s.KubeConfig();
       c.kc.loadFromFile(c.controlPlane.kubeconfigPath);
       if (opts.crds !== false) await c.installCrds();
       await Promise.all((opts.nodes ?? []).map((n) => c.addNode(n)));
+      if (opts.kubeletNodes) {
+        const images = [await writeBusyboxImage(path.join(c.dir, 'images', 'busybox.oci.tar'))];
+        await Promise.all(opts.kubeletNodes.map((n, i) => c.addKubeletNode(n, i, images)));
+      }
     } catch (err) {
       await c.stop();
       throw err;
@@ -107,6 +141,33 @@ export class Cluster {
     return vm;
   }
 
+  /** Boots a kubelet node and waits until its kubelet has registered it Ready. */
+  async addKubeletNode(spec: KubeletNodeSpec, index: number, images: string[]): Promise<KubeletNode> {
+    const cp = this.controlPlane;
+    if (!this.bridge || !cp.pki) throw new Error('a cluster with kubelet nodes must be started with kubeletNodes');
+    const node = await KubeletNode.start({
+      name: spec.name, index, labels: spec.labels, baseDir: path.join(this.dir, 'nodes'), runId: this.runId,
+      bin: cp.bin, pki: cp.pki, bridge: this.bridge, apiserverPort: cp.apiserverPort, images, sandboxImage: PAUSE_IMAGE,
+    });
+    this.kubeletNodes.set(spec.name, node);
+    this.nodes.set(spec.name, node.systemd);
+    await waitFor(`node ${spec.name} Ready`, async () => (await this.nodeReady(spec.name)) === 'True', 120_000, 250);
+    node.readyAt = Date.now();
+    return node;
+  }
+
+  /** The Node's Ready condition status as the API shows it ('True', 'False', 'Unknown'), or undefined. */
+  async nodeReady(name: string): Promise<string | undefined> {
+    const r = await this.kubectl(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+    return r.code === 0 && r.stdout ? r.stdout : undefined;
+  }
+
+  kubeletNode(name: string): KubeletNode {
+    const n = this.kubeletNodes.get(name);
+    if (!n) throw new Error(`no kubelet node ${name} in this cluster`);
+    return n;
+  }
+
   node(name: string): SystemdNode {
     const n = this.nodes.get(name);
     if (!n) throw new Error(`no systemd node ${name} in this cluster`);
@@ -116,9 +177,12 @@ export class Cluster {
   /** Stops every node and the control plane, and removes the run's directory. */
   async stop(): Promise<void> {
     const errors: unknown[] = [];
-    await Promise.all([...this.nodes.values(), ...this.vms.values()].map((n) => n.stop().catch((e) => errors.push(e))));
+    await Promise.all([...this.kubeletNodes.values(), ...this.vms.values()].map((n) => n.stop().catch((e) => errors.push(e))));
+    await Promise.all([...this.nodes.entries()].filter(([name]) => !this.kubeletNodes.has(name)).map(([, n]) => n.stop().catch((e) => errors.push(e))));
+    this.kubeletNodes.clear();
     this.nodes.clear();
     this.vms.clear();
+    await this.bridge?.remove().catch((e) => errors.push(e));
     await this.controlPlane.stop().catch((e) => errors.push(e));
     if (!process.env.SDW_KEEP_RUN_DIR) await fs.rm(this.dir, { recursive: true, force: true });
     if (errors.length) throw new AggregateError(errors, 'cluster teardown failed');
@@ -163,4 +227,4 @@ export async function setNodeReady(kc: k8s.KubeConfig, name: string, ready: bool
   await core.replaceNodeStatus({ name, body: node });
 }
 
-export { waitFor };
+export { waitFor, BUSYBOX_IMAGE };

@@ -7,7 +7,8 @@ import { promises as fs } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { binaries, type Binaries } from './binaries.js';
+import { binaries, kubeletBinaries, type Binaries } from './binaries.js';
+import { ClusterPki } from './pki.js';
 import { ManagedProcess, freePort, waitFor } from './process.js';
 
 const execFileP = promisify(execFile);
@@ -16,9 +17,25 @@ export interface ControlPlaneOptions {
   dir: string;
   /** kube-controller-manager controllers; [] runs none. */
   controllers?: string[];
+  /**
+   * Serve kubelets: listen on `address` (a host bridge the nodes reach) with a
+   * CA-signed certificate that also covers the kubernetes Service IP, Node and
+   * RBAC authorization, client certificates for kubelets, and a kube-scheduler.
+   */
+  kubelets?: { address: string; serviceIp: string };
 }
 
 export const DEFAULT_CONTROLLERS = ['garbagecollector', 'namespace', 'serviceaccount', 'serviceaccount-token'];
+
+/** kube-controller-manager's controllers for kubelet nodes: DaemonSets, Deployments, real node lifecycle. */
+export const KUBELET_CONTROLLERS = [
+  ...DEFAULT_CONTROLLERS,
+  // Every projected token volume mounts the kube-root-ca.crt ConfigMap: pods hang without its publisher.
+  'root-ca-certificate-publisher-controller',
+  'daemonset-controller', 'deployment-controller', 'replicaset-controller',
+  // NotReady/Unknown and the unreachable taints, from missed kubelet heartbeats.
+  'node-lifecycle-controller', 'taint-eviction-controller', 'pod-garbage-collector-controller', 'ttl-controller',
+];
 
 export class ControlPlane {
   readonly bin: Binaries;
@@ -27,22 +44,37 @@ export class ControlPlane {
   etcd!: ManagedProcess;
   apiserver!: ManagedProcess;
   controllerManager: ManagedProcess | undefined;
+  scheduler: ManagedProcess | undefined;
+  /** The CA and certificates (kubelet mode only). */
+  readonly pki: ClusterPki | undefined;
   apiserverPort = 0;
   etcdPort = 0;
 
   constructor(private readonly opts: ControlPlaneOptions) {
-    this.bin = binaries();
+    this.bin = opts.kubelets ? kubeletBinaries() : binaries();
     this.dir = opts.dir;
+    this.pki = opts.kubelets ? new ClusterPki(path.join(opts.dir, 'pki')) : undefined;
   }
 
+  /** The address the API server listens on (and advertises for the kubernetes Service). */
+  get address(): string {
+    return this.opts.kubelets?.address || '127.0.0.1';
+  }
+
+  /** Kubelet mode: the bridge address to serve on, known only once the bridge exists. */
+  listenOn(address: string): void {
+    if (!this.opts.kubelets) throw new Error('listenOn: this control plane does not serve kubelets');
+    this.opts.kubelets.address = address;
+  }
   get server(): string {
-    return `https://127.0.0.1:${this.apiserverPort}`;
+    return `https://${this.address}:${this.apiserverPort}`;
   }
   get kubeconfigPath(): string {
     return path.join(this.dir, 'kubeconfig');
   }
+  /** What clients trust: the self-signed serving certificate, or the CA in kubelet mode. */
   get caFile(): string {
-    return path.join(this.dir, 'pki', 'apiserver.crt');
+    return this.pki?.caCert ?? path.join(this.dir, 'pki', 'apiserver.crt');
   }
 
   async start(): Promise<void> {
@@ -72,12 +104,14 @@ export class ControlPlane {
     this.apiserverPort = await freePort();
     this.apiserver = new ManagedProcess('kube-apiserver', this.bin.kubeApiserver, [
       `--etcd-servers=http://127.0.0.1:${this.etcdPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${this.address}`,
+      `--advertise-address=${this.address}`,
       `--secure-port=${this.apiserverPort}`,
-      `--cert-dir=${path.join(this.dir, 'pki')}`,
+      ...(this.opts.kubelets ? await this.kubeletArgs(this.opts.kubelets.serviceIp) : [
+        `--cert-dir=${path.join(this.dir, 'pki')}`,
+        '--authorization-mode=RBAC',
+      ]),
       `--token-auth-file=${path.join(this.dir, 'tokens.csv')}`,
-      '--authorization-mode=RBAC',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${path.join(this.dir, 'pki', 'sa.pub')}`,
       `--service-account-signing-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
@@ -90,8 +124,41 @@ export class ControlPlane {
     await this.waitApiserverReady();
     await this.writeKubeconfig();
 
-    const controllers = this.opts.controllers ?? DEFAULT_CONTROLLERS;
+    const controllers = this.opts.controllers ?? (this.opts.kubelets ? KUBELET_CONTROLLERS : DEFAULT_CONTROLLERS);
     if (controllers.length > 0) this.controllerManager = await this.startControllerManager(controllers);
+    if (this.opts.kubelets) {
+      // DaemonSet pods are bound to their nodes by the default scheduler.
+      this.scheduler = new ManagedProcess('kube-scheduler', this.bin.kubeScheduler, [
+        `--kubeconfig=${this.kubeconfigPath}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${await freePort()}`,
+        `--authentication-kubeconfig=${this.kubeconfigPath}`,
+        `--authorization-kubeconfig=${this.kubeconfigPath}`,
+        '--v=1',
+      ], path.join(this.dir, 'kube-scheduler.log'));
+      this.scheduler.start();
+    }
+  }
+
+  /** API server flags for kubelets: CA-signed serving certificate, client certificates, Node authorization. */
+  private async kubeletArgs(serviceIp: string): Promise<string[]> {
+    const pki = this.pki!;
+    await pki.createCa();
+    const serving = await pki.issue('apiserver', '/CN=kube-apiserver', 'serverAuth', ['127.0.0.1', this.address, serviceIp],
+      ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local']);
+    const toKubelet = await pki.issue('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'clientAuth');
+    return [
+      `--tls-cert-file=${serving.cert}`,
+      `--tls-private-key-file=${serving.key}`,
+      `--client-ca-file=${pki.caCert}`,
+      `--kubelet-client-certificate=${toKubelet.cert}`,
+      `--kubelet-client-key=${toKubelet.key}`,
+      // Nodes have no DNS names here: without this, kubectl logs/exec fail with "lookup <node>: no such host".
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
+      '--authorization-mode=Node,RBAC',
+      '--enable-admission-plugins=NodeRestriction',
+    ];
   }
 
   /**
@@ -190,6 +257,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
+    await this.scheduler?.stop();
     await this.controllerManager?.stop();
     await this.apiserver?.stop();
     await this.etcd?.stop();

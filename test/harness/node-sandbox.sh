@@ -5,12 +5,24 @@
 #   DIR/bus      <- the node's /run/dbus   (DIR/bus/system_bus_socket is its system bus)
 #   DIR/units    <- the node's /etc/systemd/system
 #   DIR/journal  <- the node's /var/log/journal
+# Optional, for nodes that run more than systemd (kubeletNode.ts sets them):
+#   SDNODE_WANTS    units the boot target also starts (e.g. containerd.service)
+#   SDNODE_BINDS    node paths that get their own directory DIR/fs<path> (per-node
+#                   state such as /var/lib/containerd); each path must exist on the
+#                   host (hack/install-deps.sh creates the kubelet node ones)
+#   SDNODE_SYSCTLS  key=value host-wide kernel settings the node reads as set, from
+#                   a file bound over /proc/sys/<key>: a /proc/sys file written in
+#                   the node would change the host
 set -euo pipefail
 DIR=$1 CG=$2 HOSTNAME_=${3:-node}
 case "$DIR" in
   /tmp/*|/var/tmp/*|/run/*) echo "node-sandbox: $DIR is under /tmp, /var/tmp or /run, which the node mounts privately" >&2; exit 2 ;;
 esac
 mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal"
+for d in ${SDNODE_BINDS:-}; do
+  [ -d "$d" ] || { echo "node-sandbox: mount point $d is missing on the host: run hack/install-deps.sh" >&2; exit 2; }
+  mkdir -p "$DIR/fs$d"
+done
 
 # A cgroup subtree of its own in every v1 hierarchy (and the v2 one), below the
 # caller's own cgroup, so nodes side by side do not share /system.slice/x.service.
@@ -46,11 +58,18 @@ mount --bind "$DIR/bus" /run/dbus
 cat > "$DIR/units/sdnode.target" <<EOT
 [Unit]
 Description=systemd-workload-operator test node
-Wants=dbus.socket dbus.service systemd-journald.service
+Wants=dbus.socket dbus.service systemd-journald.service ${SDNODE_WANTS:-}
 EOT
 mount --bind "$DIR/units" /etc/systemd/system
 mkdir -p /var/log/journal && mount --bind "$DIR/journal" /var/log/journal
 mount -t proc proc /proc
+for d in ${SDNODE_BINDS:-}; do mount --bind "$DIR/fs$d" "$d"; done
+mkdir -p "$DIR/sysctl"
+for kv in ${SDNODE_SYSCTLS:-}; do
+  key=${kv%%=*}
+  echo "${kv#*=}" > "$DIR/sysctl/$key"
+  mount --bind "$DIR/sysctl/$key" "/proc/sys/${key//.//}"
+done
 ip link set lo up
 # A fresh tmpfs on /sys/fs/cgroup: systemd remounts it read-only, which must not
 # reach the host superblock. Every hierarchy is mounted afresh at the namespace root.

@@ -21,12 +21,15 @@ export interface SystemdNodeOptions {
   baseDir: string;
   /** Unique per test run, so parallel runs never share cgroup directories. */
   runId: string;
+  /** SDNODE_* settings of node-sandbox.sh (extra units, per-node directories, shadowed sysctls). */
+  sandboxEnv?: Record<string, string>;
 }
 
 export class SystemdNode {
   readonly name: string;
   readonly dir: string;
   readonly cgroupName: string;
+  private readonly sandboxEnv: Record<string, string>;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   /** Host PID of the node's systemd (PID 1 inside). */
@@ -36,6 +39,7 @@ export class SystemdNode {
     this.name = opts.name;
     this.dir = path.join(opts.baseDir, opts.name);
     this.cgroupName = `sdw-${opts.runId}-${opts.name}`;
+    this.sandboxEnv = opts.sandboxEnv ?? {};
   }
 
   get busSocketPath(): string {
@@ -67,6 +71,7 @@ export class SystemdNode {
     const child = spawn('bash', [SCRIPT, this.dir, this.cgroupName, this.name], {
       stdio: ['ignore', log, log],
       detached: true,
+      env: { ...process.env, ...this.sandboxEnv },
     });
     closeSync(log);
     this.child = child;

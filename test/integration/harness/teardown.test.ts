@@ -5,16 +5,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Cluster } from '../../harness/cluster.js';
+import { alive } from '../../harness/process.js';
 import { findCgroupDirs } from '../../harness/systemdNode.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('harness teardown', () => {
   it('starts a control plane and two systemd nodes, then leaves a clean host', async () => {
