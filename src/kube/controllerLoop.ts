@@ -1,10 +1,11 @@
 // Runs a reconcile function over a work queue with N workers, the way
-// controller-runtime does: errors requeue with per-item backoff, a returned
+// controller-runtime does: errors requeue as the error policy says (per-item
+// backoff by default), a returned
 // requeueAfter schedules the next pass, and every pass is counted in metrics.
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
-import { isConflict } from './client.js';
+import { defaultErrorPolicy, type ErrorPolicy } from './errorPolicy.js';
 import { WorkQueue, type BackoffOptions } from './workqueue.js';
 
 export interface ReconcileResult {
@@ -43,6 +44,8 @@ export class ControllerLoop {
     private readonly log: Logger,
     private readonly workers = 2,
     backoff: BackoffOptions = { baseMs: 200, maxMs: 60_000 },
+    /** What a failed pass does next (errorPolicy.ts), kept apart from reconcile. */
+    private readonly errorPolicy: ErrorPolicy = defaultErrorPolicy,
   ) {
     this.queue = new WorkQueue(name, backoff, metrics.workqueue);
     // As controller-runtime: every series exists from the start (at 0), so a
@@ -108,11 +111,15 @@ export class ControllerLoop {
     } catch (err) {
       this.metrics.reconcile.total.inc({ controller: this.name, result: 'error' });
       this.metrics.reconcile.errors.inc({ controller: this.name });
-      // A conflict only means our cache was behind: retry soon, quietly.
+      const decision = this.errorPolicy(err);
       const fields = { controller: this.name, key, error: errorMessage(err), retries: this.queue.numRequeues(key) };
-      if (isConflict(err)) this.log.debug('reconcile failed, requeued with backoff', fields);
-      else this.log.warn('reconcile failed, requeued with backoff', fields);
-      this.queue.addRateLimited(key);
+      if (decision.retry === 'backoff') {
+        this.log[decision.level]('reconcile failed, requeued with backoff', fields);
+        this.queue.addRateLimited(key);
+      } else {
+        this.log[decision.level]('reconcile failed, requeued', { ...fields, afterMs: decision.retry });
+        this.queue.addAfter(key, decision.retry);
+      }
     } finally {
       end();
       this.running--;
