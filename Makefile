@@ -7,7 +7,7 @@ JEST := npx jest
 # Integration and e2e tests each start a real control plane and systemd nodes.
 JEST_WORKERS ?= 2
 
-.PHONY: all deps k8s-binaries helm vm-image build lint typecheck crds test test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
+.PHONY: all deps k8s-binaries helm vm-image build lint format typecheck crds test test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
 
 # The image `make image` builds and `make deploy` runs (config/ and the chart default to it).
 IMG ?= ghcr.io/example/systemd-workload-operator:0.1.0
@@ -39,8 +39,14 @@ build: deps
 	npx tsc -p tsconfig.json
 	chmod +x dist/src/cli/main.js
 
+# Formatting (prettier, the code only: .prettierignore), then type-aware lint
+# with complexity warnings. `make format` rewrites the files prettier would change.
 lint: deps
+	npx prettier --check --log-level=warn .
 	npx eslint .
+
+format: deps
+	npx prettier --write --log-level=warn .
 
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit
