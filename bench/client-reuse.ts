@@ -43,15 +43,31 @@ async function main(): Promise<void> {
       res['reuse seq']!.push(await round(reused, `r1-${r}`, 1));
       res['stock 16']!.push(await round(stock, `s16-${r}`, 16));
       res['reuse 16']!.push(await round(reused, `r16-${r}`, 16));
-      console.log(`rep ${r}: ${Object.entries(res).map(([k, v]) => `${k} ${r3(v.at(-1)!)} s`).join(', ')}`);
+      console.log(
+        `rep ${r}: ${Object.entries(res)
+          .map(([k, v]) => `${k} ${r3(v.at(-1)!)} s`)
+          .join(', ')}`,
+      );
     }
-    const summary = Object.fromEntries(Object.entries(res).map(([k, v]) => [k, { medianSeconds: r3(median(v)), msPerWrite: r3((median(v) * 1000) / N) }]));
-    await writeResults('client-reuse', { machine: m, n: N, reps: REPS, summary, runs: res }, [
-      `# client-reuse: ${N} API creates through @kubernetes/client-node`, '',
-      `Produced by \`node dist/bench/client-reuse.js\` (env CLIENT_N=${N} CLIENT_REPS=${REPS}); interleaved. stock = client-node 1.4 as it comes (new https.Agent per request: a TCP + TLS handshake per call); reuse = src/kube/client.ts reuseConnections (one keep-alive agent).`, '',
-      ...mdTable(['client, in flight', 'median (s)', 'ms per create'], Object.entries(summary).map(([k, v]) => [k, v.medianSeconds, v.msPerWrite])),
-      '', ...mdMachine(m),
-    ].join('\n'));
+    const summary = Object.fromEntries(
+      Object.entries(res).map(([k, v]) => [k, { medianSeconds: r3(median(v)), msPerWrite: r3((median(v) * 1000) / N) }]),
+    );
+    await writeResults(
+      'client-reuse',
+      { machine: m, n: N, reps: REPS, summary, runs: res },
+      [
+        `# client-reuse: ${N} API creates through @kubernetes/client-node`,
+        '',
+        `Produced by \`node dist/bench/client-reuse.js\` (env CLIENT_N=${N} CLIENT_REPS=${REPS}); interleaved. stock = client-node 1.4 as it comes (new https.Agent per request: a TCP + TLS handshake per call); reuse = src/kube/client.ts reuseConnections (one keep-alive agent).`,
+        '',
+        ...mdTable(
+          ['client, in flight', 'median (s)', 'ms per create'],
+          Object.entries(summary).map(([k, v]) => [k, v.medianSeconds, v.msPerWrite]),
+        ),
+        '',
+        ...mdMachine(m),
+      ].join('\n'),
+    );
     console.log(JSON.stringify(summary, null, 2));
   } finally {
     await cluster.stop();

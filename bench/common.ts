@@ -66,8 +66,11 @@ export function machine(systemdVersion?: string): Record<string, unknown> {
 }
 
 export async function systemdVersionOf(busctl: (...a: string[]) => Promise<string>): Promise<string> {
-  return (await busctl('get-property', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'Version'))
-    .trim().replace(/^s "(.*)"$/, '$1');
+  return (
+    await busctl('get-property', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'Version')
+  )
+    .trim()
+    .replace(/^s "(.*)"$/, '$1');
 }
 
 export async function writeResults(name: string, json: Record<string, unknown>, md: string): Promise<void> {
@@ -81,7 +84,11 @@ export function mdMachine(m: Record<string, unknown>): string[] {
 }
 
 export function mdTable(head: string[], rows: Array<Array<string | number | null | undefined>>): string[] {
-  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map((x) => (x === null || x === undefined ? '-' : String(x))).join(' | ')} |`)];
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map((x) => (x === null || x === undefined ? '-' : String(x))).join(' | ')} |`),
+  ];
 }
 
 /** RSS (MiB, VmRSS) and CPU seconds (utime+stime) of a process, from /proc. */

@@ -16,7 +16,15 @@
 //
 // Usage: node dist/bench/crash.js   (env: CRASH_KILLS=100 CRASH_AGENT_DIST= CRASH_RESULT_SUFFIX=)
 import * as k8s from '@kubernetes/client-node';
-import { API_VERSION, GROUP, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL, type SystemdUnitSet, type SystemdWorkload } from '../src/api/types.js';
+import {
+  API_VERSION,
+  GROUP,
+  VERSION,
+  WORKLOAD_KIND,
+  WORKLOAD_PLURAL,
+  type SystemdUnitSet,
+  type SystemdWorkload,
+} from '../src/api/types.js';
 import { Informer } from '../src/kube/informer.js';
 import { createLogger } from '../src/observability/log.js';
 import { SystemdBus } from '../src/systemd/bus.js';
@@ -25,7 +33,20 @@ import { listChildren } from '../test/harness/controllerHelpers.js';
 import path from 'node:path';
 import { OPERATOR_NAMESPACE, OperatorProcess, ensureOperatorNamespace, startAgent, startController } from '../test/harness/operator.js';
 import { freePort, waitFor } from '../test/harness/process.js';
-import { ensureNodeScript, env, machine, mdMachine, mdTable, median, percentile, r3, sleep, systemdVersionOf, writeResults, PRODUCTION_LEASE } from './common.js';
+import {
+  ensureNodeScript,
+  env,
+  machine,
+  mdMachine,
+  mdTable,
+  median,
+  percentile,
+  r3,
+  sleep,
+  systemdVersionOf,
+  writeResults,
+  PRODUCTION_LEASE,
+} from './common.js';
 
 const KILLS = env('CRASH_KILLS', 100);
 const NODE = 'crash-1';
@@ -40,11 +61,24 @@ async function startAltAgent(cluster: Cluster): Promise<OperatorProcess> {
   await ensureOperatorNamespace(cluster);
   const node = cluster.node(NODE);
   const port = await freePort();
-  const p = new OperatorProcess(`agent ${NODE} (${ALT_DIST})`, [
-    path.join(ALT_DIST, 'src', 'agent', 'main.js'), `--node-name=${NODE}`, `--unit-dir=${node.unitDir}`, `--bus-address=${node.busAddress}`,
-    `--probe-port=${port}`, `--heartbeat-namespace=${OPERATOR_NAMESPACE}`, '--usage-period=30', '--heartbeat-period=10', '--resync-period=60',
-    `--advertise-url=http://127.0.0.1:${port}`,
-  ], path.join(cluster.dir, `agent-${NODE}.log`), cluster.kubeconfigPath, port);
+  const p = new OperatorProcess(
+    `agent ${NODE} (${ALT_DIST})`,
+    [
+      path.join(ALT_DIST, 'src', 'agent', 'main.js'),
+      `--node-name=${NODE}`,
+      `--unit-dir=${node.unitDir}`,
+      `--bus-address=${node.busAddress}`,
+      `--probe-port=${port}`,
+      `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,
+      '--usage-period=30',
+      '--heartbeat-period=10',
+      '--resync-period=60',
+      `--advertise-url=http://127.0.0.1:${port}`,
+    ],
+    path.join(cluster.dir, `agent-${NODE}.log`),
+    cluster.kubeconfigPath,
+    port,
+  );
   p.start();
   await p.waitReady();
   return p;
@@ -62,17 +96,24 @@ async function main(): Promise<void> {
     const m = machine(await systemdVersionOf((...a) => node.busctl(...a)));
     console.log(`crash: ${KILLS} kills, load ${String(m.loadavgAtStart)}`);
     controller = await startController(cluster, { extraArgs: PRODUCTION_LEASE });
-    agent = ALT_DIST ? await startAltAgent(cluster) : await startAgent(cluster, NODE, { usagePeriodSeconds: 30, heartbeatPeriodSeconds: 10, resyncPeriodSeconds: 60 });
+    agent = ALT_DIST
+      ? await startAltAgent(cluster)
+      : await startAgent(cluster, NODE, { usagePeriodSeconds: 30, heartbeatPeriodSeconds: 10, resyncPeriodSeconds: 60 });
     bus = await SystemdBus.connect(node.busAddress);
     const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
     const body = {
-      apiVersion: API_VERSION, kind: WORKLOAD_KIND, metadata: { name: NAME, namespace: NS },
+      apiVersion: API_VERSION,
+      kind: WORKLOAD_KIND,
+      metadata: { name: NAME, namespace: NS },
       spec: { nodeSelector: { 'kubernetes.io/hostname': NODE }, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
     };
     let latest: SystemdWorkload | undefined;
     let waiter: { above: number; resolve: () => void } | undefined;
     informer = new Informer<SystemdWorkload>(cluster.kc, {
-      path: `/apis/${GROUP}/${VERSION}/namespaces/${NS}/${WORKLOAD_PLURAL}`, apiVersion: API_VERSION, kind: WORKLOAD_KIND, namespace: NS,
+      path: `/apis/${GROUP}/${VERSION}/namespaces/${NS}/${WORKLOAD_PLURAL}`,
+      apiVersion: API_VERSION,
+      kind: WORKLOAD_KIND,
+      namespace: NS,
       log: createLogger({ component: 'bench' }, 'warn'),
     });
     informer.on((type, w) => {
@@ -90,7 +131,12 @@ async function main(): Promise<void> {
     let lastKill = 0;
     let timeouts = 0;
     for (let i = 0; i < KILLS; i++) {
-      await waitFor(`${unit} active`, async () => ((await bus!.getUnitState(unit)).activeState === 'active' ? true : undefined), 30_000, 50);
+      await waitFor(
+        `${unit} active`,
+        async () => ((await bus!.getUnitState(unit)).activeState === 'active' ? true : undefined),
+        30_000,
+        50,
+      );
       const gap = 2500 - (Date.now() - lastKill);
       if (gap > 0) await sleep(gap);
       const before = latest?.status?.restarts ?? 0;
@@ -120,14 +166,26 @@ async function main(): Promise<void> {
       finalRestarts: latest?.status?.restarts,
       timeoutsAt60s: timeouts,
     };
-    const json = { machine: m, agentDist: ALT_DIST || 'dist', method: 'see the header of bench/crash.ts', summary, latenciesSeconds: latencies.map(r3) };
+    const json = {
+      machine: m,
+      agentDist: ALT_DIST || 'dist',
+      method: 'see the header of bench/crash.ts',
+      summary,
+      latenciesSeconds: latencies.map(r3),
+    };
     const md = [
-      '# crash-to-status: a unit SIGKILLed on a real node until the workload status shows the restart', '',
+      '# crash-to-status: a unit SIGKILLed on a real node until the workload status shows the restart',
+      '',
       `Produced by \`${ALT_DIST ? `CRASH_AGENT_DIST=${ALT_DIST} ` : ''}node dist/bench/crash.js\` (\`make bench-crash\`; env CRASH_KILLS=${KILLS}). Method in the header of bench/crash.ts.`,
       'Clock: from just before D-Bus KillUnit(main, SIGKILL) to the watch event of the SystemdWorkload whose status.restarts grew.',
-      'The path: systemd restarts the unit (RestartSec=100ms) -> agent sees NRestarts change -> child status patch -> controller reconcile -> workload status patch -> watch.', '',
-      ...mdTable(['kills', 'p50 (s)', 'p90 (s)', 'p99 (s)', 'max (s)', 'target p99'], [[summary.kills, summary.p50Seconds, summary.p90Seconds, summary.p99Seconds, summary.maxSeconds, '< 2 s']]),
-      '', ...mdMachine(m),
+      'The path: systemd restarts the unit (RestartSec=100ms) -> agent sees NRestarts change -> child status patch -> controller reconcile -> workload status patch -> watch.',
+      '',
+      ...mdTable(
+        ['kills', 'p50 (s)', 'p90 (s)', 'p99 (s)', 'max (s)', 'target p99'],
+        [[summary.kills, summary.p50Seconds, summary.p90Seconds, summary.p99Seconds, summary.maxSeconds, '< 2 s']],
+      ),
+      '',
+      ...mdMachine(m),
     ].join('\n');
     await writeResults(`crash${SUFFIX}`, json, md);
     console.log(JSON.stringify(summary, null, 2));

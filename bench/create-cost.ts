@@ -9,7 +9,16 @@
 // Usage: node dist/bench/create-cost.js   (env: CREATE_N=1000 CREATE_REPS=3)
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { API_VERSION, GROUP, UNITSET_KIND, UNITSET_PLURAL, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL, type SystemdWorkload } from '../src/api/types.js';
+import {
+  API_VERSION,
+  GROUP,
+  UNITSET_KIND,
+  UNITSET_PLURAL,
+  VERSION,
+  WORKLOAD_KIND,
+  WORKLOAD_PLURAL,
+  type SystemdWorkload,
+} from '../src/api/types.js';
 import { CustomObjects, reuseConnections } from '../src/kube/client.js';
 import { forEachLimited } from '../src/kube/concurrency.js';
 import { render } from '../src/render/unit.js';
@@ -21,7 +30,12 @@ const N = env('CREATE_N', 1000);
 const REPS = env('CREATE_REPS', 3);
 const NS = 'default';
 
-interface Round { kind: 'unitset' | 'pod'; wallS: number; apiserverCpuS: number; etcdCpuS: number }
+interface Round {
+  kind: 'unitset' | 'pod';
+  wallS: number;
+  apiserverCpuS: number;
+  etcdCpuS: number;
+}
 
 async function main(): Promise<void> {
   const m = machine();
@@ -29,7 +43,9 @@ async function main(): Promise<void> {
   try {
     const kc = reuseConnections(cluster.kc);
     const wl = await new CustomObjects<SystemdWorkload>(kc, WORKLOAD_PLURAL).create(NS, {
-      apiVersion: API_VERSION, kind: WORKLOAD_KIND, metadata: { name: 'cost', namespace: NS },
+      apiVersion: API_VERSION,
+      kind: WORKLOAD_KIND,
+      metadata: { name: 'cost', namespace: NS },
       spec: { nodeSelector: { bench: 'cost' }, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
     });
     const spec = render(wl, '');
@@ -37,24 +53,34 @@ async function main(): Promise<void> {
     if (!owner) throw new Error('the API server returned the workload without namespace, name or uid');
     const agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
     const caPem = readFileSync(cluster.controlPlane.caFile);
-    const post = (urlPath: string, body: object): Promise<void> => new Promise((resolve, reject) => {
-      const req = https.request(`${cluster.controlPlane.server}${urlPath}`, {
-        method: 'POST', agent, ca: caPem,
-        headers: { Authorization: `Bearer ${cluster.controlPlane.adminToken}`, 'Content-Type': 'application/json' },
-      }, (res) => {
-        let b = '';
-        res.on('data', (c: Buffer) => (b += c.toString()));
-        res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`${String(res.statusCode)} ${b}`))));
+    const post = (urlPath: string, body: object): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const req = https.request(
+          `${cluster.controlPlane.server}${urlPath}`,
+          {
+            method: 'POST',
+            agent,
+            ca: caPem,
+            headers: { Authorization: `Bearer ${cluster.controlPlane.adminToken}`, 'Content-Type': 'application/json' },
+          },
+          (res) => {
+            let b = '';
+            res.on('data', (c: Buffer) => (b += c.toString()));
+            res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`${String(res.statusCode)} ${b}`))));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
       });
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
     const bodies = {
       unitset: (node: string): object => newChild(owner, node, { ...spec, nodeName: node }),
       pod: (name: string): object => ({
-        apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: 'cost' } },
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: NS, labels: { app: 'cost' } },
         spec: {
-          automountServiceAccountToken: false, terminationGracePeriodSeconds: 0,
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 0,
           containers: [{ name: 'main', image: 'registry.invalid/sleep:never-pulled', command: ['/bin/sleep', 'infinity'] }],
         },
       }),
@@ -71,7 +97,8 @@ async function main(): Promise<void> {
         await forEachLimited(names, 64, (n) => post(paths[kind], bodies[kind](n)));
         const wallS = (performance.now() - t0) / 1000;
         const r: Round = {
-          kind, wallS: r3(wallS),
+          kind,
+          wallS: r3(wallS),
           apiserverCpuS: r3(procStats(cluster.controlPlane.apiserver.pid!).cpuSeconds - a0),
           etcdCpuS: r3(procStats(cluster.controlPlane.etcd.pid!).cpuSeconds - e0),
         };
@@ -79,7 +106,9 @@ async function main(): Promise<void> {
         console.log(`rep ${rep} ${kind}: ${r.wallS} s, kube-apiserver CPU ${r.apiserverCpuS} s, etcd CPU ${r.etcdCpuS} s`);
       }
     }
-    const stat = (kind: 'unitset' | 'pod'): { wallS: number; apiserverCpuMsPerCreate: number; etcdCpuMsPerCreate: number; bodyBytes: number } => {
+    const stat = (
+      kind: 'unitset' | 'pod',
+    ): { wallS: number; apiserverCpuMsPerCreate: number; etcdCpuMsPerCreate: number; bodyBytes: number } => {
       const rs = rounds.filter((r) => r.kind === kind);
       return {
         wallS: r3(median(rs.map((r) => r.wallS))),
@@ -91,13 +120,26 @@ async function main(): Promise<void> {
     const summary = { n: N, unitset: stat('unitset'), pod: stat('pod'), apiserverCpuRatio: 0 };
     summary.apiserverCpuRatio = r3(summary.unitset.apiserverCpuMsPerCreate / summary.pod.apiserverCpuMsPerCreate);
     const md = [
-      `# create-cost: the API server's work per ${UNITSET_KIND} vs per Pod`, '',
-      `Produced by \`node dist/bench/create-cost.js\` (\`make bench-create-cost\`; env CREATE_N=${N} CREATE_REPS=${REPS}). Method in the header of bench/create-cost.ts.`, '',
-      ...mdTable(['object', 'body (B)', `wall for ${N} (s)`, 'kube-apiserver CPU per create (ms)', 'etcd CPU per create (ms)'], [
-        [`${UNITSET_KIND} (custom resource)`, summary.unitset.bodyBytes, summary.unitset.wallS, summary.unitset.apiserverCpuMsPerCreate, summary.unitset.etcdCpuMsPerCreate],
-        ['Pod (built-in)', summary.pod.bodyBytes, summary.pod.wallS, summary.pod.apiserverCpuMsPerCreate, summary.pod.etcdCpuMsPerCreate],
-      ]),
-      '', `kube-apiserver CPU per create, ${UNITSET_KIND}/Pod: **${summary.apiserverCpuRatio}**.`, '',
+      `# create-cost: the API server's work per ${UNITSET_KIND} vs per Pod`,
+      '',
+      `Produced by \`node dist/bench/create-cost.js\` (\`make bench-create-cost\`; env CREATE_N=${N} CREATE_REPS=${REPS}). Method in the header of bench/create-cost.ts.`,
+      '',
+      ...mdTable(
+        ['object', 'body (B)', `wall for ${N} (s)`, 'kube-apiserver CPU per create (ms)', 'etcd CPU per create (ms)'],
+        [
+          [
+            `${UNITSET_KIND} (custom resource)`,
+            summary.unitset.bodyBytes,
+            summary.unitset.wallS,
+            summary.unitset.apiserverCpuMsPerCreate,
+            summary.unitset.etcdCpuMsPerCreate,
+          ],
+          ['Pod (built-in)', summary.pod.bodyBytes, summary.pod.wallS, summary.pod.apiserverCpuMsPerCreate, summary.pod.etcdCpuMsPerCreate],
+        ],
+      ),
+      '',
+      `kube-apiserver CPU per create, ${UNITSET_KIND}/Pod: **${summary.apiserverCpuRatio}**.`,
+      '',
       ...mdMachine(m),
     ].join('\n');
     await writeResults('create-cost', { machine: m, method: 'see the header of bench/create-cost.ts', summary, rounds }, md);

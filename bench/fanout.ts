@@ -35,7 +35,19 @@ import { startController, type OperatorProcess } from '../test/harness/operator.
 import { waitFor } from '../test/harness/process.js';
 import { SimAgents } from '../test/harness/simAgents.js';
 import {
-  WRITE_VERBS, apiRequests, diffRequests, env, machine, mdMachine, mdTable, median, procStats, r3, registerNodes, sleep, writeResults,
+  WRITE_VERBS,
+  apiRequests,
+  diffRequests,
+  env,
+  machine,
+  mdMachine,
+  mdTable,
+  median,
+  procStats,
+  r3,
+  registerNodes,
+  sleep,
+  writeResults,
   type RequestCounts,
   PRODUCTION_LEASE,
 } from './common.js';
@@ -54,10 +66,16 @@ const DS_ARGS: Record<Exclude<Kind, 'ours'>, string[]> = {
 };
 
 interface Run {
-  kind: Kind; rep: number; createdS: number; doneS: number; requests: Record<string, number>;
+  kind: Kind;
+  rep: number;
+  createdS: number;
+  doneS: number;
+  requests: Record<string, number>;
   /** When the last node's status report was answered (the simulated agents or kubelets). */
   ackedS?: number;
-  controllerCpuS?: number; reconcilePasses?: number; reconcileSeconds?: number;
+  controllerCpuS?: number;
+  reconcilePasses?: number;
+  reconcileSeconds?: number;
 }
 
 function writesOf(d: RequestCounts): Record<string, number> {
@@ -78,7 +96,9 @@ async function ours(cluster: Cluster, sim: SimAgents, controller: OperatorProces
   const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
   const name = `fan-${rep}`;
   const body: SystemdWorkload = {
-    apiVersion: API_VERSION, kind: WORKLOAD_KIND, metadata: { name, namespace: NS },
+    apiVersion: API_VERSION,
+    kind: WORKLOAD_KIND,
+    metadata: { name, namespace: NS },
     spec: { nodeSelector: LABEL, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
   };
   let seen = 0;
@@ -91,10 +111,21 @@ async function ours(cluster: Cluster, sim: SimAgents, controller: OperatorProces
   const passes0 = await reconcileStats(controller);
   const t0 = now();
   await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL, body });
-  await waitFor(`${name} readyNodes == ${N}`, async () => {
-    const w = (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL, name })) as SystemdWorkload;
-    return w.status?.readyNodes === N ? true : undefined;
-  }, 900_000, 100);
+  await waitFor(
+    `${name} readyNodes == ${N}`,
+    async () => {
+      const w = (await api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural: WORKLOAD_PLURAL,
+        name,
+      })) as SystemdWorkload;
+      return w.status?.readyNodes === N ? true : undefined;
+    },
+    900_000,
+    100,
+  );
   const t1 = now();
   const cpu1 = procStats(controller.pid!).cpuSeconds;
   const passes1 = await reconcileStats(controller);
@@ -102,8 +133,17 @@ async function ours(cluster: Cluster, sim: SimAgents, controller: OperatorProces
   sim.onChildSeen = undefined;
   await api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL, name });
   await waitFor('children garbage-collected', async () => (sim.informer.list().length === 0 ? true : undefined), 900_000, 500);
-  return { kind: 'ours', rep, createdS: r3((tCreated - t0) / 1000), ackedS: r3((sim.lastAckAt - t0) / 1000), doneS: r3((t1 - t0) / 1000), requests: writesOf(diffRequests(before, after)), controllerCpuS: r3(cpu1 - cpu0),
-    reconcilePasses: passes1.count - passes0.count, reconcileSeconds: r3(passes1.sum - passes0.sum) };
+  return {
+    kind: 'ours',
+    rep,
+    createdS: r3((tCreated - t0) / 1000),
+    ackedS: r3((sim.lastAckAt - t0) / 1000),
+    doneS: r3((t1 - t0) / 1000),
+    requests: writesOf(diffRequests(before, after)),
+    controllerCpuS: r3(cpu1 - cpu0),
+    reconcilePasses: passes1.count - passes0.count,
+    reconcileSeconds: r3(passes1.sum - passes0.sum),
+  };
 }
 
 async function daemonset(cluster: Cluster, pods: Informer<k8s.V1Pod>, kind: Exclude<Kind, 'ours'>, rep: number): Promise<Run> {
@@ -118,7 +158,13 @@ async function daemonset(cluster: Cluster, pods: Informer<k8s.V1Pod>, kind: Excl
   }
 }
 
-async function daemonsetRun(cluster: Cluster, pods: Informer<k8s.V1Pod>, kind: Exclude<Kind, 'ours'>, rep: number, name: string): Promise<Run> {
+async function daemonsetRun(
+  cluster: Cluster,
+  pods: Informer<k8s.V1Pod>,
+  kind: Exclude<Kind, 'ours'>,
+  rep: number,
+  name: string,
+): Promise<Run> {
   const kubeletKc = new k8s.KubeConfig();
   kubeletKc.loadFromString(cluster.kc.exportConfig());
   reuseConnections(kubeletKc);
@@ -137,13 +183,23 @@ async function daemonsetRun(cluster: Cluster, pods: Informer<k8s.V1Pod>, kind: E
       const p = queue.shift()!;
       inFlight++;
       const at = new Date();
-      void core.patchNamespacedPodStatus({
-        name: p.metadata!.name!, namespace: NS,
-        body: { status: { phase: 'Running', startTime: at, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: at }] } },
-      }, mergePatch).then(() => (lastAck = now()), () => undefined).finally(() => {
-        inFlight--;
-        pump();
-      });
+      void core
+        .patchNamespacedPodStatus(
+          {
+            name: p.metadata!.name!,
+            namespace: NS,
+            body: { status: { phase: 'Running', startTime: at, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: at }] } },
+          },
+          mergePatch,
+        )
+        .then(
+          () => (lastAck = now()),
+          () => undefined,
+        )
+        .finally(() => {
+          inFlight--;
+          pump();
+        });
     }
   };
   const onPod = (type: string, p: k8s.V1Pod): void => {
@@ -164,24 +220,38 @@ async function daemonsetRun(cluster: Cluster, pods: Informer<k8s.V1Pod>, kind: E
         template: {
           metadata: { labels },
           spec: {
-            nodeSelector: LABEL, automountServiceAccountToken: false, terminationGracePeriodSeconds: 0,
+            nodeSelector: LABEL,
+            automountServiceAccountToken: false,
+            terminationGracePeriodSeconds: 0,
             containers: [{ name: 'main', image: 'registry.invalid/sleep:never-pulled', command: ['/bin/sleep', 'infinity'] }],
           },
         },
       },
     },
   });
-  await waitFor(`${name} ${N} pods ready`, async () => {
-    const ds = await apps.readNamespacedDaemonSetStatus({ name, namespace: NS });
-    const s = ds.status;
-    return s?.desiredNumberScheduled === N && s.currentNumberScheduled === N && s.numberReady === N ? true : undefined;
-  }, 900_000, 100);
+  await waitFor(
+    `${name} ${N} pods ready`,
+    async () => {
+      const ds = await apps.readNamespacedDaemonSetStatus({ name, namespace: NS });
+      const s = ds.status;
+      return s?.desiredNumberScheduled === N && s.currentNumberScheduled === N && s.numberReady === N ? true : undefined;
+    },
+    900_000,
+    100,
+  );
   const t1 = now();
   const after = await apiRequests(cluster.controlPlane);
   if (seen < N) await waitFor('all pods seen', async () => (seen >= N ? true : undefined), 60_000, 50);
   await apps.deleteNamespacedDaemonSet({ name, namespace: NS, propagationPolicy: 'Background' });
   await waitFor('pods garbage-collected', async () => (pods.list().length === 0 ? true : undefined), 900_000, 500);
-  return { kind, rep, createdS: r3((tCreated - t0) / 1000), ackedS: r3((lastAck - t0) / 1000), doneS: r3((t1 - t0) / 1000), requests: writesOf(diffRequests(before, after)) };
+  return {
+    kind,
+    rep,
+    createdS: r3((tCreated - t0) / 1000),
+    ackedS: r3((lastAck - t0) / 1000),
+    doneS: r3((t1 - t0) / 1000),
+    requests: writesOf(diffRequests(before, after)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -195,10 +265,20 @@ async function main(): Promise<void> {
     const names = await registerNodes(cluster.kc, 'fan', N, LABEL);
     // Pods need the namespace's default ServiceAccount (the serviceaccount controller makes it).
     const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-    await waitFor('default ServiceAccount', async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: NS })) ? true : undefined, 60_000, 200);
+    await waitFor(
+      'default ServiceAccount',
+      async () => ((await core.readNamespacedServiceAccount({ name: 'default', namespace: NS })) ? true : undefined),
+      60_000,
+      200,
+    );
     controller = await startController(cluster, { extraArgs: PRODUCTION_LEASE });
     sim = await new SimAgents(cluster.kc, names, { heartbeatPeriodMs: HB_S * 1000 }).start();
-    pods = new Informer<k8s.V1Pod>(cluster.kc, { path: `/api/v1/namespaces/${NS}/pods`, apiVersion: 'v1', kind: 'Pod', log: createLogger({ component: 'bench' }, 'warn') });
+    pods = new Informer<k8s.V1Pod>(cluster.kc, {
+      path: `/api/v1/namespaces/${NS}/pods`,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      log: createLogger({ component: 'bench' }, 'warn'),
+    });
     await pods.start();
     await sleep(2000);
     const runs: Run[] = [];
@@ -230,17 +310,52 @@ async function main(): Promise<void> {
     };
     const json = { machine: m, method: 'see the header of bench/fanout.ts', summary, runs };
     const md = [
-      `# fanout: one workload to ${N} nodes vs the DaemonSet controller`, '',
+      `# fanout: one workload to ${N} nodes vs the DaemonSet controller`,
+      '',
       `Produced by \`node dist/bench/fanout.js\` (\`make bench-fanout\`; env FANOUT_NODES=${N} FANOUT_REPS=${REPS} FANOUT_HEARTBEAT_S=${HB_S}). Method in the header of bench/fanout.ts.`,
       'Simulated agents (one process, one watch, status patch per child, heartbeat Leases) and, for the DaemonSet, simulated kubelets (status patch Running+Ready per pod); no scheduler. Both stop when every node has reported ready.',
-      'DaemonSet: kube-controller-manager with its default client rate limit (--kube-api-qps=20, burst 30: a stock cluster); DaemonSet qps1000: the same with --kube-api-qps=1000 --kube-api-burst=1000. Our controller has no client-side limit.', '',
-      ...mdTable(['', 'ours (s)', 'DaemonSet (s)', 'ours/DaemonSet', 'DaemonSet qps1000 (s)', 'ours/DaemonSet qps1000'], [
-        [`to ${N} children / pods created`, summary.oursChildrenCreatedSeconds, summary.daemonSetPodsCreatedSeconds, summary.createdRatioToDaemonSet, summary.daemonSetQps1000PodsCreatedSeconds, summary.createdRatioToDaemonSetQps1000],
-        [`to ready (ours: readyNodes=${N}; DS: numberReady=${N})`, summary.oursReadySeconds, summary.daemonSetReadySeconds, summary.ratioToDaemonSet, summary.daemonSetQps1000ReadySeconds, summary.ratioToDaemonSetQps1000],
-      ]),
-      '', '## Runs', '',
-      ...mdTable(['rep', 'kind', 'created (s)', 'last ready report answered (s)', 'ready (s)', 'controller CPU (s)', 'reconcile passes', 'reconcile time (s)'], runs.map((r) => [r.rep, r.kind, r.createdS, r.ackedS, r.doneS, r.controllerCpuS, r.reconcilePasses, r.reconcileSeconds])),
-      '', 'Write requests counted at the API server per run are in fanout.json (runs[].requests).', '',
+      'DaemonSet: kube-controller-manager with its default client rate limit (--kube-api-qps=20, burst 30: a stock cluster); DaemonSet qps1000: the same with --kube-api-qps=1000 --kube-api-burst=1000. Our controller has no client-side limit.',
+      '',
+      ...mdTable(
+        ['', 'ours (s)', 'DaemonSet (s)', 'ours/DaemonSet', 'DaemonSet qps1000 (s)', 'ours/DaemonSet qps1000'],
+        [
+          [
+            `to ${N} children / pods created`,
+            summary.oursChildrenCreatedSeconds,
+            summary.daemonSetPodsCreatedSeconds,
+            summary.createdRatioToDaemonSet,
+            summary.daemonSetQps1000PodsCreatedSeconds,
+            summary.createdRatioToDaemonSetQps1000,
+          ],
+          [
+            `to ready (ours: readyNodes=${N}; DS: numberReady=${N})`,
+            summary.oursReadySeconds,
+            summary.daemonSetReadySeconds,
+            summary.ratioToDaemonSet,
+            summary.daemonSetQps1000ReadySeconds,
+            summary.ratioToDaemonSetQps1000,
+          ],
+        ],
+      ),
+      '',
+      '## Runs',
+      '',
+      ...mdTable(
+        [
+          'rep',
+          'kind',
+          'created (s)',
+          'last ready report answered (s)',
+          'ready (s)',
+          'controller CPU (s)',
+          'reconcile passes',
+          'reconcile time (s)',
+        ],
+        runs.map((r) => [r.rep, r.kind, r.createdS, r.ackedS, r.doneS, r.controllerCpuS, r.reconcilePasses, r.reconcileSeconds]),
+      ),
+      '',
+      'Write requests counted at the API server per run are in fanout.json (runs[].requests).',
+      '',
       ...mdMachine(m),
     ].join('\n');
     await writeResults('fanout', json, md);

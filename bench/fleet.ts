@@ -29,7 +29,9 @@ export interface Fleet {
 
 export function workloadBody(name: string, selector: Record<string, string>, units = 1, arg = 'infinity'): SystemdWorkload {
   return {
-    apiVersion: API_VERSION, kind: WORKLOAD_KIND, metadata: { name, namespace: NS },
+    apiVersion: API_VERSION,
+    kind: WORKLOAD_KIND,
+    metadata: { name, namespace: NS },
     spec: {
       nodeSelector: selector,
       units: Array.from({ length: units }, (_, i) => ({ name: `u${i}`, command: ['/bin/sleep', arg] })),
@@ -39,11 +41,20 @@ export function workloadBody(name: string, selector: Record<string, string>, uni
 
 export async function getWorkload(cluster: Cluster, name: string): Promise<SystemdWorkload> {
   const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
-  return (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL, name })) as SystemdWorkload;
+  return (await api.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NS,
+    plural: WORKLOAD_PLURAL,
+    name,
+  })) as SystemdWorkload;
 }
 
 export async function startFleet(opts: {
-  nodes: number; workloads: number; realNode: boolean; heartbeatPeriodMs: number;
+  nodes: number;
+  workloads: number;
+  realNode: boolean;
+  heartbeatPeriodMs: number;
   extraNodeLabels?: (i: number) => Record<string, string>;
 }): Promise<Fleet> {
   if (opts.realNode) ensureNodeScript();
@@ -57,8 +68,11 @@ export async function startFleet(opts: {
     if (opts.extraNodeLabels) {
       const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
       const mp = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-      await mapLimit(simNodes.map((n, i) => [n, opts.extraNodeLabels!(i)] as const).filter(([, l]) => Object.keys(l).length > 0), 32,
-        ([name, labels]) => core.patchNode({ name, body: { metadata: { labels } } }, mp));
+      await mapLimit(
+        simNodes.map((n, i) => [n, opts.extraNodeLabels!(i)] as const).filter(([, l]) => Object.keys(l).length > 0),
+        32,
+        ([name, labels]) => core.patchNode({ name, body: { metadata: { labels } } }, mp),
+      );
     }
     // One replica, no election: on this shared 2-core machine at load 20 the API server answered
     // a lease renewal in > 8 s, the controller lost the lease and exited (by design), twice,
@@ -79,12 +93,23 @@ export async function startFleet(opts: {
     const workloadNames = Array.from({ length: opts.workloads }, (_, i) => `fleet-${i}`);
     const want = opts.nodes + (opts.realNode ? 1 : 0);
     for (const name of workloadNames) {
-      await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL, body: workloadBody(name, FLEET_LABEL) });
+      await api.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural: WORKLOAD_PLURAL,
+        body: workloadBody(name, FLEET_LABEL),
+      });
     }
-    await waitFor(`${opts.workloads} workloads x ${want} nodes ready`, async () => {
-      for (const name of workloadNames) if ((await getWorkload(cluster, name)).status?.readyNodes !== want) return undefined;
-      return true;
-    }, 1_800_000, 2000);
+    await waitFor(
+      `${opts.workloads} workloads x ${want} nodes ready`,
+      async () => {
+        for (const name of workloadNames) if ((await getWorkload(cluster, name)).status?.readyNodes !== want) return undefined;
+        return true;
+      },
+      1_800_000,
+      2000,
+    );
     return { cluster, controller, agent, sim, simNodes, workloadNames, systemdVersion, stop };
   } catch (err) {
     await stop();

@@ -17,7 +17,20 @@ import { GROUP, VERSION, WORKLOAD_PLURAL } from '../src/api/types.js';
 import { Cluster } from '../test/harness/cluster.js';
 import { startAgent, startController, type OperatorProcess } from '../test/harness/operator.js';
 import { waitFor } from '../test/harness/process.js';
-import { ensureNodeScript, env, machine, mdMachine, mdTable, median, procStats, r3, sleep, systemdVersionOf, writeResults, PRODUCTION_LEASE } from './common.js';
+import {
+  ensureNodeScript,
+  env,
+  machine,
+  mdMachine,
+  mdTable,
+  median,
+  procStats,
+  r3,
+  sleep,
+  systemdVersionOf,
+  writeResults,
+  PRODUCTION_LEASE,
+} from './common.js';
 import { NS, getWorkload, startFleet, workloadBody } from './fleet.js';
 
 const UNITS = env('FOOTPRINT_UNITS', 50);
@@ -31,7 +44,12 @@ const SETTLE_S = env('FOOTPRINT_SETTLE_S', 30);
 const PER_WORKLOAD = 25;
 const NODE = 'fp-1';
 
-interface Window { seconds: number; rssMedianMiB: number; rssMaxMiB: number; cpuPercent: number }
+interface Window {
+  seconds: number;
+  rssMedianMiB: number;
+  rssMaxMiB: number;
+  cpuPercent: number;
+}
 
 async function sampleWhile(pid: number, body: () => Promise<void>): Promise<Window> {
   const rss: number[] = [];
@@ -49,7 +67,12 @@ async function sampleWhile(pid: number, body: () => Promise<void>): Promise<Wind
   const c1 = procStats(pid).cpuSeconds;
   on = false;
   await sampler;
-  return { seconds: r3(seconds), rssMedianMiB: r3(median(rss)), rssMaxMiB: r3(Math.max(...rss)), cpuPercent: r3(((c1 - c0) / seconds) * 100) };
+  return {
+    seconds: r3(seconds),
+    rssMedianMiB: r3(median(rss)),
+    rssMaxMiB: r3(Math.max(...rss)),
+    cpuPercent: r3(((c1 - c0) / seconds) * 100),
+  };
 }
 
 async function agentPart(): Promise<{ idle: Window; churn: Window & { updates: number; unitRestarts: number }; systemd: string }> {
@@ -68,19 +91,27 @@ async function agentPart(): Promise<{ idle: Window; churn: Window & { updates: n
       const name = `fp-${i}`;
       names.push(name);
       await api.createNamespacedCustomObject({
-        group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL,
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural: WORKLOAD_PLURAL,
         body: workloadBody(name, { 'kubernetes.io/hostname': NODE }, Math.min(PER_WORKLOAD, left)),
       });
     }
     const settled = async (): Promise<void> => {
-      await waitFor('workloads updated and ready', async () => {
-        for (const n of names) {
-          const w = await getWorkload(cluster, n);
-          const s = w.status;
-          if (s?.observedGeneration !== w.metadata.generation || s?.updatedNodes !== 1 || s?.readyNodes !== 1) return undefined;
-        }
-        return true;
-      }, 300_000, 100);
+      await waitFor(
+        'workloads updated and ready',
+        async () => {
+          for (const n of names) {
+            const w = await getWorkload(cluster, n);
+            const s = w.status;
+            if (s?.observedGeneration !== w.metadata.generation || s?.updatedNodes !== 1 || s?.readyNodes !== 1) return undefined;
+          }
+          return true;
+        },
+        300_000,
+        100,
+      );
     };
     await settled();
     await sleep(5000);
@@ -93,10 +124,17 @@ async function agentPart(): Promise<{ idle: Window; churn: Window & { updates: n
         updates++;
         for (const n of names) {
           const w = await getWorkload(cluster, n);
-          await api.patchNamespacedCustomObject({
-            group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL, name: n,
-            body: { spec: { units: w.spec.units.map((u) => ({ ...u, command: ['/bin/sleep', String(1_000_000 + updates)] })) } },
-          }, mp);
+          await api.patchNamespacedCustomObject(
+            {
+              group: GROUP,
+              version: VERSION,
+              namespace: NS,
+              plural: WORKLOAD_PLURAL,
+              name: n,
+              body: { spec: { units: w.spec.units.map((u) => ({ ...u, command: ['/bin/sleep', String(1_000_000 + updates)] })) } },
+            },
+            mp,
+          );
         }
         await settled();
       }
@@ -128,7 +166,10 @@ async function main(): Promise<void> {
   const agent = await agentPart();
   console.log('agent', JSON.stringify(agent));
   // FOOTPRINT_NODES=0 skips the controller part (idle.ts reports the controller at 10,010 children too).
-  const controller = NODES > 0 ? await controllerPart() : { children: 0, rssMiB: NaN, idle: { seconds: 0, rssMedianMiB: NaN, rssMaxMiB: NaN, cpuPercent: NaN }, setupSeconds: 0 };
+  const controller =
+    NODES > 0
+      ? await controllerPart()
+      : { children: 0, rssMiB: NaN, idle: { seconds: 0, rssMedianMiB: NaN, rssMaxMiB: NaN, cpuPercent: NaN }, setupSeconds: 0 };
   console.log('controller', JSON.stringify(controller));
   const mm = { ...m, systemd: agent.systemd };
   const summary = {
@@ -142,17 +183,35 @@ async function main(): Promise<void> {
     controllerIdleCpuPercent: controller.idle.cpuPercent,
   };
   const md = [
-    '# footprint: agent and controller', '',
+    '# footprint: agent and controller',
+    '',
     `Produced by \`node dist/bench/footprint.js\` (\`make bench-footprint\`; env FOOTPRINT_UNITS=${UNITS} FOOTPRINT_IDLE_S=${IDLE_S} FOOTPRINT_CHURN_S=${CHURN_S} FOOTPRINT_WORKLOADS=${WORKLOADS} FOOTPRINT_NODES=${NODES}). Method in the header of bench/footprint.ts.`,
-    'RSS = VmRSS from /proc/<pid>/status sampled every second; CPU = utime+stime over the window, % of one core.', '',
-    ...mdTable(['process, state', 'window (s)', 'RSS median (MiB)', 'RSS max (MiB)', 'CPU %'], [
-      [`agent, idle, ${UNITS} units`, agent.idle.seconds, agent.idle.rssMedianMiB, agent.idle.rssMaxMiB, agent.idle.cpuPercent],
-      [`agent, churn: ${agent.churn.updates} updates of all ${UNITS} units (${agent.churn.unitRestarts} unit restarts)`, agent.churn.seconds, agent.churn.rssMedianMiB, agent.churn.rssMaxMiB, agent.churn.cpuPercent],
-      NODES > 0
-        ? [`controller, ${controller.children} children, idle`, controller.idle.seconds, controller.idle.rssMedianMiB, controller.idle.rssMaxMiB, controller.idle.cpuPercent]
-        : ['controller: not run (FOOTPRINT_NODES=0); idle.md has the controller at 10,010 children', '-', '-', '-', '-'],
-    ]),
-    '', ...mdMachine(mm),
+    'RSS = VmRSS from /proc/<pid>/status sampled every second; CPU = utime+stime over the window, % of one core.',
+    '',
+    ...mdTable(
+      ['process, state', 'window (s)', 'RSS median (MiB)', 'RSS max (MiB)', 'CPU %'],
+      [
+        [`agent, idle, ${UNITS} units`, agent.idle.seconds, agent.idle.rssMedianMiB, agent.idle.rssMaxMiB, agent.idle.cpuPercent],
+        [
+          `agent, churn: ${agent.churn.updates} updates of all ${UNITS} units (${agent.churn.unitRestarts} unit restarts)`,
+          agent.churn.seconds,
+          agent.churn.rssMedianMiB,
+          agent.churn.rssMaxMiB,
+          agent.churn.cpuPercent,
+        ],
+        NODES > 0
+          ? [
+              `controller, ${controller.children} children, idle`,
+              controller.idle.seconds,
+              controller.idle.rssMedianMiB,
+              controller.idle.rssMaxMiB,
+              controller.idle.cpuPercent,
+            ]
+          : ['controller: not run (FOOTPRINT_NODES=0); idle.md has the controller at 10,010 children', '-', '-', '-', '-'],
+      ],
+    ),
+    '',
+    ...mdMachine(mm),
   ].join('\n');
   await writeResults('footprint', { machine: mm, method: 'see the header of bench/footprint.ts', summary, agent, controller }, md);
   console.log(JSON.stringify(summary, null, 2));

@@ -19,9 +19,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, WORKLOAD_PLURAL } from '../src/api/types.js';
 import { waitFor } from '../test/harness/process.js';
-import {
-  WRITE_VERBS, apiRequests, diffRequests, env, machine, mdMachine, mdTable, procStats, r3, sleep, writeResults,
-} from './common.js';
+import { WRITE_VERBS, apiRequests, diffRequests, env, machine, mdMachine, mdTable, procStats, r3, sleep, writeResults } from './common.js';
 import { NS, getWorkload, startFleet, workloadBody } from './fleet.js';
 
 const NODES = env('IDLE_NODES', 1000);
@@ -36,7 +34,10 @@ async function main(): Promise<void> {
   console.log(`idle: ${NODES}+1 nodes x ${WORKLOADS} workloads, ${MINUTES} min, load ${String(m0.loadavgAtStart)}`);
   const t0 = Date.now();
   const fleet = await startFleet({
-    nodes: NODES, workloads: WORKLOADS, realNode: true, heartbeatPeriodMs: HB_S * 1000,
+    nodes: NODES,
+    workloads: WORKLOADS,
+    realNode: true,
+    heartbeatPeriodMs: HB_S * 1000,
     extraNodeLabels: (i) => ({ ...(i < 10 ? { size10: 'yes' } : {}), ...(i < 100 ? { size100: 'yes' } : {}) }),
   });
   try {
@@ -68,7 +69,11 @@ async function main(): Promise<void> {
       if (WRITE_VERBS.has(k.split('|')[0]!)) perMin[k] = r3(v / minutes);
     }
     const sum = (pred: (verb: string, res: string, sub: string) => boolean): number =>
-      r3(Object.entries(perMin).filter(([k]) => pred(...(k.split('|') as [string, string, string]))).reduce((n, [, v]) => n + v, 0));
+      r3(
+        Object.entries(perMin)
+          .filter(([k]) => pred(...(k.split('|') as [string, string, string])))
+          .reduce((n, [, v]) => n + v, 0),
+      );
     const workloadStatus = sum((_v, r, s) => r === 'systemdworkloads' && s === 'status');
     const childStatus = sum((_v, r, s) => r === 'systemdunitsets' && s === 'status');
     const leases = sum((_v, r) => r === 'leases');
@@ -79,17 +84,35 @@ async function main(): Promise<void> {
     // Object sizes: a workload selecting 10, 100, and every node.
     const api = fleet.cluster.kc.makeApiClient(k8s.CustomObjectsApi);
     const sizes: Record<string, number> = {};
-    for (const [label, sel, n] of [['10', { size10: 'yes' }, 10], ['100', { size100: 'yes' }, 100]] as const) {
+    for (const [label, sel, n] of [
+      ['10', { size10: 'yes' }, 10],
+      ['100', { size100: 'yes' }, 100],
+    ] as const) {
       const name = `size-${label}`;
-      await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: WORKLOAD_PLURAL, body: workloadBody(name, sel) });
-      await waitFor(`${name} ready`, async () => ((await getWorkload(fleet.cluster, name)).status?.readyNodes === n ? true : undefined), 600_000, 500);
+      await api.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural: WORKLOAD_PLURAL,
+        body: workloadBody(name, sel),
+      });
+      await waitFor(
+        `${name} ready`,
+        async () => ((await getWorkload(fleet.cluster, name)).status?.readyNodes === n ? true : undefined),
+        600_000,
+        500,
+      );
       sizes[label] = JSON.stringify(await getWorkload(fleet.cluster, name)).length;
     }
     sizes[String(NODES + 1)] = JSON.stringify(await getWorkload(fleet.cluster, fleet.workloadNames[0]!)).length;
     const wl = await getWorkload(fleet.cluster, fleet.workloadNames[0]!);
 
     const summary = {
-      nodes: NODES + 1, workloads: WORKLOADS, children: (NODES + 1) * WORKLOADS, idleMinutes: r3(minutes), setupSeconds: setupS,
+      nodes: NODES + 1,
+      workloads: WORKLOADS,
+      children: (NODES + 1) * WORKLOADS,
+      idleMinutes: r3(minutes),
+      setupSeconds: setupS,
       writesPerMinute: { total, workloadStatus, childStatus, leases, events, other },
       expected: {
         workloadStatusAtMost: r3(WORKLOADS * (60 / USAGE_S)),
@@ -97,35 +120,67 @@ async function main(): Promise<void> {
         heartbeatLeaseRenewals: r3(hbRenewals / minutes),
       },
       statusNodesLength: wl.status?.nodes?.length,
-      controllerExited, agentExited,
+      controllerExited,
+      agentExited,
       workloadObjectBytes: sizes,
       controllerRssMiB: cAfter.rssMiB,
       controllerCpuPercentIdle: r3(((cAfter.cpuSeconds - cBefore.cpuSeconds) / (minutes * 60)) * 100),
       agentRssMiB: aAfter.rssMiB,
       agentCpuPercentIdle: r3(((aAfter.cpuSeconds - aBefore.cpuSeconds) / (minutes * 60)) * 100),
     };
-    const json = { machine: m, method: 'see the header of bench/idle.ts', summary, writesPerMinuteByVerbResource: perMin, requestsPerMinuteAll: allPerMin };
+    const json = {
+      machine: m,
+      method: 'see the header of bench/idle.ts',
+      summary,
+      writesPerMinuteByVerbResource: perMin,
+      requestsPerMinuteAll: allPerMin,
+    };
     const md = [
-      `# idle: ${NODES + 1} nodes x ${WORKLOADS} workloads, ${r3(minutes)} minutes idle`, '',
+      `# idle: ${NODES + 1} nodes x ${WORKLOADS} workloads, ${r3(minutes)} minutes idle`,
+      '',
       `Produced by \`node dist/bench/idle.js\` (\`make bench-idle\`; env IDLE_NODES=${NODES} IDLE_WORKLOADS=${WORKLOADS} IDLE_MINUTES=${MINUTES} IDLE_SETTLE_S=${SETTLE_S}). Method in the header of bench/idle.ts.`,
-      `${NODES} simulated nodes (ack once, then heartbeat Leases every ${HB_S} s) + 1 real node with the real agent (usage every ${USAGE_S} s). Counted at the API server (apiserver_request_total).`, '',
-      ...mdTable(['writes per minute', 'measured', 'expected'], [
-        ['SystemdWorkload status (target 0 for unchanged state; usage of the real node may change it)', workloadStatus, `<= ${summary.expected.workloadStatusAtMost}`],
-        ['SystemdUnitSet status (the real agent, usage cadence)', childStatus, `<= ${summary.expected.childStatusAtMost}`],
-        ['Leases (heartbeats + leader election)', leases, `~${summary.expected.heartbeatLeaseRenewals} heartbeats + leader election off: 0`],
-        ['Events', events, '0'],
-        ['other', other, '-'],
-        ['total', total, '-'],
-      ]),
-      '', '## Workload object size (bytes of the JSON from GET)', '',
-      ...mdTable(['nodes selected', 'bytes'], Object.entries(sizes).map(([k, v]) => [k, v])),
-      `status.nodes is capped at 20 entries (here ${String(summary.statusNodesLength)}).`, '',
-      '## Footprint during the idle window', '',
-      ...mdTable(['process', 'RSS (MiB)', 'CPU %'], [
-        [`controller (${summary.children} children)`, summary.controllerRssMiB, summary.controllerCpuPercentIdle],
-        ['agent (real node, its children)', summary.agentRssMiB, summary.agentCpuPercentIdle],
-      ]),
-      '', 'All write counts by verb|resource|subresource per minute are in idle.json.', '',
+      `${NODES} simulated nodes (ack once, then heartbeat Leases every ${HB_S} s) + 1 real node with the real agent (usage every ${USAGE_S} s). Counted at the API server (apiserver_request_total).`,
+      '',
+      ...mdTable(
+        ['writes per minute', 'measured', 'expected'],
+        [
+          [
+            'SystemdWorkload status (target 0 for unchanged state; usage of the real node may change it)',
+            workloadStatus,
+            `<= ${summary.expected.workloadStatusAtMost}`,
+          ],
+          ['SystemdUnitSet status (the real agent, usage cadence)', childStatus, `<= ${summary.expected.childStatusAtMost}`],
+          [
+            'Leases (heartbeats + leader election)',
+            leases,
+            `~${summary.expected.heartbeatLeaseRenewals} heartbeats + leader election off: 0`,
+          ],
+          ['Events', events, '0'],
+          ['other', other, '-'],
+          ['total', total, '-'],
+        ],
+      ),
+      '',
+      '## Workload object size (bytes of the JSON from GET)',
+      '',
+      ...mdTable(
+        ['nodes selected', 'bytes'],
+        Object.entries(sizes).map(([k, v]) => [k, v]),
+      ),
+      `status.nodes is capped at 20 entries (here ${String(summary.statusNodesLength)}).`,
+      '',
+      '## Footprint during the idle window',
+      '',
+      ...mdTable(
+        ['process', 'RSS (MiB)', 'CPU %'],
+        [
+          [`controller (${summary.children} children)`, summary.controllerRssMiB, summary.controllerCpuPercentIdle],
+          ['agent (real node, its children)', summary.agentRssMiB, summary.agentCpuPercentIdle],
+        ],
+      ),
+      '',
+      'All write counts by verb|resource|subresource per minute are in idle.json.',
+      '',
       ...mdMachine(m),
     ].join('\n');
     await writeResults('idle', json, md);

@@ -17,7 +17,17 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { API_VERSION, GROUP, LABEL_NODE, LABEL_WORKLOAD, UNITSET_KIND, UNITSET_PLURAL, VERSION, type RenderedUnit, type SystemdUnitSet } from '../src/api/types.js';
+import {
+  API_VERSION,
+  GROUP,
+  LABEL_NODE,
+  LABEL_WORKLOAD,
+  UNITSET_KIND,
+  UNITSET_PLURAL,
+  VERSION,
+  type RenderedUnit,
+  type SystemdUnitSet,
+} from '../src/api/types.js';
 import { LIMITS } from '../src/api/schema.js';
 import { specHash } from '../src/render/hash.js';
 import { renderUnitFiles } from '../src/render/unit.js';
@@ -40,7 +50,11 @@ const LARGE_REPS = Number(process.env.BENCH_LARGE_REPS ?? 3);
 const NODE = 'bench-1';
 const NS = 'default';
 
-interface Unit { workload: string; name: string; files: RenderedUnit[] }
+interface Unit {
+  workload: string;
+  name: string;
+  files: RenderedUnit[];
+}
 
 /** The floor and naive runs write files WITHOUT the ownership marker: else the agent running beside them would (rightly) garbage-collect them. */
 const unowned = (content: string): string => content.replace(/^X-SDW-(Owner|Hash)=.*\n/gm, '');
@@ -51,7 +65,11 @@ function units(prefix: string, n: number): Unit[][] {
   for (let i = 0; i < n; i++) {
     const g = Math.floor(i / LIMITS.units);
     const workload = `${prefix}-${g}`;
-    (groups[g] ??= []).push({ workload, name: `u${i}`, files: renderUnitFiles(NS, workload, { name: `u${i}`, command: ['/bin/sleep', 'infinity'] }) });
+    (groups[g] ??= []).push({
+      workload,
+      name: `u${i}`,
+      files: renderUnitFiles(NS, workload, { name: `u${i}`, command: ['/bin/sleep', 'infinity'] }),
+    });
   }
   return groups;
 }
@@ -90,7 +108,11 @@ async function floor(bus: SystemdBus, node: SystemdNode, prefix: string, n: numb
   if (results.some((r) => r !== 'done')) throw new Error(`floor: jobs not done: ${results.filter((r) => r !== 'done').length}`);
   const active = await activeCount(bus, prefix);
   if (active !== n) throw new Error(`floor: ${active} of ${n} active`);
-  await cleanRaw(bus, node, files.map((f) => f.name));
+  await cleanRaw(
+    bus,
+    node,
+    files.map((f) => f.name),
+  );
   return { total: (t3 - t0) / 1000, write: (t1 - t0) / 1000, reload: (t2 - t1) / 1000, start: (t3 - t2) / 1000 };
 }
 
@@ -120,13 +142,20 @@ function child(prefix: string, us: Unit[]): SystemdUnitSet {
   spec.hash = specHash(spec.units.flatMap((u) => u.files));
   spec.shortHash = spec.hash.slice(0, 12);
   return {
-    apiVersion: API_VERSION, kind: UNITSET_KIND,
+    apiVersion: API_VERSION,
+    kind: UNITSET_KIND,
     metadata: { name: `${workload}-${NODE}`, namespace: NS, labels: { [LABEL_NODE]: NODE, [LABEL_WORKLOAD]: workload, bench: prefix } },
     spec,
   };
 }
 
-async function agentRun(bus: SystemdBus, node: SystemdNode, api: k8s.CustomObjectsApi, prefix: string, n: number): Promise<Record<string, number>> {
+async function agentRun(
+  bus: SystemdBus,
+  node: SystemdNode,
+  api: k8s.CustomObjectsApi,
+  prefix: string,
+  n: number,
+): Promise<Record<string, number>> {
   const gs = units(prefix, n);
   const names = new Set(serviceNames(gs));
   const bodies = gs.map((g) => child(prefix, g));
@@ -150,7 +179,9 @@ async function agentRun(bus: SystemdBus, node: SystemdNode, api: k8s.CustomObjec
     }
   })();
   const t0 = now();
-  await Promise.all(bodies.map((body) => api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: UNITSET_PLURAL, body })));
+  await Promise.all(
+    bodies.map((body) => api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: UNITSET_PLURAL, body })),
+  );
   const t1 = now();
   await all;
   const t2 = now();
@@ -160,7 +191,13 @@ async function agentRun(bus: SystemdBus, node: SystemdNode, api: k8s.CustomObjec
   const active = await activeCount(bus, prefix);
   if (active !== n) throw new Error(`agent: ${active} of ${n} active`);
   // Clean: the agent removes what is no longer asked for.
-  await api.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: UNITSET_PLURAL, labelSelector: `bench=${prefix}` });
+  await api.deleteCollectionNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NS,
+    plural: UNITSET_PLURAL,
+    labelSelector: `bench=${prefix}`,
+  });
   const deadline = Date.now() + 300_000;
   for (;;) {
     const left = (await fs.readdir(node.unitDir)).filter((f) => f.startsWith(`sdw-default_${prefix}-`)).length;
@@ -203,7 +240,17 @@ async function main(): Promise<void> {
   try {
     const node = cluster.node(NODE);
     bus = await SystemdBus.connect(node.busAddress);
-    const version = (await node.busctl('get-property', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'Version')).trim().replace(/^s "(.*)"$/, '$1');
+    const version = (
+      await node.busctl(
+        'get-property',
+        'org.freedesktop.systemd1',
+        '/org/freedesktop/systemd1',
+        'org.freedesktop.systemd1.Manager',
+        'Version',
+      )
+    )
+      .trim()
+      .replace(/^s "(.*)"$/, '$1');
     agent = await startAgent(cluster, NODE, { usagePeriodSeconds: 30, resyncPeriodSeconds: 60 });
     const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
     const runs: Record<number, Runs> = {};
@@ -217,7 +264,9 @@ async function main(): Promise<void> {
         r.floor!.push(await floor(bus, node, `bf${n}r${i}`, n));
         r.agent!.push(await agentRun(bus, node, api, `ba${n}r${i}`, n));
         if (n === N && i < NAIVE_REPS) r.naive!.push(await naive(bus, node, `bn${n}r${i}`, n));
-        console.log(`n=${n} rep ${i}: floor ${r3(r.floor!.at(-1)!.total!)} s, agent ${r3(r.agent!.at(-1)!.total!)} s${r.naive!.length > i ? `, naive ${r3(r.naive!.at(-1)!.total!)} s` : ''}`);
+        console.log(
+          `n=${n} rep ${i}: floor ${r3(r.floor!.at(-1)!.total!)} s, agent ${r3(r.agent!.at(-1)!.total!)} s${r.naive!.length > i ? `, naive ${r3(r.naive!.at(-1)!.total!)} s` : ''}`,
+        );
       }
     }
     const summary: Record<string, Record<string, number | null>> = {};
@@ -227,10 +276,15 @@ async function main(): Promise<void> {
       const a = med('agent')!;
       const nv = med('naive');
       summary[n] = {
-        floorMedianS: f, agentMedianS: a, naiveMedianS: nv,
-        agentOverFloor: r3(a / f), naiveOverFloor: nv === null ? null : r3(nv / f),
-        floorUnitsPerS: Math.round(Number(n) / f), agentUnitsPerS: Math.round(Number(n) / a),
-        floorReloadMedianS: r3(median(r.floor!.map((x) => x.reload!))), floorStartMedianS: r3(median(r.floor!.map((x) => x.start!))),
+        floorMedianS: f,
+        agentMedianS: a,
+        naiveMedianS: nv,
+        agentOverFloor: r3(a / f),
+        naiveOverFloor: nv === null ? null : r3(nv / f),
+        floorUnitsPerS: Math.round(Number(n) / f),
+        agentUnitsPerS: Math.round(Number(n) / a),
+        floorReloadMedianS: r3(median(r.floor!.map((x) => x.reload!))),
+        floorStartMedianS: r3(median(r.floor!.map((x) => x.start!))),
       };
     }
     const result = { machine: facts(node, version), method: 'see bench/node-apply.ts header', summary, runs };
@@ -246,7 +300,11 @@ async function main(): Promise<void> {
   }
 }
 
-function markdown(machine: Record<string, unknown>, summary: Record<string, Record<string, number | null>>, runs: Record<number, Runs>): string {
+function markdown(
+  machine: Record<string, unknown>,
+  summary: Record<string, Record<string, number | null>>,
+  runs: Record<number, Runs>,
+): string {
   const lines = [
     '# node-apply: N units onto one sandbox node',
     '',
@@ -261,7 +319,9 @@ function markdown(machine: Record<string, unknown>, summary: Record<string, Reco
   ];
   for (const [n, s] of Object.entries(summary)) {
     const r = runs[Number(n)]!;
-    lines.push(`| ${n} | ${s.floorMedianS} | ${s.agentMedianS} | ${s.naiveMedianS ?? 'not run'} | ${s.agentOverFloor} | ${s.naiveOverFloor ?? '-'} | ${r.floor!.length}/${r.agent!.length}/${r.naive!.length} |`);
+    lines.push(
+      `| ${n} | ${s.floorMedianS} | ${s.agentMedianS} | ${s.naiveMedianS ?? 'not run'} | ${s.agentOverFloor} | ${s.naiveOverFloor ?? '-'} | ${r.floor!.length}/${r.agent!.length}/${r.naive!.length} |`,
+    );
   }
   lines.push('', '## Machine', '', ...Object.entries(machine).map(([k, v]) => `- ${k}: ${Array.isArray(v) ? v.join(' ') : String(v)}`), '');
   return lines.join('\n');

@@ -16,7 +16,16 @@
 //
 // Usage: node dist/bench/timers.js   (env: TIMER_UNITS=1000 TIMER_MINUTES=5)
 import * as k8s from '@kubernetes/client-node';
-import { API_VERSION, GROUP, LABEL_NODE, LABEL_WORKLOAD, UNITSET_KIND, UNITSET_PLURAL, VERSION, type SystemdUnitSet } from '../src/api/types.js';
+import {
+  API_VERSION,
+  GROUP,
+  LABEL_NODE,
+  LABEL_WORKLOAD,
+  UNITSET_KIND,
+  UNITSET_PLURAL,
+  VERSION,
+  type SystemdUnitSet,
+} from '../src/api/types.js';
 import { LIMITS } from '../src/api/schema.js';
 import { forEachLimited } from '../src/kube/concurrency.js';
 import { specHash } from '../src/render/hash.js';
@@ -44,7 +53,8 @@ function children(): SystemdUnitSet[] {
     }
     const hash = specHash(units.flatMap((u) => u.files));
     out.push({
-      apiVersion: API_VERSION, kind: UNITSET_KIND,
+      apiVersion: API_VERSION,
+      kind: UNITSET_KIND,
       metadata: { name: `${workload}-${NODE}`, namespace: NS, labels: { [LABEL_NODE]: NODE, [LABEL_WORKLOAD]: workload } },
       spec: { nodeName: NODE, units, hash, shortHash: hash.slice(0, 12) },
     });
@@ -70,13 +80,19 @@ async function main(): Promise<void> {
     await forEachLimited(kids, 8, async (body) => {
       await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: UNITSET_PLURAL, body });
     });
-    await waitFor(`${N} timers active`, async () =>
-      ((await bus!.listUnitsByPatterns(['active'], ['sdw-default_tmr-*.timer'])).length === N ? true : undefined), 600_000, 1000);
+    await waitFor(
+      `${N} timers active`,
+      async () => ((await bus!.listUnitsByPatterns(['active'], ['sdw-default_tmr-*.timer'])).length === N ? true : undefined),
+      600_000,
+      1000,
+    );
     const setupS = r3((Date.now() - tCreate) / 1000);
     // Measure from the next full minute (+1 s) for MINUTES minutes.
     const firstMinute = Math.ceil((Date.now() + 1000) / 60_000) * 60_000;
     const endMinute = firstMinute + MINUTES * 60_000;
-    console.log(`timers active after ${setupS} s; measuring minutes ${new Date(firstMinute).toISOString()} .. ${new Date(endMinute).toISOString()}`);
+    console.log(
+      `timers active after ${setupS} s; measuring minutes ${new Date(firstMinute).toISOString()} .. ${new Date(endMinute).toISOString()}`,
+    );
     const seen = new Map<string, Set<number>>(services.map((s) => [s, new Set()]));
     // Few calls in flight: the node's dbus-daemon limits pending replies per connection,
     // and a busy systemd answers slowly; a failed read is retried at the next poll
@@ -113,26 +129,57 @@ async function main(): Promise<void> {
     }
     const expected = N * MINUTES;
     const summary = {
-      units: N, minutes: MINUTES, triggers: lateness.length, expectedTriggers: expected, missed: expected - lateness.length,
-      p50Seconds: r3(percentile(lateness, 50)), p90Seconds: r3(percentile(lateness, 90)), p99Seconds: r3(percentile(lateness, 99)),
-      p9999Seconds: r3(percentile(lateness, 99.99)), maxSeconds: r3(Math.max(...lateness)), minSeconds: r3(Math.min(...lateness)),
-      setupSeconds: setupS, readErrors,
+      units: N,
+      minutes: MINUTES,
+      triggers: lateness.length,
+      expectedTriggers: expected,
+      missed: expected - lateness.length,
+      p50Seconds: r3(percentile(lateness, 50)),
+      p90Seconds: r3(percentile(lateness, 90)),
+      p99Seconds: r3(percentile(lateness, 99)),
+      p9999Seconds: r3(percentile(lateness, 99.99)),
+      maxSeconds: r3(Math.max(...lateness)),
+      minSeconds: r3(Math.min(...lateness)),
+      setupSeconds: setupS,
+      readErrors,
       triggersPerMinute: [...perMinute].sort((a, b) => a[0] - b[0]).map(([k, v]) => ({ minute: new Date(k).toISOString(), triggers: v })),
     };
     const md = [
-      `# timers: ${N} timer units every minute on one node, ${MINUTES} minutes`, '',
+      `# timers: ${N} timer units every minute on one node, ${MINUTES} minutes`,
+      '',
       `Produced by \`node dist/bench/timers.js\` (\`make bench-timers\`; env TIMER_UNITS=${N} TIMER_MINUTES=${MINUTES}). Method in the header of bench/timers.ts.`,
       'Units created through the agent (SystemdUnitSets of 32 units); rendered timers carry OnCalendar (every minute at :00), Persistent=true and AccuracySec=1s.',
-      'Lateness = the service\'s ExecMainStartTimestamp minus the scheduled minute.', '',
-      ...mdTable(['triggers (expected)', 'missed', 'p50 (s)', 'p90 (s)', 'p99 (s)', 'p99.99 (s)', 'max (s)'],
-        [[`${summary.triggers} (${expected})`, summary.missed, summary.p50Seconds, summary.p90Seconds, summary.p99Seconds, summary.p9999Seconds, summary.maxSeconds]]),
-      '', ...mdMachine(m),
+      "Lateness = the service's ExecMainStartTimestamp minus the scheduled minute.",
+      '',
+      ...mdTable(
+        ['triggers (expected)', 'missed', 'p50 (s)', 'p90 (s)', 'p99 (s)', 'p99.99 (s)', 'max (s)'],
+        [
+          [
+            `${summary.triggers} (${expected})`,
+            summary.missed,
+            summary.p50Seconds,
+            summary.p90Seconds,
+            summary.p99Seconds,
+            summary.p9999Seconds,
+            summary.maxSeconds,
+          ],
+        ],
+      ),
+      '',
+      ...mdMachine(m),
     ].join('\n');
     await writeResults('timers', { machine: m, method: 'see the header of bench/timers.ts', summary }, md);
     console.log(JSON.stringify({ ...summary, triggersPerMinute: undefined }, null, 2));
     // Best effort: the node and its units go with the cluster below anyway. Deleting 1,000
     // timers' objects can outlast the API server's request timeout on a busy machine.
-    await api.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: UNITSET_PLURAL, labelSelector: LABEL_NODE })
+    await api
+      .deleteCollectionNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural: UNITSET_PLURAL,
+        labelSelector: LABEL_NODE,
+      })
       .catch((err: unknown) => console.warn(`cleanup: ${(err as Error).message}`));
   } finally {
     await bus?.close();

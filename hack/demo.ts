@@ -70,13 +70,18 @@ async function up(): Promise<void> {
       child.unref();
       say(`starting the cluster in the background (pid ${child.pid}; log .demo/demo.log)`);
     }
-    await waitFor('the demo cluster', async () => {
-      const s = readState();
-      if (!s) throw new Error('the demo process left no state; see .demo/demo.log');
-      if (s?.error) throw new Error(`${s.error}\n(see .demo/demo.log)`);
-      if (s && !alive(s.pid)) throw new Error('the demo process exited; see .demo/demo.log');
-      return s?.ready ? true : undefined;
-    }, 300_000, 500);
+    await waitFor(
+      'the demo cluster',
+      async () => {
+        const s = readState();
+        if (!s) throw new Error('the demo process left no state; see .demo/demo.log');
+        if (s?.error) throw new Error(`${s.error}\n(see .demo/demo.log)`);
+        if (s && !alive(s.pid)) throw new Error('the demo process exited; see .demo/demo.log');
+        return s?.ready ? true : undefined;
+      },
+      300_000,
+      500,
+    );
   }
   say('applying examples/');
   const r = await kubectl(['apply', '-f', path.join(repoRoot, 'examples')]);
@@ -89,21 +94,31 @@ async function up(): Promise<void> {
   const STABLE_MS = 8000;
   let last = '';
   let since = 0;
-  await waitFor('workloads settled', async () => {
-    const g = await kubectl(['get', 'sdw', '-A', '-o', 'json']);
-    if (g.code !== 0) return undefined;
-    type Item = { metadata: { name: string; generation: number }; status?: { observedGeneration?: number; phase?: string; desiredNodes?: number; readyNodes?: number } };
-    const items = (JSON.parse(g.out) as { items: Item[] }).items;
-    const settled = (w: Item): boolean => w.status?.observedGeneration === w.metadata.generation
-      && w.status.phase !== 'Progressing' && (w.status.phase !== 'Pending' || w.status.desiredNodes === 0);
-    const now = Date.now();
-    const signature = JSON.stringify(items.map((w) => [w.metadata.name, w.status?.phase, w.status?.readyNodes]));
-    if (signature !== last) {
-      last = signature;
-      since = now;
-    }
-    return items.length > 0 && items.every(settled) && now - since >= STABLE_MS ? true : undefined;
-  }, 120_000, 1000).catch(() => say('some workloads are still progressing; showing them as they are'));
+  await waitFor(
+    'workloads settled',
+    async () => {
+      const g = await kubectl(['get', 'sdw', '-A', '-o', 'json']);
+      if (g.code !== 0) return undefined;
+      type Item = {
+        metadata: { name: string; generation: number };
+        status?: { observedGeneration?: number; phase?: string; desiredNodes?: number; readyNodes?: number };
+      };
+      const items = (JSON.parse(g.out) as { items: Item[] }).items;
+      const settled = (w: Item): boolean =>
+        w.status?.observedGeneration === w.metadata.generation &&
+        w.status.phase !== 'Progressing' &&
+        (w.status.phase !== 'Pending' || w.status.desiredNodes === 0);
+      const now = Date.now();
+      const signature = JSON.stringify(items.map((w) => [w.metadata.name, w.status?.phase, w.status?.readyNodes]));
+      if (signature !== last) {
+        last = signature;
+        since = now;
+      }
+      return items.length > 0 && items.every(settled) && now - since >= STABLE_MS ? true : undefined;
+    },
+    120_000,
+    1000,
+  ).catch(() => say('some workloads are still progressing; showing them as they are'));
   const table = await kubectl(['get', 'sdw', '-A']);
   process.stdout.write(`\n${table.out}\n`);
   say('the cluster keeps running in the background. Next:');
@@ -152,12 +167,15 @@ async function serve(): Promise<void> {
     }
     const bin = path.join(demoDir, 'bin');
     await fs.mkdir(bin, { recursive: true });
-    await fs.writeFile(path.join(bin, 'kubectl-sdw'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(repoRoot, 'dist', 'src', 'cli', 'main.js')}" "$@"\n`, { mode: 0o755 });
-    await fs.writeFile(path.join(demoDir, 'env'), [
-      `export KUBECONFIG="${path.join(demoDir, 'kubeconfig')}"`,
-      `export PATH="${binaries().dir}:${bin}:$PATH"`,
-      '',
-    ].join('\n'));
+    await fs.writeFile(
+      path.join(bin, 'kubectl-sdw'),
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(repoRoot, 'dist', 'src', 'cli', 'main.js')}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    await fs.writeFile(
+      path.join(demoDir, 'env'),
+      [`export KUBECONFIG="${path.join(demoDir, 'kubeconfig')}"`, `export PATH="${binaries().dir}:${bin}:$PATH"`, ''].join('\n'),
+    );
     await write({ pid: process.pid, ready: true, kubeconfig: path.join(demoDir, 'kubeconfig') });
     process.stdout.write(`demo ready at ${new Date().toISOString()}\n`);
   } catch (err) {
@@ -199,4 +217,3 @@ run().catch((err) => {
   process.stderr.write(`[demo] ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
-

@@ -69,9 +69,14 @@ const digest = (b: Buffer): string => `sha256:${createHash('sha256').update(b).d
 
 /** The root file system: busybox and a symlink per applet in /bin, plus the few files a shell expects. */
 function rootfs(busybox: string): Buffer {
-  const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox').sort();
+  const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((a) => a && a !== 'busybox')
+    .sort();
   const entries: TarEntry[] = ['bin', 'dev', 'etc', 'proc', 'root', 'run', 'sys', 'tmp', 'var'].map((d) => ({
-    name: `${d}/`, type: 'dir', mode: d === 'tmp' ? 0o1777 : 0o755,
+    name: `${d}/`,
+    type: 'dir',
+    mode: d === 'tmp' ? 0o1777 : 0o755,
   }));
   entries.push({ name: 'bin/busybox', type: 'file', mode: 0o755, data: readFileSync(busybox) });
   for (const a of applets) entries.push({ name: `bin/${a}`, type: 'symlink', mode: 0o777, linkname: 'busybox' });
@@ -83,26 +88,34 @@ function rootfs(busybox: string): Buffer {
 /** The archive bytes: one manifest, listed in index.json once per name in `refs`. */
 export function busyboxImageArchive(busybox = BUSYBOX, refs = [PAUSE_IMAGE, BUSYBOX_IMAGE]): Buffer {
   const layer = rootfs(busybox);
-  const config = Buffer.from(JSON.stringify({
-    architecture: 'amd64',
-    os: 'linux',
-    created: '1970-01-01T00:00:00Z',
-    config: { Entrypoint: PAUSE_ENTRYPOINT, Env: ['PATH=/bin'], WorkingDir: '/' },
-    rootfs: { type: 'layers', diff_ids: [digest(layer)] },
-  }));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digest(config), size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: digest(layer), size: layer.length }],
-  }));
-  const index = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    manifests: refs.map((ref) => ({
-      mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digest(manifest), size: manifest.length,
-      annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': ref.slice(ref.lastIndexOf(':') + 1) },
-    })),
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      created: '1970-01-01T00:00:00Z',
+      config: { Entrypoint: PAUSE_ENTRYPOINT, Env: ['PATH=/bin'], WorkingDir: '/' },
+      rootfs: { type: 'layers', diff_ids: [digest(layer)] },
+    }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digest(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: digest(layer), size: layer.length }],
+    }),
+  );
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: refs.map((ref) => ({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: digest(manifest),
+        size: manifest.length,
+        annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': ref.slice(ref.lastIndexOf(':') + 1) },
+      })),
+    }),
+  );
   const file = (name: string, data: Buffer): TarEntry => ({ name, type: 'file', mode: 0o644, data });
   return tar([
     file('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}')),

@@ -28,8 +28,14 @@ import { terminationFrom } from '../systemd/termination.js';
 import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
 import {
-  NODE_SYNC_KEY, NodeState, SIGNAL_STATUS_DELAY_MS, SYNC_BATCH_MS, WrittenStatuses,
-  needsNodeSync, syncNode, writeChildStatus,
+  NODE_SYNC_KEY,
+  NodeState,
+  SIGNAL_STATUS_DELAY_MS,
+  SYNC_BATCH_MS,
+  WrittenStatuses,
+  needsNodeSync,
+  syncNode,
+  writeChildStatus,
 } from './reconcile.js';
 
 export interface AgentOptions {
@@ -75,8 +81,14 @@ export class Agent {
     this.store = new UnitFileStore(opts.unitDir);
     const childApi = new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL);
     const events = new EventRecorder(kc, 'systemd-workload-agent', log, nodeName);
-    this.heartbeat = new Heartbeat(kc, opts.heartbeatNamespace, nodeName, opts.heartbeatPeriodMs, log,
-      opts.advertiseUrl ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl } : {});
+    this.heartbeat = new Heartbeat(
+      kc,
+      opts.heartbeatNamespace,
+      nodeName,
+      opts.heartbeatPeriodMs,
+      log,
+      opts.advertiseUrl ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl } : {},
+    );
     const [group, version] = API_VERSION.split('/');
     this.informer = new Informer<SystemdUnitSet>(kc, {
       path: `/apis/${group}/${version}/${UNITSET_PLURAL}`,
@@ -86,13 +98,41 @@ export class Agent {
       silenceMs: opts.watchSilenceMs,
       log,
     });
-    this.syncLoop = new ControllerLoop('agent-sync', () => syncNode({
-      nodeName, children: () => this.ourChildren(), store: this.store, bus: this.bus!, node: this.node,
-      events, metrics, log, statusDue: (keys) => keys.forEach((k) => this.statusLoop.queue.add(k)),
-    }), metrics.base, log, 1, BACKOFF);
-    this.statusLoop = new ControllerLoop('agent-status', (key) => writeChildStatus(key, {
-      child: (k) => this.informer.get(k), node: this.node, written: this.written, api: childApi, metrics, now: Date.now,
-    }), metrics.base, log, STATUS_WORKERS, BACKOFF);
+    this.syncLoop = new ControllerLoop(
+      'agent-sync',
+      () =>
+        syncNode({
+          nodeName,
+          children: () => this.ourChildren(),
+          store: this.store,
+          bus: this.bus!,
+          node: this.node,
+          events,
+          metrics,
+          log,
+          statusDue: (keys) => keys.forEach((k) => this.statusLoop.queue.add(k)),
+        }),
+      metrics.base,
+      log,
+      1,
+      BACKOFF,
+    );
+    this.statusLoop = new ControllerLoop(
+      'agent-status',
+      (key) =>
+        writeChildStatus(key, {
+          child: (k) => this.informer.get(k),
+          node: this.node,
+          written: this.written,
+          api: childApi,
+          metrics,
+          now: Date.now,
+        }),
+      metrics.base,
+      log,
+      STATUS_WORKERS,
+      BACKOFF,
+    );
   }
 
   get ready(): boolean {
@@ -177,8 +217,12 @@ export class Agent {
     }
     const patch = unitStatePatch(changed);
     const next: UnitState = { ...prev, ...patch };
-    if (changed.Timer === undefined && (patch.execMainExitTimestamp || patch.result) && next.execMainExitTimestamp
-      && next.execMainExitTimestamp !== terminations.get(unit)?.time) {
+    if (
+      changed.Timer === undefined &&
+      (patch.execMainExitTimestamp || patch.result) &&
+      next.execMainExitTimestamp &&
+      next.execMainExitTimestamp !== terminations.get(unit)?.time
+    ) {
       const t = terminationFrom(next, { lastMemoryBytes: usage.get(unit)?.memoryBytes });
       if (t) terminations.set(unit, t);
     }
@@ -195,7 +239,14 @@ export class Agent {
       try {
         const st = await this.bus!.getUnitState(file);
         const prev = states.get(file);
-        if (prev) states.set(file, { ...prev, memoryCurrent: st.memoryCurrent, cpuUsageNSec: st.cpuUsageNSec, tasksCurrent: st.tasksCurrent, nRestarts: st.nRestarts });
+        if (prev)
+          states.set(file, {
+            ...prev,
+            memoryCurrent: st.memoryCurrent,
+            cpuUsageNSec: st.cpuUsageNSec,
+            tasksCurrent: st.tasksCurrent,
+            nRestarts: st.nRestarts,
+          });
         usage.set(file, { memoryBytes: st.memoryCurrent, cpuNanoseconds: st.cpuUsageNSec, tasks: st.tasksCurrent });
       } catch {
         /* the next sample will tell */

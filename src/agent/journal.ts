@@ -86,8 +86,18 @@ export function apiServerAuthorizer(kc: k8s.KubeConfig): Authorizer {
           apiVersion: 'authorization.k8s.io/v1',
           kind: 'SubjectAccessReview',
           spec: {
-            user: caller.username, uid: caller.uid, groups: caller.groups, extra: caller.extra,
-            resourceAttributes: { group: GROUP, resource: WORKLOAD_PLURAL, subresource: LOG_SUBRESOURCE, verb: 'get', namespace, name: workload },
+            user: caller.username,
+            uid: caller.uid,
+            groups: caller.groups,
+            extra: caller.extra,
+            resourceAttributes: {
+              group: GROUP,
+              resource: WORKLOAD_PLURAL,
+              subresource: LOG_SUBRESOURCE,
+              verb: 'get',
+              namespace,
+              name: workload,
+            },
           },
         },
       });
@@ -187,7 +197,11 @@ export function journalHandler(opts: JournalHandlerOptions): (req: http.Incoming
       for (const [key, o] of owners) {
         if (!(await opts.authorizer.allowed(caller, o.namespace, o.workload))) {
           opts.log?.info('logs request denied', { user: caller.username, workload: key });
-          return reply(res, 403, `user '${caller.username}' may not get systemdworkloads/log '${o.workload}' in namespace '${o.namespace}'`);
+          return reply(
+            res,
+            403,
+            `user '${caller.username}' may not get systemdworkloads/log '${o.workload}' in namespace '${o.namespace}'`,
+          );
         }
       }
     } catch (err) {
@@ -212,7 +226,11 @@ export function journalHandler(opts: JournalHandlerOptions): (req: http.Incoming
     res.on('close', stop);
     const started = (): void => {
       if (!res.headersSent) {
-        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+        res.writeHead(200, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Cache-Control': 'no-store',
+          'X-Content-Type-Options': 'nosniff',
+        });
         res.flushHeaders();
       }
     };

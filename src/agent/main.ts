@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     port: Number(flags['probe-port']),
     metrics,
     healthz: [{ name: 'systemd-bus', check: () => agent.connectedToSystemd || 'not connected to systemd' }],
-    readyz: [{ name: 'synced', check: () => agent.ready || 'first list of this node\'s units not done' }],
+    readyz: [{ name: 'synced', check: () => agent.ready || "first list of this node's units not done" }],
     // GET /logs: the journal of owned units, for `kubectl sdw logs` (see journal.ts for its protection).
     extra: journalHandler({
       journalDir: flags['journal-dir'] || undefined,

@@ -23,15 +23,54 @@ export class AgentMetrics {
   constructor(readonly base: Metrics) {
     const registers = [base.registry];
     const labelNames = [...UNIT_LABELS];
-    this.syncs = new client.Counter({ name: 'sdw_agent_syncs_total', help: 'Syncs of this node\'s units, by result', labelNames: ['result'], registers });
-    this.syncDuration = new client.Histogram({ name: 'sdw_agent_sync_duration_seconds', help: 'Time per sync (files, one reload, jobs)', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
-    this.statusWrites = new client.Counter({ name: 'sdw_agent_status_writes_total', help: 'Status patches written to the API server', registers });
-    this.repairs = new client.Counter({ name: 'sdw_agent_drift_repairs_total', help: 'Managed units put back after a change by hand', labelNames: ['what'], registers });
-    this.active = new client.Gauge({ name: 'sdw_unit_active', help: '1 when the unit is active (running, exited oneshot, waiting timer)', labelNames, registers });
-    this.restarts = new client.Gauge({ name: 'sdw_unit_restarts', help: 'NRestarts: automatic restarts systemd made since the unit was last started by the agent', labelNames, registers });
-    this.memory = new client.Gauge({ name: 'sdw_unit_memory_bytes', help: 'MemoryCurrent of the unit\'s cgroup (absent when systemd cannot account it)', labelNames, registers });
-    this.cpu = new client.Gauge({ name: 'sdw_unit_cpu_seconds', help: 'CPUUsageNSec in seconds (absent when systemd cannot account it, e.g. hybrid cgroups)', labelNames, registers });
-    this.tasks = new client.Gauge({ name: 'sdw_unit_tasks', help: 'TasksCurrent of the unit\'s cgroup', labelNames, registers });
+    this.syncs = new client.Counter({
+      name: 'sdw_agent_syncs_total',
+      help: "Syncs of this node's units, by result",
+      labelNames: ['result'],
+      registers,
+    });
+    this.syncDuration = new client.Histogram({
+      name: 'sdw_agent_sync_duration_seconds',
+      help: 'Time per sync (files, one reload, jobs)',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.statusWrites = new client.Counter({
+      name: 'sdw_agent_status_writes_total',
+      help: 'Status patches written to the API server',
+      registers,
+    });
+    this.repairs = new client.Counter({
+      name: 'sdw_agent_drift_repairs_total',
+      help: 'Managed units put back after a change by hand',
+      labelNames: ['what'],
+      registers,
+    });
+    this.active = new client.Gauge({
+      name: 'sdw_unit_active',
+      help: '1 when the unit is active (running, exited oneshot, waiting timer)',
+      labelNames,
+      registers,
+    });
+    this.restarts = new client.Gauge({
+      name: 'sdw_unit_restarts',
+      help: 'NRestarts: automatic restarts systemd made since the unit was last started by the agent',
+      labelNames,
+      registers,
+    });
+    this.memory = new client.Gauge({
+      name: 'sdw_unit_memory_bytes',
+      help: "MemoryCurrent of the unit's cgroup (absent when systemd cannot account it)",
+      labelNames,
+      registers,
+    });
+    this.cpu = new client.Gauge({
+      name: 'sdw_unit_cpu_seconds',
+      help: 'CPUUsageNSec in seconds (absent when systemd cannot account it, e.g. hybrid cgroups)',
+      labelNames,
+      registers,
+    });
+    this.tasks = new client.Gauge({ name: 'sdw_unit_tasks', help: "TasksCurrent of the unit's cgroup", labelNames, registers });
   }
 
   observe(child: SystemdUnitSet, status: SystemdUnitSetStatus): void {

@@ -134,7 +134,17 @@ export function planSync(
   states: Map<string, ObservedState>,
   opts: { firstSyncDone: boolean },
 ): AgentPlan {
-  const plan: AgentPlan = { write: [], remove: [], reload: false, enable: [], start: [], restart: [], resetFailed: [], liveUpdate: [], repaired: [] };
+  const plan: AgentPlan = {
+    write: [],
+    remove: [],
+    reload: false,
+    enable: [],
+    start: [],
+    restart: [],
+    resetFailed: [],
+    liveUpdate: [],
+    repaired: [],
+  };
   for (const d of [...desired.values()].sort((a, b) => a.file.localeCompare(b.file))) {
     const onDisk = disk.get(d.file);
     const s = states.get(d.file);

@@ -33,8 +33,10 @@ export const SYNC_BATCH_MS = 50;
 /** Signals come in storms (a restart is several PropertiesChanged): one status pass per storm. */
 export const SIGNAL_STATUS_DELAY_MS = 100;
 
-export type AgentBus = Pick<SystemdBus,
-  'getUnitState' | 'stopUnit' | 'disableUnitFiles' | 'reload' | 'resetFailedUnit' | 'startUnit' | 'restartUnit' | 'enableUnitFiles'>;
+export type AgentBus = Pick<
+  SystemdBus,
+  'getUnitState' | 'stopUnit' | 'disableUnitFiles' | 'reload' | 'resetFailedUnit' | 'startUnit' | 'restartUnit' | 'enableUnitFiles'
+>;
 export type AgentStore = Pick<UnitFileStore, 'listOwned' | 'writeMany' | 'remove'>;
 
 /** What a status write needs of the API: a merge patch of the status subresource. */
@@ -157,15 +159,25 @@ export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
     const failed = await execute(plan, deps);
     if (plan.write.length || plan.remove.length || plan.start.length || plan.restart.length) {
       log.info('sync applied', {
-        written: plan.write.length, removed: plan.remove.length, started: plan.start.length,
-        restarted: plan.restart.length, live: plan.liveUpdate.length, repaired: plan.repaired.length,
+        written: plan.write.length,
+        removed: plan.remove.length,
+        started: plan.start.length,
+        restarted: plan.restart.length,
+        live: plan.liveUpdate.length,
+        repaired: plan.repaired.length,
       });
     }
     for (const r of plan.repaired) {
       const d = desired.get(r.file);
       const child = children.find((c) => objectKey(c) === d?.child);
       deps.metrics.repairs.inc({ what: r.what });
-      if (child) await deps.events.record(child, 'Warning', 'DriftRepaired', `unit ${r.file} was ${r.what} by hand on ${deps.nodeName}; put back as specified`);
+      if (child)
+        await deps.events.record(
+          child,
+          'Warning',
+          'DriftRepaired',
+          `unit ${r.file} was ${r.what} by hand on ${deps.nodeName}; put back as specified`,
+        );
     }
     node.firstSyncDone = true;
     const current = new Set(childKeys);
@@ -196,7 +208,9 @@ async function execute(plan: AgentPlan, deps: SyncDeps): Promise<Set<string>> {
   const { bus, log, node } = deps;
   const failed = new Set<string>();
   if (plan.remove.length) {
-    await Promise.all(plan.remove.map((f) => bus.stopUnit(f).catch((err) => log.warn('stop failed', { unit: f, error: errorMessage(err) }))));
+    await Promise.all(
+      plan.remove.map((f) => bus.stopUnit(f).catch((err) => log.warn('stop failed', { unit: f, error: errorMessage(err) }))),
+    );
     await bus.disableUnitFiles(plan.remove).catch((err) => log.warn('disable failed', { error: errorMessage(err) }));
     for (const f of plan.remove) await deps.store.remove(f);
   }
@@ -218,12 +232,17 @@ async function execute(plan: AgentPlan, deps: SyncDeps): Promise<Set<string>> {
   const run = (f: string, how: 'start' | 'restart'): void => {
     if (failed.has(f)) return;
     const p = how === 'start' ? bus.startUnit(f) : bus.restartUnit(f);
-    jobs.push(p.then((result) => {
-      if (result !== 'done') log.warn('job did not finish cleanly', { unit: f, job: how, result });
-    }, (err) => {
-      failed.add(f);
-      log.warn('job failed', { unit: f, job: how, error: errorMessage(err) });
-    }));
+    jobs.push(
+      p.then(
+        (result) => {
+          if (result !== 'done') log.warn('job did not finish cleanly', { unit: f, job: how, result });
+        },
+        (err) => {
+          failed.add(f);
+          log.warn('job failed', { unit: f, job: how, error: errorMessage(err) });
+        },
+      ),
+    );
   };
   plan.start.forEach((f) => run(f, 'start'));
   plan.restart.forEach((f) => run(f, 'restart'));
@@ -282,8 +301,13 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
   // childStatus carries readySince and lastTermination over from the status it is given.
   const child: SystemdUnitSet = { ...cached, status: prev };
   const status = childStatus({
-    child, states: deps.node.states, terminations: deps.node.terminations, usage: deps.node.usage,
-    applied: deps.node.applied.get(key) === cached.spec.hash, error: deps.node.errorOf(cached), now,
+    child,
+    states: deps.node.states,
+    terminations: deps.node.terminations,
+    usage: deps.node.usage,
+    applied: deps.node.applied.get(key) === cached.spec.hash,
+    error: deps.node.errorOf(cached),
+    now,
   });
   deps.metrics.observe(cached, status);
   try {
@@ -309,8 +333,10 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
  */
 export function needsNodeSync(type: 'add' | 'update' | 'delete', obj: SystemdUnitSet, old?: SystemdUnitSet): boolean {
   if (type !== 'update' || !old) return true;
-  return obj.spec?.hash !== old.spec?.hash
-    || obj.metadata.generation !== old.metadata.generation
-    || !!obj.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp
-    || obj.spec?.nodeName !== old.spec?.nodeName;
+  return (
+    obj.spec?.hash !== old.spec?.hash ||
+    obj.metadata.generation !== old.metadata.generation ||
+    !!obj.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp ||
+    obj.spec?.nodeName !== old.spec?.nodeName
+  );
 }

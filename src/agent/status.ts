@@ -27,7 +27,8 @@ export interface StatusInput {
 
 function unitReady(type: string, scheduled: boolean, svc: UnitState | undefined, timer: UnitState | undefined): boolean {
   if (scheduled) return timer?.activeState === 'active';
-  if (type === 'oneshot') return svc?.activeState === 'active' || (svc?.activeState === 'inactive' && svc.result === 'success' && !!svc.execMainExitTimestamp);
+  if (type === 'oneshot')
+    return svc?.activeState === 'active' || (svc?.activeState === 'inactive' && svc.result === 'success' && !!svc.execMainExitTimestamp);
   return svc?.activeState === 'active' && svc.subState === 'running';
 }
 
@@ -90,7 +91,12 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
     if (svc?.execMainExitTimestamp) st.lastExitTime = svc.execMainExitTimestamp;
     const term = input.terminations.get(svcFile) ?? prev?.units?.find((x) => x.unit === st.unit || x.name === u.name)?.lastTermination;
     if (term) {
-      st.lastTermination = { code: term.code, status: term.status, time: term.time ?? svc?.execMainExitTimestamp ?? new Date(input.now).toISOString(), reason: term.reason };
+      st.lastTermination = {
+        code: term.code,
+        status: term.status,
+        time: term.time ?? svc?.execMainExitTimestamp ?? new Date(input.now).toISOString(),
+        reason: term.reason,
+      };
       if (!u.scheduled && term.reason !== 'Completed' && st.exitCode === undefined) st.exitCode = term.status;
     }
     const use = input.usage.get(svcFile);
@@ -104,11 +110,17 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       // systemd's Result is 'success' before the first run too: only a run that ended has a result.
       if (svc?.result && (svc.execMainExitTimestamp || term)) st.timer.lastResult = svc.result;
     }
-    const restarting = !u.scheduled && u.type !== 'oneshot' && !!st.lastTermination && st.lastTermination.reason !== 'Completed'
-      && (st.restarts ?? 0) > 0 && Date.parse(st.lastTermination.time) + RESTART_SETTLE_MS > input.now;
+    const restarting =
+      !u.scheduled &&
+      u.type !== 'oneshot' &&
+      !!st.lastTermination &&
+      st.lastTermination.reason !== 'Completed' &&
+      (st.restarts ?? 0) > 0 &&
+      Date.parse(st.lastTermination.time) + RESTART_SETTLE_MS > input.now;
     if (restarting) ready = false;
     allReady &&= ready;
-    if (failed) st.message = `${st.unit} failed: ${term ? whyEnded(term, svc) : `systemd result ${svc?.result ?? timer?.result ?? 'unknown'}`}`;
+    if (failed)
+      st.message = `${st.unit} failed: ${term ? whyEnded(term, svc) : `systemd result ${svc?.result ?? timer?.result ?? 'unknown'}`}`;
     else if (svc?.subState === 'auto-restart' || restarting) {
       st.message = `${st.unit} restarting (${st.restarts} restarts) after ${term ? whyEnded(term, svc) : 'an exit'}`;
     }

@@ -70,7 +70,9 @@ function parseValue(text: string, def: FieldDef, field: string): number {
   }
   const idx = def.names?.indexOf(text.toLowerCase()) ?? -1;
   if (idx >= 0) return idx + (def.nameBase ?? 0);
-  const hint = def.names ? ` (a number ${def.min}-${def.max} or ${def.names[0]?.toUpperCase()}-${def.names[def.names.length - 1]?.toUpperCase()})` : ` (a number ${def.min}-${def.max})`;
+  const hint = def.names
+    ? ` (a number ${def.min}-${def.max} or ${def.names[0]?.toUpperCase()}-${def.names[def.names.length - 1]?.toUpperCase()})`
+    : ` (a number ${def.min}-${def.max})`;
   throw new CronError(field, `${def.label} field '${text}' is not a valid value${hint}`);
 }
 
@@ -123,7 +125,11 @@ export function parseCron(expr: string, field = 'schedule'): CronSchedule {
   let text = trimmed;
   if (trimmed.startsWith('@')) {
     const d = DESCRIPTORS[trimmed.toLowerCase()];
-    if (!d) throw new CronError(field, `'${trimmed}' is not a supported descriptor (@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)`);
+    if (!d)
+      throw new CronError(
+        field,
+        `'${trimmed}' is not a supported descriptor (@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)`,
+      );
     text = d;
   }
   if (/[^ 0-9A-Za-z*?/,-]/.test(text)) {
@@ -134,8 +140,11 @@ export function parseCron(expr: string, field = 'schedule'): CronSchedule {
     throw new CronError(field, `must have 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}`);
   }
   const [mi, h, dom, mon, dow] = parts.map((p, i) => parseField(p, FIELDS[i] as FieldDef, field)) as [
-    ReturnType<typeof parseField>, ReturnType<typeof parseField>, ReturnType<typeof parseField>,
-    ReturnType<typeof parseField>, ReturnType<typeof parseField>,
+    ReturnType<typeof parseField>,
+    ReturnType<typeof parseField>,
+    ReturnType<typeof parseField>,
+    ReturnType<typeof parseField>,
+    ReturnType<typeof parseField>,
   ];
   const sched: CronSchedule = {
     minutes: mi.values,

@@ -18,7 +18,6 @@ export interface OwnerMarker {
   hash?: string;
 }
 
-
 /** The marker in the file's [Unit] section, or undefined (foreign file). */
 export function parseOwnerMarker(content: string): OwnerMarker | undefined {
   let section = '';
@@ -45,6 +44,7 @@ export function parseOwnerMarker(content: string): OwnerMarker | undefined {
   const slash = owner.indexOf('/');
   const namespace = owner.slice(0, slash);
   const workload = owner.slice(slash + 1);
-  if (slash < 0 || namespace.length > 63 || !DNS_LABEL.test(namespace) || workload.length > 253 || !DNS_SUBDOMAIN.test(workload)) return undefined;
+  if (slash < 0 || namespace.length > 63 || !DNS_LABEL.test(namespace) || workload.length > 253 || !DNS_SUBDOMAIN.test(workload))
+    return undefined;
   return { namespace, workload, hash: hash || undefined };
 }

@@ -19,15 +19,18 @@ export type UnitSuffix = 'service' | 'timer';
 /** The unit base name (no suffix) of one workload unit. Throws if it cannot be a valid unit name. */
 export function unitBaseName(namespace: string, workload: string, unit: string): string {
   if (!DNS_LABEL.test(namespace) || namespace.length > 63) throw new FieldError('metadata.namespace', `'${namespace}' is not a DNS label`);
-  if (!DNS_SUBDOMAIN.test(workload) || workload.length > 63) throw new FieldError('metadata.name', `'${workload}' must be a DNS subdomain of at most 63 characters`);
-  if (!DNS_LABEL.test(unit) || unit.length > LIMITS.unitNameLength) throw new FieldError('units[].name', `'${unit}' must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ and be at most 40 characters`);
+  if (!DNS_SUBDOMAIN.test(workload) || workload.length > 63)
+    throw new FieldError('metadata.name', `'${workload}' must be a DNS subdomain of at most 63 characters`);
+  if (!DNS_LABEL.test(unit) || unit.length > LIMITS.unitNameLength)
+    throw new FieldError('units[].name', `'${unit}' must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ and be at most 40 characters`);
   return `${UNIT_PREFIX}${namespace}_${workload}_${unit}`;
 }
 
 /** sdw-<namespace>_<workload>_<unit>.<suffix>, checked against systemd's unit name rules (<= 255). */
 export function unitFileName(namespace: string, workload: string, unit: string, suffix: UnitSuffix = 'service'): string {
   const name = `${unitBaseName(namespace, workload, unit)}.${suffix}`;
-  if (!isValidUnitName(name)) throw new FieldError('metadata.name', `unit name '${name}' is not a valid systemd unit name (max 255 characters)`);
+  if (!isValidUnitName(name))
+    throw new FieldError('metadata.name', `unit name '${name}' is not a valid systemd unit name (max 255 characters)`);
   return name;
 }
 
@@ -50,15 +53,9 @@ export function isValidUnitName(name: string): boolean {
   return /^[A-Za-z0-9:_.\\-]+$/.test(name.slice(0, dot));
 }
 
-const UNIT_SUFFIXES = new Set([
-  'service', 'socket', 'target', 'device', 'mount', 'automount', 'swap', 'timer', 'path', 'slice', 'scope',
-]);
+const UNIT_SUFFIXES = new Set(['service', 'socket', 'target', 'device', 'mount', 'automount', 'swap', 'timer', 'path', 'slice', 'scope']);
 
 /** A unit file name the store accepts: no path parts, a known unit suffix. */
 export function isValidUnitFileName(name: string): boolean {
-  return (
-    name.length <= 255 &&
-    /^[A-Za-z0-9:_.\\@-]+\.(service|timer|socket|target|path|slice|mount)$/.test(name) &&
-    !name.startsWith('.')
-  );
+  return name.length <= 255 && /^[A-Za-z0-9:_.\\@-]+\.(service|timer|socket|target|path|slice|mount)$/.test(name) && !name.startsWith('.');
 }

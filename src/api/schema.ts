@@ -138,8 +138,7 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
 const str = (maxLength: number, extra: JSONSchema = {}): JSONSchema => ({ type: 'string', maxLength, ...extra });
 const safeStr = (maxLength: number, description?: string): JSONSchema =>
   str(maxLength, { pattern: PATTERNS.noControl, ...(description ? { description } : {}) });
-const pathStr = (description: string): JSONSchema =>
-  str(LIMITS.pathLength, { description, minLength: 1, pattern: PATTERNS.absolutePath });
+const pathStr = (description: string): JSONSchema => str(LIMITS.pathLength, { description, minLength: 1, pattern: PATTERNS.absolutePath });
 const unitNameStr = (description: string): JSONSchema =>
   str(LIMITS.unitNameLength, { description, minLength: 1, pattern: PATTERNS.unitName });
 
@@ -162,7 +161,9 @@ const conditionSchema: JSONSchema = {
   description: 'A metav1.Condition.',
   required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
   properties: {
-    type: str(316, { pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' }),
+    type: str(316, {
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+    }),
     status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
     observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
     lastTransitionTime: { type: 'string', format: 'date-time' },
@@ -186,7 +187,12 @@ const unitSchema: JSONSchema = {
   required: ['name', 'command'],
   properties: {
     name: unitNameStr('DNS label; the systemd unit is sdw-<namespace>_<workload>_<name>.service.'),
-    type: { type: 'string', description: 'service (long-running, Type=simple) or oneshot (runs to completion).', enum: ['service', 'oneshot'], default: 'service' },
+    type: {
+      type: 'string',
+      description: 'service (long-running, Type=simple) or oneshot (runs to completion).',
+      enum: ['service', 'oneshot'],
+      default: 'service',
+    },
     command: {
       type: 'array',
       description: 'argv; command[0] is an absolute path. Not run through a shell; no variable expansion.',
@@ -195,7 +201,10 @@ const unitSchema: JSONSchema = {
       items: safeStr(LIMITS.argLength),
       'x-kubernetes-list-type': 'atomic',
       'x-kubernetes-validations': [
-        { rule: "size(self) == 0 || (self[0].startsWith('/') && !self[0].endsWith('/') && !self[0].contains('$'))", message: MESSAGES.commandPath },
+        {
+          rule: "size(self) == 0 || (self[0].startsWith('/') && !self[0].endsWith('/') && !self[0].contains('$'))",
+          message: MESSAGES.commandPath,
+        },
       ],
     },
     env: {
@@ -264,7 +273,10 @@ const unitSchema: JSONSchema = {
       maxLength: LIMITS.scheduleLength,
       'x-kubernetes-validations': [{ rule: `self.matches('(?i)${SCHEDULE_PATTERN}')`, message: MESSAGES.schedule }],
     },
-    timeZone: str(LIMITS.timeZoneLength, { description: 'IANA time zone of schedule; default the node\'s local time.', pattern: PATTERNS.timeZone }),
+    timeZone: str(LIMITS.timeZoneLength, {
+      description: "IANA time zone of schedule; default the node's local time.",
+      pattern: PATTERNS.timeZone,
+    }),
     sandbox: {
       type: 'object',
       properties: {
@@ -278,13 +290,23 @@ const unitSchema: JSONSchema = {
     },
   },
   'x-kubernetes-validations': [
-    { rule: '!(has(self.dynamicUser) && self.dynamicUser && has(self.user))', message: MESSAGES.dynamicUser, fieldPath: '.user', reason: 'FieldValueForbidden' },
+    {
+      rule: '!(has(self.dynamicUser) && self.dynamicUser && has(self.user))',
+      message: MESSAGES.dynamicUser,
+      fieldPath: '.user',
+      reason: 'FieldValueForbidden',
+    },
     {
       rule: "!(has(self.type) && self.type == 'oneshot' && has(self.restart) && has(self.restart.policy) && self.restart.policy == 'Always')",
       message: MESSAGES.oneshotAlways,
       fieldPath: '.restart.policy',
     },
-    { rule: '!has(self.timeZone) || has(self.schedule)', message: MESSAGES.timeZoneNeedsSchedule, fieldPath: '.timeZone', reason: 'FieldValueForbidden' },
+    {
+      rule: '!has(self.timeZone) || has(self.schedule)',
+      message: MESSAGES.timeZoneNeedsSchedule,
+      fieldPath: '.timeZone',
+      reason: 'FieldValueForbidden',
+    },
     { rule: '!has(self.after) || !(self.name in self.after)', message: MESSAGES.afterSelf, fieldPath: '.after' },
     { rule: '!has(self.requires) || !(self.name in self.requires)', message: MESSAGES.requiresSelf, fieldPath: '.requires' },
   ],
@@ -292,7 +314,8 @@ const unitSchema: JSONSchema = {
 
 const depsMissing = (u: string) =>
   `(has(${u}.after) && !${u}.after.all(a, self.exists(v, v.name == a))) || (has(${u}.requires) && !${u}.requires.all(a, self.exists(v, v.name == a)))`;
-const twoCycle = (u: string) => `has(${u}.after) && ${u}.after.exists(a, self.exists(v, v.name == a && v.name != ${u}.name && has(v.after) && ${u}.name in v.after))`;
+const twoCycle = (u: string) =>
+  `has(${u}.after) && ${u}.after.exists(a, self.exists(v, v.name == a && v.name != ${u}.name && has(v.after) && ${u}.name in v.after))`;
 
 const unitsSchema: JSONSchema = {
   type: 'array',
@@ -323,7 +346,11 @@ const tolerationSchema: JSONSchema = {
     effect: { type: 'string', enum: ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'] },
   },
   'x-kubernetes-validations': [
-    { rule: "!(has(self.operator) && self.operator == 'Exists' && has(self.value) && self.value != '')", message: MESSAGES.tolerationExists, fieldPath: '.value' },
+    {
+      rule: "!(has(self.operator) && self.operator == 'Exists' && has(self.value) && self.value != '')",
+      message: MESSAGES.tolerationExists,
+      fieldPath: '.value',
+    },
   ],
 };
 
@@ -337,7 +364,13 @@ const workloadSpecSchema: JSONSchema = {
       maxProperties: LIMITS.nodeSelector,
       additionalProperties: str(63),
     },
-    tolerations: { type: 'array', description: 'Node taints the workload tolerates.', maxItems: LIMITS.tolerations, items: tolerationSchema, 'x-kubernetes-list-type': 'atomic' },
+    tolerations: {
+      type: 'array',
+      description: 'Node taints the workload tolerates.',
+      maxItems: LIMITS.tolerations,
+      items: tolerationSchema,
+      'x-kubernetes-list-type': 'atomic',
+    },
     units: unitsSchema,
     updateStrategy: {
       type: 'object',
@@ -353,14 +386,22 @@ const workloadSpecSchema: JSONSchema = {
               description: 'Nodes updated at a time: an integer >= 1 or a percentage of the desired nodes (1%-100%). Default 1.',
               default: 1,
               'x-kubernetes-validations': [
-                { rule: `type(self) == int ? self >= 1 : self.matches('${PATTERNS.maxUnavailablePercent}')`, message: MESSAGES.maxUnavailable },
+                {
+                  rule: `type(self) == int ? self >= 1 : self.matches('${PATTERNS.maxUnavailablePercent}')`,
+                  message: MESSAGES.maxUnavailable,
+                },
               ],
             },
           },
         },
       },
     },
-    minReadySeconds: { type: 'integer', description: 'Seconds a node\'s units must be up before it counts as available.', minimum: 0, maximum: LIMITS.minReadySeconds },
+    minReadySeconds: {
+      type: 'integer',
+      description: "Seconds a node's units must be up before it counts as available.",
+      minimum: 0,
+      maximum: LIMITS.minReadySeconds,
+    },
     paused: { type: 'boolean', description: 'Stop rolling out changes.' },
   },
 };
@@ -383,7 +424,11 @@ const workloadStatusSchema: JSONSchema = {
   type: 'object',
   properties: {
     observedGeneration: { type: 'integer', format: 'int64' },
-    hash: { type: 'string', maxLength: 64, description: 'Content hash of the current spec\'s units: what every node has when the rollout is done.' },
+    hash: {
+      type: 'string',
+      maxLength: 64,
+      description: "Content hash of the current spec's units: what every node has when the rollout is done.",
+    },
     desiredNodes: { type: 'integer', format: 'int32', minimum: 0 },
     currentNodes: { type: 'integer', format: 'int32', minimum: 0 },
     readyNodes: { type: 'integer', format: 'int32', minimum: 0 },
@@ -393,7 +438,13 @@ const workloadStatusSchema: JSONSchema = {
     restarts: { type: 'integer', format: 'int64', minimum: 0 },
     phase: { type: 'string', enum: ['Pending', 'Progressing', 'Running', 'Completed', 'Degraded', 'Failed'] },
     conditions: conditionsSchema,
-    nodes: { type: 'array', description: 'Per-node summaries, the problem nodes first (bounded).', maxItems: LIMITS.nodeSummaries, items: nodeSummarySchema, 'x-kubernetes-list-type': 'atomic' },
+    nodes: {
+      type: 'array',
+      description: 'Per-node summaries, the problem nodes first (bounded).',
+      maxItems: LIMITS.nodeSummaries,
+      items: nodeSummarySchema,
+      'x-kubernetes-list-type': 'atomic',
+    },
   },
 };
 
@@ -524,12 +575,16 @@ export const POLICY_LIMITS = {
   nodeSelectorValues: 32,
 } as const;
 
-const quantityStr = (description: string, what: string): JSONSchema => str(LIMITS.quantityLength, {
-  description,
-  'x-kubernetes-validations': [
-    { rule: "isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))", message: `must be a quantity greater than 0 (e.g. ${what})` },
-  ],
-});
+const quantityStr = (description: string, what: string): JSONSchema =>
+  str(LIMITS.quantityLength, {
+    description,
+    'x-kubernetes-validations': [
+      {
+        rule: "isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))",
+        message: `must be a quantity greater than 0 (e.g. ${what})`,
+      },
+    ],
+  });
 
 const policySpecSchema: JSONSchema = {
   type: 'object',
@@ -545,7 +600,8 @@ const policySpecSchema: JSONSchema = {
     },
     allowedNodeSelectors: {
       type: 'array',
-      description: 'The workload\'s nodeSelector must contain one of these labels (values: any of them; no values: any value). Not set: any nodes.',
+      description:
+        "The workload's nodeSelector must contain one of these labels (values: any of them; no values: any value). Not set: any nodes.",
       maxItems: POLICY_LIMITS.nodeSelectors,
       'x-kubernetes-list-type': 'atomic',
       items: {
@@ -559,17 +615,22 @@ const policySpecSchema: JSONSchema = {
     },
     allowedUsers: {
       type: 'array',
-      description: 'User= names or ids units may run as (dynamicUser is always allowed; root is governed by allowRoot). Not set: any non-root user.',
+      description:
+        'User= names or ids units may run as (dynamicUser is always allowed; root is governed by allowRoot). Not set: any non-root user.',
       maxItems: POLICY_LIMITS.users,
       items: str(LIMITS.userLength, { minLength: 1, pattern: PATTERNS.user }),
       'x-kubernetes-list-type': 'set',
     },
-    allowRoot: { type: 'boolean', description: 'Units may run as root (no user and no dynamicUser, or user/group root or 0). Default false.', default: false },
+    allowRoot: {
+      type: 'boolean',
+      description: 'Units may run as root (no user and no dynamicUser, or user/group root or 0). Default false.',
+      default: false,
+    },
     allowedExecutables: {
       type: 'array',
       description: "command[0] must equal an entry, or start with one that ends in '/' (a directory). Not set: any executable.",
       maxItems: POLICY_LIMITS.executables,
-      items: pathStr('An absolute path; a directory prefix when it ends in \'/\'.'),
+      items: pathStr("An absolute path; a directory prefix when it ends in '/'."),
       'x-kubernetes-list-type': 'set',
     },
     requiredSandbox: {
@@ -578,8 +639,16 @@ const policySpecSchema: JSONSchema = {
       properties: {
         noNewPrivileges: { type: 'boolean', description: 'true: units must set sandbox.noNewPrivileges: true.' },
         privateTmp: { type: 'boolean', description: 'true: units must set sandbox.privateTmp: true.' },
-        protectSystem: { type: 'string', enum: ['false', 'true', 'full', 'strict'], description: "Minimum sandbox.protectSystem (false < true < full < strict)." },
-        protectHome: { type: 'string', enum: ['false', 'true', 'read-only', 'tmpfs'], description: 'Minimum sandbox.protectHome (false < read-only < tmpfs < true).' },
+        protectSystem: {
+          type: 'string',
+          enum: ['false', 'true', 'full', 'strict'],
+          description: 'Minimum sandbox.protectSystem (false < true < full < strict).',
+        },
+        protectHome: {
+          type: 'string',
+          enum: ['false', 'true', 'read-only', 'tmpfs'],
+          description: 'Minimum sandbox.protectHome (false < read-only < tmpfs < true).',
+        },
       },
     },
     resources: {
@@ -597,7 +666,8 @@ const policySpecSchema: JSONSchema = {
 
 export const policySchema: JSONSchema = {
   type: 'object',
-  description: 'SystemdWorkloadPolicy (cluster-scoped): what SystemdWorkloads in the listed namespaces may do. Enforced at admission and by the controller.',
+  description:
+    'SystemdWorkloadPolicy (cluster-scoped): what SystemdWorkloads in the listed namespaces may do. Enforced at admission and by the controller.',
   required: ['spec'],
   properties: {
     apiVersion: { type: 'string' },

@@ -161,7 +161,10 @@ export interface SystemdUnitSetSpec {
   nodeName: string;
   /** The workload unit names, in order, each with its files (service, and timer if scheduled). */
   units: Array<{
-    name: string; type: UnitType; scheduled: boolean; files: RenderedUnit[];
+    name: string;
+    type: UnitType;
+    scheduled: boolean;
+    files: RenderedUnit[];
     /** The restart policy in effect (defaults applied), so the agent need not read it from the files. */
     restart?: RestartPolicy;
   }>;

@@ -75,24 +75,42 @@ function checkScalar(s: JSONSchema, v: unknown, path: string, add: Add): boolean
   if (typeof v === 'number') {
     const { minimum: min, maximum: max } = s;
     if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
-      add(path, min !== undefined && max !== undefined ? `must be between ${min} and ${max}` : min !== undefined ? `must be at least ${min}` : `must be at most ${max}`);
+      add(
+        path,
+        min !== undefined && max !== undefined
+          ? `must be between ${min} and ${max}`
+          : min !== undefined
+            ? `must be at least ${min}`
+            : `must be at most ${max}`,
+      );
     }
   }
   return true;
 }
 
 const TYPE_NAMES: Record<NonNullable<JSONSchema['type']>, string> = {
-  object: 'an object', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean',
+  object: 'an object',
+  array: 'a list',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'a boolean',
 };
 
 function hasType(type: NonNullable<JSONSchema['type']>, v: unknown): boolean {
   switch (type) {
-    case 'object': return isObj(v);
-    case 'array': return Array.isArray(v);
-    case 'string': return typeof v === 'string';
-    case 'integer': return typeof v === 'number' && Number.isInteger(v);
-    case 'number': return typeof v === 'number' && Number.isFinite(v);
-    case 'boolean': return typeof v === 'boolean';
+    case 'object':
+      return isObj(v);
+    case 'array':
+      return Array.isArray(v);
+    case 'string':
+      return typeof v === 'string';
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'boolean':
+      return typeof v === 'boolean';
   }
 }
 
@@ -116,7 +134,8 @@ function checkObject(s: JSONSchema, v: Obj, path: string, add: Add): void {
   const at = (k: string) => (path ? `${path}.${k}` : k);
   for (const k of s.required ?? []) if (v[k] === undefined || v[k] === null) add(at(k), 'is required');
   const keys = Object.keys(v);
-  if (s.maxProperties !== undefined && keys.length > s.maxProperties) add(path, `must have at most ${plural(s.maxProperties, 'entry', 'entries')}`);
+  if (s.maxProperties !== undefined && keys.length > s.maxProperties)
+    add(path, `must have at most ${plural(s.maxProperties, 'entry', 'entries')}`);
   const extra = s.additionalProperties;
   for (const k of keys) {
     const value = v[k];
@@ -180,16 +199,22 @@ const unitsOf = (self: unknown): Obj[] => (Array.isArray(self) ? self.filter(isO
 const namesIn = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 const CEL_TWINS = new Map<string, Twin>([
-  [MESSAGES.workloadName, (self, _path, add) => {
-    const name = isObj(self) && isObj(self.metadata) ? self.metadata.name : undefined;
-    if (typeof name === 'string' && name.length > LIMITS.workloadNameLength) add('metadata.name', reason(MESSAGES.workloadName));
-  }],
-  [MESSAGES.commandPath, (self, path, add) => {
-    const argv0: unknown = Array.isArray(self) ? self[0] : undefined;
-    if (typeof argv0 === 'string' && (!argv0.startsWith('/') || argv0.endsWith('/') || argv0.includes('$'))) {
-      add(`${path}[0]`, reason(MESSAGES.commandPath));
-    }
-  }],
+  [
+    MESSAGES.workloadName,
+    (self, _path, add) => {
+      const name = isObj(self) && isObj(self.metadata) ? self.metadata.name : undefined;
+      if (typeof name === 'string' && name.length > LIMITS.workloadNameLength) add('metadata.name', reason(MESSAGES.workloadName));
+    },
+  ],
+  [
+    MESSAGES.commandPath,
+    (self, path, add) => {
+      const argv0: unknown = Array.isArray(self) ? self[0] : undefined;
+      if (typeof argv0 === 'string' && (!argv0.startsWith('/') || argv0.endsWith('/') || argv0.includes('$'))) {
+        add(`${path}[0]`, reason(MESSAGES.commandPath));
+      }
+    },
+  ],
   quantity(MESSAGES.memory, memoryBytes),
   quantity(MESSAGES.cpuLimit, cpuMillis),
   quantity(MESSAGES.cpuRequest, cpuMillis),
@@ -199,36 +224,48 @@ const CEL_TWINS = new Map<string, Twin>([
   holds(MESSAGES.afterSelf, (u) => !namesIn(u.after).includes(u.name as string)),
   holds(MESSAGES.requiresSelf, (u) => !namesIn(u.requires).includes(u.name as string)),
   holds(MESSAGES.tolerationExists, (t) => !(t.operator === 'Exists' && typeof t.value === 'string' && t.value !== '')),
-  [MESSAGES.depsExist, (self, path, add) => {
-    const units = unitsOf(self);
-    const names = new Set(units.map((u) => u.name));
-    units.forEach((u, i) => {
-      for (const key of ['after', 'requires'] as const) {
-        namesIn(u[key]).forEach((n, j) => {
-          if (!names.has(n)) add(`${path}[${i}].${key}[${j}]`, `${reason(MESSAGES.depsExist)} (unit '${n}' is not in spec.units)`);
-        });
-      }
-    });
-  }],
+  [
+    MESSAGES.depsExist,
+    (self, path, add) => {
+      const units = unitsOf(self);
+      const names = new Set(units.map((u) => u.name));
+      units.forEach((u, i) => {
+        for (const key of ['after', 'requires'] as const) {
+          namesIn(u[key]).forEach((n, j) => {
+            if (!names.has(n)) add(`${path}[${i}].${key}[${j}]`, `${reason(MESSAGES.depsExist)} (unit '${n}' is not in spec.units)`);
+          });
+        }
+      });
+    },
+  ],
   // CEL sees two-unit cycles only; the twin finds cycles of any length.
-  [MESSAGES.afterTwoCycle, (self, path, add) => {
-    const units = unitsOf(self).filter((u): u is Obj & { name: string } => typeof u.name === 'string');
-    const cycle = findAfterCycle(units.map((u) => ({ name: u.name, after: namesIn(u.after) })));
-    if (cycle) add(`${path}[${units.findIndex((u) => u.name === cycle[0])}].after`, `ordering cycle: ${cycle.join(' -> ')}`);
-  }],
-  [MESSAGES.schedule, (self, path, add) => {
-    if (typeof self !== 'string') return;
-    try {
-      parseCron(self, path);
-    } catch (e) {
-      if (e instanceof FieldError) add(e.field, e.reason);
-      else throw e;
-    }
-  }],
-  [MESSAGES.maxUnavailable, (self, path, add) => {
-    const ok = typeof self === 'number' ? self >= 1 : typeof self === 'string' && new RegExp(PATTERNS.maxUnavailablePercent).test(self);
-    if (!ok) add(path, reason(MESSAGES.maxUnavailable));
-  }],
+  [
+    MESSAGES.afterTwoCycle,
+    (self, path, add) => {
+      const units = unitsOf(self).filter((u): u is Obj & { name: string } => typeof u.name === 'string');
+      const cycle = findAfterCycle(units.map((u) => ({ name: u.name, after: namesIn(u.after) })));
+      if (cycle) add(`${path}[${units.findIndex((u) => u.name === cycle[0])}].after`, `ordering cycle: ${cycle.join(' -> ')}`);
+    },
+  ],
+  [
+    MESSAGES.schedule,
+    (self, path, add) => {
+      if (typeof self !== 'string') return;
+      try {
+        parseCron(self, path);
+      } catch (e) {
+        if (e instanceof FieldError) add(e.field, e.reason);
+        else throw e;
+      }
+    },
+  ],
+  [
+    MESSAGES.maxUnavailable,
+    (self, path, add) => {
+      const ok = typeof self === 'number' ? self >= 1 : typeof self === 'string' && new RegExp(PATTERNS.maxUnavailablePercent).test(self);
+      if (!ok) add(path, reason(MESSAGES.maxUnavailable));
+    },
+  ],
 ]);
 
 /** The CEL rules (by message) that have a twin: a unit test checks every rule of the workload schema is one. */

@@ -5,7 +5,10 @@
 /** A call (or a wait) did not finish in time. */
 export class CallTimeoutError extends Error {
   readonly code = 'SDW_CALL_TIMEOUT';
-  constructor(readonly what: string, readonly timeoutMs: number) {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${what}: no answer within ${timeoutMs} ms`);
     this.name = 'CallTimeoutError';
   }

@@ -63,7 +63,8 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArg
       // A short boolean followed by more characters ("-A=yes", "-Ab") is read by
       // node as a group of flags; here it is one flag with a value.
       const inline = t.rawName.startsWith('--') ? t.value : raw.length > 2 ? raw.slice(2).replace(/^=/, '') : undefined;
-      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new UsageError(`flag ${t.rawName} takes no value (got '${inline}')`);
+      if (inline !== undefined && inline !== 'true' && inline !== 'false')
+        throw new UsageError(`flag ${t.rawName} takes no value (got '${inline}')`);
       grouped.add(t.index);
       set(out, t.name, f, inline !== 'false');
       continue;
@@ -71,7 +72,8 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArg
     // "-n=prod": node keeps the "="; a separate value must not look like a flag.
     let value = t.value;
     if (value !== undefined && t.inlineValue && !t.rawName.startsWith('--') && raw.startsWith(`${t.rawName}=`)) value = value.slice(1);
-    if (value === undefined || (!t.inlineValue && value.startsWith('-') && value !== '-')) throw new UsageError(`flag ${t.rawName} needs a value`);
+    if (value === undefined || (!t.inlineValue && value.startsWith('-') && value !== '-'))
+      throw new UsageError(`flag ${t.rawName} needs a value`);
     set(out, t.name, f, value);
   }
 

@@ -86,7 +86,8 @@ async function render(p: ParsedArgs, io: IO): Promise<number> {
     return 1;
   }
   const texts = checked.workloads.map(({ workload }) =>
-    renderWorkloadText(workload, { namespace: str(p, 'namespace') ?? 'default', node, nodeLabels }));
+    renderWorkloadText(workload, { namespace: str(p, 'namespace') ?? 'default', node, nodeLabels }),
+  );
   io.out(texts.join('\n'));
   return 0;
 }
@@ -97,7 +98,7 @@ async function status(p: ParsedArgs, io: IO): Promise<number> {
   if (all && name !== undefined) throw new UsageError('a NAME cannot be combined with -A/--all-namespaces');
   if (all && str(p, 'namespace') !== undefined) throw new UsageError('-n/--namespace cannot be combined with -A/--all-namespaces');
   const client = new SdwClient(loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') }));
-  const ns = all ? undefined : str(p, 'namespace') ?? contextNamespace(client.kc);
+  const ns = all ? undefined : (str(p, 'namespace') ?? contextNamespace(client.kc));
   let workloads: SystemdWorkload[];
   try {
     workloads = name !== undefined ? [await client.getWorkload(ns!, name)] : await client.listWorkloads(ns);
@@ -122,17 +123,22 @@ async function status(p: ParsedArgs, io: IO): Promise<number> {
 
 async function logs(p: ParsedArgs, io: IO): Promise<number> {
   const client = new SdwClient(loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') }));
-  await runLogs(client, {
-    namespace: str(p, 'namespace') ?? contextNamespace(client.kc),
-    name: p.positionals[0]!,
-    node: str(p, 'node'),
-    unit: str(p, 'unit'),
-    follow: bool(p, 'follow'),
-    lines: Number(str(p, 'lines') ?? 100),
-    agentUrl: str(p, 'agent-url'),
-    operatorNamespace: str(p, 'operator-namespace') ?? DEFAULT_OPERATOR_NAMESPACE,
-    token: str(p, 'token'),
-  }, io.out, io.signal);
+  await runLogs(
+    client,
+    {
+      namespace: str(p, 'namespace') ?? contextNamespace(client.kc),
+      name: p.positionals[0]!,
+      node: str(p, 'node'),
+      unit: str(p, 'unit'),
+      follow: bool(p, 'follow'),
+      lines: Number(str(p, 'lines') ?? 100),
+      agentUrl: str(p, 'agent-url'),
+      operatorNamespace: str(p, 'operator-namespace') ?? DEFAULT_OPERATOR_NAMESPACE,
+      token: str(p, 'token'),
+    },
+    io.out,
+    io.signal,
+  );
   return 0;
 }
 

@@ -66,7 +66,8 @@ export function parseDocuments(file: string, text: string): { docs: Doc[]; probl
     try {
       values = loadAllYaml(piece.text);
     } catch (err) {
-      if (err instanceof TypeError) values = [null]; // client-node cannot deserialize a null document
+      if (err instanceof TypeError)
+        values = [null]; // client-node cannot deserialize a null document
       else {
         const msg = (err as Error).message.split('\n')[0] ?? String(err);
         problems.push({ file, index, message: `invalid YAML (document starts at line ${piece.line}): ${msg}` });
@@ -95,7 +96,8 @@ function stringMap(v: unknown, field: string, issues: FieldIssue[]): void {
     return;
   }
   for (const [k, val] of Object.entries(v)) {
-    if (typeof val !== 'string') issues.push({ field: `${field}[${JSON.stringify(k)}]`, message: `must be a string (quote it: "${String(val)}")` });
+    if (typeof val !== 'string')
+      issues.push({ field: `${field}[${JSON.stringify(k)}]`, message: `must be a string (quote it: "${String(val)}")` });
   }
 }
 
@@ -143,9 +145,10 @@ export function checkDocuments(docs: readonly Doc[]): CheckResult {
     if (!isWorkload) {
       // A SystemdWorkloadPolicy is a cluster admin's, checked by its CRD schema on apply.
       if (ourGroup(v) && v.kind !== POLICY_KIND) {
-        const message = v.kind === UNITSET_KIND
-          ? `${UNITSET_KIND} objects are written by the controller; write a ${WORKLOAD_KIND}`
-          : `unknown kind for ${GROUP}; expected ${WORKLOAD_KIND}`;
+        const message =
+          v.kind === UNITSET_KIND
+            ? `${UNITSET_KIND} objects are written by the controller; write a ${WORKLOAD_KIND}`
+            : `unknown kind for ${GROUP}; expected ${WORKLOAD_KIND}`;
         problems.push({ ...at, field: 'kind', message });
       }
       continue;
@@ -207,4 +210,3 @@ export function parseLabels(items: readonly string[]): Record<string, string> {
   }
   return out;
 }
-

@@ -70,11 +70,18 @@ export function paint(s: string, c: Colour | undefined, on: boolean): string {
 
 export function phaseColour(phase: string | null | undefined): Colour | undefined {
   switch (phase) {
-    case 'Running': case 'Completed': case 'active/running': case 'active/exited': case 'active/waiting': case 'active/elapsed':
+    case 'Running':
+    case 'Completed':
+    case 'active/running':
+    case 'active/exited':
+    case 'active/waiting':
+    case 'active/elapsed':
       return 'green';
-    case 'Pending': case 'Progressing':
+    case 'Pending':
+    case 'Progressing':
       return 'yellow';
-    case 'Failed': case 'Degraded':
+    case 'Failed':
+    case 'Degraded':
       return 'red';
     case 'Unknown':
       return 'grey';
@@ -94,10 +101,14 @@ export interface Cell {
 export function table(header: string[], rows: Cell[][], colour: boolean, indent = ''): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.text.length ?? 0)));
   const line = (cells: Cell[]): string =>
-    indent + cells.map((c, i) => {
-      const padded = i === cells.length - 1 ? c.text : c.text.padEnd(widths[i]!);
-      return paint(padded, c.colour, colour);
-    }).join('   ').trimEnd();
+    indent +
+    cells
+      .map((c, i) => {
+        const padded = i === cells.length - 1 ? c.text : c.text.padEnd(widths[i]!);
+        return paint(padded, c.colour, colour);
+      })
+      .join('   ')
+      .trimEnd();
   return [line(header.map((h) => ({ text: h }))), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -154,7 +165,7 @@ export function formatStatus(views: readonly WorkloadView[], o: StatusFormatOpti
             { text: formatNumber(u?.tasks) },
             { text: first ? (nv.upToDate === null ? DASH : String(nv.upToDate)) : '' },
             { text: u?.unit ?? DASH },
-            { text: u?.message ?? (first ? nv.message ?? '' : '') },
+            { text: u?.message ?? (first ? (nv.message ?? '') : '') },
           );
         }
         rows.push(row);

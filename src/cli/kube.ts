@@ -57,16 +57,32 @@ export class SdwClient {
   }
 
   async getWorkload(namespace: string, name: string): Promise<SystemdWorkload> {
-    return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: WORKLOAD_PLURAL, name })) as SystemdWorkload;
+    return (await this.api.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: WORKLOAD_PLURAL,
+      name,
+    })) as SystemdWorkload;
   }
 
   private async list<T>(plural: string, namespace: string | undefined, labelSelector?: string): Promise<T[]> {
     const items: T[] = [];
     let cont: string | undefined;
     do {
-      const page = (namespace === undefined
-        ? await this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural, labelSelector, limit: 500, _continue: cont })
-        : await this.api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, labelSelector, limit: 500, _continue: cont })) as List<T>;
+      const page = (
+        namespace === undefined
+          ? await this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural, labelSelector, limit: 500, _continue: cont })
+          : await this.api.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace,
+              plural,
+              labelSelector,
+              limit: 500,
+              _continue: cont,
+            })
+      ) as List<T>;
       items.push(...page.items);
       cont = page.metadata?.continue || undefined;
     } while (cont);
@@ -85,7 +101,9 @@ export class SdwClient {
   async bearerHeader(): Promise<string | undefined> {
     const opts: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
-    const h = (opts.headers as Record<string, unknown> | undefined)?.Authorization ?? (opts.headers as Record<string, unknown> | undefined)?.authorization;
+    const h =
+      (opts.headers as Record<string, unknown> | undefined)?.Authorization ??
+      (opts.headers as Record<string, unknown> | undefined)?.authorization;
     return typeof h === 'string' && /^Bearer /i.test(h) ? h : undefined;
   }
 }

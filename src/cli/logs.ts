@@ -25,7 +25,11 @@ export interface LogsOptions {
 export class CliError extends Error {}
 
 /** Pure: which nodes and systemd units to ask for. */
-export function logTargets(w: SystemdWorkload, children: readonly SystemdUnitSet[], o: Pick<LogsOptions, 'node' | 'unit'>): { nodes: string[]; units: string[] } {
+export function logTargets(
+  w: SystemdWorkload,
+  children: readonly SystemdUnitSet[],
+  o: Pick<LogsOptions, 'node' | 'unit'>,
+): { nodes: string[]; units: string[] } {
   const ns = w.metadata.namespace!;
   const name = w.metadata.name!;
   const unitNames = w.spec.units.map((u) => u.name);
@@ -59,22 +63,36 @@ async function agentUrl(client: SdwClient, node: string, o: LogsOptions): Promis
   try {
     lease = await client.coord.readNamespacedLease({ name: heartbeatLeaseName(node), namespace: o.operatorNamespace });
   } catch (err) {
-    throw new CliError(`cannot find the agent of node ${node}: Lease ${o.operatorNamespace}/${heartbeatLeaseName(node)}: ${apiErrorMessage(err)} (pass --agent-url)`);
+    throw new CliError(
+      `cannot find the agent of node ${node}: Lease ${o.operatorNamespace}/${heartbeatLeaseName(node)}: ${apiErrorMessage(err)} (pass --agent-url)`,
+    );
   }
   const url = lease.metadata?.annotations?.[AGENT_URL_ANNOTATION];
-  if (!url) throw new CliError(`the agent of node ${node} does not advertise its address (annotation ${AGENT_URL_ANNOTATION} on Lease ${o.operatorNamespace}/${heartbeatLeaseName(node)}); pass --agent-url`);
+  if (!url)
+    throw new CliError(
+      `the agent of node ${node} does not advertise its address (annotation ${AGENT_URL_ANNOTATION} on Lease ${o.operatorNamespace}/${heartbeatLeaseName(node)}); pass --agent-url`,
+    );
   return url;
 }
 
 /** Streams one node's lines to out, each prefixed; resolves when the agent ends the response. */
-async function streamNode(url: string, auth: string, prefix: string, out: (s: string) => void, node: string, signal: AbortSignal): Promise<void> {
+async function streamNode(
+  url: string,
+  auth: string,
+  prefix: string,
+  out: (s: string) => void,
+  node: string,
+  signal: AbortSignal,
+): Promise<void> {
   let res: Response;
   try {
     res = await fetch(url, { headers: { Authorization: auth }, signal });
   } catch (err) {
     if (signal.aborted) return;
     const e = err as Error;
-    throw new CliError(`cannot reach the agent of node ${node} at ${new URL(url).origin}: ${e.cause instanceof Error ? String(e.cause) : e.message}`);
+    throw new CliError(
+      `cannot reach the agent of node ${node} at ${new URL(url).origin}: ${e.cause instanceof Error ? String(e.cause) : e.message}`,
+    );
   }
   if (res.status !== 200) {
     const body = (await res.text()).trim();
@@ -88,7 +106,14 @@ async function streamNode(url: string, auth: string, prefix: string, out: (s: st
       buf += decoder.decode(chunk, { stream: true });
       const nl = buf.lastIndexOf('\n');
       if (nl >= 0) {
-        out(buf.slice(0, nl + 1).split('\n').slice(0, -1).map((l) => prefix + l + '\n').join(''));
+        out(
+          buf
+            .slice(0, nl + 1)
+            .split('\n')
+            .slice(0, -1)
+            .map((l) => prefix + l + '\n')
+            .join(''),
+        );
         buf = buf.slice(nl + 1);
       }
     }
@@ -108,10 +133,16 @@ export async function runLogs(client: SdwClient, o: LogsOptions, out: (s: string
   const children = childrenOf(w, await client.listUnitSets(o.namespace, `${LABEL_WORKLOAD_UID}=${w.metadata.uid}`));
   const { nodes, units } = logTargets(w, children, o);
   const auth = o.token ? `Bearer ${o.token}` : await client.bearerHeader();
-  if (!auth) throw new CliError('the kubeconfig user has no bearer token (the agent authenticates tokens); pass --token, e.g. from "kubectl create token"');
-  const targets = await Promise.all(nodes.map(async (node) => ({ node, url: logsUrl(await agentUrl(client, node, o), units, o.lines, o.follow) })));
+  if (!auth)
+    throw new CliError(
+      'the kubeconfig user has no bearer token (the agent authenticates tokens); pass --token, e.g. from "kubectl create token"',
+    );
+  const targets = await Promise.all(
+    nodes.map(async (node) => ({ node, url: logsUrl(await agentUrl(client, node, o), units, o.lines, o.follow) })),
+  );
   const prefixed = nodes.length > 1;
-  const run = (t: { node: string; url: string }): Promise<void> => streamNode(t.url, auth, prefixed ? `[${t.node}] ` : '', out, t.node, signal);
+  const run = (t: { node: string; url: string }): Promise<void> =>
+    streamNode(t.url, auth, prefixed ? `[${t.node}] ` : '', out, t.node, signal);
   if (o.follow) await Promise.all(targets.map(run));
   else for (const t of targets) await run(t);
 }

@@ -2,10 +2,7 @@
 // status` prints (table or JSON). Figures the cluster does not know (an agent
 // that has not reported, a usage sample not taken yet) stay null: printed "-",
 // never 0.
-import {
-  LABEL_WORKLOAD_UID,
-  type NodeSummary, type SystemdUnitSet, type SystemdWorkload, type UnitStatus,
-} from '../api/types.js';
+import { LABEL_WORKLOAD_UID, type NodeSummary, type SystemdUnitSet, type SystemdWorkload, type UnitStatus } from '../api/types.js';
 
 export interface UnitView {
   /** The workload unit name (spec.units[].name). */
@@ -57,12 +54,18 @@ const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 export function childrenOf(w: SystemdWorkload, all: readonly SystemdUnitSet[]): SystemdUnitSet[] {
   const uid = w.metadata.uid;
   if (!uid) return [];
-  return all.filter((c) =>
-    c.metadata.namespace === w.metadata.namespace &&
-    (c.metadata.labels?.[LABEL_WORKLOAD_UID] === uid || (c.metadata.ownerReferences ?? []).some((o) => o.uid === uid)));
+  return all.filter(
+    (c) =>
+      c.metadata.namespace === w.metadata.namespace &&
+      (c.metadata.labels?.[LABEL_WORKLOAD_UID] === uid || (c.metadata.ownerReferences ?? []).some((o) => o.uid === uid)),
+  );
 }
 
-function unitView(specUnit: { name: string; scheduled: boolean; files: Array<{ name: string }> } | undefined, st: UnitStatus | undefined, name: string): UnitView {
+function unitView(
+  specUnit: { name: string; scheduled: boolean; files: Array<{ name: string }> } | undefined,
+  st: UnitStatus | undefined,
+  name: string,
+): UnitView {
   const scheduled = specUnit?.scheduled ?? st?.timer !== undefined;
   const state = st?.activeState ? (st.subState ? `${st.activeState}/${st.subState}` : st.activeState) : null;
   return {
@@ -94,7 +97,13 @@ function nodeView(child: SystemdUnitSet | undefined, summary: NodeSummary | unde
     upToDate: hash === undefined ? null : applied === undefined ? false : applied === hash,
     unitSet: child?.metadata.name ?? null,
     message: summary?.message ?? child?.status?.message ?? null,
-    units: names.map((name) => unitView(specUnits.find((u) => u.name === name), statuses.find((s) => s.name === name), name)),
+    units: names.map((name) =>
+      unitView(
+        specUnits.find((u) => u.name === name),
+        statuses.find((s) => s.name === name),
+        name,
+      ),
+    ),
   };
 }
 
@@ -104,7 +113,9 @@ export function workloadView(w: SystemdWorkload, children: readonly SystemdUnitS
   for (const c of children) byNode.set(c.spec.nodeName, c);
   const summaries = new Map((s?.nodes ?? []).map((x) => [x.node, x]));
   const nodes = [...new Set([...byNode.keys(), ...summaries.keys()])].sort();
-  const cond = s?.conditions?.find((c) => (c.type === 'Degraded' && c.status === 'True') || (c.type === 'Available' && c.status === 'False'));
+  const cond = s?.conditions?.find(
+    (c) => (c.type === 'Degraded' && c.status === 'True') || (c.type === 'Available' && c.status === 'False'),
+  );
   return {
     namespace: w.metadata.namespace ?? '',
     name: w.metadata.name ?? '',

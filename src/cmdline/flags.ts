@@ -16,7 +16,12 @@ export function parseFlags<K extends string>(argv: string[], defaults: Record<K,
   for (const t of tokens) {
     if (t.kind === 'positional') throw new Error(`unexpected argument '${t.value}'`);
     if (t.kind !== 'option') continue;
-    if (!(t.name in defaults)) throw new Error(`unknown flag ${t.rawName}; known: ${Object.keys(defaults).map((k) => `--${k}`).join(', ')}`);
+    if (!(t.name in defaults))
+      throw new Error(
+        `unknown flag ${t.rawName}; known: ${Object.keys(defaults)
+          .map((k) => `--${k}`)
+          .join(', ')}`,
+      );
     if (t.value === undefined) throw new Error(`flag --${t.name} needs a value`);
     out[t.name] = t.value;
   }
@@ -25,5 +30,7 @@ export function parseFlags<K extends string>(argv: string[], defaults: Record<K,
 
 /** One line per flag: --name=default. */
 export function flagsUsage(defaults: Record<string, string>): string {
-  return `Flags (with their defaults):\n${Object.entries(defaults).map(([k, v]) => `  --${k}=${v}\n`).join('')}`;
+  return `Flags (with their defaults):\n${Object.entries(defaults)
+    .map(([k, v]) => `  --${k}=${v}\n`)
+    .join('')}`;
 }

@@ -2,8 +2,15 @@
 // DaemonSet): its name, labels and owner reference, from the workload's identity.
 import { createHash } from 'node:crypto';
 import {
-  API_VERSION, LABEL_NODE, LABEL_WORKLOAD, LABEL_WORKLOAD_UID, UNITSET_KIND, WORKLOAD_KIND,
-  type SystemdUnitSet, type SystemdUnitSetSpec, type SystemdWorkload,
+  API_VERSION,
+  LABEL_NODE,
+  LABEL_WORKLOAD,
+  LABEL_WORKLOAD_UID,
+  UNITSET_KIND,
+  WORKLOAD_KIND,
+  type SystemdUnitSet,
+  type SystemdUnitSetSpec,
+  type SystemdWorkload,
 } from '../api/types.js';
 
 /** Who owns the children: what a workload from the API server always has, checked once. */
@@ -43,10 +50,16 @@ export function newChild(owner: WorkloadRef, node: string, spec: SystemdUnitSetS
         [LABEL_WORKLOAD]: owner.name.slice(0, 63),
         [LABEL_WORKLOAD_UID]: owner.uid,
       },
-      ownerReferences: [{
-        apiVersion: API_VERSION, kind: WORKLOAD_KIND, name: owner.name, uid: owner.uid,
-        controller: true, blockOwnerDeletion: true,
-      }],
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: WORKLOAD_KIND,
+          name: owner.name,
+          uid: owner.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec,
   };

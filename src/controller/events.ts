@@ -16,24 +16,40 @@ export function eventsFor(prev: SystemdWorkloadStatus | undefined, next: Systemd
   const out: WorkloadEvent[] = [];
   const cond = (s: SystemdWorkloadStatus | undefined, t: string) => s?.conditions?.find((c) => c.type === t);
   if (prev?.hash && next.hash && prev.hash !== next.hash) {
-    out.push({ type: 'Normal', reason: 'RolloutStarted', message: `rolling out units ${next.hash.slice(0, 12)} to ${next.desiredNodes} nodes` });
+    out.push({
+      type: 'Normal',
+      reason: 'RolloutStarted',
+      message: `rolling out units ${next.hash.slice(0, 12)} to ${next.desiredNodes} nodes`,
+    });
   }
   const wasDone = cond(prev, 'Progressing')?.reason === 'RolloutComplete';
   const isDone = cond(next, 'Progressing')?.reason === 'RolloutComplete';
   if (isDone && !wasDone) {
-    out.push({ type: 'Normal', reason: 'RolloutComplete', message: `${next.updatedNodes} of ${next.desiredNodes} nodes updated and ready` });
+    out.push({
+      type: 'Normal',
+      reason: 'RolloutComplete',
+      message: `${next.updatedNodes} of ${next.desiredNodes} nodes updated and ready`,
+    });
   }
   const before = new Map((prev?.nodes ?? []).map((n) => [n.node, n]));
   for (const n of next.nodes ?? []) {
     const b = before.get(n.node);
     if (n.phase === 'Failed' && b?.phase !== 'Failed') {
-      out.push({ type: 'Warning', reason: 'NodeFailed', message: `node ${n.node}: ${n.message ?? 'units failed'}${n.exitCode !== undefined ? ` (exit code ${n.exitCode})` : ''}` });
+      out.push({
+        type: 'Warning',
+        reason: 'NodeFailed',
+        message: `node ${n.node}: ${n.message ?? 'units failed'}${n.exitCode !== undefined ? ` (exit code ${n.exitCode})` : ''}`,
+      });
     }
     if (n.phase === 'Unknown' && b?.phase !== 'Unknown') {
       out.push({ type: 'Warning', reason: 'NodeUnknown', message: `node ${n.node}: agent heartbeat lost; its units are left running` });
     }
     if (b && n.restarts > b.restarts) {
-      out.push({ type: 'Warning', reason: 'UnitRestarting', message: `node ${n.node}: units restarted ${n.restarts - b.restarts} more time(s), ${n.restarts} in all${n.exitCode !== undefined ? `, last exit code ${n.exitCode}` : ''}` });
+      out.push({
+        type: 'Warning',
+        reason: 'UnitRestarting',
+        message: `node ${n.node}: units restarted ${n.restarts - b.restarts} more time(s), ${n.restarts} in all${n.exitCode !== undefined ? `, last exit code ${n.exitCode}` : ''}`,
+      });
     }
   }
   // The controller refused the spec (invalid, or against a policy): said once per

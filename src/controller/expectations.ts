@@ -18,7 +18,10 @@ export class CreateExpectations {
    *   after that the next pass creates it again, in case it was deleted before the
    *   watch ever showed it.
    */
-  constructor(private readonly ttlMs = 5 * 60_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly ttlMs = 5 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The child of `node` was created (or already existed: 409) with `hash`. */
   expect(ownerUid: string, node: string, hash: string): void {

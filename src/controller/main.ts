@@ -87,7 +87,11 @@ async function main(): Promise<void> {
   });
   log.info('starting', { identity: flags.identity, leaderElect: flags['leader-elect'] });
   await Promise.all(allInformers.map((i) => i.start()));
-  log.info('caches synced', { workloads: informers.workloads.list().length, children: informers.children.list().length, nodes: informers.nodes.list().length });
+  log.info('caches synced', {
+    workloads: informers.workloads.list().length,
+    children: informers.children.list().length,
+    nodes: informers.nodes.list().length,
+  });
 
   if (!leaderElect) {
     startReconciling();

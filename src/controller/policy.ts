@@ -78,58 +78,88 @@ export function evaluatePolicy(wl: SystemdWorkload, policy: SystemdWorkloadPolic
   }
   if (s.allowedUsers) {
     const allowed = s.allowedUsers;
-    first((u) => u.user !== undefined && !ROOT.test(u.user) && !allowed.includes(u.user), (u, i) => ({
-      field: `spec.units[${i}].user`,
-      message: `user '${u.user}' is not allowed${where} allows: ${[...allowed, 'dynamicUser'].join(', ')})`,
-    }));
+    first(
+      (u) => u.user !== undefined && !ROOT.test(u.user) && !allowed.includes(u.user),
+      (u, i) => ({
+        field: `spec.units[${i}].user`,
+        message: `user '${u.user}' is not allowed${where} allows: ${[...allowed, 'dynamicUser'].join(', ')})`,
+      }),
+    );
   }
   if (s.allowedExecutables) {
     const allowed = s.allowedExecutables;
-    first((u) => !executableAllowed(u.command?.[0] ?? '', allowed), (u, i) => ({
-      field: `spec.units[${i}].command[0]`,
-      message: `'${u.command?.[0] ?? ''}' is not an allowed executable${where} allows: ${allowed.join(', ')})`,
-    }));
+    first(
+      (u) => !executableAllowed(u.command?.[0] ?? '', allowed),
+      (u, i) => ({
+        field: `spec.units[${i}].command[0]`,
+        message: `'${u.command?.[0] ?? ''}' is not an allowed executable${where} allows: ${allowed.join(', ')})`,
+      }),
+    );
   }
   if (s.allowedNodeSelectors) {
     const sel = wl.spec.nodeSelector ?? {};
     const ok = s.allowedNodeSelectors.some((r) => r.key in sel && (r.values === undefined || r.values.includes(sel[r.key]!)));
     if (!ok) {
-      const allowed = s.allowedNodeSelectors.map((r) => (r.values && r.values.length > 0 ? `${r.key}=${r.values.join('|')}` : r.key)).join(', ');
+      const allowed = s.allowedNodeSelectors
+        .map((r) => (r.values && r.values.length > 0 ? `${r.key}=${r.values.join('|')}` : r.key))
+        .join(', ');
       out.push({ field: 'spec.nodeSelector', message: `must select nodes by an allowed label${where} allows: ${allowed})`, policy: name });
     }
   }
   const sb = s.requiredSandbox ?? {};
   if (sb.noNewPrivileges) {
-    first((u) => u.sandbox?.noNewPrivileges !== true, (_u, i) => ({ field: `spec.units[${i}].sandbox.noNewPrivileges`, message: `must be true${where})` }));
+    first(
+      (u) => u.sandbox?.noNewPrivileges !== true,
+      (_u, i) => ({ field: `spec.units[${i}].sandbox.noNewPrivileges`, message: `must be true${where})` }),
+    );
   }
   if (sb.privateTmp) {
-    first((u) => u.sandbox?.privateTmp !== true, (_u, i) => ({ field: `spec.units[${i}].sandbox.privateTmp`, message: `must be true${where})` }));
+    first(
+      (u) => u.sandbox?.privateTmp !== true,
+      (_u, i) => ({ field: `spec.units[${i}].sandbox.privateTmp`, message: `must be true${where})` }),
+    );
   }
   if (sb.protectSystem !== undefined) {
     const min = sb.protectSystem;
-    first((u) => PROTECT_SYSTEM[u.sandbox?.protectSystem ?? 'false'] < PROTECT_SYSTEM[min], (u, i) => ({
-      field: `spec.units[${i}].sandbox.protectSystem`,
-      message: `must be '${min}' or stricter, not '${u.sandbox?.protectSystem ?? 'false'}'${where})`,
-    }));
+    first(
+      (u) => PROTECT_SYSTEM[u.sandbox?.protectSystem ?? 'false'] < PROTECT_SYSTEM[min],
+      (u, i) => ({
+        field: `spec.units[${i}].sandbox.protectSystem`,
+        message: `must be '${min}' or stricter, not '${u.sandbox?.protectSystem ?? 'false'}'${where})`,
+      }),
+    );
   }
   if (sb.protectHome !== undefined) {
     const min = sb.protectHome;
-    first((u) => PROTECT_HOME[u.sandbox?.protectHome ?? 'false'] < PROTECT_HOME[min], (u, i) => ({
-      field: `spec.units[${i}].sandbox.protectHome`,
-      message: `must be '${min}' or stricter, not '${u.sandbox?.protectHome ?? 'false'}'${where})`,
-    }));
+    first(
+      (u) => PROTECT_HOME[u.sandbox?.protectHome ?? 'false'] < PROTECT_HOME[min],
+      (u, i) => ({
+        field: `spec.units[${i}].sandbox.protectHome`,
+        message: `must be '${min}' or stricter, not '${u.sandbox?.protectHome ?? 'false'}'${where})`,
+      }),
+    );
   }
   const r = s.resources ?? {};
   const limit = (u: UnitSpec) => u.resources?.limits ?? {};
-  const resource = (key: 'memory' | 'cpu' | 'tasks', max: string | number | undefined, over: (v: string | number, m: string | number) => boolean): void => {
+  const resource = (
+    key: 'memory' | 'cpu' | 'tasks',
+    max: string | number | undefined,
+    over: (v: string | number, m: string | number) => boolean,
+  ): void => {
     if (r.requireLimits || max !== undefined) {
-      first((u) => limit(u)[key] === undefined, (_u, i) => ({ field: `spec.units[${i}].resources.limits.${key}`, message: `is required${where})` }));
+      first(
+        (u) => limit(u)[key] === undefined,
+        (_u, i) => ({ field: `spec.units[${i}].resources.limits.${key}`, message: `is required${where})` }),
+      );
     }
     if (max !== undefined) {
-      first((u) => limit(u)[key] !== undefined && over(limit(u)[key]!, max), (u, i) => ({
-        field: `spec.units[${i}].resources.limits.${key}`,
-        message: `${String(limit(u)[key])} exceeds the maximum ${String(max)}${where})`,
-      }));
+      first(
+        (u) => limit(u)[key] !== undefined && over(limit(u)[key]!, max),
+        (u, i) => ({
+          field: `spec.units[${i}].resources.limits.${key}`,
+          message: `${String(limit(u)[key])} exceeds the maximum ${String(max)}${where})`,
+        }),
+      );
     }
   };
   resource('memory', r.maxMemory, (v, m) => exceeds(v, String(m)));

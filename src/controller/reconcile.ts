@@ -3,9 +3,7 @@
 // API, and returns an action (requeue after N ms, or nothing), as kube-rs does.
 // One pass is a sequence of named steps: desired state -> observe -> plan ->
 // apply -> project -> fold status -> write if changed -> when to look again.
-import type {
-  SystemdUnitSet, SystemdUnitSetSpec, SystemdWorkload, SystemdWorkloadPolicy, SystemdWorkloadStatus,
-} from '../api/types.js';
+import type { SystemdUnitSet, SystemdUnitSetSpec, SystemdWorkload, SystemdWorkloadPolicy, SystemdWorkloadStatus } from '../api/types.js';
 import { render } from '../render/unit.js';
 import { validateWorkload } from '../api/validate.js';
 import { isConflict, isNotFound, writeStatusIfChanged, type CustomObjects } from '../kube/client.js';
@@ -68,13 +66,18 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   }
   const status = foldWorkloadStatus(wl, desired, observed, children, now);
   await writeStatusWithEvents(wl, status, d);
-  return { requeueAfterMs: requeueAfterMs(recheckAfterMs, children.map((c) => d.heartbeatAgeMs(c.node)), d.heartbeatGraceMs) };
+  return {
+    requeueAfterMs: requeueAfterMs(
+      recheckAfterMs,
+      children.map((c) => d.heartbeatAgeMs(c.node)),
+      d.heartbeatGraceMs,
+    ),
+  };
 }
 
 /** What every matching node should get, or why none gets anything new. */
 type DesiredState =
-  | { spec: SystemdUnitSetSpec; error?: undefined }
-  | { spec?: undefined; error: { reason: SpecErrorReason; message: string } };
+  { spec: SystemdUnitSetSpec; error?: undefined } | { spec?: undefined; error: { reason: SpecErrorReason; message: string } };
 
 /**
  * Defence in depth: admission should have refused an invalid spec, and a policy
@@ -106,7 +109,11 @@ interface Observed {
 }
 
 function observe(wl: SystemdWorkload, ref: WorkloadRef, d: ReconcilerDeps): Observed {
-  const nodes = d.nodes().filter((n) => nodeMatches(wl.spec, n)).map((n) => n.name).sort();
+  const nodes = d
+    .nodes()
+    .filter((n) => nodeMatches(wl.spec, n))
+    .map((n) => n.name)
+    .sort();
   const children = d.children(ref.namespace, ref.uid);
   const cached = new Map(children.map((c) => [c.spec.nodeName, c]));
   // Created by an earlier pass, not in the cache yet: they exist (no second create), with
@@ -145,11 +152,21 @@ interface ChildWrites {
 
 function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: number): ChildWrites {
   const plan = planRollout({
-    desiredHash, nodes: o.nodes, children: o.views, maxUnavailable: o.maxUnavailable,
-    minReadySeconds: wl.spec.minReadySeconds ?? 0, paused: wl.spec.paused ?? false, now,
+    desiredHash,
+    nodes: o.nodes,
+    children: o.views,
+    maxUnavailable: o.maxUnavailable,
+    minReadySeconds: wl.spec.minReadySeconds ?? 0,
+    paused: wl.spec.paused ?? false,
+    now,
   });
   const cachedChildren = (nodes: string[]): SystemdUnitSet[] => nodes.flatMap((n) => o.cached.get(n) ?? []);
-  return { create: plan.create, update: cachedChildren(plan.update), delete: cachedChildren(plan.delete), recheckAfterMs: plan.recheckAfterMs };
+  return {
+    create: plan.create,
+    update: cachedChildren(plan.update),
+    delete: cachedChildren(plan.delete),
+    recheckAfterMs: plan.recheckAfterMs,
+  };
 }
 
 /** What a pass wrote, by node: the writes report it, nothing mutates the views. */
@@ -219,7 +236,13 @@ function project(views: readonly ChildStatusView[], applied: Applied, desiredHas
 }
 
 /** The workload's status from its children as they are now; a refused spec keeps the last hash. */
-function foldWorkloadStatus(wl: SystemdWorkload, desired: DesiredState, observed: Observed, children: ChildStatusView[], now: number): SystemdWorkloadStatus {
+function foldWorkloadStatus(
+  wl: SystemdWorkload,
+  desired: DesiredState,
+  observed: Observed,
+  children: ChildStatusView[],
+  now: number,
+): SystemdWorkloadStatus {
   return foldStatus({
     generation: wl.metadata.generation ?? 0,
     desiredHash: desired.spec?.hash ?? wl.status?.hash ?? '',
@@ -245,7 +268,11 @@ async function writeStatusWithEvents(wl: SystemdWorkload, status: SystemdWorkloa
  * When to look again, as time alone can change the answer: minReadySeconds
  * passing (the plan's recheck), a live heartbeat expiring; else the resync.
  */
-export function requeueAfterMs(recheckAfterMs: number | undefined, heartbeatAgesMs: ReadonlyArray<number | undefined>, graceMs: number): number {
+export function requeueAfterMs(
+  recheckAfterMs: number | undefined,
+  heartbeatAgesMs: ReadonlyArray<number | undefined>,
+  graceMs: number,
+): number {
   let next = recheckAfterMs ?? RESYNC_MS;
   for (const age of heartbeatAgesMs) {
     if (age !== undefined && age < graceMs) next = Math.min(next, graceMs - age + HEARTBEAT_MARGIN_MS);

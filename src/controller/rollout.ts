@@ -76,7 +76,10 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const wanted = new Set(input.nodes);
   const byNode = new Map(input.children.map((c) => [c.node, c]));
   const create = input.nodes.filter((n) => !byNode.has(n)).sort();
-  const del = input.children.filter((c) => !wanted.has(c.node)).map((c) => c.node).sort();
+  const del = input.children
+    .filter((c) => !wanted.has(c.node))
+    .map((c) => c.node)
+    .sort();
   const current = input.children.filter((c) => wanted.has(c.node));
 
   let recheckAfterMs: number | undefined;

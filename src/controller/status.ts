@@ -104,28 +104,63 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
   // At least one node ready: "Available" with nothing running would mislead.
   const available = desired > 0 && ready >= Math.max(1, minAvailable) && !input.error;
   const conditions: Condition[] = [
-    condition(prev, {
-      type: 'Available', status: available ? 'True' : 'False', observedGeneration: g,
-      reason: available ? 'MinimumNodesReady' : desired === 0 ? 'NoMatchingNodes' : input.error ? errorReason : 'NodesNotReady',
-      message: desired === 0 ? 'no node matches the nodeSelector and tolerations' : `${ready} of ${desired} nodes ready`,
-    }, input.now),
-    condition(prev, input.error
-      ? { type: 'Progressing', status: 'False', observedGeneration: g, reason: errorReason, message: input.error }
-      : input.paused && !rolloutDone
-        ? { type: 'Progressing', status: 'Unknown', observedGeneration: g, reason: 'RolloutPaused', message: `paused with ${updated} of ${desired} nodes updated` }
-        : rolloutDone && ready === desired
-          ? { type: 'Progressing', status: 'False', observedGeneration: g, reason: 'RolloutComplete', message: `${desired} nodes updated and ready` }
-          : { type: 'Progressing', status: 'True', observedGeneration: g, reason: 'RollingOut', message: `${updated} of ${desired} nodes updated, ${ready} ready` },
-    input.now),
-    condition(prev, failed + unknown > 0
-      ? {
-        type: 'Degraded', status: 'True', observedGeneration: g,
-        reason: failed > 0 ? 'NodesFailed' : 'NodesUnknown',
-        message: nodes.filter((n) => n.phase === 'Failed' || n.phase === 'Unknown').slice(0, 5)
-          .map((n) => `${n.node}: ${n.phase}${n.message ? ` (${n.message})` : ''}`).join('; '),
-      }
-      : { type: 'Degraded', status: 'False', observedGeneration: g, reason: 'AsExpected', message: 'no node failed' },
-    input.now),
+    condition(
+      prev,
+      {
+        type: 'Available',
+        status: available ? 'True' : 'False',
+        observedGeneration: g,
+        reason: available ? 'MinimumNodesReady' : desired === 0 ? 'NoMatchingNodes' : input.error ? errorReason : 'NodesNotReady',
+        message: desired === 0 ? 'no node matches the nodeSelector and tolerations' : `${ready} of ${desired} nodes ready`,
+      },
+      input.now,
+    ),
+    condition(
+      prev,
+      input.error
+        ? { type: 'Progressing', status: 'False', observedGeneration: g, reason: errorReason, message: input.error }
+        : input.paused && !rolloutDone
+          ? {
+              type: 'Progressing',
+              status: 'Unknown',
+              observedGeneration: g,
+              reason: 'RolloutPaused',
+              message: `paused with ${updated} of ${desired} nodes updated`,
+            }
+          : rolloutDone && ready === desired
+            ? {
+                type: 'Progressing',
+                status: 'False',
+                observedGeneration: g,
+                reason: 'RolloutComplete',
+                message: `${desired} nodes updated and ready`,
+              }
+            : {
+                type: 'Progressing',
+                status: 'True',
+                observedGeneration: g,
+                reason: 'RollingOut',
+                message: `${updated} of ${desired} nodes updated, ${ready} ready`,
+              },
+      input.now,
+    ),
+    condition(
+      prev,
+      failed + unknown > 0
+        ? {
+            type: 'Degraded',
+            status: 'True',
+            observedGeneration: g,
+            reason: failed > 0 ? 'NodesFailed' : 'NodesUnknown',
+            message: nodes
+              .filter((n) => n.phase === 'Failed' || n.phase === 'Unknown')
+              .slice(0, 5)
+              .map((n) => `${n.node}: ${n.phase}${n.message ? ` (${n.message})` : ''}`)
+              .join('; '),
+          }
+        : { type: 'Degraded', status: 'False', observedGeneration: g, reason: 'AsExpected', message: 'no node failed' },
+      input.now,
+    ),
   ];
   return {
     observedGeneration: g,

@@ -5,8 +5,19 @@
 // updates the indexes, then enqueues what the mapping says.
 import type * as k8s from '@kubernetes/client-node';
 import {
-  API_VERSION, GROUP, LABEL_WORKLOAD_UID, POLICY_KIND, POLICY_PLURAL, UNITSET_KIND, UNITSET_PLURAL, VERSION, WORKLOAD_KIND, WORKLOAD_PLURAL,
-  type SystemdUnitSet, type SystemdWorkload, type SystemdWorkloadPolicy,
+  API_VERSION,
+  GROUP,
+  LABEL_WORKLOAD_UID,
+  POLICY_KIND,
+  POLICY_PLURAL,
+  UNITSET_KIND,
+  UNITSET_PLURAL,
+  VERSION,
+  WORKLOAD_KIND,
+  WORKLOAD_PLURAL,
+  type SystemdUnitSet,
+  type SystemdWorkload,
+  type SystemdWorkloadPolicy,
 } from '../api/types.js';
 import { HEARTBEAT_LABEL, heartbeatNode } from '../kube/heartbeat.js';
 import { Informer, objectKey, type EventType, type InformerOptions } from '../kube/informer.js';
@@ -39,7 +50,11 @@ export function watchOptions(heartbeatNamespace: string, log: Logger): Record<ke
     nodes: { path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', log },
     heartbeats: {
       path: `/apis/coordination.k8s.io/v1/namespaces/${heartbeatNamespace}/leases`,
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: heartbeatNamespace, labelSelector: HEARTBEAT_LABEL, log,
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      namespace: heartbeatNamespace,
+      labelSelector: HEARTBEAT_LABEL,
+      log,
     },
   };
 }
@@ -173,7 +188,10 @@ export interface WatchTargets {
 }
 
 /** What a reconcile reads, from the informers' caches and the indexes. */
-export function cacheReads(i: ControllerInformers, index: ControllerIndex): Pick<ReconcilerDeps, 'workload' | 'children' | 'nodes' | 'policies' | 'heartbeatAgeMs'> {
+export function cacheReads(
+  i: ControllerInformers,
+  index: ControllerIndex,
+): Pick<ReconcilerDeps, 'workload' | 'children' | 'nodes' | 'policies' | 'heartbeatAgeMs'> {
   return {
     workload: (key) => i.workloads.get(key),
     children: (_namespace, uid) => index.children(uid),

@@ -71,7 +71,10 @@ export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
 export class CustomObjects<T extends object> {
   private readonly api: k8s.CustomObjectsApi;
 
-  constructor(kc: k8s.KubeConfig, readonly plural: string) {
+  constructor(
+    kc: k8s.KubeConfig,
+    readonly plural: string,
+  ) {
     this.api = kc.makeApiClient(k8s.CustomObjectsApi);
   }
 
@@ -85,19 +88,25 @@ export class CustomObjects<T extends object> {
 
   async patch(namespace: string, name: string, body: object): Promise<T> {
     return (await this.api.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: this.plural, name, body }, mergePatch,
+      { group: GROUP, version: VERSION, namespace, plural: this.plural, name, body },
+      mergePatch,
     )) as T;
   }
 
   async patchStatus(namespace: string, name: string, body: object): Promise<T> {
     return (await this.api.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: this.plural, name, body }, mergePatch,
+      { group: GROUP, version: VERSION, namespace, plural: this.plural, name, body },
+      mergePatch,
     )) as T;
   }
 
   async delete(namespace: string, name: string, uid?: string): Promise<void> {
     await this.api.deleteNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace, plural: this.plural, name,
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: this.plural,
+      name,
       propagationPolicy: 'Background',
       // a precondition: never delete a same-named successor by mistake
       body: uid ? { preconditions: { uid } } : undefined,
@@ -122,7 +131,9 @@ export function topLevelMergePatch(from: Record<string, unknown> | undefined, to
  * there was nothing to write.
  */
 export async function writeStatusIfChanged<T extends { metadata: { namespace?: string; name?: string }; status?: object }>(
-  api: Pick<CustomObjects<T>, 'patchStatus'>, obj: T, status: NonNullable<T['status']>,
+  api: Pick<CustomObjects<T>, 'patchStatus'>,
+  obj: T,
+  status: NonNullable<T['status']>,
 ): Promise<T | undefined> {
   if (fastJsonPatch.compare(obj.status ?? {}, status).length === 0) return undefined;
   return api.patchStatus(obj.metadata.namespace ?? '', obj.metadata.name ?? '', {

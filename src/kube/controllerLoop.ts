@@ -24,9 +24,14 @@ function trackLongestRunning(metrics: Metrics, queue: WorkQueue): void {
     const set = new Set<WorkQueue>();
     queues = set;
     longestRunning.set(metrics, set);
-    metrics.gaugeFn('workqueue_longest_running_processor_seconds', 'How many seconds the longest running processor has been running', ['name'], (g) => {
-      for (const q of set) g.set({ name: q.name }, q.longestRunningSeconds());
-    });
+    metrics.gaugeFn(
+      'workqueue_longest_running_processor_seconds',
+      'How many seconds the longest running processor has been running',
+      ['name'],
+      (g) => {
+        for (const q of set) g.set({ name: q.name }, q.longestRunningSeconds());
+      },
+    );
   }
   queues.add(queue);
 }

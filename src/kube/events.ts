@@ -45,20 +45,31 @@ export class EventRecorder {
         );
         return;
       }
-      const name = `${obj.metadata?.name}.${createHash('sha1').update(key + now).digest('hex').slice(0, 12)}`;
+      const name = `${obj.metadata?.name}.${createHash('sha1')
+        .update(key + now)
+        .digest('hex')
+        .slice(0, 12)}`;
       await this.core.createNamespacedEvent({
         namespace: ns,
         body: {
           metadata: { name, namespace: ns },
           involvedObject: {
-            apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata?.name, namespace: ns,
-            uid: obj.metadata?.uid, resourceVersion: obj.metadata?.resourceVersion,
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            name: obj.metadata?.name,
+            namespace: ns,
+            uid: obj.metadata?.uid,
+            resourceVersion: obj.metadata?.resourceVersion,
           },
-          type, reason, message: message.slice(0, 1024),
+          type,
+          reason,
+          message: message.slice(0, 1024),
           source: { component: this.component, host: this.host || undefined },
           reportingComponent: this.component,
           reportingInstance: this.host || this.component,
-          firstTimestamp: ts, lastTimestamp: ts, count: 1,
+          firstTimestamp: ts,
+          lastTimestamp: ts,
+          count: 1,
         },
       });
       this.seen.set(key, { name, count: 1, at: now });

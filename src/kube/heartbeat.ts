@@ -73,7 +73,9 @@ export class Heartbeat {
       const lease = await this.coord.readNamespacedLease({ name, namespace: this.namespace });
       lease.metadata = { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...annotations } };
       lease.spec = {
-        ...lease.spec, holderIdentity: this.node, renewTime: now,
+        ...lease.spec,
+        holderIdentity: this.node,
+        renewTime: now,
         acquireTime: lease.spec?.acquireTime ? new k8s.V1MicroTime(new Date(lease.spec.acquireTime).getTime()) : now,
       };
       this.lease = await this.coord.replaceNamespacedLease({ name, namespace: this.namespace, body: lease });
@@ -83,7 +85,12 @@ export class Heartbeat {
         namespace: this.namespace,
         body: {
           metadata: { name, namespace: this.namespace, labels: { [HEARTBEAT_LABEL]: 'true' }, annotations },
-          spec: { holderIdentity: this.node, leaseDurationSeconds: Math.ceil((this.periodMs * 4) / 1000), renewTime: now, acquireTime: now },
+          spec: {
+            holderIdentity: this.node,
+            leaseDurationSeconds: Math.ceil((this.periodMs * 4) / 1000),
+            renewTime: now,
+            acquireTime: now,
+          },
         },
       });
     }

@@ -118,8 +118,16 @@ export class Informer<T extends KubeObject> {
     let rv = '';
     do {
       const page = await this.objectApi.list<T & k8s.KubernetesObject>(
-        this.opts.apiVersion, this.opts.kind, this.opts.namespace, undefined, undefined, undefined,
-        this.opts.fieldSelector, this.opts.labelSelector, this.opts.pageSize ?? 500, cont,
+        this.opts.apiVersion,
+        this.opts.kind,
+        this.opts.namespace,
+        undefined,
+        undefined,
+        undefined,
+        this.opts.fieldSelector,
+        this.opts.labelSelector,
+        this.opts.pageSize ?? 500,
+        cont,
       );
       for (const item of page.items) {
         // list items carry no apiVersion/kind; restore them so handlers see whole objects

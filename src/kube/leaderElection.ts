@@ -83,9 +83,7 @@ export class LeaderElector {
       // must not hold off the renew deadline: a leader gives up on time, as client-go's
       // renew does with a context bounded by RenewDeadline. The attempt is bounded by
       // what is left of the deadline (a candidate's by the deadline itself).
-      const budget = this.leading
-        ? Math.max(this.lastRenew + this.renewDeadlineMs - Date.now() + 1, 1)
-        : this.renewDeadlineMs;
+      const budget = this.leading ? Math.max(this.lastRenew + this.renewDeadlineMs - Date.now() + 1, 1) : this.renewDeadlineMs;
       const ok = await withTimeout(this.tryAcquireOrRenew(), budget, 'lease request');
       if (ok) {
         this.lastRenew = Date.now();

@@ -25,7 +25,7 @@ function component(values: number[], min: number, max: number): string {
     }
   }
   const out: string[] = [];
-  for (let i = 0; i < values.length; ) {
+  for (let i = 0; i < values.length;) {
     let j = i;
     while (j + 1 < values.length && (values[j + 1] as number) === (values[j] as number) + 1) j++;
     if (j - i >= 2) out.push(`${pad(values[i] as number)}..${pad(values[j] as number)}`);
@@ -41,7 +41,7 @@ function weekdays(daysOfWeek: number[]): string {
   // Monday-first order, so that ranges never wrap (systemd's week starts Monday).
   const idx = daysOfWeek.map((d) => (d + 6) % 7).sort((a, b) => a - b);
   const out: string[] = [];
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && (idx[j + 1] as number) === (idx[j] as number) + 1) j++;
     if (j - i >= 2) out.push(`${WEEKDAYS_MON_FIRST[idx[i] as number]}..${WEEKDAYS_MON_FIRST[idx[j] as number]}`);
@@ -77,4 +77,3 @@ export function cronToOnCalendar(expr: string, timeZone?: string, field = 'sched
   if (allDom || allDow) return [line('', '*')];
   return [line('', dom), line(dowPrefix, '*')];
 }
-

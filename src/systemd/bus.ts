@@ -124,7 +124,7 @@ function errText(e: unknown): string {
 }
 
 function dbusErrorName(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'type' in e ? String((e).type) : undefined;
+  return typeof e === 'object' && e !== null && 'type' in e ? String(e.type) : undefined;
 }
 
 const noopLog: BusLog = () => undefined;
@@ -154,7 +154,10 @@ export class SystemdBus {
   private wakeSleep: (() => void) | undefined;
   private readonly inflight = new Set<{ what: string; reject: (e: Error) => void }>();
 
-  private constructor(readonly address: string, opts: SystemdBusOptions) {
+  private constructor(
+    readonly address: string,
+    opts: SystemdBusOptions,
+  ) {
     this.callTimeoutMs = opts.callTimeoutMs ?? 10_000;
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 300_000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 15_000;
@@ -358,7 +361,10 @@ export class SystemdBus {
     body: unknown[],
     timeoutMs = this.callTimeoutMs,
   ): Promise<unknown[]> {
-    const what = `${iface.split('.').pop()}.${member}(${body.map((b) => JSON.stringify(b, bigintSafe)).join(', ').slice(0, 200)})`;
+    const what = `${iface.split('.').pop()}.${member}(${body
+      .map((b) => JSON.stringify(b, bigintSafe))
+      .join(', ')
+      .slice(0, 200)})`;
     await this.sem.acquire();
     try {
       await withTimeout(this.waitReady(), timeoutMs, `${what} (waiting for the bus)`);
@@ -607,7 +613,16 @@ function toUnitList(rows: unknown): UnitListEntry[] {
   if (!Array.isArray(rows)) return [];
   return rows.map((r) => {
     const [name, description, loadState, activeState, subState, following, path, jobId, jobType, jobPath] = r as [
-      string, string, string, string, string, string, string, number, string, string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      number,
+      string,
+      string,
     ];
     return { name, description, loadState, activeState, subState, following, path, jobId, jobType, jobPath };
   });

@@ -10,7 +10,10 @@ export { CallTimeoutError } from '../async/timeout.js';
  */
 export class BusDisconnectedError extends Error {
   readonly code = 'SDW_BUS_DISCONNECTED';
-  constructor(readonly what: string, readonly cause_: 'bus' | 'systemd' | 'closed') {
+  constructor(
+    readonly what: string,
+    readonly cause_: 'bus' | 'systemd' | 'closed',
+  ) {
     super(`${what}: connection to systemd lost (${cause_}); state unknown, resync`);
     this.name = 'BusDisconnectedError';
   }
@@ -19,7 +22,10 @@ export class BusDisconnectedError extends Error {
 /** A file in the unit directory that the operator did not write. */
 export class ForeignUnitError extends Error {
   readonly code = 'SDW_FOREIGN_UNIT';
-  constructor(readonly path: string, op: string) {
+  constructor(
+    readonly path: string,
+    op: string,
+  ) {
     super(`refusing to ${op} ${path}: it carries no X-SDW-Owner marker (not written by systemd-workload-operator)`);
     this.name = 'ForeignUnitError';
   }

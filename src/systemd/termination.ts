@@ -47,9 +47,24 @@ export interface TerminationHints {
 }
 
 const SIGNAL_NAMES: Record<number, string> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS',
-  8: 'SIGFPE', 9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE',
-  14: 'SIGALRM', 15: 'SIGTERM', 24: 'SIGXCPU', 25: 'SIGXFSZ', 31: 'SIGSYS',
+  1: 'SIGHUP',
+  2: 'SIGINT',
+  3: 'SIGQUIT',
+  4: 'SIGILL',
+  5: 'SIGTRAP',
+  6: 'SIGABRT',
+  7: 'SIGBUS',
+  8: 'SIGFPE',
+  9: 'SIGKILL',
+  10: 'SIGUSR1',
+  11: 'SIGSEGV',
+  12: 'SIGUSR2',
+  13: 'SIGPIPE',
+  14: 'SIGALRM',
+  15: 'SIGTERM',
+  24: 'SIGXCPU',
+  25: 'SIGXFSZ',
+  31: 'SIGSYS',
 };
 
 export function signalName(sig: number): string | undefined {
@@ -71,11 +86,15 @@ export function terminationFrom(input: TerminationInput, hints: TerminationHints
   const base = { status, result, time: input.execMainExitTimestamp };
   if (cld === CLD_EXITED) {
     const reason =
-      result === 'oom-kill' ? 'OOMKilled'
-      : result === 'timeout' ? 'Timeout'
-      : result === 'watchdog' ? 'Watchdog'
-      : status === 0 ? 'Completed'
-      : `Error(exit ${status})`;
+      result === 'oom-kill'
+        ? 'OOMKilled'
+        : result === 'timeout'
+          ? 'Timeout'
+          : result === 'watchdog'
+            ? 'Watchdog'
+            : status === 0
+              ? 'Completed'
+              : `Error(exit ${status})`;
     return { ...base, code: 'exited', exitCode: status, reason };
   }
   if (cld === CLD_KILLED || cld === CLD_DUMPED) {

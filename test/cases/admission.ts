@@ -24,14 +24,26 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ['after names a missing unit', { units: [unit({ after: ['db'] })] }, /spec\.units.*must name units of this workload/],
   ['requires names a missing unit', { units: [unit({ requires: ['db'] })] }, /spec\.units.*must name units of this workload/],
   ['a unit ordered after itself', { units: [unit({ after: ['main'] })] }, /spec\.units\[0\]\.after.*must not list itself/],
-  ['two units ordered after each other', { units: [unit({ name: 'a', after: ['b'] }), unit({ name: 'b', after: ['a'] })] }, /spec\.units.*ordering cycle/],
+  [
+    'two units ordered after each other',
+    { units: [unit({ name: 'a', after: ['b'] }), unit({ name: 'b', after: ['a'] })] },
+    /spec\.units.*ordering cycle/,
+  ],
   ['bad cron: minute 61', { units: [unit({ schedule: '61 * * * *', type: 'oneshot' })] }, /spec\.units\[0\]\.schedule/],
   ['bad cron: four fields', { units: [unit({ schedule: '* * * *', type: 'oneshot' })] }, /spec\.units\[0\]\.schedule/],
   ['bad memory quantity', { units: [unit({ resources: { limits: { memory: 'lots' } } })] }, /spec\.units\[0\]\.resources\.limits\.memory/],
   ['zero cpu limit', { units: [unit({ resources: { limits: { cpu: '0' } } })] }, /spec\.units\[0\]\.resources\.limits\.cpu/],
   ['tasks 0', { units: [unit({ resources: { limits: { tasks: 0 } } })] }, /spec\.units\[0\]\.resources\.limits\.tasks/],
-  ['maxUnavailable 0', { units: [unit()], updateStrategy: { rollingUpdate: { maxUnavailable: 0 } } }, /spec\.updateStrategy\.rollingUpdate\.maxUnavailable/],
-  ['maxUnavailable 150%', { units: [unit()], updateStrategy: { rollingUpdate: { maxUnavailable: '150%' } } }, /spec\.updateStrategy\.rollingUpdate\.maxUnavailable/],
+  [
+    'maxUnavailable 0',
+    { units: [unit()], updateStrategy: { rollingUpdate: { maxUnavailable: 0 } } },
+    /spec\.updateStrategy\.rollingUpdate\.maxUnavailable/,
+  ],
+  [
+    'maxUnavailable 150%',
+    { units: [unit()], updateStrategy: { rollingUpdate: { maxUnavailable: '150%' } } },
+    /spec\.updateStrategy\.rollingUpdate\.maxUnavailable/,
+  ],
   ['user and dynamicUser both set', { units: [unit({ user: 'nobody', dynamicUser: true })] }, /spec\.units\[0\]\.user/],
   ['too many units', { units: Array.from({ length: 33 }, (_, i) => unit({ name: `u${i}` })) }, /spec\.units.*(Too many|must have at most)/],
   ['no units', { units: [] }, /spec\.units/],
@@ -39,13 +51,25 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ['workingDirectory with ..', { units: [unit({ workingDirectory: '/var/../etc' })] }, /spec\.units\[0\]\.workingDirectory/],
   ['unknown restart policy', { units: [unit({ restart: { policy: 'Sometimes' } })] }, /spec\.units\[0\]\.restart\.policy/],
   ['negative restart delay', { units: [unit({ restart: { delaySeconds: -1 } })] }, /spec\.units\[0\]\.restart\.delaySeconds/],
-  ['oneshot with restart Always', { units: [unit({ type: 'oneshot', restart: { policy: 'Always' } })] }, /spec\.units\[0\]\.restart\.policy/],
+  [
+    'oneshot with restart Always',
+    { units: [unit({ type: 'oneshot', restart: { policy: 'Always' } })] },
+    /spec\.units\[0\]\.restart\.policy/,
+  ],
   ['unknown unit type', { units: [unit({ type: 'daemon' })] }, /spec\.units\[0\]\.type/],
   ['timeZone without schedule', { units: [unit({ timeZone: 'Europe/Berlin' })] }, /spec\.units\[0\]\.timeZone/],
   ['missing command', { units: [{ name: 'main', dynamicUser: true }] }, /spec\.units\[0\]\.command.*Required/],
-  ['Exists toleration with a value', { units: [unit()], tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] }, /spec\.tolerations\[0\]\.value/],
+  [
+    'Exists toleration with a value',
+    { units: [unit()], tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] },
+    /spec\.tolerations\[0\]\.value/,
+  ],
   ['negative minReadySeconds', { units: [unit()], minReadySeconds: -5 }, /spec\.minReadySeconds/],
-  ['relative readWritePaths entry', { units: [unit({ sandbox: { readWritePaths: ['data'] } })] }, /spec\.units\[0\]\.sandbox\.readWritePaths\[0\]/],
+  [
+    'relative readWritePaths entry',
+    { units: [unit({ sandbox: { readWritePaths: ['data'] } })] },
+    /spec\.units\[0\]\.sandbox\.readWritePaths\[0\]/,
+  ],
 ];
 
 /**
@@ -55,21 +79,45 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
 export const SCHEMA_EXTRA_CASES: Array<[string, Record<string, unknown>, RegExp, string?]> = [
   ['workload name over 63 characters', { units: [unit()] }, /metadata\.name: must be at most 63 characters/, `bad-${'x'.repeat(60)}`],
   // Injection attempts: nothing may start a new line (a new directive) in a unit file.
-  ['newline in an env value', { units: [unit({ env: [{ name: 'A', value: 'x\nExecStartPre=/bin/evil' }] })] }, /spec\.units\[0\]\.env\[0\]\.value/],
-  ['escape character in an env value', { units: [unit({ env: [{ name: 'A', value: 'x\u001b[2J' }] })] }, /spec\.units\[0\]\.env\[0\]\.value/],
+  [
+    'newline in an env value',
+    { units: [unit({ env: [{ name: 'A', value: 'x\nExecStartPre=/bin/evil' }] })] },
+    /spec\.units\[0\]\.env\[0\]\.value/,
+  ],
+  [
+    'escape character in an env value',
+    { units: [unit({ env: [{ name: 'A', value: 'x\u001b[2J' }] })] },
+    /spec\.units\[0\]\.env\[0\]\.value/,
+  ],
   ['DEL in an argument', { units: [unit({ command: ['/bin/echo', 'a\u007fb'] })] }, /spec\.units\[0\]\.command\[1\]/],
   ['C1 control (NEL) in an argument', { units: [unit({ command: ['/bin/echo', 'a\u0085b'] })] }, /spec\.units\[0\]\.command\[1\]/],
   ['newline in user', { units: [unit({ dynamicUser: undefined, user: 'nobody\nUser=root' })] }, /spec\.units\[0\]\.user/],
   ['newline in group', { units: [unit({ group: 'x\nGroup=root' })] }, /spec\.units\[0\]\.group/],
   ['newline in workingDirectory', { units: [unit({ workingDirectory: '/srv\nUser=root' })] }, /spec\.units\[0\]\.workingDirectory/],
-  ['space in a readOnlyPaths entry (a second path)', { units: [unit({ sandbox: { readOnlyPaths: ['/srv /etc'] } })] }, /spec\.units\[0\]\.sandbox\.readOnlyPaths\[0\]/],
+  [
+    'space in a readOnlyPaths entry (a second path)',
+    { units: [unit({ sandbox: { readOnlyPaths: ['/srv /etc'] } })] },
+    /spec\.units\[0\]\.sandbox\.readOnlyPaths\[0\]/,
+  ],
   ['newline in schedule', { units: [unit({ type: 'oneshot', schedule: '* * * * *\nOnCalendar=minutely' })] }, /spec\.units\[0\]\.schedule/],
-  ['timeZone escaping the zoneinfo directory', { units: [unit({ type: 'oneshot', schedule: '@daily', timeZone: 'Europe/../../etc/passwd' })] }, /spec\.units\[0\]\.timeZone/],
+  [
+    'timeZone escaping the zoneinfo directory',
+    { units: [unit({ type: 'oneshot', schedule: '@daily', timeZone: 'Europe/../../etc/passwd' })] },
+    /spec\.units\[0\]\.timeZone/,
+  ],
   ["'$' in command[0] (no expansion)", { units: [unit({ command: ['/bin/$SHELL'] })] }, /spec\.units\[0\]\.command.*absolute path/],
   ['env name with "="', { units: [unit({ env: [{ name: 'A=B', value: 'x' }] })] }, /spec\.units\[0\]\.env\[0\]\.name/],
   ['unit name with a dot (another unit type)', { units: [unit({ name: 'x.socket' })] }, /spec\.units\[0\]\.name/],
-  ['too many env entries', { units: [unit({ env: Array.from({ length: 129 }, (_, i) => ({ name: `V${i}`, value: 'x' })) })] }, /spec\.units\[0\]\.env.*(Too many|must have at most)/],
-  ['a 5000-character argument', { units: [unit({ command: ['/bin/echo', 'y'.repeat(5000)] })] }, /spec\.units\[0\]\.command\[1\].*(Too long|at most)/],
+  [
+    'too many env entries',
+    { units: [unit({ env: Array.from({ length: 129 }, (_, i) => ({ name: `V${i}`, value: 'x' })) })] },
+    /spec\.units\[0\]\.env.*(Too many|must have at most)/,
+  ],
+  [
+    'a 5000-character argument',
+    { units: [unit({ command: ['/bin/echo', 'y'.repeat(5000)] })] },
+    /spec\.units\[0\]\.command\[1\].*(Too long|at most)/,
+  ],
 ];
 
 // ---- SystemdWorkloadPolicy (config/policy/workload_policy.yaml and src/controller/policy.ts) ----
@@ -89,23 +137,34 @@ const u = (x: Unit = {}) => ({ units: [unit(x)] });
 export const POLICY_RULES: RuleCase[] = [
   {
     rule: 'allowRoot false: no unit runs as root (no user, user root/0)',
-    policy: {}, rootLabel: true,
+    policy: {},
+    rootLabel: true,
     allowed: [u({ dynamicUser: undefined, user: 'nobody' }), u()],
     refused: [
       [u({ dynamicUser: undefined }), 'spec.units[0].user: root is not allowed in namespace NS (SystemdWorkloadPolicy P)'],
-      [{ units: [unit({ name: 'a' }), unit({ name: 'b', dynamicUser: undefined, user: '0' })] }, 'spec.units[1].user: root is not allowed in namespace NS (SystemdWorkloadPolicy P)'],
+      [
+        { units: [unit({ name: 'a' }), unit({ name: 'b', dynamicUser: undefined, user: '0' })] },
+        'spec.units[1].user: root is not allowed in namespace NS (SystemdWorkloadPolicy P)',
+      ],
       [u({ dynamicUser: undefined, user: 'root' }), 'spec.units[0].user: root is not allowed in namespace NS (SystemdWorkloadPolicy P)'],
     ],
   },
   {
     rule: 'allowRoot false: no root group',
-    policy: {}, rootLabel: true,
+    policy: {},
+    rootLabel: true,
     allowed: [u({ dynamicUser: undefined, user: 'nobody', group: 'nogroup' })],
-    refused: [[u({ dynamicUser: undefined, user: 'nobody', group: 'root' }), 'spec.units[0].group: root is not allowed in namespace NS (SystemdWorkloadPolicy P)']],
+    refused: [
+      [
+        u({ dynamicUser: undefined, user: 'nobody', group: 'root' }),
+        'spec.units[0].group: root is not allowed in namespace NS (SystemdWorkloadPolicy P)',
+      ],
+    ],
   },
   {
     rule: 'allowRoot true (with the namespace label): root is admitted',
-    policy: { allowRoot: true }, rootLabel: true,
+    policy: { allowRoot: true },
+    rootLabel: true,
     allowed: [u({ dynamicUser: undefined }), u({ dynamicUser: undefined, user: 'root', group: '0' })],
     refused: [],
   },
@@ -113,25 +172,48 @@ export const POLICY_RULES: RuleCase[] = [
     rule: 'allowedUsers',
     policy: { allowedUsers: ['svc', 'nobody'] },
     allowed: [u({ dynamicUser: undefined, user: 'svc' }), u()],
-    refused: [[u({ dynamicUser: undefined, user: 'bob' }), "spec.units[0].user: user 'bob' is not allowed in namespace NS (SystemdWorkloadPolicy P allows: svc, nobody, dynamicUser)"]],
+    refused: [
+      [
+        u({ dynamicUser: undefined, user: 'bob' }),
+        "spec.units[0].user: user 'bob' is not allowed in namespace NS (SystemdWorkloadPolicy P allows: svc, nobody, dynamicUser)",
+      ],
+    ],
   },
   {
     rule: 'allowedExecutables',
     policy: { allowedExecutables: ['/usr/bin/', '/bin/sleep'] },
     allowed: [u(), u({ command: ['/usr/bin/python3', '-V'] })],
     refused: [
-      [u({ command: ['/bin/sh', '-c', 'id'] }), "spec.units[0].command[0]: '/bin/sh' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)"],
-      [u({ command: ['/usr/bin/../../tmp/evil'] }), "spec.units[0].command[0]: '/usr/bin/../../tmp/evil' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)"],
-      [u({ command: ['/bin/sleepy'] }), "spec.units[0].command[0]: '/bin/sleepy' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)"],
+      [
+        u({ command: ['/bin/sh', '-c', 'id'] }),
+        "spec.units[0].command[0]: '/bin/sh' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)",
+      ],
+      [
+        u({ command: ['/usr/bin/../../tmp/evil'] }),
+        "spec.units[0].command[0]: '/usr/bin/../../tmp/evil' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)",
+      ],
+      [
+        u({ command: ['/bin/sleepy'] }),
+        "spec.units[0].command[0]: '/bin/sleepy' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)",
+      ],
     ],
   },
   {
     rule: 'allowedNodeSelectors',
     policy: { allowedNodeSelectors: [{ key: 'role', values: ['web', 'batch'] }, { key: 'team-a.example.com/pool' }] },
-    allowed: [{ ...u(), nodeSelector: { role: 'web', zone: 'a' } }, { ...u(), nodeSelector: { 'team-a.example.com/pool': 'x' } }],
+    allowed: [
+      { ...u(), nodeSelector: { role: 'web', zone: 'a' } },
+      { ...u(), nodeSelector: { 'team-a.example.com/pool': 'x' } },
+    ],
     refused: [
-      [u(), 'spec.nodeSelector: must select nodes by an allowed label in namespace NS (SystemdWorkloadPolicy P allows: role=web|batch, team-a.example.com/pool)'],
-      [{ ...u(), nodeSelector: { role: 'db' } }, 'spec.nodeSelector: must select nodes by an allowed label in namespace NS (SystemdWorkloadPolicy P allows: role=web|batch, team-a.example.com/pool)'],
+      [
+        u(),
+        'spec.nodeSelector: must select nodes by an allowed label in namespace NS (SystemdWorkloadPolicy P allows: role=web|batch, team-a.example.com/pool)',
+      ],
+      [
+        { ...u(), nodeSelector: { role: 'db' } },
+        'spec.nodeSelector: must select nodes by an allowed label in namespace NS (SystemdWorkloadPolicy P allows: role=web|batch, team-a.example.com/pool)',
+      ],
     ],
   },
   {
@@ -140,7 +222,10 @@ export const POLICY_RULES: RuleCase[] = [
     allowed: [u({ sandbox: { noNewPrivileges: true } })],
     refused: [
       [u(), 'spec.units[0].sandbox.noNewPrivileges: must be true in namespace NS (SystemdWorkloadPolicy P)'],
-      [u({ sandbox: { noNewPrivileges: false } }), 'spec.units[0].sandbox.noNewPrivileges: must be true in namespace NS (SystemdWorkloadPolicy P)'],
+      [
+        u({ sandbox: { noNewPrivileges: false } }),
+        'spec.units[0].sandbox.noNewPrivileges: must be true in namespace NS (SystemdWorkloadPolicy P)',
+      ],
     ],
   },
   {
@@ -154,7 +239,10 @@ export const POLICY_RULES: RuleCase[] = [
     policy: { requiredSandbox: { protectSystem: 'full' } },
     allowed: [u({ sandbox: { protectSystem: 'full' } }), u({ sandbox: { protectSystem: 'strict' } })],
     refused: [
-      [u({ sandbox: { protectSystem: 'true' } }), "spec.units[0].sandbox.protectSystem: must be 'full' or stricter, not 'true' in namespace NS (SystemdWorkloadPolicy P)"],
+      [
+        u({ sandbox: { protectSystem: 'true' } }),
+        "spec.units[0].sandbox.protectSystem: must be 'full' or stricter, not 'true' in namespace NS (SystemdWorkloadPolicy P)",
+      ],
       [u(), "spec.units[0].sandbox.protectSystem: must be 'full' or stricter, not 'false' in namespace NS (SystemdWorkloadPolicy P)"],
     ],
   },
@@ -162,15 +250,26 @@ export const POLICY_RULES: RuleCase[] = [
     rule: 'requiredSandbox.protectHome',
     policy: { requiredSandbox: { protectHome: 'read-only' } },
     allowed: [u({ sandbox: { protectHome: 'tmpfs' } }), u({ sandbox: { protectHome: 'true' } })],
-    refused: [[u({ sandbox: { protectHome: 'false' } }), "spec.units[0].sandbox.protectHome: must be 'read-only' or stricter, not 'false' in namespace NS (SystemdWorkloadPolicy P)"]],
+    refused: [
+      [
+        u({ sandbox: { protectHome: 'false' } }),
+        "spec.units[0].sandbox.protectHome: must be 'read-only' or stricter, not 'false' in namespace NS (SystemdWorkloadPolicy P)",
+      ],
+    ],
   },
   {
     rule: 'resources.maxMemory (a ceiling makes the limit required)',
     policy: { resources: { maxMemory: '256Mi' } },
     allowed: [u({ resources: { limits: { memory: '128Mi' } } }), u({ resources: { limits: { memory: 268435456 } } })],
     refused: [
-      [u({ resources: { limits: { memory: '1Gi' } } }), 'spec.units[0].resources.limits.memory: 1Gi exceeds the maximum 256Mi in namespace NS (SystemdWorkloadPolicy P)'],
-      [u({ resources: { limits: { memory: 268435457 } } }), 'spec.units[0].resources.limits.memory: 268435457 exceeds the maximum 256Mi in namespace NS (SystemdWorkloadPolicy P)'],
+      [
+        u({ resources: { limits: { memory: '1Gi' } } }),
+        'spec.units[0].resources.limits.memory: 1Gi exceeds the maximum 256Mi in namespace NS (SystemdWorkloadPolicy P)',
+      ],
+      [
+        u({ resources: { limits: { memory: 268435457 } } }),
+        'spec.units[0].resources.limits.memory: 268435457 exceeds the maximum 256Mi in namespace NS (SystemdWorkloadPolicy P)',
+      ],
       [u(), 'spec.units[0].resources.limits.memory: is required in namespace NS (SystemdWorkloadPolicy P)'],
     ],
   },
@@ -179,7 +278,10 @@ export const POLICY_RULES: RuleCase[] = [
     policy: { resources: { maxCpu: '500m' } },
     allowed: [u({ resources: { limits: { cpu: '250m' } } }), u({ resources: { limits: { cpu: '0.5' } } })],
     refused: [
-      [u({ resources: { limits: { cpu: 2 } } }), 'spec.units[0].resources.limits.cpu: 2 exceeds the maximum 500m in namespace NS (SystemdWorkloadPolicy P)'],
+      [
+        u({ resources: { limits: { cpu: 2 } } }),
+        'spec.units[0].resources.limits.cpu: 2 exceeds the maximum 500m in namespace NS (SystemdWorkloadPolicy P)',
+      ],
       [u(), 'spec.units[0].resources.limits.cpu: is required in namespace NS (SystemdWorkloadPolicy P)'],
     ],
   },
@@ -188,7 +290,10 @@ export const POLICY_RULES: RuleCase[] = [
     policy: { resources: { maxTasks: 100 } },
     allowed: [u({ resources: { limits: { tasks: 100 } } })],
     refused: [
-      [u({ resources: { limits: { tasks: 101 } } }), 'spec.units[0].resources.limits.tasks: 101 exceeds the maximum 100 in namespace NS (SystemdWorkloadPolicy P)'],
+      [
+        u({ resources: { limits: { tasks: 101 } } }),
+        'spec.units[0].resources.limits.tasks: 101 exceeds the maximum 100 in namespace NS (SystemdWorkloadPolicy P)',
+      ],
       [u(), 'spec.units[0].resources.limits.tasks: is required in namespace NS (SystemdWorkloadPolicy P)'],
     ],
   },
@@ -197,9 +302,19 @@ export const POLICY_RULES: RuleCase[] = [
     policy: { resources: { requireLimits: true } },
     allowed: [u({ resources: { limits: { memory: '64Mi', cpu: 1, tasks: 10 } } })],
     refused: [
-      [u({ resources: { limits: { cpu: 1, tasks: 10 } } }), 'spec.units[0].resources.limits.memory: is required in namespace NS (SystemdWorkloadPolicy P)'],
-      [{ units: [unit({ name: 'a', resources: { limits: { memory: '64Mi', cpu: 1, tasks: 10 } } }), unit({ name: 'b', resources: { limits: { memory: '64Mi', tasks: 10 } } })] },
-        'spec.units[1].resources.limits.cpu: is required in namespace NS (SystemdWorkloadPolicy P)'],
+      [
+        u({ resources: { limits: { cpu: 1, tasks: 10 } } }),
+        'spec.units[0].resources.limits.memory: is required in namespace NS (SystemdWorkloadPolicy P)',
+      ],
+      [
+        {
+          units: [
+            unit({ name: 'a', resources: { limits: { memory: '64Mi', cpu: 1, tasks: 10 } } }),
+            unit({ name: 'b', resources: { limits: { memory: '64Mi', tasks: 10 } } }),
+          ],
+        },
+        'spec.units[1].resources.limits.cpu: is required in namespace NS (SystemdWorkloadPolicy P)',
+      ],
     ],
   },
 ];

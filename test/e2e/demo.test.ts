@@ -14,9 +14,11 @@ const run = promisify(execFile);
 describe('make demo', () => {
   const demoDir = path.join(cacheRoot(), `demo-test-${process.pid}`);
   const env = { ...process.env, SDW_DEMO_DIR: demoDir };
-  const demo = (cmd: string) => run(process.execPath, [path.join(repoRoot, 'dist', 'hack', 'demo.js'), cmd], { env, timeout: 400_000, maxBuffer: 1 << 24 });
+  const demo = (cmd: string) =>
+    run(process.execPath, [path.join(repoRoot, 'dist', 'hack', 'demo.js'), cmd], { env, timeout: 400_000, maxBuffer: 1 << 24 });
   // The tour as a user types it, after `source .demo/env`.
-  const sh = (script: string) => run('bash', ['-c', `source "${demoDir}/env" && ${script}`], { cwd: repoRoot, env, timeout: 60_000, maxBuffer: 1 << 24 });
+  const sh = (script: string) =>
+    run('bash', ['-c', `source "${demoDir}/env" && ${script}`], { cwd: repoRoot, env, timeout: 60_000, maxBuffer: 1 << 24 });
 
   afterAll(async () => {
     await demo('down').catch(() => undefined);
@@ -46,10 +48,12 @@ describe('make demo', () => {
     expect(rendered.stdout).toContain(onNode.trim());
     const valid = await sh('kubectl sdw validate examples/*.yaml');
     expect(valid.stdout).toMatch(/\d+ workloads? valid/);
-    const bus = await sh(`busctl --address=unix:path=${demoDir}/nodes/demo-1/system_bus_socket get-property org.freedesktop.systemd1 /org/freedesktop/systemd1/unit/sdw_2ddefault_5fweb_5fhttp_2eservice org.freedesktop.systemd1.Unit ActiveState`);
+    const bus = await sh(
+      `busctl --address=unix:path=${demoDir}/nodes/demo-1/system_bus_socket get-property org.freedesktop.systemd1 /org/freedesktop/systemd1/unit/sdw_2ddefault_5fweb_5fhttp_2eservice org.freedesktop.systemd1.Unit ActiveState`,
+    );
     expect(bus.stdout.trim()).toBe('s "active"');
 
-    const runDirs = (await fs.readdir(path.join(demoDir, 'run')));
+    const runDirs = await fs.readdir(path.join(demoDir, 'run'));
     const down = await demo('down');
     expect(down.stdout).toContain('stopped');
     expect(existsSync(demoDir)).toBe(false);

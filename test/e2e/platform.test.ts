@@ -48,9 +48,10 @@ describe('platform', () => {
 
   it('starts a unit on a real systemd node over D-Bus and reads its state back', async () => {
     const node = cluster.node('plat-1');
-    await fs.writeFile(path.join(node.unitDir, 'platform-probe.service'), [
-      '[Unit]', 'Description=platform probe', '', '[Service]', 'ExecStart=/bin/sleep infinity', '',
-    ].join('\n'));
+    await fs.writeFile(
+      path.join(node.unitDir, 'platform-probe.service'),
+      ['[Unit]', 'Description=platform probe', '', '[Service]', 'ExecStart=/bin/sleep infinity', ''].join('\n'),
+    );
     const bus = await SystemdBus.connect(node.busAddress);
     try {
       await bus.reload();
@@ -71,7 +72,13 @@ describe('platform', () => {
       }
       expect(st.tasksCurrent).toBeGreaterThanOrEqual(1);
       // Cross-check with busctl, independently of our adapter.
-      const raw = await node.busctl('get-property', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1/unit/platform_2dprobe_2eservice', 'org.freedesktop.systemd1.Unit', 'ActiveState');
+      const raw = await node.busctl(
+        'get-property',
+        'org.freedesktop.systemd1',
+        '/org/freedesktop/systemd1/unit/platform_2dprobe_2eservice',
+        'org.freedesktop.systemd1.Unit',
+        'ActiveState',
+      );
       expect(raw.trim()).toBe('s "active"');
     } finally {
       await bus.close();

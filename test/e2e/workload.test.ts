@@ -6,7 +6,14 @@ import { Cluster } from '../harness/cluster.js';
 import { waitFor } from '../harness/process.js';
 import { startAgent, startController, type OperatorProcess } from '../harness/operator.js';
 import {
-  activeState, apply, eventsFor, getWorkload, invocationId, unitFileExists, unitProperty, waitForWorkload,
+  activeState,
+  apply,
+  eventsFor,
+  getWorkload,
+  invocationId,
+  unitFileExists,
+  unitProperty,
+  waitForWorkload,
 } from '../harness/assertions.js';
 
 const WEB = 'sdw-default_web_server.service';
@@ -55,11 +62,29 @@ describe('workload lifecycle on real nodes', () => {
     // A foreign unit next to ours: it must survive everything below.
     const foreign = path.join(cluster.node('wl-1').unitDir, 'foreign.service');
     await fs.writeFile(foreign, '[Service]\nExecStart=/bin/sleep infinity\n');
-    await cluster.node('wl-1').busctl('call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'Reload');
-    await cluster.node('wl-1').busctl('call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'StartUnit', 'ss', 'foreign.service', 'replace');
+    await cluster
+      .node('wl-1')
+      .busctl('call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'Reload');
+    await cluster
+      .node('wl-1')
+      .busctl(
+        'call',
+        'org.freedesktop.systemd1',
+        '/org/freedesktop/systemd1',
+        'org.freedesktop.systemd1.Manager',
+        'StartUnit',
+        'ss',
+        'foreign.service',
+        'replace',
+      );
 
     await apply(cluster, webYaml('infinity'));
-    const wl = await waitForWorkload(cluster, 'web', 'Running on 2 nodes', (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2);
+    const wl = await waitForWorkload(
+      cluster,
+      'web',
+      'Running on 2 nodes',
+      (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2,
+    );
     expect(wl.status).toMatchObject({ desiredNodes: 2, currentNodes: 2, readyNodes: 2, updatedNodes: 2, failedNodes: 0 });
     const table = await cluster.kubectlOk(['get', 'sdw', 'web']);
     expect(table).toMatch(/^web\s+2\s+2\s+2\s+0\s+Running\s/m);
@@ -70,9 +95,13 @@ describe('workload lifecycle on real nodes', () => {
     }
     expect(unitFileExists(cluster.node('wl-3'), WEB)).toBe(false);
     // One child per matching node, owned by the workload.
-    const children = JSON.parse(await cluster.kubectlOk(['get', 'systemdunitsets', '-o', 'json'])) as { items: Array<{ spec: { nodeName: string }; metadata: { ownerReferences: Array<{ name: string; controller: boolean }> } }> };
+    const children = JSON.parse(await cluster.kubectlOk(['get', 'systemdunitsets', '-o', 'json'])) as {
+      items: Array<{ spec: { nodeName: string }; metadata: { ownerReferences: Array<{ name: string; controller: boolean }> } }>;
+    };
     expect(children.items.map((c) => c.spec.nodeName).sort()).toEqual(['wl-1', 'wl-2']);
-    expect(children.items.every((c) => c.metadata.ownerReferences[0]?.name === 'web' && c.metadata.ownerReferences[0].controller)).toBe(true);
+    expect(children.items.every((c) => c.metadata.ownerReferences[0]?.name === 'web' && c.metadata.ownerReferences[0].controller)).toBe(
+      true,
+    );
   });
 
   it('follows a node that gains the label', async () => {
@@ -87,7 +116,10 @@ describe('workload lifecycle on real nodes', () => {
     const sideBefore = await invocationId(node, SIDE);
     // Only the memory limit: applied without a restart.
     await apply(cluster, webYaml('infinity', 'infinity', '96Mi'));
-    await waitFor('MemoryMax 96Mi on wl-1', async () => (await unitProperty(node, WEB, 'Service', 'MemoryMax')) === String(96 * 1024 * 1024));
+    await waitFor(
+      'MemoryMax 96Mi on wl-1',
+      async () => (await unitProperty(node, WEB, 'Service', 'MemoryMax')) === String(96 * 1024 * 1024),
+    );
     await waitForWorkload(cluster, 'web', 'rolled out', (w) => w.status?.updatedNodes === 3 && w.status.readyNodes === 3, 90_000);
     expect(await invocationId(node, WEB)).toBe(serverBefore);
     expect(await invocationId(node, SIDE)).toBe(sideBefore);
@@ -102,9 +134,20 @@ describe('workload lifecycle on real nodes', () => {
 
   it('repairs a managed unit stopped by hand and reports it', async () => {
     const node = cluster.node('wl-2');
-    await node.busctl('call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'StopUnit', 'ss', WEB, 'replace');
+    await node.busctl(
+      'call',
+      'org.freedesktop.systemd1',
+      '/org/freedesktop/systemd1',
+      'org.freedesktop.systemd1.Manager',
+      'StopUnit',
+      'ss',
+      WEB,
+      'replace',
+    );
     await waitFor('server active again on wl-2', async () => (await activeState(node, WEB)) === 'active', 30_000);
-    const children = JSON.parse(await cluster.kubectlOk(['get', 'systemdunitsets', '-l', 'systemd.operators.dev/node=wl-2', '-o', 'json'])) as { items: Array<{ metadata: { name: string } }> };
+    const children = JSON.parse(
+      await cluster.kubectlOk(['get', 'systemdunitsets', '-l', 'systemd.operators.dev/node=wl-2', '-o', 'json']),
+    ) as { items: Array<{ metadata: { name: string } }> };
     const events = await eventsFor(cluster, 'SystemdUnitSet', children.items[0]!.metadata.name);
     expect(events.some((e) => e.reason === 'DriftRepaired' && e.message.includes(WEB))).toBe(true);
   });
@@ -117,13 +160,18 @@ describe('workload lifecycle on real nodes', () => {
     agents.set('wl-1', await startAgent(cluster, 'wl-1'));
     // The restarted agent adopts its units and reports them ready again.
     await waitForWorkload(cluster, 'web', 'ready after agent restart', (w) => w.status?.readyNodes === 3);
-    await agents.get('wl-1')!.metric('sdw_agent_syncs_total', { result: 'success' }).then((v) => expect(v).toBeGreaterThan(0));
+    await agents
+      .get('wl-1')!
+      .metric('sdw_agent_syncs_total', { result: 'success' })
+      .then((v) => expect(v).toBeGreaterThan(0));
     expect(await invocationId(node, WEB)).toBe(before);
     expect(await unitProperty(node, WEB, 'Service', 'NRestarts')).toBe(nrBefore);
   });
 
   it('reports a crash-looping unit with its restarts and exit code', async () => {
-    await apply(cluster, `
+    await apply(
+      cluster,
+      `
 apiVersion: systemd.operators.dev/v1alpha1
 kind: SystemdWorkload
 metadata: {name: crasher, namespace: default}
@@ -133,10 +181,19 @@ spec:
   - name: main
     command: ["/bin/sh", "-c", "sleep 0.3; exit 3"]
     restart: {policy: Always, delaySeconds: 1}
-`);
-    const wl = await waitForWorkload(cluster, 'crasher', 'restarts reported', (w) => (w.status?.restarts ?? 0) >= 2 && w.status?.nodes?.[0]?.exitCode === 3, 60_000);
+`,
+    );
+    const wl = await waitForWorkload(
+      cluster,
+      'crasher',
+      'restarts reported',
+      (w) => (w.status?.restarts ?? 0) >= 2 && w.status?.nodes?.[0]?.exitCode === 3,
+      60_000,
+    );
     expect(wl.status?.nodes?.[0]).toMatchObject({ node: 'wl-2', exitCode: 3 });
-    await waitFor('UnitRestarting event', async () => (await eventsFor(cluster, 'SystemdWorkload', 'crasher')).some((e) => e.reason === 'UnitRestarting'));
+    await waitFor('UnitRestarting event', async () =>
+      (await eventsFor(cluster, 'SystemdWorkload', 'crasher')).some((e) => e.reason === 'UnitRestarting'),
+    );
     await cluster.kubectlOk(['delete', 'sdw', 'crasher', '--wait=true']);
   });
 
@@ -145,15 +202,32 @@ spec:
     for (const n of ['wl-1', 'wl-2', 'wl-3']) {
       const node = cluster.node(n);
       await waitFor(`${n} cleaned`, async () => !unitFileExists(node, WEB) && !unitFileExists(node, SIDE), 60_000);
-      await waitFor(`${n} unit unloaded`, async () => {
-        const r = await node.busctl('call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'GetUnit', 's', WEB).catch((e: Error) => e.message);
-        return /not loaded|NoSuchUnit/.test(r);
-      }, 30_000);
+      await waitFor(
+        `${n} unit unloaded`,
+        async () => {
+          const r = await node
+            .busctl(
+              'call',
+              'org.freedesktop.systemd1',
+              '/org/freedesktop/systemd1',
+              'org.freedesktop.systemd1.Manager',
+              'GetUnit',
+              's',
+              WEB,
+            )
+            .catch((e: Error) => e.message);
+          return /not loaded|NoSuchUnit/.test(r);
+        },
+        30_000,
+      );
       const wants = await fs.readdir(path.join(node.unitDir, 'multi-user.target.wants')).catch(() => []);
       expect(wants.filter((f) => f.startsWith('sdw-'))).toEqual([]);
     }
     expect(await getWorkload(cluster, 'web')).toBeUndefined();
-    await waitFor('children garbage-collected', async () => (await cluster.kubectlOk(['get', 'systemdunitsets', '-o', 'name'])).trim() === '');
+    await waitFor(
+      'children garbage-collected',
+      async () => (await cluster.kubectlOk(['get', 'systemdunitsets', '-o', 'name'])).trim() === '',
+    );
     expect(await activeState(cluster.node('wl-1'), 'foreign.service')).toBe('active');
     expect(unitFileExists(cluster.node('wl-1'), 'foreign.service')).toBe(true);
   });

@@ -18,20 +18,39 @@ export function managerCall(node: SystemdNode, method: string, signature = '', .
 
 /** The node's child of a workload, read with kubectl. */
 export async function getChild(cluster: Cluster, workload: string, node: string, ns = 'default'): Promise<SystemdUnitSet | undefined> {
-  const out = await cluster.kubectlOk(['get', 'systemdunitsets', '-n', ns, '-l', `systemd.operators.dev/workload=${workload},systemd.operators.dev/node=${node}`, '-o', 'json']);
+  const out = await cluster.kubectlOk([
+    'get',
+    'systemdunitsets',
+    '-n',
+    ns,
+    '-l',
+    `systemd.operators.dev/workload=${workload},systemd.operators.dev/node=${node}`,
+    '-o',
+    'json',
+  ]);
   return (JSON.parse(out) as { items: SystemdUnitSet[] }).items[0];
 }
 
 export async function waitForChild(
-  cluster: Cluster, workload: string, node: string, what: string,
-  pred: (c: SystemdUnitSet) => boolean, timeoutMs = 60_000, ns = 'default',
+  cluster: Cluster,
+  workload: string,
+  node: string,
+  what: string,
+  pred: (c: SystemdUnitSet) => boolean,
+  timeoutMs = 60_000,
+  ns = 'default',
 ): Promise<SystemdUnitSet> {
   let last: SystemdUnitSet | undefined;
   try {
-    return await waitFor(`child of ${workload} on ${node}: ${what}`, async () => {
-      last = await getChild(cluster, workload, node, ns);
-      return last && pred(last) ? last : undefined;
-    }, timeoutMs, 250);
+    return await waitFor(
+      `child of ${workload} on ${node}: ${what}`,
+      async () => {
+        last = await getChild(cluster, workload, node, ns);
+        return last && pred(last) ? last : undefined;
+      },
+      timeoutMs,
+      250,
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}\nlast status: ${JSON.stringify(last?.status, null, 1)}`);
   }

@@ -36,10 +36,15 @@ export async function waitForWorkload(
 ): Promise<SystemdWorkload> {
   let last: SystemdWorkload | undefined;
   try {
-    return await waitFor(`workload ${name}: ${what}`, async () => {
-      last = await getWorkload(cluster, name, ns);
-      return last && last.status?.observedGeneration === last.metadata.generation && pred(last) ? last : undefined;
-    }, timeoutMs, 250);
+    return await waitFor(
+      `workload ${name}: ${what}`,
+      async () => {
+        last = await getWorkload(cluster, name, ns);
+        return last && last.status?.observedGeneration === last.metadata.generation && pred(last) ? last : undefined;
+      },
+      timeoutMs,
+      250,
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}\nlast status: ${JSON.stringify(last?.status, null, 1)}`);
   }
@@ -47,7 +52,8 @@ export async function waitForWorkload(
 
 /** A unit property as systemd reports it (busctl's text, e.g. 's "active"' -> active). */
 export async function unitProperty(node: SystemdNode, unit: string, iface: string, prop: string): Promise<string> {
-  const objPath = '/org/freedesktop/systemd1/unit/' + unit.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const objPath =
+    '/org/freedesktop/systemd1/unit/' + unit.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   const out = (await node.busctl('get-property', 'org.freedesktop.systemd1', objPath, `org.freedesktop.systemd1.${iface}`, prop)).trim();
   const m = /^\S+ (.*)$/.exec(out);
   const v = m?.[1] ?? out;
@@ -66,7 +72,21 @@ export function unitFileExists(node: SystemdNode, unit: string): boolean {
   return existsSync(path.join(node.unitDir, unit));
 }
 
-export async function eventsFor(cluster: Cluster, kind: string, name: string, ns = 'default'): Promise<Array<{ reason: string; message: string; type: string }>> {
-  const out = await cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', `involvedObject.kind=${kind},involvedObject.name=${name}`, '-o', 'json']);
+export async function eventsFor(
+  cluster: Cluster,
+  kind: string,
+  name: string,
+  ns = 'default',
+): Promise<Array<{ reason: string; message: string; type: string }>> {
+  const out = await cluster.kubectlOk([
+    'get',
+    'events',
+    '-n',
+    ns,
+    '--field-selector',
+    `involvedObject.kind=${kind},involvedObject.name=${name}`,
+    '-o',
+    'json',
+  ]);
   return (JSON.parse(out) as { items: Array<{ reason: string; message: string; type: string }> }).items;
 }

@@ -111,10 +111,15 @@ export class Cluster {
   async installCrds(): Promise<void> {
     await this.kubectlOk(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
     // `kubectl wait` fails outright when a CRD has no status.conditions yet: retry until it can wait.
-    await waitFor('CRDs established', async () => {
-      const r = await this.kubectl(['wait', '--for=condition=Established', '--timeout=30s', '-f', path.join(repoRoot, 'crds')]);
-      return r.code === 0 ? true : undefined;
-    }, 90_000, 250);
+    await waitFor(
+      'CRDs established',
+      async () => {
+        const r = await this.kubectl(['wait', '--for=condition=Established', '--timeout=30s', '-f', path.join(repoRoot, 'crds')]);
+        return r.code === 0 ? true : undefined;
+      },
+      90_000,
+      250,
+    );
   }
 
   /** Boots a systemd node (unless systemd: false) and registers a Ready Node object for it. */
@@ -134,7 +139,10 @@ export class Cluster {
    */
   async addVmNode(spec: NodeSpec): Promise<VmNode> {
     const vm = await VmNode.start({
-      name: spec.name, baseDir: path.join(this.dir, 'vms'), shares: await agentShares(), forwardPorts: AGENT_GUEST_PORTS,
+      name: spec.name,
+      baseDir: path.join(this.dir, 'vms'),
+      shares: await agentShares(),
+      forwardPorts: AGENT_GUEST_PORTS,
     });
     this.vms.set(spec.name, vm);
     await registerNode(this.kc, spec);
@@ -146,8 +154,17 @@ export class Cluster {
     const cp = this.controlPlane;
     if (!this.bridge || !cp.pki) throw new Error('a cluster with kubelet nodes must be started with kubeletNodes');
     const node = await KubeletNode.start({
-      name: spec.name, index, labels: spec.labels, baseDir: path.join(this.dir, 'nodes'), runId: this.runId,
-      bin: cp.bin, pki: cp.pki, bridge: this.bridge, apiserverPort: cp.apiserverPort, images, sandboxImage: PAUSE_IMAGE,
+      name: spec.name,
+      index,
+      labels: spec.labels,
+      baseDir: path.join(this.dir, 'nodes'),
+      runId: this.runId,
+      bin: cp.bin,
+      pki: cp.pki,
+      bridge: this.bridge,
+      apiserverPort: cp.apiserverPort,
+      images,
+      sandboxImage: PAUSE_IMAGE,
     });
     this.kubeletNodes.set(spec.name, node);
     this.nodes.set(spec.name, node.systemd);
@@ -178,7 +195,9 @@ export class Cluster {
   async stop(): Promise<void> {
     const errors: unknown[] = [];
     await Promise.all([...this.kubeletNodes.values(), ...this.vms.values()].map((n) => n.stop().catch((e) => errors.push(e))));
-    await Promise.all([...this.nodes.entries()].filter(([name]) => !this.kubeletNodes.has(name)).map(([, n]) => n.stop().catch((e) => errors.push(e))));
+    await Promise.all(
+      [...this.nodes.entries()].filter(([name]) => !this.kubeletNodes.has(name)).map(([, n]) => n.stop().catch((e) => errors.push(e))),
+    );
     this.kubeletNodes.clear();
     this.nodes.clear();
     this.vms.clear();
@@ -202,10 +221,16 @@ export async function registerNode(kc: k8s.KubeConfig, spec: NodeSpec): Promise<
   };
   const created = await core.createNode({ body });
   created.status = {
-    conditions: [{
-      type: 'Ready', status: 'True', reason: 'SandboxRunning', message: 'systemd sandbox node',
-      lastHeartbeatTime: new Date(), lastTransitionTime: new Date(),
-    }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'SandboxRunning',
+        message: 'systemd sandbox node',
+        lastHeartbeatTime: new Date(),
+        lastTransitionTime: new Date(),
+      },
+    ],
   };
   const ready = await core.replaceNodeStatus({ name: spec.name, body: created });
   // The API server taints a new Node not-ready; the node lifecycle controller
@@ -219,10 +244,16 @@ export async function setNodeReady(kc: k8s.KubeConfig, name: string, ready: bool
   const node = await core.readNodeStatus({ name });
   node.status = {
     ...node.status,
-    conditions: [{
-      type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'SandboxRunning' : 'TestSetNotReady',
-      message: 'set by test', lastHeartbeatTime: new Date(), lastTransitionTime: new Date(),
-    }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: ready ? 'True' : 'False',
+        reason: ready ? 'SandboxRunning' : 'TestSetNotReady',
+        message: 'set by test',
+        lastHeartbeatTime: new Date(),
+        lastTransitionTime: new Date(),
+      },
+    ],
   };
   await core.replaceNodeStatus({ name, body: node });
 }

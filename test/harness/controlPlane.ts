@@ -32,9 +32,14 @@ export const KUBELET_CONTROLLERS = [
   ...DEFAULT_CONTROLLERS,
   // Every projected token volume mounts the kube-root-ca.crt ConfigMap: pods hang without its publisher.
   'root-ca-certificate-publisher-controller',
-  'daemonset-controller', 'deployment-controller', 'replicaset-controller',
+  'daemonset-controller',
+  'deployment-controller',
+  'replicaset-controller',
   // NotReady/Unknown and the unreachable taints, from missed kubelet heartbeats.
-  'node-lifecycle-controller', 'taint-eviction-controller', 'pod-garbage-collector-controller', 'ttl-controller',
+  'node-lifecycle-controller',
+  'taint-eviction-controller',
+  'pod-garbage-collector-controller',
+  'ttl-controller',
 ];
 
 export class ControlPlane {
@@ -87,39 +92,48 @@ export class ControlPlane {
 
     this.etcdPort = await freePort();
     const peerPort = await freePort();
-    this.etcd = new ManagedProcess('etcd', this.bin.etcd, [
-      '--name=default',
-      `--data-dir=${path.join(this.dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${this.etcdPort}`,
-      `--advertise-client-urls=http://127.0.0.1:${this.etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-      '--unsafe-no-fsync=true',
-      '--log-level=warn',
-    ], path.join(this.dir, 'etcd.log'));
+    this.etcd = new ManagedProcess(
+      'etcd',
+      this.bin.etcd,
+      [
+        '--name=default',
+        `--data-dir=${path.join(this.dir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${this.etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${this.etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ],
+      path.join(this.dir, 'etcd.log'),
+    );
     this.etcd.start();
     await this.waitEtcd();
 
     this.apiserverPort = await freePort();
-    this.apiserver = new ManagedProcess('kube-apiserver', this.bin.kubeApiserver, [
-      `--etcd-servers=http://127.0.0.1:${this.etcdPort}`,
-      `--bind-address=${this.address}`,
-      `--advertise-address=${this.address}`,
-      `--secure-port=${this.apiserverPort}`,
-      ...(this.opts.kubelets ? await this.kubeletArgs(this.opts.kubelets.serviceIp) : [
-        `--cert-dir=${path.join(this.dir, 'pki')}`,
-        '--authorization-mode=RBAC',
-      ]),
-      `--token-auth-file=${path.join(this.dir, 'tokens.csv')}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${path.join(this.dir, 'pki', 'sa.pub')}`,
-      `--service-account-signing-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
-      '--service-cluster-ip-range=10.96.0.0/24',
-      '--allow-privileged=true',
-      '--enable-priority-and-fairness=false',
-      '--v=1',
-    ], path.join(this.dir, 'kube-apiserver.log'));
+    this.apiserver = new ManagedProcess(
+      'kube-apiserver',
+      this.bin.kubeApiserver,
+      [
+        `--etcd-servers=http://127.0.0.1:${this.etcdPort}`,
+        `--bind-address=${this.address}`,
+        `--advertise-address=${this.address}`,
+        `--secure-port=${this.apiserverPort}`,
+        ...(this.opts.kubelets
+          ? await this.kubeletArgs(this.opts.kubelets.serviceIp)
+          : [`--cert-dir=${path.join(this.dir, 'pki')}`, '--authorization-mode=RBAC']),
+        `--token-auth-file=${path.join(this.dir, 'tokens.csv')}`,
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${path.join(this.dir, 'pki', 'sa.pub')}`,
+        `--service-account-signing-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
+        '--service-cluster-ip-range=10.96.0.0/24',
+        '--allow-privileged=true',
+        '--enable-priority-and-fairness=false',
+        '--v=1',
+      ],
+      path.join(this.dir, 'kube-apiserver.log'),
+    );
     this.apiserver.start();
     await this.waitApiserverReady();
     await this.writeKubeconfig();
@@ -128,15 +142,20 @@ export class ControlPlane {
     if (controllers.length > 0) this.controllerManager = await this.startControllerManager(controllers);
     if (this.opts.kubelets) {
       // DaemonSet pods are bound to their nodes by the default scheduler.
-      this.scheduler = new ManagedProcess('kube-scheduler', this.bin.kubeScheduler, [
-        `--kubeconfig=${this.kubeconfigPath}`,
-        '--leader-elect=false',
-        '--bind-address=127.0.0.1',
-        `--secure-port=${await freePort()}`,
-        `--authentication-kubeconfig=${this.kubeconfigPath}`,
-        `--authorization-kubeconfig=${this.kubeconfigPath}`,
-        '--v=1',
-      ], path.join(this.dir, 'kube-scheduler.log'));
+      this.scheduler = new ManagedProcess(
+        'kube-scheduler',
+        this.bin.kubeScheduler,
+        [
+          `--kubeconfig=${this.kubeconfigPath}`,
+          '--leader-elect=false',
+          '--bind-address=127.0.0.1',
+          `--secure-port=${await freePort()}`,
+          `--authentication-kubeconfig=${this.kubeconfigPath}`,
+          `--authorization-kubeconfig=${this.kubeconfigPath}`,
+          '--v=1',
+        ],
+        path.join(this.dir, 'kube-scheduler.log'),
+      );
       this.scheduler.start();
     }
   }
@@ -145,8 +164,13 @@ export class ControlPlane {
   private async kubeletArgs(serviceIp: string): Promise<string[]> {
     const pki = this.pki!;
     await pki.createCa();
-    const serving = await pki.issue('apiserver', '/CN=kube-apiserver', 'serverAuth', ['127.0.0.1', this.address, serviceIp],
-      ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local']);
+    const serving = await pki.issue(
+      'apiserver',
+      '/CN=kube-apiserver',
+      'serverAuth',
+      ['127.0.0.1', this.address, serviceIp],
+      ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    );
     const toKubelet = await pki.issue('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'clientAuth');
     return [
       `--tls-cert-file=${serving.cert}`,
@@ -167,32 +191,45 @@ export class ControlPlane {
    * only 'daemonset' and a different client rate limit through `extraArgs`). The caller
    * owns the returned process unless it is the cluster's own.
    */
-  async startControllerManager(controllers: string[], extraArgs: string[] = [], logName = 'kube-controller-manager'): Promise<ManagedProcess> {
-    const kcm = new ManagedProcess(logName, this.bin.kubeControllerManager, [
-      `--kubeconfig=${this.kubeconfigPath}`,
-      `--controllers=${controllers.join(',')}`,
-      `--service-account-private-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
-      `--root-ca-file=${this.caFile}`,
-      '--leader-elect=false',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${await freePort()}`,
-      '--authentication-skip-lookup=true',
-      `--authentication-kubeconfig=${this.kubeconfigPath}`,
-      `--authorization-kubeconfig=${this.kubeconfigPath}`,
-      '--concurrent-gc-syncs=5',
-      '--v=1',
-      ...extraArgs,
-    ], path.join(this.dir, `${logName}.log`));
+  async startControllerManager(
+    controllers: string[],
+    extraArgs: string[] = [],
+    logName = 'kube-controller-manager',
+  ): Promise<ManagedProcess> {
+    const kcm = new ManagedProcess(
+      logName,
+      this.bin.kubeControllerManager,
+      [
+        `--kubeconfig=${this.kubeconfigPath}`,
+        `--controllers=${controllers.join(',')}`,
+        `--service-account-private-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
+        `--root-ca-file=${this.caFile}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${await freePort()}`,
+        '--authentication-skip-lookup=true',
+        `--authentication-kubeconfig=${this.kubeconfigPath}`,
+        `--authorization-kubeconfig=${this.kubeconfigPath}`,
+        '--concurrent-gc-syncs=5',
+        '--v=1',
+        ...extraArgs,
+      ],
+      path.join(this.dir, `${logName}.log`),
+    );
     kcm.start();
     return kcm;
   }
 
   private async waitEtcd(): Promise<void> {
-    await waitFor('etcd health', async () => {
-      if (!this.etcd.running) throw new Error(`etcd exited:\n${this.etcd.logTail()}`);
-      const res = await fetch(`http://127.0.0.1:${this.etcdPort}/health`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      'etcd health',
+      async () => {
+        if (!this.etcd.running) throw new Error(`etcd exited:\n${this.etcd.logTail()}`);
+        const res = await fetch(`http://127.0.0.1:${this.etcdPort}/health`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      30_000,
+    );
   }
 
   /** GET a path on the API server as admin; resolves to [status, body]. */
@@ -214,11 +251,16 @@ export class ControlPlane {
   }
 
   async waitApiserverReady(timeoutMs = 60_000): Promise<void> {
-    await waitFor('kube-apiserver /readyz', async () => {
-      if (!this.apiserver.running) throw new Error(`kube-apiserver exited:\n${this.apiserver.logTail()}`);
-      const [code] = await this.request('/readyz');
-      return code === 200 ? true : undefined;
-    }, timeoutMs, 200);
+    await waitFor(
+      'kube-apiserver /readyz',
+      async () => {
+        if (!this.apiserver.running) throw new Error(`kube-apiserver exited:\n${this.apiserver.logTail()}`);
+        const [code] = await this.request('/readyz');
+        return code === 200 ? true : undefined;
+      },
+      timeoutMs,
+      200,
+    );
   }
 
   private async writeKubeconfig(): Promise<void> {
@@ -246,8 +288,7 @@ export class ControlPlane {
   /** Writes a kubeconfig for another identity (a bearer token) against this cluster. */
   async kubeconfigFor(name: string, token: string): Promise<string> {
     const p = path.join(this.dir, `kubeconfig-${name}`);
-    const cfg = (await fs.readFile(this.kubeconfigPath, 'utf8'))
-      .replace(`token: ${this.adminToken}`, `token: ${token}`);
+    const cfg = (await fs.readFile(this.kubeconfigPath, 'utf8')).replace(`token: ${this.adminToken}`, `token: ${token}`);
     await fs.writeFile(p, cfg, { mode: 0o600 });
     return p;
   }

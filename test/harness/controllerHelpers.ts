@@ -12,7 +12,9 @@ const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergeP
 
 export async function listChildren(cluster: Cluster, ns = 'default', labelSelector?: string): Promise<SystemdUnitSet[]> {
   const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
-  const res = (await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, labelSelector })) as { items: SystemdUnitSet[] };
+  const res = (await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, labelSelector })) as {
+    items: SystemdUnitSet[];
+  };
   return res.items;
 }
 
@@ -38,7 +40,10 @@ export class FakeAgent {
   readonly failing: Map<string, string>;
   private readonly api: k8s.CustomObjectsApi;
 
-  constructor(private readonly cluster: Cluster, private readonly opts: FakeAgentOptions = {}) {
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly opts: FakeAgentOptions = {},
+  ) {
     this.api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
     this.failing = opts.failing ?? new Map<string, string>();
   }
@@ -83,14 +88,24 @@ export class FakeAgent {
         readySince: failMsg ? null : new Date().toISOString(),
         message: failMsg ?? null,
         units: c.spec.units.map((u) => ({
-          name: u.name, unit: u.files[0]!.name, activeState: failMsg ? 'failed' : 'active', restarts: 0,
+          name: u.name,
+          unit: u.files[0]!.name,
+          activeState: failMsg ? 'failed' : 'active',
+          restarts: 0,
           ...(failMsg ? { exitCode: 3, message: failMsg } : {}),
         })),
       };
-      await this.api.patchNamespacedCustomObjectStatus({
-        group: GROUP, version: VERSION, namespace: c.metadata.namespace!, plural: PLURAL, name: c.metadata.name!,
-        body: { status },
-      }, mergePatch);
+      await this.api.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: c.metadata.namespace!,
+          plural: PLURAL,
+          name: c.metadata.name!,
+          body: { status },
+        },
+        mergePatch,
+      );
     }
   }
 }
@@ -100,7 +115,11 @@ export class FakeHeartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly coord: k8s.CoordinationV1Api;
 
-  constructor(cluster: Cluster, private readonly node: string, private readonly periodMs = 1000) {
+  constructor(
+    cluster: Cluster,
+    private readonly node: string,
+    private readonly periodMs = 1000,
+  ) {
     this.coord = cluster.kc.makeApiClient(k8s.CoordinationV1Api);
   }
 
@@ -112,7 +131,12 @@ export class FakeHeartbeat {
       await this.coord.createNamespacedLease({
         namespace: OPERATOR_NAMESPACE,
         body: {
-          metadata: { name, namespace: OPERATOR_NAMESPACE, labels: { [HEARTBEAT_LABEL]: 'true' }, annotations: { [`${GROUP}/node`]: this.node } },
+          metadata: {
+            name,
+            namespace: OPERATOR_NAMESPACE,
+            labels: { [HEARTBEAT_LABEL]: 'true' },
+            annotations: { [`${GROUP}/node`]: this.node },
+          },
           spec: { holderIdentity: this.node, leaseDurationSeconds: 4, renewTime: now, acquireTime: now },
         },
       });
@@ -121,7 +145,10 @@ export class FakeHeartbeat {
     }
     const tick = async (): Promise<void> => {
       try {
-        await this.coord.patchNamespacedLease({ name, namespace: OPERATOR_NAMESPACE, body: { spec: { renewTime: new k8s.V1MicroTime() } } }, mergePatch);
+        await this.coord.patchNamespacedLease(
+          { name, namespace: OPERATOR_NAMESPACE, body: { spec: { renewTime: new k8s.V1MicroTime() } } },
+          mergePatch,
+        );
       } catch {
         /* next tick */
       }
@@ -148,7 +175,12 @@ export class ChildRecorder {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
-  constructor(private readonly cluster: Cluster, private readonly workload: string, private readonly ns = 'default', private readonly intervalMs = 100) {}
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly workload: string,
+    private readonly ns = 'default',
+    private readonly intervalMs = 100,
+  ) {}
 
   start(): this {
     this.running = true;
@@ -158,7 +190,11 @@ export class ChildRecorder {
         this.samples.push({
           at: Date.now(),
           children: items.map((c) => ({
-            node: c.spec.nodeName, specHash: c.spec.hash, appliedHash: c.status?.appliedHash, phase: c.status?.phase, readySince: c.status?.readySince,
+            node: c.spec.nodeName,
+            specHash: c.spec.hash,
+            appliedHash: c.status?.appliedHash,
+            phase: c.status?.phase,
+            readySince: c.status?.readySince,
           })),
         });
       } catch {
@@ -181,10 +217,13 @@ export class ChildRecorder {
    * minReadySeconds (by the readySince the agent reported).
    */
   unavailableCounts(minReadySeconds = 0): number[] {
-    return this.samples.map((s) => s.children.filter((c) => {
-      if (c.appliedHash !== c.specHash || c.phase !== 'Running') return true;
-      return !c.readySince || Date.parse(c.readySince) + minReadySeconds * 1000 > s.at;
-    }).length);
+    return this.samples.map(
+      (s) =>
+        s.children.filter((c) => {
+          if (c.appliedHash !== c.specHash || c.phase !== 'Running') return true;
+          return !c.readySince || Date.parse(c.readySince) + minReadySeconds * 1000 > s.at;
+        }).length,
+    );
   }
 
   /** Per node: when its child's spec first showed hash (as sampled). */
@@ -198,18 +237,30 @@ export class ChildRecorder {
   readySinceFor(hash: string): Map<string, number> {
     const out = new Map<string, number>();
     for (const s of this.samples) {
-      for (const c of s.children) if (c.specHash === hash && c.appliedHash === hash && c.readySince && !out.has(c.node)) out.set(c.node, Date.parse(c.readySince));
+      for (const c of s.children)
+        if (c.specHash === hash && c.appliedHash === hash && c.readySince && !out.has(c.node)) out.set(c.node, Date.parse(c.readySince));
     }
     return out;
   }
 }
 
 /** A SystemdWorkload manifest with one sleeping unit; `arg` changes the hash. */
-export function workloadYaml(name: string, opts: {
-  arg?: string; selector?: Record<string, string>; maxUnavailable?: number | string; minReadySeconds?: number; paused?: boolean; ns?: string;
-} = {}): string {
+export function workloadYaml(
+  name: string,
+  opts: {
+    arg?: string;
+    selector?: Record<string, string>;
+    maxUnavailable?: number | string;
+    minReadySeconds?: number;
+    paused?: boolean;
+    ns?: string;
+  } = {},
+): string {
   const sel = opts.selector ? `  nodeSelector: ${JSON.stringify(opts.selector)}\n` : '';
-  const mu = opts.maxUnavailable !== undefined ? `  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: ${JSON.stringify(opts.maxUnavailable)}}}\n` : '';
+  const mu =
+    opts.maxUnavailable !== undefined
+      ? `  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: ${JSON.stringify(opts.maxUnavailable)}}}\n`
+      : '';
   const mr = opts.minReadySeconds !== undefined ? `  minReadySeconds: ${opts.minReadySeconds}\n` : '';
   const p = opts.paused !== undefined ? `  paused: ${opts.paused}\n` : '';
   return `apiVersion: systemd.operators.dev/v1alpha1

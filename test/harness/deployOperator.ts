@@ -31,7 +31,9 @@ export function projectImage(): ProjectImage {
   const archive = process.env.SDW_IMAGE_ARCHIVE ?? path.join(repoRoot, 'dist', 'image', 'systemd-workload-operator.oci.tar');
   const ref = process.env.SDW_IMAGE ?? `${CONFIG_IMAGE}:0.1.0`;
   if (!existsSync(archive)) {
-    throw new Error(`the project's image archive ${archive} is missing: run 'make image' (or set SDW_IMAGE_ARCHIVE and SDW_IMAGE to an OCI archive and the name it carries)`);
+    throw new Error(
+      `the project's image archive ${archive} is missing: run 'make image' (or set SDW_IMAGE_ARCHIVE and SDW_IMAGE to an OCI archive and the name it carries)`,
+    );
   }
   return { archive, ref };
 }
@@ -47,15 +49,18 @@ export function splitRef(ref: string): { name: string; tag: string } {
 export async function writeOverlay(dir: string, ref: string): Promise<string> {
   const { name, tag } = splitRef(ref);
   await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, 'kustomization.yaml'), [
-    'apiVersion: kustomize.config.k8s.io/v1beta1',
-    'kind: Kustomization',
-    'resources:',
-    `- ${path.relative(dir, path.join(repoRoot, 'config', 'default'))}`,
-    'images:',
-    `- {name: ${CONFIG_IMAGE}, newName: ${name}, newTag: "${tag}"}`,
-    '',
-  ].join('\n'));
+  await fs.writeFile(
+    path.join(dir, 'kustomization.yaml'),
+    [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      'resources:',
+      `- ${path.relative(dir, path.join(repoRoot, 'config', 'default'))}`,
+      'images:',
+      `- {name: ${CONFIG_IMAGE}, newName: ${name}, newTag: "${tag}"}`,
+      '',
+    ].join('\n'),
+  );
   return dir;
 }
 
@@ -69,17 +74,25 @@ export async function deployOperator(cluster: Cluster, image: ProjectImage): Pro
 }
 
 export async function waitRolledOut(cluster: Cluster, kind: 'daemonset' | 'deployment', name: string): Promise<void> {
-  await waitFor(`${kind} ${name} rolled out`, async () => {
-    const r = await cluster.kubectl(['rollout', 'status', `${kind}/${name}`, '-n', OPERATOR_NAMESPACE, '--timeout=20s']);
-    if (r.code !== 0) throw new Error(r.stderr || r.stdout);
-    return true;
-  }, 180_000, 1000);
+  await waitFor(
+    `${kind} ${name} rolled out`,
+    async () => {
+      const r = await cluster.kubectl(['rollout', 'status', `${kind}/${name}`, '-n', OPERATOR_NAMESPACE, '--timeout=20s']);
+      if (r.code !== 0) throw new Error(r.stderr || r.stdout);
+      return true;
+    },
+    180_000,
+    1000,
+  );
 }
 
 export interface PodInfo {
   metadata: { name: string; uid: string };
   spec: { nodeName: string; containers: Array<{ name: string; image: string }> };
-  status: { phase: string; containerStatuses?: Array<{ ready: boolean; restartCount: number; containerID?: string; imageID?: string; image?: string }> };
+  status: {
+    phase: string;
+    containerStatuses?: Array<{ ready: boolean; restartCount: number; containerID?: string; imageID?: string; image?: string }>;
+  };
 }
 
 /** The agent pods, by node. */

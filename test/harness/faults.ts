@@ -52,7 +52,13 @@ export function restartedUnits(before: UnitSnapshot[], after: UnitSnapshot[]): A
   const out: Array<{ before: UnitSnapshot; after?: UnitSnapshot }> = [];
   for (const b of before) {
     const a = byKey.get(`${b.node}/${b.unit}`);
-    if (!a || a.invocationId !== b.invocationId || a.nRestarts !== b.nRestarts || a.activeEnter !== b.activeEnter || a.activeState !== 'active') {
+    if (
+      !a ||
+      a.invocationId !== b.invocationId ||
+      a.nRestarts !== b.nRestarts ||
+      a.activeEnter !== b.activeEnter ||
+      a.activeState !== 'active'
+    ) {
       out.push({ before: b, after: a });
     }
   }
@@ -60,7 +66,10 @@ export function restartedUnits(before: UnitSnapshot[], after: UnitSnapshot[]): A
 }
 
 /** Re-reads the units of `before` and returns those not the same running invocation. */
-export async function unitsChangedSince(cluster: Cluster, before: UnitSnapshot[]): Promise<Array<{ before: UnitSnapshot; after?: UnitSnapshot }>> {
+export async function unitsChangedSince(
+  cluster: Cluster,
+  before: UnitSnapshot[],
+): Promise<Array<{ before: UnitSnapshot; after?: UnitSnapshot }>> {
   const after: UnitSnapshot[] = [];
   for (const b of before) {
     after.push(await snapOne(cluster.node(b.node), b.unit).catch(() => ({ ...b, activeState: 'gone', invocationId: '' })));

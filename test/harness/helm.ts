@@ -23,7 +23,9 @@ export function runHelm(args: string[], opts: { kubeconfig?: string } = {}): Pro
   const scratch = path.join(cacheRoot(), 'helm-home');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    HELM_CONFIG_HOME: path.join(scratch, 'config'), HELM_CACHE_HOME: path.join(scratch, 'cache'), HELM_DATA_HOME: path.join(scratch, 'data'),
+    HELM_CONFIG_HOME: path.join(scratch, 'config'),
+    HELM_CACHE_HOME: path.join(scratch, 'cache'),
+    HELM_DATA_HOME: path.join(scratch, 'data'),
   };
   if (opts.kubeconfig) env.KUBECONFIG = opts.kubeconfig;
   return new Promise((resolve) => {

@@ -14,7 +14,15 @@ import type { ClusterPki } from './pki.js';
 import { SystemdNode, findCgroupDirs } from './systemdNode.js';
 
 /** Node paths that get the node's own directory (each must exist on the host as a mount point). */
-export const KUBELET_NODE_DIRS = ['/var/lib/containerd', '/var/lib/kubelet', '/var/lib/cni', '/etc/cni', '/etc/containerd', '/var/log/pods', '/var/log/containers'];
+export const KUBELET_NODE_DIRS = [
+  '/var/lib/containerd',
+  '/var/lib/kubelet',
+  '/var/lib/cni',
+  '/etc/cni',
+  '/etc/containerd',
+  '/var/log/pods',
+  '/var/log/containers',
+];
 
 /**
  * Host-wide settings kubelet sets at start unless they already hold these
@@ -54,7 +62,11 @@ export class KubeletNode {
   /** When the Node read Ready (set by the cluster): with startedAt, the boot-to-Ready figure. */
   readyAt = 0;
 
-  private constructor(readonly opts: KubeletNodeOptions, readonly systemd: SystemdNode, readonly startedAt: number) {}
+  private constructor(
+    readonly opts: KubeletNodeOptions,
+    readonly systemd: SystemdNode,
+    readonly startedAt: number,
+  ) {}
 
   get name(): string {
     return this.opts.name;
@@ -68,19 +80,31 @@ export class KubeletNode {
     const dir = path.join(opts.baseDir, opts.name);
     await writeNodeFiles(dir, opts);
     const systemd = await SystemdNode.start({
-      name: opts.name, baseDir: opts.baseDir, runId: opts.runId,
+      name: opts.name,
+      baseDir: opts.baseDir,
+      runId: opts.runId,
       sandboxEnv: {
         SDNODE_WANTS: 'containerd.service',
         SDNODE_BINDS: KUBELET_NODE_DIRS.join(' '),
-        SDNODE_SYSCTLS: Object.entries(KUBELET_SYSCTLS).map(([k, v]) => `${k}=${v}`).join(' '),
+        SDNODE_SYSCTLS: Object.entries(KUBELET_SYSCTLS)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
       },
     });
     const node = new KubeletNode(opts, systemd, startedAt);
     try {
       await opts.bridge.attach(opts.name, opts.index, systemd.systemdPid, { ip: SERVICE_IP, port: 443, apiserverPort: opts.apiserverPort });
       for (const image of opts.images) await node.importImage(image);
-      await systemd.busctl('call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager',
-        'StartUnit', 'ss', 'kubelet.service', 'replace');
+      await systemd.busctl(
+        'call',
+        'org.freedesktop.systemd1',
+        '/org/freedesktop/systemd1',
+        'org.freedesktop.systemd1.Manager',
+        'StartUnit',
+        'ss',
+        'kubelet.service',
+        'replace',
+      );
     } catch (err) {
       await node.stop();
       throw err;
@@ -95,7 +119,20 @@ export class KubeletNode {
 
   /** Gives an image in the node's containerd a second name (a new tag of the same bytes). */
   async tagImage(source: string, target: string): Promise<void> {
-    await run('nsenter', ['-t', String(this.systemd.systemdPid), '-m', '--', 'ctr', '-n', 'k8s.io', 'images', 'tag', '--force', source, target]);
+    await run('nsenter', [
+      '-t',
+      String(this.systemd.systemdPid),
+      '-m',
+      '--',
+      'ctr',
+      '-n',
+      'k8s.io',
+      'images',
+      'tag',
+      '--force',
+      source,
+      target,
+    ]);
   }
 
   /** Image names in the node's containerd (the k8s.io namespace kubelet uses). */
@@ -144,10 +181,14 @@ export class KubeletNode {
 async function writeNodeFiles(dir: string, o: KubeletNodeOptions): Promise<void> {
   const fsDir = (p: string): string => path.join(dir, 'fs', p);
   const kubeletDir = path.join(dir, 'kubelet');
-  await Promise.all([fsDir('/etc/containerd'), fsDir('/etc/cni/net.d'), path.join(dir, 'units'), kubeletDir].map((d) => fs.mkdir(d, { recursive: true })));
+  await Promise.all(
+    [fsDir('/etc/containerd'), fsDir('/etc/cni/net.d'), path.join(dir, 'units'), kubeletDir].map((d) => fs.mkdir(d, { recursive: true })),
+  );
   const cert = await o.pki.issue(`kubelet-${o.name}`, `/O=system:nodes/CN=system:node:${o.name}`, 'clientAuth');
 
-  await fs.writeFile(fsDir('/etc/containerd/config.toml'), `version = 2
+  await fs.writeFile(
+    fsDir('/etc/containerd/config.toml'),
+    `version = 2
 root = "/var/lib/containerd"
 state = "/run/containerd"
 [grpc]
@@ -167,19 +208,34 @@ state = "/run/containerd"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "/etc/cni/net.d"
-`);
+`,
+  );
   // Pods on a node bridge of their own; ipMasq lets them reach the API server through the node's eth0.
-  await fs.writeFile(fsDir('/etc/cni/net.d/10-sdw.conflist'), JSON.stringify({
-    cniVersion: '0.4.0',
-    name: 'sdw-pods',
-    plugins: [
-      { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: `10.244.${o.index}.0/24` }]], routes: [{ dst: '0.0.0.0/0' }] } },
-    ],
-  }, null, 1));
+  await fs.writeFile(
+    fsDir('/etc/cni/net.d/10-sdw.conflist'),
+    JSON.stringify(
+      {
+        cniVersion: '0.4.0',
+        name: 'sdw-pods',
+        plugins: [
+          {
+            type: 'bridge',
+            bridge: 'cni0',
+            isGateway: true,
+            ipMasq: true,
+            ipam: { type: 'host-local', ranges: [[{ subnet: `10.244.${o.index}.0/24` }]], routes: [{ dst: '0.0.0.0/0' }] },
+          },
+        ],
+      },
+      null,
+      1,
+    ),
+  );
 
   const config = path.join(kubeletDir, 'config.yaml');
-  await fs.writeFile(config, `apiVersion: kubelet.config.k8s.io/v1beta1
+  await fs.writeFile(
+    config,
+    `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
 containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
@@ -198,9 +254,12 @@ clusterDomain: cluster.local
 evictionHard: {memory.available: "1Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
-`);
+`,
+  );
   const kubeconfig = path.join(kubeletDir, 'kubeconfig');
-  await fs.writeFile(kubeconfig, `apiVersion: v1
+  await fs.writeFile(
+    kubeconfig,
+    `apiVersion: v1
 kind: Config
 clusters:
 - name: local
@@ -212,9 +271,15 @@ contexts:
 - name: local
   context: {cluster: local, user: kubelet}
 current-context: local
-`, { mode: 0o600 });
-  const labels = Object.entries(o.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-  await fs.writeFile(path.join(dir, 'units', 'kubelet.service'), `[Unit]
+`,
+    { mode: 0o600 },
+  );
+  const labels = Object.entries(o.labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  await fs.writeFile(
+    path.join(dir, 'units', 'kubelet.service'),
+    `[Unit]
 Description=kubelet (systemd-workload-operator test node)
 Wants=containerd.service
 After=containerd.service
@@ -222,7 +287,8 @@ After=containerd.service
 ExecStart=${o.bin.kubelet} --config=${config} --kubeconfig=${kubeconfig} --node-ip=${o.bridge.nodeAddress(o.index)} --hostname-override=${o.name}${labels ? ` --node-labels=${labels}` : ''} --v=1
 Restart=always
 RestartSec=2
-`);
+`,
+  );
 }
 
 async function findDir(dir: string, name: string, depth = 0): Promise<string | undefined> {

@@ -23,7 +23,11 @@ export class NodeBridge {
   /** Host-side veth name per node. */
   private readonly veths = new Map<string, string>();
 
-  private constructor(readonly name: string, readonly subnet: string, private readonly runId: string) {}
+  private constructor(
+    readonly name: string,
+    readonly subnet: string,
+    private readonly runId: string,
+  ) {}
 
   /** The host's address on the bridge: the API server listens here. */
   get address(): string {
@@ -68,8 +72,23 @@ export class NodeBridge {
     await inNode('ip', 'link', 'set', 'eth0', 'up');
     await inNode('ip', 'route', 'add', 'default', 'via', this.address);
     for (const chain of ['OUTPUT', 'PREROUTING']) {
-      await inNode('iptables', '-t', 'nat', '-A', chain, '-d', `${service.ip}/32`, '-p', 'tcp', '--dport', String(service.port),
-        '-j', 'DNAT', '--to-destination', `${this.address}:${service.apiserverPort}`);
+      await inNode(
+        'iptables',
+        '-t',
+        'nat',
+        '-A',
+        chain,
+        '-d',
+        `${service.ip}/32`,
+        '-p',
+        'tcp',
+        '--dport',
+        String(service.port),
+        '-j',
+        'DNAT',
+        '--to-destination',
+        `${this.address}:${service.apiserverPort}`,
+      );
     }
   }
 
@@ -99,5 +118,8 @@ export class NodeBridge {
 }
 
 export async function linkExists(name: string): Promise<boolean> {
-  return fs.access(`/sys/class/net/${name}`).then(() => true, () => false);
+  return fs.access(`/sys/class/net/${name}`).then(
+    () => true,
+    () => false,
+  );
 }

@@ -21,8 +21,18 @@ export async function ensureOperatorNamespace(cluster: Cluster): Promise<void> {
 }
 
 export class OperatorProcess extends ManagedProcess {
-  constructor(name: string, args: string[], logFile: string, kubeconfig: string, readonly probePort: number) {
-    super(name, process.execPath, args, logFile, { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: process.env.SDW_LOG_LEVEL ?? 'info' });
+  constructor(
+    name: string,
+    args: string[],
+    logFile: string,
+    kubeconfig: string,
+    readonly probePort: number,
+  ) {
+    super(name, process.execPath, args, logFile, {
+      ...process.env,
+      KUBECONFIG: kubeconfig,
+      LOG_LEVEL: process.env.SDW_LOG_LEVEL ?? 'info',
+    });
   }
 
   async get(pathname: string): Promise<{ status: number; body: string }> {
@@ -31,11 +41,16 @@ export class OperatorProcess extends ManagedProcess {
   }
 
   async waitReady(timeoutMs = 60_000): Promise<void> {
-    await waitFor(`${this.name} /readyz`, async () => {
-      if (!this.running) throw new Error(`${this.name} exited:\n${this.logTail()}`);
-      const r = await this.get('/readyz').catch(() => undefined);
-      return r?.status === 200 ? true : undefined;
-    }, timeoutMs, 100);
+    await waitFor(
+      `${this.name} /readyz`,
+      async () => {
+        if (!this.running) throw new Error(`${this.name} exited:\n${this.logTail()}`);
+        const r = await this.get('/readyz').catch(() => undefined);
+        return r?.status === 200 ? true : undefined;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
@@ -66,17 +81,25 @@ export async function startController(cluster: Cluster, opts: ControllerOptions 
   await ensureOperatorNamespace(cluster);
   const port = await freePort();
   const id = opts.identity ?? `controller-${port}`;
-  const p = new OperatorProcess(`controller ${id}`, [
-    entry('controller/main.js'),
-    `--probe-port=${port}`,
-    `--identity=${id}`,
-    `--leader-elect=${opts.leaderElect ?? true}`,
-    `--leader-election-namespace=${OPERATOR_NAMESPACE}`,
-    `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,
-    `--heartbeat-grace=${opts.heartbeatGraceSeconds ?? 40}`,
-    '--lease-duration=6', '--renew-deadline=4', '--retry-period=1',
-    ...(opts.extraArgs ?? []),
-  ], path.join(cluster.dir, `${id}.log`), cluster.kubeconfigPath, port);
+  const p = new OperatorProcess(
+    `controller ${id}`,
+    [
+      entry('controller/main.js'),
+      `--probe-port=${port}`,
+      `--identity=${id}`,
+      `--leader-elect=${opts.leaderElect ?? true}`,
+      `--leader-election-namespace=${OPERATOR_NAMESPACE}`,
+      `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,
+      `--heartbeat-grace=${opts.heartbeatGraceSeconds ?? 40}`,
+      '--lease-duration=6',
+      '--renew-deadline=4',
+      '--retry-period=1',
+      ...(opts.extraArgs ?? []),
+    ],
+    path.join(cluster.dir, `${id}.log`),
+    cluster.kubeconfigPath,
+    port,
+  );
   p.start();
   await p.waitReady();
   return p;
@@ -94,19 +117,25 @@ export interface AgentProcOptions {
 export async function spawnAgent(cluster: Cluster, nodeName: string, opts: AgentProcOptions = {}): Promise<OperatorProcess> {
   const node = cluster.node(nodeName);
   const port = await freePort();
-  const p = new OperatorProcess(`agent ${nodeName}`, [
-    entry('agent/main.js'),
-    `--node-name=${nodeName}`,
-    `--unit-dir=${node.unitDir}`,
-    `--bus-address=${node.busAddress}`,
-    `--probe-port=${port}`,
-    `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,
-    `--usage-period=${opts.usagePeriodSeconds ?? 2}`,
-    `--heartbeat-period=${opts.heartbeatPeriodSeconds ?? 2}`,
-    `--resync-period=${opts.resyncPeriodSeconds ?? 10}`,
-    `--advertise-url=http://127.0.0.1:${port}`,
-    ...(opts.extraArgs ?? []),
-  ], path.join(cluster.dir, `agent-${nodeName}.log`), opts.kubeconfig ?? cluster.kubeconfigPath, port);
+  const p = new OperatorProcess(
+    `agent ${nodeName}`,
+    [
+      entry('agent/main.js'),
+      `--node-name=${nodeName}`,
+      `--unit-dir=${node.unitDir}`,
+      `--bus-address=${node.busAddress}`,
+      `--probe-port=${port}`,
+      `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,
+      `--usage-period=${opts.usagePeriodSeconds ?? 2}`,
+      `--heartbeat-period=${opts.heartbeatPeriodSeconds ?? 2}`,
+      `--resync-period=${opts.resyncPeriodSeconds ?? 10}`,
+      `--advertise-url=http://127.0.0.1:${port}`,
+      ...(opts.extraArgs ?? []),
+    ],
+    path.join(cluster.dir, `agent-${nodeName}.log`),
+    opts.kubeconfig ?? cluster.kubeconfigPath,
+    port,
+  );
   p.start();
   return p;
 }

@@ -28,20 +28,54 @@ export class ClusterPki {
 
   async createCa(): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
-    await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', this.caKey, '-out', this.caCert,
-      '-days', '2', '-subj', '/CN=sdw-test-ca');
+    await openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      this.caKey,
+      '-out',
+      this.caCert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=sdw-test-ca',
+    );
   }
 
   /** A key and a certificate signed by the CA; `ips`/`dns` make it a serving certificate. */
-  async issue(name: string, subject: string, usage: 'serverAuth' | 'clientAuth', ips: string[] = [], dns: string[] = []): Promise<CertPaths> {
+  async issue(
+    name: string,
+    subject: string,
+    usage: 'serverAuth' | 'clientAuth',
+    ips: string[] = [],
+    dns: string[] = [],
+  ): Promise<CertPaths> {
     const p = { cert: path.join(this.dir, `${name}.crt`), key: path.join(this.dir, `${name}.key`) };
     const csr = path.join(this.dir, `${name}.csr`);
     const ext = path.join(this.dir, `${name}.ext`);
     const san = [...ips.map((ip) => `IP:${ip}`), ...dns.map((d) => `DNS:${d}`)];
     await fs.writeFile(ext, [`extendedKeyUsage=${usage}`, ...(san.length ? [`subjectAltName=${san.join(',')}`] : []), ''].join('\n'));
     await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p.key, '-out', csr, '-subj', subject);
-    await openssl('x509', '-req', '-in', csr, '-CA', this.caCert, '-CAkey', this.caKey, '-CAcreateserial',
-      '-out', p.cert, '-days', '2', '-extfile', ext);
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      this.caCert,
+      '-CAkey',
+      this.caKey,
+      '-CAcreateserial',
+      '-out',
+      p.cert,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+    );
     await Promise.all([fs.rm(csr), fs.rm(ext)]);
     return p;
   }

@@ -27,7 +27,10 @@ class LineSocket {
       let i: number;
       while ((i = this.buf.indexOf('\n')) >= 0) {
         // The guest agent may prefix a reply with 0xFF after a guest-sync-delimited.
-        const line = this.buf.slice(0, i).replace(/^\xff+/, '').trim();
+        const line = this.buf
+          .slice(0, i)
+          .replace(/^\xff+/, '')
+          .trim();
         this.buf = this.buf.slice(i + 1);
         if (!line) continue;
         const w = this.waiters.shift();
@@ -46,9 +49,18 @@ class LineSocket {
   static connect(socketPath: string, timeoutMs: number): Promise<LineSocket> {
     return new Promise((resolve, reject) => {
       const sock = net.connect(socketPath);
-      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`connect ${socketPath}: timeout`)); }, timeoutMs);
-      sock.once('connect', () => { clearTimeout(timer); resolve(new LineSocket(sock)); });
-      sock.once('error', (e) => { clearTimeout(timer); reject(e); });
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`connect ${socketPath}: timeout`));
+      }, timeoutMs);
+      sock.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new LineSocket(sock));
+      });
+      sock.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
   }
 
@@ -69,7 +81,11 @@ class LineSocket {
         clearTimeout(timer);
         if (!line) reject(this.failure ?? new Error('socket closed'));
         else {
-          try { resolve(JSON.parse(line) as Reply); } catch (e) { reject(e instanceof Error ? e : new Error(String(e))); }
+          try {
+            resolve(JSON.parse(line) as Reply);
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
         }
       };
       this.waiters.push(take);
@@ -140,7 +156,9 @@ export class GuestAgent {
           const r = await s.next(Math.min(timeoutMs, 5000));
           if (r.return === id) break;
         }
-        return await fn(async (execute, args) => unwrap(execute, (s.send(args ? { execute, arguments: args } : { execute }), await s.reply(timeoutMs))));
+        return await fn(async (execute, args) =>
+          unwrap(execute, (s.send(args ? { execute, arguments: args } : { execute }), await s.reply(timeoutMs))),
+        );
       } finally {
         s.close();
       }
@@ -161,13 +179,19 @@ export class GuestAgent {
   exec(argv: string[], timeoutMs = 60_000, input?: string): Promise<GuestExecResult> {
     return this.session(timeoutMs, async (call) => {
       const started = (await call('guest-exec', {
-        path: argv[0], arg: argv.slice(1), 'capture-output': true,
+        path: argv[0],
+        arg: argv.slice(1),
+        'capture-output': true,
         ...(input !== undefined ? { 'input-data': Buffer.from(input).toString('base64') } : {}),
       })) as { pid: number };
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const st = (await call('guest-exec-status', { pid: started.pid })) as {
-          exited: boolean; exitcode?: number; signal?: number; 'out-data'?: string; 'err-data'?: string;
+          exited: boolean;
+          exitcode?: number;
+          signal?: number;
+          'out-data'?: string;
+          'err-data'?: string;
         };
         if (st.exited) {
           return {
@@ -185,7 +209,11 @@ export class GuestAgent {
   /** Writes a file in the guest (created or truncated) with the given mode. */
   async writeFile(guestPath: string, content: string, mode = '0644'): Promise<void> {
     // tee reads stdin; chmod follows. Through exec, so a missing directory is created too.
-    const r = await this.exec(['/bin/sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1" && chmod "$2" "$1"', 'sh', guestPath, mode], 30_000, content);
+    const r = await this.exec(
+      ['/bin/sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1" && chmod "$2" "$1"', 'sh', guestPath, mode],
+      30_000,
+      content,
+    );
     if (r.code !== 0) throw new Error(`writing ${guestPath} in the guest failed (${r.code}): ${r.stderr}`);
   }
 }

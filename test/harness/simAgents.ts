@@ -61,7 +61,11 @@ export class SimAgents {
   /** Called with the child when it is first seen (ADDED). */
   onChildSeen: ((c: SystemdUnitSet) => void) | undefined;
 
-  constructor(clusterKc: k8s.KubeConfig, private readonly nodeNames: string[], private readonly opts: SimAgentsOptions = {}) {
+  constructor(
+    clusterKc: k8s.KubeConfig,
+    private readonly nodeNames: string[],
+    private readonly opts: SimAgentsOptions = {},
+  ) {
     // Keep-alive connections, as the real agent has (src/kube/client.ts): without them every
     // renewal and status patch is a new TLS handshake, which loads the API server with work
     // a real fleet does not make (measured: fan-out to 1000 nodes 21 s -> see fanout.md).
@@ -71,7 +75,9 @@ export class SimAgents {
     this.api = kc.makeApiClient(k8s.CustomObjectsApi);
     this.coord = kc.makeApiClient(k8s.CoordinationV1Api);
     this.informer = new Informer<SystemdUnitSet>(kc, {
-      path: `/apis/${GROUP}/${VERSION}/${UNITSET_PLURAL}`, apiVersion: API_VERSION, kind: UNITSET_KIND,
+      path: `/apis/${GROUP}/${VERSION}/${UNITSET_PLURAL}`,
+      apiVersion: API_VERSION,
+      kind: UNITSET_KIND,
       log: createLogger({ component: 'sim-agents' }, 'warn'),
     });
     this.informer.on((type, c) => {
@@ -119,9 +125,17 @@ export class SimAgents {
     };
     try {
       this.stats.statusPatches++;
-      await this.api.patchNamespacedCustomObjectStatus({
-        group: GROUP, version: VERSION, namespace: c.metadata.namespace!, plural: UNITSET_PLURAL, name: c.metadata.name!, body: { status },
-      }, mergePatch);
+      await this.api.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: c.metadata.namespace!,
+          plural: UNITSET_PLURAL,
+          name: c.metadata.name!,
+          body: { status },
+        },
+        mergePatch,
+      );
       this.lastAckAt = performance.now();
     } catch {
       this.stats.statusErrors++; // gone or conflicting: a later event brings it back if it still matters
@@ -161,10 +175,14 @@ export class SimAgents {
     if (!lease) return;
     this.stats.renewals++;
     try {
-      this.leases.set(node, await this.coord.replaceNamespacedLease({
-        name: lease.metadata!.name!, namespace: OPERATOR_NAMESPACE,
-        body: { ...lease, spec: { ...lease.spec, renewTime: new k8s.V1MicroTime() } },
-      }));
+      this.leases.set(
+        node,
+        await this.coord.replaceNamespacedLease({
+          name: lease.metadata!.name!,
+          namespace: OPERATOR_NAMESPACE,
+          body: { ...lease, spec: { ...lease.spec, renewTime: new k8s.V1MicroTime() } },
+        }),
+      );
     } catch {
       this.stats.renewErrors++;
       try {

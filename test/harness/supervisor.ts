@@ -22,7 +22,10 @@ export class Supervisor {
   private stopping = false;
   private loop: Promise<void> | undefined;
 
-  constructor(readonly proc: OperatorProcess, private readonly opts: SupervisorOptions = {}) {}
+  constructor(
+    readonly proc: OperatorProcess,
+    private readonly opts: SupervisorOptions = {},
+  ) {}
 
   /** Starts watching (the process is expected to be running already, or is started now). */
   start(): this {

@@ -91,10 +91,18 @@ export class SystemdNode {
   /** Manager.SystemState read through busctl (independent of the code under test). */
   async systemState(): Promise<string | undefined> {
     try {
-      const { stdout } = await execFileP('busctl', [
-        `--address=${this.busAddress}`, 'get-property', 'org.freedesktop.systemd1',
-        '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'SystemState',
-      ], { timeout: 5000 });
+      const { stdout } = await execFileP(
+        'busctl',
+        [
+          `--address=${this.busAddress}`,
+          'get-property',
+          'org.freedesktop.systemd1',
+          '/org/freedesktop/systemd1',
+          'org.freedesktop.systemd1.Manager',
+          'SystemState',
+        ],
+        { timeout: 5000 },
+      );
       return /"(.*)"/.exec(stdout)?.[1];
     } catch {
       return undefined;

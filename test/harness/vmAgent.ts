@@ -44,7 +44,10 @@ export async function agentShares(): Promise<VmShare[]> {
   if (!existsSync(path.join(repoRoot, 'dist', 'src', 'agent', 'main.js'))) {
     throw new Error(`${repoRoot}/dist/src/agent/main.js is missing: run 'make build' before the VM tests`);
   }
-  return [{ tag: 'sdw-app', hostPath: repoRoot }, { tag: 'sdw-node', hostPath: await nodeBinaryDir() }];
+  return [
+    { tag: 'sdw-app', hostPath: repoRoot },
+    { tag: 'sdw-node', hostPath: await nodeBinaryDir() },
+  ];
 }
 
 export const AGENT_GUEST_PORTS = [AGENT_PROBE_PORT];
@@ -53,9 +56,15 @@ function mountUnit(tag: string, where: string): string {
   // cache=loose: the shared build does not change while a test runs, and TCG
   // makes every 9p round trip expensive.
   return [
-    '[Unit]', `Description=${tag} (read-only, from the host)`, '',
-    '[Mount]', `What=${tag}`, `Where=${where}`, 'Type=9p',
-    'Options=ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose', '',
+    '[Unit]',
+    `Description=${tag} (read-only, from the host)`,
+    '',
+    '[Mount]',
+    `What=${tag}`,
+    `Where=${where}`,
+    'Type=9p',
+    'Options=ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose',
+    '',
   ].join('\n');
 }
 
@@ -74,7 +83,9 @@ function agentUnit(nodeName: string, hostPort: number): string {
       `--node-name=${nodeName}`,
       `--probe-port=${AGENT_PROBE_PORT}`,
       `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,
-      '--usage-period=2', '--heartbeat-period=2', '--resync-period=10',
+      '--usage-period=2',
+      '--heartbeat-period=2',
+      '--resync-period=10',
       // Where the host (kubectl sdw logs) reaches this agent: QEMU's port forward.
       `--advertise-url=http://127.0.0.1:${hostPort}`,
     ].join(' '),
@@ -89,7 +100,10 @@ function agentUnit(nodeName: string, hostPort: number): string {
 
 /** The agent of a VM node, seen from the host through QEMU's port forward. */
 export class VmAgent {
-  constructor(readonly vm: VmNode, readonly probeUrl: string) {}
+  constructor(
+    readonly vm: VmNode,
+    readonly probeUrl: string,
+  ) {}
 
   async get(pathname: string): Promise<{ status: number; body: string }> {
     const res = await fetch(`${this.probeUrl}${pathname}`, { signal: AbortSignal.timeout(10_000) });
@@ -98,9 +112,16 @@ export class VmAgent {
 
   async waitReady(timeoutMs = 300_000): Promise<void> {
     try {
-      await waitFor(`agent of VM ${this.vm.name} /readyz`, async () => (await this.get('/readyz').catch(() => undefined))?.status === 200, timeoutMs, 1000);
+      await waitFor(
+        `agent of VM ${this.vm.name} /readyz`,
+        async () => (await this.get('/readyz').catch(() => undefined))?.status === 200,
+        timeoutMs,
+        1000,
+      );
     } catch (err) {
-      const journal = await this.vm.exec(['journalctl', '-u', VM_AGENT_UNIT, '-n', '40', '--no-pager']).catch((e: Error) => ({ stdout: e.message }));
+      const journal = await this.vm
+        .exec(['journalctl', '-u', VM_AGENT_UNIT, '-n', '40', '--no-pager'])
+        .catch((e: Error) => ({ stdout: e.message }));
       throw new Error(`${(err as Error).message}\nagent journal in the guest:\n${journal.stdout}`);
     }
   }
@@ -125,19 +146,38 @@ export class VmAgent {
  */
 export async function startVmAgent(cluster: Cluster, vm: VmNode): Promise<VmAgent> {
   await cluster.kubectlOk(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config', 'default')]);
-  const token = (await cluster.kubectlOk([
-    'create', 'token', 'systemd-workload-agent', '-n', OPERATOR_NAMESPACE,
-    '--bound-object-kind', 'Node', '--bound-object-name', vm.name, '--duration=24h',
-  ])).trim();
+  const token = (
+    await cluster.kubectlOk([
+      'create',
+      'token',
+      'systemd-workload-agent',
+      '-n',
+      OPERATOR_NAMESPACE,
+      '--bound-object-kind',
+      'Node',
+      '--bound-object-name',
+      vm.name,
+      '--duration=24h',
+    ])
+  ).trim();
   const ca = await fs.readFile(cluster.controlPlane.caFile);
   const kubeconfig = [
-    'apiVersion: v1', 'kind: Config',
-    'clusters:', '- name: cluster', '  cluster:',
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: cluster',
+    '  cluster:',
     `    server: https://${APISERVER_NAME}:${cluster.controlPlane.apiserverPort}`,
     `    certificate-authority-data: ${ca.toString('base64')}`,
-    'users:', '- name: agent', '  user:', `    token: ${token}`,
-    'contexts:', '- name: agent', '  context: {cluster: cluster, user: agent}',
-    'current-context: agent', '',
+    'users:',
+    '- name: agent',
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    '- name: agent',
+    '  context: {cluster: cluster, user: agent}',
+    'current-context: agent',
+    '',
   ].join('\n');
   const hostPort = vm.ports.get(AGENT_PROBE_PORT);
   if (!hostPort) throw new Error(`VM ${vm.name} was started without forwarding the agent's port (AGENT_GUEST_PORTS)`);

@@ -61,7 +61,9 @@ export interface VmImage {
 export async function vmImage(): Promise<VmImage> {
   for (const tool of [QEMU, 'qemu-img']) {
     if (!(await which(tool))) {
-      throw new Error(`VM nodes need ${tool}, which this host lacks: run 'make vm-image' (hack/vm/build-image.sh installs qemu-system-x86 and qemu-utils)`);
+      throw new Error(
+        `VM nodes need ${tool}, which this host lacks: run 'make vm-image' (hack/vm/build-image.sh installs qemu-system-x86 and qemu-utils)`,
+      );
     }
   }
   // env given explicitly: under jest, the module's process.env is not the one child_process reads.
@@ -98,7 +100,10 @@ export class VmNode {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly opts: VmNodeOptions, private readonly image: VmImage) {
+  private constructor(
+    private readonly opts: VmNodeOptions,
+    private readonly image: VmImage,
+  ) {
     this.name = opts.name;
     this.dir = path.join(opts.baseDir, opts.name);
     this.guest = new GuestAgent(this.qgaSocket);
@@ -144,17 +149,42 @@ export class VmNode {
       hostfwd += `,hostfwd=tcp:127.0.0.1:${hostPort}-:${guestPort}`;
     }
     const args = [
-      '-name', this.name,
-      '-accel', 'tcg,thread=single,tb-size=256', '-cpu', 'max', '-m', '1024', '-smp', '1',
-      '-display', 'none', '-no-user-config', '-nodefaults',
-      '-kernel', this.image.kernel, '-initrd', this.image.initrd,
-      '-append', `root=/dev/vda rw console=ttyS0 quiet systemd.hostname=${this.name}`,
-      '-drive', `file=${this.overlay},format=qcow2,if=virtio,cache=unsafe`,
-      '-netdev', `user,id=n0${hostfwd}`, '-device', 'virtio-net-pci,netdev=n0',
-      '-serial', `file:${this.consoleLog}`,
-      '-chardev', `socket,id=qga0,path=${this.qgaSocket},server=on,wait=off`,
-      '-device', 'virtio-serial-pci', '-device', 'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
-      '-qmp', `unix:${this.qmpSocket},server=on,wait=off`,
+      '-name',
+      this.name,
+      '-accel',
+      'tcg,thread=single,tb-size=256',
+      '-cpu',
+      'max',
+      '-m',
+      '1024',
+      '-smp',
+      '1',
+      '-display',
+      'none',
+      '-no-user-config',
+      '-nodefaults',
+      '-kernel',
+      this.image.kernel,
+      '-initrd',
+      this.image.initrd,
+      '-append',
+      `root=/dev/vda rw console=ttyS0 quiet systemd.hostname=${this.name}`,
+      '-drive',
+      `file=${this.overlay},format=qcow2,if=virtio,cache=unsafe`,
+      '-netdev',
+      `user,id=n0${hostfwd}`,
+      '-device',
+      'virtio-net-pci,netdev=n0',
+      '-serial',
+      `file:${this.consoleLog}`,
+      '-chardev',
+      `socket,id=qga0,path=${this.qgaSocket},server=on,wait=off`,
+      '-device',
+      'virtio-serial-pci',
+      '-device',
+      'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
+      '-qmp',
+      `unix:${this.qmpSocket},server=on,wait=off`,
     ];
     for (const [i, s] of (this.opts.shares ?? []).entries()) {
       args.push('-virtfs', `local,path=${s.hostPath},mount_tag=${s.tag},security_model=none,readonly=on,id=fs${i}`);
@@ -170,10 +200,15 @@ export class VmNode {
 
   /** Until the guest agent answers and systemd has finished booting (state running). */
   async waitBooted(since = Date.now()): Promise<void> {
-    await waitFor(`VM ${this.name}: guest agent`, async () => {
-      if (!this.pid) throw new Error(`QEMU exited:\n${this.logs()}`);
-      return this.guest.ping();
-    }, BOOT_TIMEOUT_MS, 1000).catch((err: Error) => {
+    await waitFor(
+      `VM ${this.name}: guest agent`,
+      async () => {
+        if (!this.pid) throw new Error(`QEMU exited:\n${this.logs()}`);
+        return this.guest.ping();
+      },
+      BOOT_TIMEOUT_MS,
+      1000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${this.logs()}`);
     });
     const r = await this.exec(['systemctl', 'is-system-running', '--wait'], BOOT_TIMEOUT_MS);
@@ -207,12 +242,17 @@ export class VmNode {
     const since = Date.now();
     // --no-block: the guest agent is stopped by the reboot it would wait for.
     await this.sh('systemctl reboot --no-block');
-    await waitFor(`VM ${this.name}: a new boot`, async () => {
-      if (!this.pid) throw new Error(`QEMU exited during the reboot:\n${this.logs()}`);
-      if (!(await this.guest.ping())) return undefined;
-      const id = await this.bootId().catch(() => before);
-      return id !== before ? true : undefined;
-    }, BOOT_TIMEOUT_MS, 1000);
+    await waitFor(
+      `VM ${this.name}: a new boot`,
+      async () => {
+        if (!this.pid) throw new Error(`QEMU exited during the reboot:\n${this.logs()}`);
+        if (!(await this.guest.ping())) return undefined;
+        const id = await this.bootId().catch(() => before);
+        return id !== before ? true : undefined;
+      },
+      BOOT_TIMEOUT_MS,
+      1000,
+    );
     await this.waitBooted(since);
   }
 

@@ -19,8 +19,11 @@ const folderOf = (file: string): string => path.relative(SRC, file).split(path.s
 /** Every relative import (static, type-only, re-export, dynamic) of a file, resolved. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s*'(\.[^']+)'|(?:^|\n)\s*import\s*'(\.[^']+)'|\bimport\(\s*'(\.[^']+)'\s*\)/g)]
-    .map((m) => m[1] ?? m[2] ?? m[3]!);
+  const specs = [
+    ...text.matchAll(
+      /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s*'(\.[^']+)'|(?:^|\n)\s*import\s*'(\.[^']+)'|\bimport\(\s*'(\.[^']+)'\s*\)/g,
+    ),
+  ].map((m) => m[1] ?? m[2] ?? m[3]!);
   return specs.map((s) => path.resolve(path.dirname(file), s));
 }
 
@@ -72,12 +75,18 @@ describe('src/ layers', () => {
   });
 
   it('no import cycle between folders', () => {
-    const described = cycles(graph).map((c) => c.map((n, i) => (i + 1 < c.length ? `${n} (${graph.get(n)!.get(c[i + 1]!)})` : n)).join(' -> '));
+    const described = cycles(graph).map((c) =>
+      c.map((n, i) => (i + 1 < c.length ? `${n} (${graph.get(n)!.get(c[i + 1]!)})` : n)).join(' -> '),
+    );
     expect(described).toEqual([]);
   });
 
   it('the cycle check finds a cycle when there is one', () => {
-    const g = new Map([['a', new Map([['b', 'a/x.ts']])], ['b', new Map([['c', 'b/y.ts']])], ['c', new Map([['a', 'c/z.ts']])]]);
+    const g = new Map([
+      ['a', new Map([['b', 'a/x.ts']])],
+      ['b', new Map([['c', 'b/y.ts']])],
+      ['c', new Map([['a', 'c/z.ts']])],
+    ]);
     expect(cycles(g)).toEqual([['a', 'b', 'c', 'a']]);
   });
 });

@@ -17,7 +17,8 @@ const VICTIM = 'sdw-default_svc_victim.service';
 
 function workload(name: string, units: UnitSpec[], selector: Record<string, string> = { role: 'f' }): string {
   return JSON.stringify({
-    apiVersion: 'systemd.operators.dev/v1alpha1', kind: 'SystemdWorkload',
+    apiVersion: 'systemd.operators.dev/v1alpha1',
+    kind: 'SystemdWorkload',
     metadata: { name, namespace: 'default' },
     spec: { nodeSelector: selector, units },
   });
@@ -84,10 +85,17 @@ describe('agent under faults', () => {
     }
     expect(agents.get('af-1')!.running).toBe(true); // fail static: the agent rode it out
     // The crash made during the outage shows in status once the API server is back.
-    const child = await waitForChild(cluster, 'svc', 'af-1', 'the crash reported', (c) => {
-      const v = c.status?.units?.find((u) => u.name === 'victim');
-      return (v?.restarts ?? 0) >= 1 && v?.lastTermination?.reason === 'Killed(signal 9)';
-    }, 90_000);
+    const child = await waitForChild(
+      cluster,
+      'svc',
+      'af-1',
+      'the crash reported',
+      (c) => {
+        const v = c.status?.units?.find((u) => u.name === 'victim');
+        return (v?.restarts ?? 0) >= 1 && v?.lastTermination?.reason === 'Killed(signal 9)';
+      },
+      90_000,
+    );
     expect(child.status?.units?.find((u) => u.name === 'victim')?.lastTermination).toMatchObject({ code: 'killed', status: 9 });
     await waitForWorkload(cluster, 'svc', 'restarts counted', (w) => (w.status?.restarts ?? 0) >= 1 && w.status?.readyNodes === 2, 90_000);
     expect(await invocationId(node, KEEP)).toBe(keepBefore);
@@ -112,7 +120,7 @@ describe('agent under faults', () => {
       expect(agent.running).toBe(true);
       expect((await agent.get('/readyz')).status).not.toBe(200);
       // No list, no sync: the unit of the deleted workload is still there and running.
-      expect(await agent.metric('sdw_agent_syncs_total', { result: 'success' }) ?? 0).toBe(0);
+      expect((await agent.metric('sdw_agent_syncs_total', { result: 'success' })) ?? 0).toBe(0);
       expect(unitFileExists(node, OLD)).toBe(true);
       expect(await invocationId(node, OLD)).toBe(oldBefore);
       expect(await invocationId(node, KEEP)).toBe(keepBefore);
@@ -138,7 +146,10 @@ describe('agent under faults', () => {
       expect(child.status?.message).toMatch(/EPERM \(operation not permitted\)/);
       await waitForChild(cluster, 'ro', 'af-2', 'Running', (c) => c.status?.phase === 'Running');
       const wl = await waitForWorkload(cluster, 'ro', 'one node failed', (w) => w.status?.failedNodes === 1 && w.status.readyNodes === 1);
-      expect(wl.status?.nodes?.find((n) => n.node === 'af-1')).toMatchObject({ phase: 'Failed', message: expect.stringContaining('EPERM') });
+      expect(wl.status?.nodes?.find((n) => n.node === 'af-1')).toMatchObject({
+        phase: 'Failed',
+        message: expect.stringContaining('EPERM'),
+      });
       expect(wl.status?.nodes?.find((n) => n.node === 'af-2')).toMatchObject({ phase: 'Running' });
       // The other workload on the same node is not blamed for it.
       expect((await getChild(cluster, 'svc', 'af-1'))?.status?.phase).toBe('Running');
@@ -160,7 +171,11 @@ describe('agent under faults', () => {
     // dbus-daemon restarts: every connection drops (the reply may never come).
     await managerCall(node, 'RestartUnit', 'ss', 'dbus.service', 'replace').catch(() => undefined);
     await waitFor('dbus back', async () => (await node.systemState()) === 'running', 30_000);
-    await waitFor('agent reconnected after the dbus restart', async () => /systemd connection back, resyncing/.test(agent.logTail(200_000)), 60_000);
+    await waitFor(
+      'agent reconnected after the dbus restart',
+      async () => /systemd connection back, resyncing/.test(agent.logTail(200_000)),
+      60_000,
+    );
     // The agent still drives systemd: a unit stopped by hand is put back.
     await managerCall(node, 'StopUnit', 'ss', VICTIM, 'replace');
     await waitFor('victim repaired', async () => (await activeState(node, VICTIM)) === 'active', 60_000);
@@ -169,14 +184,26 @@ describe('agent under faults', () => {
     // systemd re-executes: it leaves the bus and comes back (Reexecute never replies).
     await managerCall(node, 'Reexecute').catch(() => undefined);
     await waitFor('systemd back', async () => (await node.systemState()) === 'running', 60_000);
-    await waitFor('agent reconnected after daemon-reexec', async () => (agent.logTail(400_000).match(/systemd connection back/g) ?? []).length > afterDbus, 60_000);
+    await waitFor(
+      'agent reconnected after daemon-reexec',
+      async () => (agent.logTail(400_000).match(/systemd connection back/g) ?? []).length > afterDbus,
+      60_000,
+    );
     // A new unit still reaches this node, and status is right.
     await apply(cluster, workload('svc', [sleeper('keep'), sleeper('victim'), sleeper('extra')]));
-    await waitForWorkload(cluster, 'svc', 'extra rolled out', (w) => w.status?.phase === 'Running' && w.status.updatedNodes === 2 && w.status.readyNodes === 2, 90_000);
+    await waitForWorkload(
+      cluster,
+      'svc',
+      'extra rolled out',
+      (w) => w.status?.phase === 'Running' && w.status.updatedNodes === 2 && w.status.readyNodes === 2,
+      90_000,
+    );
     expect(await activeState(node, 'sdw-default_svc_extra.service')).toBe('active');
     const child = await getChild(cluster, 'svc', 'af-1');
     expect(child?.status?.units?.map((u) => [u.name, u.activeState, u.subState])).toEqual([
-      ['keep', 'active', 'running'], ['victim', 'active', 'running'], ['extra', 'active', 'running'],
+      ['keep', 'active', 'running'],
+      ['victim', 'active', 'running'],
+      ['extra', 'active', 'running'],
     ]);
     // Nothing managed was restarted by the reconnects (victim's new invocation is the repair above).
     expect(await invocationId(node, KEEP)).toBe(before.keep);

@@ -43,20 +43,33 @@ describe('agent status on a real node', () => {
   });
 
   it('shows why a unit killed for memory ended: signal 9 and a message naming the limit', async () => {
-    await apply(cluster, workload('hog', [{
-      name: 'eat',
-      command: ['/usr/bin/python3', '-c', "x = b'a' * (400 * 1024 * 1024)"],
-      restart: { policy: 'Never' },
-      resources: { limits: { memory: '32Mi' } },
-    }]));
-    const wl = await waitForWorkload(cluster, 'hog', 'Failed', (w) => w.status?.phase === 'Failed' && w.status.nodes?.[0]?.exitCode !== undefined, 90_000);
+    await apply(
+      cluster,
+      workload('hog', [
+        {
+          name: 'eat',
+          command: ['/usr/bin/python3', '-c', "x = b'a' * (400 * 1024 * 1024)"],
+          restart: { policy: 'Never' },
+          resources: { limits: { memory: '32Mi' } },
+        },
+      ]),
+    );
+    const wl = await waitForWorkload(
+      cluster,
+      'hog',
+      'Failed',
+      (w) => w.status?.phase === 'Failed' && w.status.nodes?.[0]?.exitCode !== undefined,
+      90_000,
+    );
     const unit = 'sdw-default_hog_eat.service';
     expect(await unitProperty(cluster.node(NODE), unit, 'Service', 'MemoryMax')).toBe(String(32 * 2 ** 20));
     expect(await unitProperty(cluster.node(NODE), unit, 'Service', 'ExecMainStatus')).toBe('9');
     const node = wl.status!.nodes![0]!;
     expect(node).toMatchObject({ node: NODE, phase: 'Failed', exitCode: 9 });
     // cgroup v2: OOMKilled; these hybrid hosts: a SIGKILL, with the memory limit named.
-    expect(node.message).toMatch(/^sdw-default_hog_eat\.service failed: (OOMKilled \(MemoryMax=33554432\)|Killed\(signal 9\): SIGKILL with MemoryMax=33554432 set, likely out of memory)/);
+    expect(node.message).toMatch(
+      /^sdw-default_hog_eat\.service failed: (OOMKilled \(MemoryMax=33554432\)|Killed\(signal 9\): SIGKILL with MemoryMax=33554432 set, likely out of memory)/,
+    );
     const child = await getChild(cluster, 'hog', NODE);
     expect(child?.status?.units?.[0]).toMatchObject({
       activeState: 'failed',
@@ -70,7 +83,10 @@ describe('agent status on a real node', () => {
   it('runs a oneshot chain a -> b -> c in order and reports Completed', async () => {
     const out = path.join(work, 'chain.log');
     const step = (n: string, deps: string[], pause: string): UnitSpec => ({
-      name: n, type: 'oneshot', after: deps, requires: deps,
+      name: n,
+      type: 'oneshot',
+      after: deps,
+      requires: deps,
       command: ['/bin/sh', '-c', `sleep ${pause}; echo ${n} >> ${out}`],
     });
     // c is listed first and a sleeps longest: only the dependencies can order them.
@@ -80,19 +96,34 @@ describe('agent status on a real node', () => {
     expect(await fs.readFile(out, 'utf8')).toBe('a\nb\nc\n');
     const child = await getChild(cluster, 'chain', NODE);
     expect(child?.status?.phase).toBe('Completed');
-    for (const u of child!.status!.units!) expect(u).toMatchObject({ activeState: 'active', subState: 'exited', result: 'success', exitCode: 0 });
+    for (const u of child!.status!.units!)
+      expect(u).toMatchObject({ activeState: 'active', subState: 'exited', result: 'success', exitCode: 0 });
     expect(await cluster.kubectlOk(['get', 'sdw', 'chain'])).toMatch(/^chain\s+.*Completed/m);
     await cluster.kubectlOk(['delete', 'sdw', 'chain', '--wait=true']);
   });
 
   it('fires a cron unit and reports the timer: last trigger, next elapse, last result', async () => {
     const out = path.join(work, 'ticks.log');
-    await apply(cluster, workload('cron', [{
-      name: 'tick', type: 'oneshot', schedule: '* * * * *',
-      command: ['/bin/sh', '-c', `date +%s >> ${out}`],
-    }]));
+    await apply(
+      cluster,
+      workload('cron', [
+        {
+          name: 'tick',
+          type: 'oneshot',
+          schedule: '* * * * *',
+          command: ['/bin/sh', '-c', `date +%s >> ${out}`],
+        },
+      ]),
+    );
     await waitForWorkload(cluster, 'cron', 'Running', (w) => w.status?.phase === 'Running');
-    const child = await waitForChild(cluster, 'cron', NODE, 'timer fired', (c) => !!c.status?.units?.[0]?.timer?.lastTrigger && !!c.status.units[0].lastTermination, 100_000);
+    const child = await waitForChild(
+      cluster,
+      'cron',
+      NODE,
+      'timer fired',
+      (c) => !!c.status?.units?.[0]?.timer?.lastTrigger && !!c.status.units[0].lastTermination,
+      100_000,
+    );
     const u = child.status!.units![0]!;
     expect(u).toMatchObject({ name: 'tick', unit: 'sdw-default_cron_tick.timer', activeState: 'active', subState: 'waiting' });
     expect(u.timer?.lastResult).toBe('success');
@@ -104,9 +135,14 @@ describe('agent status on a real node', () => {
   });
 
   it('changes CPUQuota and TasksMax live: cgroup updated, same invocation', async () => {
-    const spec = (cpu: string, tasks: number): string => workload('lim', [{
-      name: 'busy', command: ['/bin/sleep', 'infinity'], resources: { limits: { cpu, tasks } },
-    }]);
+    const spec = (cpu: string, tasks: number): string =>
+      workload('lim', [
+        {
+          name: 'busy',
+          command: ['/bin/sleep', 'infinity'],
+          resources: { limits: { cpu, tasks } },
+        },
+      ]);
     const unit = 'sdw-default_lim_busy.service';
     const node = cluster.node(NODE);
     await apply(cluster, spec('500m', 50));
@@ -122,8 +158,13 @@ describe('agent status on a real node', () => {
     await waitFor('TasksMax 20', async () => (await unitProperty(node, unit, 'Service', 'TasksMax')) === '20', 30_000);
     expect(await unitProperty(node, unit, 'Service', 'CPUQuotaPerSecUSec')).toBe('250000');
     // What the kernel enforces, not just what systemd says.
-    await waitFor('cgroup limits applied', async () =>
-      (await cgroupAttr(node, 'cpu', unit, 'cpu.cfs_quota_us')) === '25000' && (await cgroupAttr(node, 'pids', unit, 'pids.max')) === '20', 30_000);
+    await waitFor(
+      'cgroup limits applied',
+      async () =>
+        (await cgroupAttr(node, 'cpu', unit, 'cpu.cfs_quota_us')) === '25000' &&
+        (await cgroupAttr(node, 'pids', unit, 'pids.max')) === '20',
+      30_000,
+    );
     expect(await invocationId(node, unit)).toBe(before);
     expect(await unitProperty(node, unit, 'Service', 'NRestarts')).toBe('0');
     await cluster.kubectlOk(['delete', 'sdw', 'lim', '--wait=true']);

@@ -29,23 +29,51 @@ describe('deploy manifests on a real API server', () => {
   it('kustomize builds the expected objects, all in the operator namespace', () => {
     const objs = loadAllYaml(kustomized) as Obj[];
     const ids = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-    expect(ids).toEqual([
-      'ClusterRole/systemd-workload-agent', 'ClusterRole/systemd-workload-controller', 'ClusterRole/systemd-workload-editor', 'ClusterRole/systemd-workload-viewer',
-      'ClusterRoleBinding/systemd-workload-agent', 'ClusterRoleBinding/systemd-workload-controller',
-      'CustomResourceDefinition/systemdunitsets.systemd.operators.dev', 'CustomResourceDefinition/systemdworkloadpolicies.systemd.operators.dev',
-      'CustomResourceDefinition/systemdworkloads.systemd.operators.dev',
-      'DaemonSet/systemd-workload-agent', 'Deployment/systemd-workload-controller', `Namespace/${NS}`,
-      'Role/systemd-workload-agent-leases', 'Role/systemd-workload-controller-leases',
-      'RoleBinding/systemd-workload-agent-leases', 'RoleBinding/systemd-workload-controller-leases',
-      'Service/systemd-workload-agent-metrics', 'Service/systemd-workload-controller-metrics',
-      'ServiceAccount/systemd-workload-agent', 'ServiceAccount/systemd-workload-controller',
-      'ValidatingAdmissionPolicy/systemd-workload-agent-node-identity', 'ValidatingAdmissionPolicyBinding/systemd-workload-agent-node-identity',
-      'ValidatingAdmissionPolicy/systemd-workload-default-no-root', 'ValidatingAdmissionPolicyBinding/systemd-workload-default-no-root',
-      'ValidatingAdmissionPolicy/systemd-workload-policy', 'ValidatingAdmissionPolicyBinding/systemd-workload-policy',
-    ].sort());
-    const namespaced = objs.filter((o) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].includes(o.kind));
+    expect(ids).toEqual(
+      [
+        'ClusterRole/systemd-workload-agent',
+        'ClusterRole/systemd-workload-controller',
+        'ClusterRole/systemd-workload-editor',
+        'ClusterRole/systemd-workload-viewer',
+        'ClusterRoleBinding/systemd-workload-agent',
+        'ClusterRoleBinding/systemd-workload-controller',
+        'CustomResourceDefinition/systemdunitsets.systemd.operators.dev',
+        'CustomResourceDefinition/systemdworkloadpolicies.systemd.operators.dev',
+        'CustomResourceDefinition/systemdworkloads.systemd.operators.dev',
+        'DaemonSet/systemd-workload-agent',
+        'Deployment/systemd-workload-controller',
+        `Namespace/${NS}`,
+        'Role/systemd-workload-agent-leases',
+        'Role/systemd-workload-controller-leases',
+        'RoleBinding/systemd-workload-agent-leases',
+        'RoleBinding/systemd-workload-controller-leases',
+        'Service/systemd-workload-agent-metrics',
+        'Service/systemd-workload-controller-metrics',
+        'ServiceAccount/systemd-workload-agent',
+        'ServiceAccount/systemd-workload-controller',
+        'ValidatingAdmissionPolicy/systemd-workload-agent-node-identity',
+        'ValidatingAdmissionPolicyBinding/systemd-workload-agent-node-identity',
+        'ValidatingAdmissionPolicy/systemd-workload-default-no-root',
+        'ValidatingAdmissionPolicyBinding/systemd-workload-default-no-root',
+        'ValidatingAdmissionPolicy/systemd-workload-policy',
+        'ValidatingAdmissionPolicyBinding/systemd-workload-policy',
+      ].sort(),
+    );
+    const namespaced = objs.filter(
+      (o) =>
+        ![
+          'Namespace',
+          'CustomResourceDefinition',
+          'ClusterRole',
+          'ClusterRoleBinding',
+          'ValidatingAdmissionPolicy',
+          'ValidatingAdmissionPolicyBinding',
+        ].includes(o.kind),
+    );
     expect(namespaced.every((o) => o.metadata.namespace === NS)).toBe(true);
-    const bindings = objs.filter((o) => o.kind.endsWith('Binding') && 'subjects' in o) as unknown as Array<{ subjects: Array<{ namespace: string }> }>;
+    const bindings = objs.filter((o) => o.kind.endsWith('Binding') && 'subjects' in o) as unknown as Array<{
+      subjects: Array<{ namespace: string }>;
+    }>;
     expect(bindings.flatMap((b) => b.subjects).every((s) => s.namespace === NS)).toBe(true);
   });
 
@@ -63,7 +91,15 @@ describe('deploy manifests on a real API server', () => {
     await cluster.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: rbac.replaceAll('namespace: system', `namespace: ${NS}`) });
     const can = async (sa: string, verb: string, resource: string, ns?: string): Promise<boolean> => {
       const [res, sub] = resource.split('/');
-      const r = await cluster.kubectl(['auth', 'can-i', verb, res!, ...(sub ? [`--subresource=${sub}`] : []), `--as=system:serviceaccount:${NS}:${sa}`, ...(ns ? ['-n', ns] : ['--all-namespaces'])]);
+      const r = await cluster.kubectl([
+        'auth',
+        'can-i',
+        verb,
+        res!,
+        ...(sub ? [`--subresource=${sub}`] : []),
+        `--as=system:serviceaccount:${NS}:${sa}`,
+        ...(ns ? ['-n', ns] : ['--all-namespaces']),
+      ]);
       return r.stdout.trim() === 'yes';
     };
     const ctl = 'systemd-workload-controller';
@@ -93,19 +129,32 @@ describe('deploy manifests on a real API server', () => {
     const rendered = await helmOk(['template', 'sdw', CHART_DIR, '--namespace', NS]);
     const out = await cluster.kubectlOk(['apply', '--dry-run=server', '-f', '-'], { input: rendered });
     expect(out).toMatch(/daemonset\.apps\/systemd-workload-agent (created|configured|unchanged) \(server dry run\)/);
-    expect(out).toMatch(/validatingadmissionpolicy\.admissionregistration\.k8s\.io\/systemd-workload-policy (created|configured|unchanged) \(server dry run\)/);
+    expect(out).toMatch(
+      /validatingadmissionpolicy\.admissionregistration\.k8s\.io\/systemd-workload-policy (created|configured|unchanged) \(server dry run\)/,
+    );
   });
   it('make install, make deploy IMG=..., make undeploy and make uninstall, as an operator user runs them', async () => {
     const make = async (target: string, ...vars: string[]): Promise<string> => {
       const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };
-      const { stdout } = await execFileP('make', ['-s', target, `KUBECTL=${binaries().kubectl}`, ...vars], { cwd: repoRoot, env, timeout: 300_000 });
+      const { stdout } = await execFileP('make', ['-s', target, `KUBECTL=${binaries().kubectl}`, ...vars], {
+        cwd: repoRoot,
+        env,
+        timeout: 300_000,
+      });
       return stdout;
     };
     await make('install');
     await cluster.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/systemdworkloads.systemd.operators.dev']);
     await make('deploy', 'IMG=registry.example/sdw:e2e');
-    const images = await cluster.kubectlOk(['get', 'deployment/systemd-workload-controller', 'daemonset/systemd-workload-agent', '-n', NS,
-      '-o', 'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}{"\\n"}{end}']);
+    const images = await cluster.kubectlOk([
+      'get',
+      'deployment/systemd-workload-controller',
+      'daemonset/systemd-workload-agent',
+      '-n',
+      NS,
+      '-o',
+      'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}{"\\n"}{end}',
+    ]);
     expect(images.trim().split('\n')).toEqual(['registry.example/sdw:e2e', 'registry.example/sdw:e2e']);
     await make('undeploy');
     expect((await cluster.kubectl(['get', 'namespace', NS])).stderr).toMatch(/NotFound/);
@@ -130,16 +179,33 @@ describe('helm install, upgrade and uninstall of the chart', () => {
   it('installs the CRDs and every object into a new namespace, and records the release', async () => {
     await helmOk(['install', 'sdw', CHART_DIR, '--namespace', NS, '--create-namespace'], kube());
     const crds = await cluster.kubectlOk(['get', 'crd', '-o', 'name']);
-    expect(crds.split('\n').filter((l) => l.includes('systemd.operators.dev')).sort()).toEqual([
+    expect(
+      crds
+        .split('\n')
+        .filter((l) => l.includes('systemd.operators.dev'))
+        .sort(),
+    ).toEqual([
       'customresourcedefinition.apiextensions.k8s.io/systemdunitsets.systemd.operators.dev',
       'customresourcedefinition.apiextensions.k8s.io/systemdworkloadpolicies.systemd.operators.dev',
       'customresourcedefinition.apiextensions.k8s.io/systemdworkloads.systemd.operators.dev',
     ]);
-    const objs = await cluster.kubectlOk(['get', 'deployment,daemonset,serviceaccount,service', '-n', NS, '-l', 'app.kubernetes.io/instance=sdw', '-o', 'name']);
+    const objs = await cluster.kubectlOk([
+      'get',
+      'deployment,daemonset,serviceaccount,service',
+      '-n',
+      NS,
+      '-l',
+      'app.kubernetes.io/instance=sdw',
+      '-o',
+      'name',
+    ]);
     expect(objs.trim().split('\n').sort()).toEqual([
-      'daemonset.apps/systemd-workload-agent', 'deployment.apps/systemd-workload-controller',
-      'service/systemd-workload-agent-metrics', 'service/systemd-workload-controller-metrics',
-      'serviceaccount/systemd-workload-agent', 'serviceaccount/systemd-workload-controller',
+      'daemonset.apps/systemd-workload-agent',
+      'deployment.apps/systemd-workload-controller',
+      'service/systemd-workload-agent-metrics',
+      'service/systemd-workload-controller-metrics',
+      'serviceaccount/systemd-workload-agent',
+      'serviceaccount/systemd-workload-controller',
     ]);
     const vaps = await cluster.kubectlOk(['get', 'validatingadmissionpolicies', '-l', 'app.kubernetes.io/managed-by=Helm', '-o', 'name']);
     expect(vaps.trim().split('\n').sort()).toEqual([
@@ -151,18 +217,55 @@ describe('helm install, upgrade and uninstall of the chart', () => {
     expect(status.info.status).toBe('deployed');
   });
 
-  it('an upgrade with another image changes both programs\' image', async () => {
-    await helmOk(['upgrade', 'sdw', CHART_DIR, '--namespace', NS, '--reuse-values', '--set', 'image.repository=registry.example/sdw', '--set', 'image.tag=dev'], kube());
-    const images = await cluster.kubectlOk(['get', 'deployment/systemd-workload-controller', 'daemonset/systemd-workload-agent', '-n', NS,
-      '-o', 'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}{"\\n"}{end}']);
+  it("an upgrade with another image changes both programs' image", async () => {
+    await helmOk(
+      [
+        'upgrade',
+        'sdw',
+        CHART_DIR,
+        '--namespace',
+        NS,
+        '--reuse-values',
+        '--set',
+        'image.repository=registry.example/sdw',
+        '--set',
+        'image.tag=dev',
+      ],
+      kube(),
+    );
+    const images = await cluster.kubectlOk([
+      'get',
+      'deployment/systemd-workload-controller',
+      'daemonset/systemd-workload-agent',
+      '-n',
+      NS,
+      '-o',
+      'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}{"\\n"}{end}',
+    ]);
     expect(images.trim().split('\n')).toEqual(['registry.example/sdw:dev', 'registry.example/sdw:dev']);
   });
 
-  it('uninstall removes every object it made and keeps the CRDs (and so the users\' workloads), as Helm does', async () => {
+  it("uninstall removes every object it made and keeps the CRDs (and so the users' workloads), as Helm does", async () => {
     await helmOk(['uninstall', 'sdw', '--namespace', NS, '--wait'], kube());
-    const left = await cluster.kubectlOk(['get', 'deployment,daemonset,serviceaccount,role,rolebinding', '-n', NS, '-l', 'app.kubernetes.io/instance=sdw', '-o', 'name']);
+    const left = await cluster.kubectlOk([
+      'get',
+      'deployment,daemonset,serviceaccount,role,rolebinding',
+      '-n',
+      NS,
+      '-l',
+      'app.kubernetes.io/instance=sdw',
+      '-o',
+      'name',
+    ]);
     expect(left.trim()).toBe('');
-    const cluster1 = await cluster.kubectlOk(['get', 'clusterroles,clusterrolebindings,validatingadmissionpolicies,validatingadmissionpolicybindings', '-l', 'app.kubernetes.io/instance=sdw', '-o', 'name']);
+    const cluster1 = await cluster.kubectlOk([
+      'get',
+      'clusterroles,clusterrolebindings,validatingadmissionpolicies,validatingadmissionpolicybindings',
+      '-l',
+      'app.kubernetes.io/instance=sdw',
+      '-o',
+      'name',
+    ]);
     expect(cluster1.trim()).toBe('');
     expect(await cluster.kubectlOk(['get', 'crd', 'systemdworkloads.systemd.operators.dev', '-o', 'name'])).toMatch(/systemdworkloads/);
   });

@@ -41,7 +41,10 @@ describe('kubectl-sdw against a running cluster', () => {
     for (const n of ['demo-1', 'demo-2']) {
       agents.set(n, await startAgent(cluster, n, { extraArgs: [`--journal-dir=${cluster.node(n).journalDir}`] }));
     }
-    examples = (await fs.readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join('examples', f));
+    examples = (await fs.readdir(EXAMPLES))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => path.join('examples', f));
   });
 
   afterAll(async () => {
@@ -57,10 +60,15 @@ describe('kubectl-sdw against a running cluster', () => {
 
     const broken = path.join(cluster.dir, 'broken.yaml');
     const web = await fs.readFile(path.join(EXAMPLES, 'web-service.yaml'), 'utf8');
-    await fs.writeFile(broken, `apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n${web.replace('"/usr/bin/python3"', '"python3"')}`);
+    await fs.writeFile(
+      broken,
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n${web.replace('"/usr/bin/python3"', '"python3"')}`,
+    );
     const bad = await runCli(['validate', broken]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr.split('\n')[0]).toBe(`${broken}: document 2 (SystemdWorkload default/web): spec.units[0].command[0]: must be an absolute path to an executable (starting with '/', not ending with '/', without '$')`);
+    expect(bad.stderr.split('\n')[0]).toBe(
+      `${broken}: document 2 (SystemdWorkload default/web): spec.units[0].command[0]: must be an absolute path to an executable (starting with '/', not ending with '/', without '$')`,
+    );
     // ... and the API server refuses the same document (admission agrees with the plugin).
     const r = await cluster.kubectl(['apply', '--dry-run=server', '-f', broken]);
     expect(r.code).not.toBe(0);
@@ -70,9 +78,21 @@ describe('kubectl-sdw against a running cluster', () => {
   it('every example is accepted by the API server and comes up on real nodes', async () => {
     for (const f of examples) await cluster.kubectlOk(['apply', '-f', path.join(repoRoot, f)]);
     await waitForWorkload(cluster, 'web', 'Running on demo-1', (w) => w.status?.phase === 'Running' && w.status.readyNodes === 1, 120_000);
-    await waitForWorkload(cluster, 'bootstrap', 'Running on both nodes', (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2, 120_000);
+    await waitForWorkload(
+      cluster,
+      'bootstrap',
+      'Running on both nodes',
+      (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2,
+      120_000,
+    );
     await waitForWorkload(cluster, 'nightly-report', 'timer armed on both nodes', (w) => w.status?.readyNodes === 2, 120_000);
-    await waitForWorkload(cluster, 'crash-loop', 'exit code 3 reported', (w) => (w.status?.nodes ?? []).some((n) => n.exitCode === 3), 120_000);
+    await waitForWorkload(
+      cluster,
+      'crash-loop',
+      'exit code 3 reported',
+      (w) => (w.status?.nodes ?? []).some((n) => n.exitCode === 3),
+      120_000,
+    );
   });
 
   it('render --node prints exactly the files the agent wrote on that node', async () => {
@@ -103,7 +123,13 @@ describe('kubectl-sdw against a running cluster', () => {
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ namespace: 'default', name: 'web', phase: 'Running', desired: 1, ready: 1 });
     expect(items[0]!.nodes.map((n) => n.node)).toEqual(['demo-1']);
-    expect(items[0]!.nodes[0]!.units[0]).toMatchObject({ name: 'http', unit: 'sdw-default_web_http.service', state: 'active/running', restarts: 0, scheduled: false });
+    expect(items[0]!.nodes[0]!.units[0]).toMatchObject({
+      name: 'http',
+      unit: 'sdw-default_web_http.service',
+      state: 'active/running',
+      restarts: 0,
+      scheduled: false,
+    });
 
     const cron = JSON.parse((await runCli(['status', 'nightly-report', '-o', 'json'], { kubeconfig })).stdout) as { items: WorkloadView[] };
     const unit = cron.items[0]!.nodes[0]!.units[0]!;
@@ -126,13 +152,20 @@ describe('kubectl-sdw against a running cluster', () => {
     });
 
     it('prints the lines the unit wrote, through the agent (--agent-url)', async () => {
-      await waitFor('both lines in the journal', async () => {
-        const r = await runCli(['logs', 'echo', '--agent-url', agentUrl], { kubeconfig });
-        return r.code === 0 && r.stdout.includes(`${MARKER} second`) ? r : undefined;
-      }, 60_000, 500).then((r) => {
+      await waitFor(
+        'both lines in the journal',
+        async () => {
+          const r = await runCli(['logs', 'echo', '--agent-url', agentUrl], { kubeconfig });
+          return r.code === 0 && r.stdout.includes(`${MARKER} second`) ? r : undefined;
+        },
+        60_000,
+        500,
+      ).then((r) => {
         expect(r.stdout).toMatch(new RegExp(`^\\S+T\\S+ \\S+ sh\\[\\d+\\]: ${MARKER} first$`, 'm'));
       });
-      const one = await runCli(['logs', 'echo', '--unit', 'talker', '--node', 'demo-2', '--lines', '1', '--agent-url', agentUrl], { kubeconfig });
+      const one = await runCli(['logs', 'echo', '--unit', 'talker', '--node', 'demo-2', '--lines', '1', '--agent-url', agentUrl], {
+        kubeconfig,
+      });
       expect(one.code).toBe(0);
       expect(one.stdout.trim().split('\n')).toHaveLength(1);
       const badUnit = await runCli(['logs', 'echo', '--unit', 'nope', '--agent-url', agentUrl], { kubeconfig });
@@ -140,7 +173,9 @@ describe('kubectl-sdw against a running cluster', () => {
     });
 
     it('finds the agent from the address it advertises on its heartbeat Lease', async () => {
-      const lease = JSON.parse(await cluster.kubectlOk(['get', 'lease', '-n', OPERATOR_NAMESPACE, 'sdw-agent-demo-2', '-o', 'json'])) as { metadata: { annotations: Record<string, string> } };
+      const lease = JSON.parse(await cluster.kubectlOk(['get', 'lease', '-n', OPERATOR_NAMESPACE, 'sdw-agent-demo-2', '-o', 'json'])) as {
+        metadata: { annotations: Record<string, string> };
+      };
       expect(lease.metadata.annotations['systemd.operators.dev/agent-url']).toBe(agentUrl);
       const r = await runCli(['logs', 'echo'], { kubeconfig });
       expect(r.code).toBe(0);
@@ -163,16 +198,42 @@ describe('kubectl-sdw against a running cluster', () => {
       const token = (await cluster.kubectlOk(['create', 'token', 'viewer', '-n', 'default'])).trim();
       const denied = await runCli(['logs', 'echo', '--token', token, '--agent-url', agentUrl], { kubeconfig });
       expect(denied.code).toBe(1);
-      expect(denied.stderr).toContain("HTTP 403: user 'system:serviceaccount:default:viewer' may not get systemdworkloads/log 'echo' in namespace 'default'");
-      await cluster.kubectlOk(['create', 'role', 'echo-logs', '-n', 'default', '--verb=get', '--resource=systemdworkloads.systemd.operators.dev/log', '--resource-name=echo']);
-      await cluster.kubectlOk(['create', 'rolebinding', 'echo-logs', '-n', 'default', '--role=echo-logs', '--serviceaccount=default:viewer']);
-      const allowed = await waitFor('RBAC grant effective', async () => {
-        const r = await runCli(['logs', 'echo', '--token', token, '--agent-url', agentUrl], { kubeconfig });
-        return r.code === 0 ? r : undefined;
-      }, 30_000, 500);
+      expect(denied.stderr).toContain(
+        "HTTP 403: user 'system:serviceaccount:default:viewer' may not get systemdworkloads/log 'echo' in namespace 'default'",
+      );
+      await cluster.kubectlOk([
+        'create',
+        'role',
+        'echo-logs',
+        '-n',
+        'default',
+        '--verb=get',
+        '--resource=systemdworkloads.systemd.operators.dev/log',
+        '--resource-name=echo',
+      ]);
+      await cluster.kubectlOk([
+        'create',
+        'rolebinding',
+        'echo-logs',
+        '-n',
+        'default',
+        '--role=echo-logs',
+        '--serviceaccount=default:viewer',
+      ]);
+      const allowed = await waitFor(
+        'RBAC grant effective',
+        async () => {
+          const r = await runCli(['logs', 'echo', '--token', token, '--agent-url', agentUrl], { kubeconfig });
+          return r.code === 0 ? r : undefined;
+        },
+        30_000,
+        500,
+      );
       expect(allowed.stdout).toContain(`${MARKER} first`);
       // A unit of another workload on the same agent: the grant is per workload.
-      const other = await fetch(`${agentUrl}/logs?unit=sdw-default_bootstrap_app.service`, { headers: { Authorization: `Bearer ${token}` } });
+      const other = await fetch(`${agentUrl}/logs?unit=sdw-default_bootstrap_app.service`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       expect(other.status).toBe(403);
       // Not the operator's unit at all.
       const foreign = await fetch(`${agentUrl}/logs?unit=dbus.service`, { headers: { Authorization: `Bearer ${token}` } });

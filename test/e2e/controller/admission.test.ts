@@ -57,15 +57,23 @@ describe('admission: invalid workloads are refused with the field named', () => 
     expect(progressing).toMatchObject({ status: 'False', reason: 'InvalidSpec', observedGeneration: wl.metadata.generation });
     expect(progressing.message).toMatch(/spec\.units\[\d\]\.after: ordering cycle: (a|b|c) -> .* -> \1/);
     expect(wl.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
-    await waitFor('InvalidSpec event', async () => (await eventsFor(cluster, 'SystemdWorkload', 'cycle')).find((e) => e.reason === 'InvalidSpec'), 30_000)
-      .then((e) => {
-        expect(e.type).toBe('Warning');
-        expect(e.message).toMatch(/ordering cycle/);
-      });
+    await waitFor(
+      'InvalidSpec event',
+      async () => (await eventsFor(cluster, 'SystemdWorkload', 'cycle')).find((e) => e.reason === 'InvalidSpec'),
+      30_000,
+    ).then((e) => {
+      expect(e.type).toBe('Warning');
+      expect(e.message).toMatch(/ordering cycle/);
+    });
     await delay(3000);
     expect((await cluster.kubectlOk(['get', 'systemdunitsets', '-n', 'default', '-o', 'name'])).trim()).toBe('');
     // Fixing the spec recovers: a child appears, the phase leaves Failed.
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('cycle', { ...spec, units: [unit({ name: 'a' }), unit({ name: 'b', after: ['a'] }), unit({ name: 'c', after: ['b'] })] }) });
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: manifest('cycle', {
+        ...spec,
+        units: [unit({ name: 'a' }), unit({ name: 'b', after: ['a'] }), unit({ name: 'c', after: ['b'] })],
+      }),
+    });
     await waitForWorkload(cluster, 'cycle', 'valid again', (w) => w.status?.phase !== 'Failed' && w.status?.currentNodes === 1, 60_000);
     const events = await eventsFor(cluster, 'SystemdWorkload', 'cycle');
     expect(events.filter((e) => e.reason === 'InvalidSpec')).toHaveLength(1);

@@ -34,11 +34,21 @@ describe('controller: leader failover', () => {
 
   it('one controller leads, the other stands by; after SIGKILL of the leader the other takes over and rolls out a change made meanwhile', async () => {
     await apply(cluster, workloadYaml('fo', { selector: { role: 'f' } }));
-    const first = await waitForWorkload(cluster, 'fo', 'Running on 3 nodes', (w) => w.status?.phase === 'Running' && w.status.readyNodes === 3, 90_000);
-    const leaderId = await waitFor('a lease holder', async () => {
-      const h = await holder(cluster);
-      return controllers.has(h) ? h : undefined;
-    }, 60_000);
+    const first = await waitForWorkload(
+      cluster,
+      'fo',
+      'Running on 3 nodes',
+      (w) => w.status?.phase === 'Running' && w.status.readyNodes === 3,
+      90_000,
+    );
+    const leaderId = await waitFor(
+      'a lease holder',
+      async () => {
+        const h = await holder(cluster);
+        return controllers.has(h) ? h : undefined;
+      },
+      60_000,
+    );
     const standbyId = leaderId === 'ctl-a' ? 'ctl-b' : 'ctl-a';
     const leader = controllers.get(leaderId)!;
     const standby = controllers.get(standbyId)!;
@@ -53,13 +63,27 @@ describe('controller: leader failover', () => {
 
     await waitFor('standby holds the lease', async () => (await holder(cluster)) === standbyId, 90_000);
     await waitFor('standby reports itself leader', async () => (await standby.metric('leader_election_master_status')) === 1, 30_000);
-    const wl = await waitForWorkload(cluster, 'fo', 'change rolled out by the new leader',
-      (w) => w.status?.hash !== first.status!.hash && w.status?.updatedNodes === 3 && w.status.readyNodes === 3 && w.status.phase === 'Running', 120_000);
+    const wl = await waitForWorkload(
+      cluster,
+      'fo',
+      'change rolled out by the new leader',
+      (w) =>
+        w.status?.hash !== first.status!.hash && w.status?.updatedNodes === 3 && w.status.readyNodes === 3 && w.status.phase === 'Running',
+      120_000,
+    );
     const children = await listChildren(cluster);
     expect(children).toHaveLength(3);
     expect(children.every((c) => c.spec.hash === wl.status!.hash && c.spec.units[0]!.files[0]!.content.includes('424242'))).toBe(true);
     expect(await standby.metric('controller_runtime_reconcile_total', { result: 'requeue_after' })).toBeGreaterThan(0);
-    const transitions = await cluster.kubectlOk(['get', 'lease', LEASE, '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.spec.leaseTransitions}']);
+    const transitions = await cluster.kubectlOk([
+      'get',
+      'lease',
+      LEASE,
+      '-n',
+      OPERATOR_NAMESPACE,
+      '-o',
+      'jsonpath={.spec.leaseTransitions}',
+    ]);
     expect(Number(transitions)).toBeGreaterThanOrEqual(1);
     expect((await getWorkload(cluster, 'fo'))!.status!.observedGeneration).toBe(wl.metadata.generation);
   });

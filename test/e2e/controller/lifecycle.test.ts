@@ -12,11 +12,21 @@ const SEL = { role: 'app' };
 const NODES = ['n1', 'n2', 'n3', 'n4'];
 
 async function kubectlChildren(cluster: Cluster): Promise<SystemdUnitSet[]> {
-  return (JSON.parse(await cluster.kubectlOk(['get', 'systemdunitsets', '-n', 'default', '-l', 'systemd.operators.dev/workload=app', '-o', 'json'])) as { items: SystemdUnitSet[] }).items;
+  return (
+    JSON.parse(
+      await cluster.kubectlOk(['get', 'systemdunitsets', '-n', 'default', '-l', 'systemd.operators.dev/workload=app', '-o', 'json']),
+    ) as { items: SystemdUnitSet[] }
+  ).items;
 }
 
-const settled = (n: number) => (w: SystemdWorkload): boolean =>
-  w.status?.phase === 'Running' && w.status.desiredNodes === n && w.status.readyNodes === n && w.status.updatedNodes === n && w.status.currentNodes === n;
+const settled =
+  (n: number) =>
+  (w: SystemdWorkload): boolean =>
+    w.status?.phase === 'Running' &&
+    w.status.desiredNodes === n &&
+    w.status.readyNodes === n &&
+    w.status.updatedNodes === n &&
+    w.status.currentNodes === n;
 
 describe('controller: workload lifecycle against a real API server', () => {
   let cluster: Cluster;
@@ -45,14 +55,19 @@ describe('controller: workload lifecycle against a real API server', () => {
     await apply(cluster, workloadYaml('app', { selector: SEL }));
     const wl = await waitForWorkload(cluster, 'app', 'Running on 4 nodes', settled(4), 90_000);
     expect(wl.status).toMatchObject({ desiredNodes: 4, currentNodes: 4, readyNodes: 4, updatedNodes: 4, failedNodes: 0, unknownNodes: 0 });
-    expect(wl.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({ status: 'True', observedGeneration: wl.metadata.generation });
+    expect(wl.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({
+      status: 'True',
+      observedGeneration: wl.metadata.generation,
+    });
     const table = await cluster.kubectlOk(['get', 'sdw', 'app']);
     expect(table).toMatch(/^NAME\s+DESIRED\s+READY\s+UP-TO-DATE\s+RESTARTS\s+PHASE\s+AGE/m);
     expect(table).toMatch(/^app\s+4\s+4\s+4\s+0\s+Running\s/m);
     const children = await kubectlChildren(cluster);
     expect(children.map((c) => c.spec.nodeName).sort()).toEqual(NODES);
     for (const c of children) {
-      expect(c.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'SystemdWorkload', name: 'app', uid: wl.metadata.uid, controller: true })]);
+      expect(c.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'SystemdWorkload', name: 'app', uid: wl.metadata.uid, controller: true }),
+      ]);
       expect(c.metadata.labels?.['systemd.operators.dev/node']).toBe(c.spec.nodeName);
       expect(c.spec.hash).toBe(wl.status!.hash);
     }
@@ -65,10 +80,18 @@ describe('controller: workload lifecycle against a real API server', () => {
     const ready = await controller.get('/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body).toMatch(/informers-synced ok/);
-    expect(await controller.metric('controller_runtime_reconcile_total', { controller: 'systemdworkload', result: 'requeue_after' })).toBeGreaterThan(0);
-    expect(await controller.metric('controller_runtime_reconcile_total', { controller: 'systemdworkload', result: 'error' })).toBeGreaterThanOrEqual(0);
-    expect(await controller.metric('controller_runtime_reconcile_errors_total', { controller: 'systemdworkload' })).toBeGreaterThanOrEqual(0);
-    expect(await controller.metric('controller_runtime_reconcile_time_seconds_count', { controller: 'systemdworkload' })).toBeGreaterThan(0);
+    expect(
+      await controller.metric('controller_runtime_reconcile_total', { controller: 'systemdworkload', result: 'requeue_after' }),
+    ).toBeGreaterThan(0);
+    expect(
+      await controller.metric('controller_runtime_reconcile_total', { controller: 'systemdworkload', result: 'error' }),
+    ).toBeGreaterThanOrEqual(0);
+    expect(await controller.metric('controller_runtime_reconcile_errors_total', { controller: 'systemdworkload' })).toBeGreaterThanOrEqual(
+      0,
+    );
+    expect(await controller.metric('controller_runtime_reconcile_time_seconds_count', { controller: 'systemdworkload' })).toBeGreaterThan(
+      0,
+    );
     expect(await controller.metric('workqueue_depth', { name: 'systemdworkload' })).toBeGreaterThanOrEqual(0);
     expect(await controller.metric('workqueue_adds_total', { name: 'systemdworkload' })).toBeGreaterThan(0);
     expect(await controller.metric('workqueue_queue_duration_seconds_count', { name: 'systemdworkload' })).toBeGreaterThan(0);
@@ -146,8 +169,13 @@ describe('controller: workload lifecycle against a real API server', () => {
     const hash = wl.status!.hash!;
     await waitFor('first node updated', async () => (await kubectlChildren(cluster)).some((c) => c.spec.hash === hash), 60_000);
     await cluster.kubectlOk(['patch', 'sdw', 'app', '--type=merge', '-p', '{"spec":{"paused":true}}']);
-    const paused = await waitForWorkload(cluster, 'app', 'paused', (w) =>
-      w.status?.conditions?.find((c) => c.type === 'Progressing')?.reason === 'RolloutPaused', 60_000);
+    const paused = await waitForWorkload(
+      cluster,
+      'app',
+      'paused',
+      (w) => w.status?.conditions?.find((c) => c.type === 'Progressing')?.reason === 'RolloutPaused',
+      60_000,
+    );
     expect(paused.status!.phase).toBe('Progressing');
     const updatedAtPause = (await kubectlChildren(cluster)).filter((c) => c.spec.hash === hash).length;
     expect(updatedAtPause).toBeLessThan(4);
@@ -161,13 +189,30 @@ describe('controller: workload lifecycle against a real API server', () => {
 
   it('reports a failing node: Degraded, the node first in the list, a NodeFailed Warning event', async () => {
     agent.failing.set('n3', 'main.service: exited with status 3');
-    const wl = await waitForWorkload(cluster, 'app', 'Degraded', (w) => w.status?.phase === 'Degraded' && w.status.failedNodes === 1, 60_000);
+    const wl = await waitForWorkload(
+      cluster,
+      'app',
+      'Degraded',
+      (w) => w.status?.phase === 'Degraded' && w.status.failedNodes === 1,
+      60_000,
+    );
     expect(wl.status!.nodes![0]).toMatchObject({ node: 'n3', phase: 'Failed', exitCode: 3 });
     expect(wl.status!.conditions!.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'NodesFailed' });
-    await waitFor('NodeFailed event', async () => {
-      const out = await cluster.kubectlOk(['get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=app,reason=NodeFailed']);
-      return /Warning\s+NodeFailed\s+systemdworkload\/app\s+node n3/.test(out) ? out : undefined;
-    }, 30_000);
+    await waitFor(
+      'NodeFailed event',
+      async () => {
+        const out = await cluster.kubectlOk([
+          'get',
+          'events',
+          '-n',
+          'default',
+          '--field-selector',
+          'involvedObject.name=app,reason=NodeFailed',
+        ]);
+        return /Warning\s+NodeFailed\s+systemdworkload\/app\s+node n3/.test(out) ? out : undefined;
+      },
+      30_000,
+    );
     agent.failing.delete('n3');
     await waitForWorkload(cluster, 'app', 'Running again', settled(4), 60_000);
   });
@@ -176,13 +221,16 @@ describe('controller: workload lifecycle against a real API server', () => {
     await waitForWorkload(cluster, 'app', 'settled', settled(4), 60_000);
     await delay(2000);
     const rv = (await getWorkload(cluster, 'app'))!.metadata.resourceVersion;
-    const reconciles = (await controller.metric('controller_runtime_reconcile_total', { controller: 'systemdworkload', result: 'requeue_after' })) ?? 0;
+    const reconciles =
+      (await controller.metric('controller_runtime_reconcile_total', { controller: 'systemdworkload', result: 'requeue_after' })) ?? 0;
     // Node label changes make the controller re-reconcile every workload; nothing about them matters here.
     for (let i = 0; i < 5; i++) {
       await cluster.kubectlOk(['label', 'node', 'n1', `touch=t${i}`, '--overwrite']);
       await delay(2000);
     }
-    expect((await controller.metric('controller_runtime_reconcile_total', { controller: 'systemdworkload', result: 'requeue_after' })) ?? 0).toBeGreaterThan(reconciles);
+    expect(
+      (await controller.metric('controller_runtime_reconcile_total', { controller: 'systemdworkload', result: 'requeue_after' })) ?? 0,
+    ).toBeGreaterThan(reconciles);
     expect((await getWorkload(cluster, 'app'))!.metadata.resourceVersion).toBe(rv);
   });
 
@@ -199,7 +247,9 @@ describe('controller: workload lifecycle against a real API server', () => {
     const uid = (await kubectlChildren(cluster)).find((c) => c.spec.nodeName === 'n2')!.metadata.uid;
     await delay(5000);
     expect((await kubectlChildren(cluster)).find((c) => c.spec.nodeName === 'n2')?.metadata.uid).toBe(uid);
-    expect((await eventsFor(cluster, 'SystemdWorkload', 'app')).some((e) => e.reason === 'NodeUnknown' && e.message.includes('n2'))).toBe(true);
+    expect((await eventsFor(cluster, 'SystemdWorkload', 'app')).some((e) => e.reason === 'NodeUnknown' && e.message.includes('n2'))).toBe(
+      true,
+    );
     await hb.start(cluster);
     await waitForWorkload(cluster, 'app', 'n2 back', (w) => w.status?.unknownNodes === 0 && settled(4)(w), 60_000);
     hb.stop();
@@ -208,7 +258,11 @@ describe('controller: workload lifecycle against a real API server', () => {
   it('deleting the workload garbage-collects its children (ownerReferences)', async () => {
     expect((await listChildren(cluster)).length).toBe(4);
     await cluster.kubectlOk(['delete', 'sdw', 'app', '--wait=true']);
-    await waitFor('children garbage-collected', async () => (await cluster.kubectlOk(['get', 'systemdunitsets', '-A', '-o', 'name'])).trim() === '', 90_000);
+    await waitFor(
+      'children garbage-collected',
+      async () => (await cluster.kubectlOk(['get', 'systemdunitsets', '-A', '-o', 'name'])).trim() === '',
+      90_000,
+    );
     expect(controller.running).toBe(true);
   });
 });

@@ -30,7 +30,13 @@ describe('controller: rolling update on real nodes', () => {
 
   it('updates one node at a time (maxUnavailable 1, minReadySeconds 2) and ends with the new units everywhere', async () => {
     await apply(cluster, workloadYaml('roll', { selector: { role: 'roll' }, maxUnavailable: 1, minReadySeconds: 2 }));
-    const first = await waitForWorkload(cluster, 'roll', 'Running on 3 nodes', (w) => w.status?.phase === 'Running' && w.status.readyNodes === 3, 120_000);
+    const first = await waitForWorkload(
+      cluster,
+      'roll',
+      'Running on 3 nodes',
+      (w) => w.status?.phase === 'Running' && w.status.readyNodes === 3,
+      120_000,
+    );
     const before = new Map<string, string>();
     for (const n of NODES) {
       expect(await activeState(cluster.node(n), UNIT)).toBe('active');
@@ -39,8 +45,14 @@ describe('controller: rolling update on real nodes', () => {
 
     rec = new ChildRecorder(cluster, 'roll').start();
     await apply(cluster, workloadYaml('roll', { selector: { role: 'roll' }, maxUnavailable: 1, minReadySeconds: 2, arg: '86400' }));
-    const wl = await waitForWorkload(cluster, 'roll', 'rolled out',
-      (w) => w.status?.hash !== first.status!.hash && w.status?.updatedNodes === 3 && w.status.readyNodes === 3 && w.status.phase === 'Running', 180_000);
+    const wl = await waitForWorkload(
+      cluster,
+      'roll',
+      'rolled out',
+      (w) =>
+        w.status?.hash !== first.status!.hash && w.status?.updatedNodes === 3 && w.status.readyNodes === 3 && w.status.phase === 'Running',
+      180_000,
+    );
     rec.stop();
 
     expect(Math.max(...rec.unavailableCounts(2))).toBe(1);

@@ -19,7 +19,9 @@ const names = Array.from({ length: N }, (_, i) => `burst-${String(i).padStart(2,
 const unitOf = (name: string): string => `sdw-default_${name}_main.service`;
 
 function manyYaml(list: string[], arg: string): string {
-  return list.map((name) => `apiVersion: systemd.operators.dev/v1alpha1
+  return list
+    .map(
+      (name) => `apiVersion: systemd.operators.dev/v1alpha1
 kind: SystemdWorkload
 metadata: {name: ${name}, namespace: default}
 spec:
@@ -27,7 +29,9 @@ spec:
   units:
   - name: main
     command: ["/bin/sleep", "${arg}"]
-`).join('---\n');
+`,
+    )
+    .join('---\n');
 }
 
 describe('faults: a burst of 50 workloads', () => {
@@ -55,8 +59,16 @@ describe('faults: a burst of 50 workloads', () => {
   async function allRunning(list: string[]): Promise<boolean> {
     const want = new Set(list);
     const got = (await workloads()).filter((w) => want.has(w.metadata.name!));
-    return got.length === list.length && got.every((w) => w.status?.observedGeneration === w.metadata.generation
-      && w.status?.phase === 'Running' && w.status.readyNodes === NODES.length && w.status.updatedNodes === NODES.length);
+    return (
+      got.length === list.length &&
+      got.every(
+        (w) =>
+          w.status?.observedGeneration === w.metadata.generation &&
+          w.status?.phase === 'Running' &&
+          w.status.readyNodes === NODES.length &&
+          w.status.updatedNodes === NODES.length,
+      )
+    );
   }
 
   /** The files on a node are exactly the survivors' units, each with the last content. */
@@ -86,8 +98,18 @@ describe('faults: a burst of 50 workloads', () => {
     await cluster.kubectlOk(['apply', '-f', '-'], { input: manyYaml(names, '86400') });
     await cluster.kubectlOk(['delete', 'sdw', '-n', 'default', '--wait=false', ...deleted]);
     await waitFor('survivors rolled out', () => allRunning(survivors), 300_000, 1000);
-    await waitFor('no workload of the deleted left', async () => !(await workloads()).some((w) => deleted.includes(w.metadata.name!)), 300_000, 1000);
-    await waitFor('no child of the deleted left', async () => !(await listChildren(cluster)).some((c) => deleted.includes(c.metadata.labels?.['systemd.operators.dev/workload'] ?? '')), 300_000, 1000);
+    await waitFor(
+      'no workload of the deleted left',
+      async () => !(await workloads()).some((w) => deleted.includes(w.metadata.name!)),
+      300_000,
+      1000,
+    );
+    await waitFor(
+      'no child of the deleted left',
+      async () => !(await listChildren(cluster)).some((c) => deleted.includes(c.metadata.labels?.['systemd.operators.dev/workload'] ?? '')),
+      300_000,
+      1000,
+    );
     for (const n of NODES) await waitFor(`${n} at the last spec`, () => nodeMatches(n, survivors, '86400'), 300_000, 1000);
     const convergeMs = since(t1);
 
@@ -109,9 +131,16 @@ describe('faults: a burst of 50 workloads', () => {
     await new Promise((r) => setTimeout(r, 10_000));
     const moved = await unitsChangedSince(cluster, snap);
     faultResult({
-      scenario: '9 burst 50 apply/edit/25 delete', nodes: NODES.length, applyConvergeMs: applyMs, recoveryMs: convergeMs,
-      editDeleteConvergeMs: convergeMs, unitsAfter: snap.length, deletedUnitsStillRunning: leftLoaded, unitsRestartedWhenIdle: moved.length,
-      controllerRunning: controller.running, agentsRunning: [...agents.values()].filter((a) => a.running).length,
+      scenario: '9 burst 50 apply/edit/25 delete',
+      nodes: NODES.length,
+      applyConvergeMs: applyMs,
+      recoveryMs: convergeMs,
+      editDeleteConvergeMs: convergeMs,
+      unitsAfter: snap.length,
+      deletedUnitsStillRunning: leftLoaded,
+      unitsRestartedWhenIdle: moved.length,
+      controllerRunning: controller.running,
+      agentsRunning: [...agents.values()].filter((a) => a.running).length,
     });
     expect(leftLoaded).toBe(0);
     expect(snap).toHaveLength(survivors.length * NODES.length);

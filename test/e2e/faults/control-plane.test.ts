@@ -22,15 +22,22 @@ const CRASHY = 'sdw-default_crashy_main.service';
 
 function workload(name: string, units: UnitSpec[], selector: Record<string, string>): string {
   return JSON.stringify({
-    apiVersion: 'systemd.operators.dev/v1alpha1', kind: 'SystemdWorkload',
+    apiVersion: 'systemd.operators.dev/v1alpha1',
+    kind: 'SystemdWorkload',
     metadata: { name, namespace: 'default' },
     spec: { nodeSelector: selector, units },
   });
 }
 const sleeper = (name: string): UnitSpec => ({ name, command: ['/bin/sleep', 'infinity'] });
 
-const running = (n: number) => (w: SystemdWorkload): boolean =>
-  w.status?.phase === 'Running' && w.status.readyNodes === n && w.status.updatedNodes === n && w.status.desiredNodes === n && (w.status.unknownNodes ?? 0) === 0;
+const running =
+  (n: number) =>
+  (w: SystemdWorkload): boolean =>
+    w.status?.phase === 'Running' &&
+    w.status.readyNodes === n &&
+    w.status.updatedNodes === n &&
+    w.status.desiredNodes === n &&
+    (w.status.unknownNodes ?? 0) === 0;
 
 describe('faults: control plane outages', () => {
   let cluster: Cluster;
@@ -44,7 +51,12 @@ describe('faults: control plane outages', () => {
     for (const n of NODES) agents.set(n, await startAgent(cluster, n, { heartbeatPeriodSeconds: 2 }));
     await apply(cluster, workload('svc', [sleeper('a'), sleeper('b')], { role: 'cp' }));
     await apply(cluster, workload('pinned', [sleeper('x')], { 'kubernetes.io/hostname': 'cp-2' }));
-    await apply(cluster, workload('crashy', [{ name: 'main', command: ['/bin/sleep', 'infinity'], restart: { policy: 'Always', delaySeconds: 1 } }], { 'kubernetes.io/hostname': 'cp-1' }));
+    await apply(
+      cluster,
+      workload('crashy', [{ name: 'main', command: ['/bin/sleep', 'infinity'], restart: { policy: 'Always', delaySeconds: 1 } }], {
+        'kubernetes.io/hostname': 'cp-1',
+      }),
+    );
     await waitForWorkload(cluster, 'svc', 'Running on 3 nodes', running(3), 120_000);
     await waitForWorkload(cluster, 'pinned', 'Running', running(1), 120_000);
     await waitForWorkload(cluster, 'crashy', 'Running', running(1), 120_000);
@@ -66,15 +78,32 @@ describe('faults: control plane outages', () => {
     const m: Record<string, number> = {};
     await Promise.all(NODES.map((n) => waitFor(`${n} heartbeat renewed`, () => leaseRenewedAfter(n, upAt), 120_000, 250)));
     m.heartbeatsMs = since(upAt);
-    await waitFor('controller ready again', async () => controller!.proc.running && (await controller!.proc.get('/readyz').catch(() => undefined))?.status === 200, 120_000, 250);
+    await waitFor(
+      'controller ready again',
+      async () => controller!.proc.running && (await controller!.proc.get('/readyz').catch(() => undefined))?.status === 200,
+      120_000,
+      250,
+    );
     m.controllerReadyMs = since(upAt);
     // The agent's status caught up: the crash made during the outage is reported.
-    await waitForChild(cluster, 'crashy', 'cp-1', 'the crash during the outage reported',
-      (c) => (c.status?.units?.[0]?.restarts ?? 0) > crashRestartsBefore && c.status?.phase === 'Running', 120_000);
+    await waitForChild(
+      cluster,
+      'crashy',
+      'cp-1',
+      'the crash during the outage reported',
+      (c) => (c.status?.units?.[0]?.restarts ?? 0) > crashRestartsBefore && c.status?.phase === 'Running',
+      120_000,
+    );
     m.statusCaughtUpMs = since(upAt);
     await waitForWorkload(cluster, 'svc', 'Running again', running(3), 120_000);
     await waitForWorkload(cluster, 'pinned', 'Running again', running(1), 120_000);
-    await waitForWorkload(cluster, 'crashy', 'Running again, restart counted', (w) => running(1)(w) && (w.status?.restarts ?? 0) > crashRestartsBefore, 120_000);
+    await waitForWorkload(
+      cluster,
+      'crashy',
+      'Running again, restart counted',
+      (w) => running(1)(w) && (w.status?.restarts ?? 0) > crashRestartsBefore,
+      120_000,
+    );
     m.workloadsRunningMs = since(upAt);
     return m;
   }
@@ -100,8 +129,13 @@ describe('faults: control plane outages', () => {
       // Fail static: every agent rode it out, every unit is still the same invocation.
       expect([...agents.values()].every((a) => a.running)).toBe(true);
       expect(await unitsChangedSince(cluster, units)).toEqual([]);
-      await waitFor('crashy restarted by systemd', async () => (await activeState(cluster.node('cp-1'), CRASHY)) === 'active'
-        && (await invocationId(cluster.node('cp-1'), CRASHY)) !== crashInvocation, 30_000);
+      await waitFor(
+        'crashy restarted by systemd',
+        async () =>
+          (await activeState(cluster.node('cp-1'), CRASHY)) === 'active' &&
+          (await invocationId(cluster.node('cp-1'), CRASHY)) !== crashInvocation,
+        30_000,
+      );
     } finally {
       startCalledAt = Date.now();
       await up();
@@ -117,11 +151,18 @@ describe('faults: control plane outages', () => {
     // When the leader noticed it could no longer renew its Lease and exited (renew deadline 4 s).
     const exit = controller!.exits.find((t) => t >= downAt);
     faultResult({
-      scenario, downMs: startCalledAt - downAt, backReadyMs: upAt - startCalledAt,
-      ...m, recoveryMs: m.workloadsRunningMs,
-      controllerExitAfterMs: exit === undefined ? null : exit - downAt, controllerRestarts: controller!.restarts - restartsBefore,
-      agentRestarts: 0, unitsRestarted: changed.length, unitsChecked: units.length,
-      childrenBefore: children.length, childrenAfter: after.length,
+      scenario,
+      downMs: startCalledAt - downAt,
+      backReadyMs: upAt - startCalledAt,
+      ...m,
+      recoveryMs: m.workloadsRunningMs,
+      controllerExitAfterMs: exit === undefined ? null : exit - downAt,
+      controllerRestarts: controller!.restarts - restartsBefore,
+      agentRestarts: 0,
+      unitsRestarted: changed.length,
+      unitsChecked: units.length,
+      childrenBefore: children.length,
+      childrenAfter: after.length,
       childrenReplaced: children.filter((c) => !after.some((a) => a.uid === c.uid)).length,
       kubeControllerManagerRestarted: kcmRestarted,
     });
@@ -133,25 +174,40 @@ describe('faults: control plane outages', () => {
   }
 
   async function getCrashRestarts(): Promise<number | undefined> {
-    const out = await cluster.kubectlOk(['get', 'systemdunitsets', '-l', 'systemd.operators.dev/workload=crashy', '-o', 'jsonpath={.items[0].status.units[0].restarts}']);
+    const out = await cluster.kubectlOk([
+      'get',
+      'systemdunitsets',
+      '-l',
+      'systemd.operators.dev/workload=crashy',
+      '-o',
+      'jsonpath={.items[0].status.units[0].restarts}',
+    ]);
     return out.trim() ? Number(out.trim()) : undefined;
   }
 
   it('scenario 2: the API server stopped for 45 s (watches and leases expire), then started', async () => {
-    await outage('2 apiserver down 45s', async () => {
-      await cluster.controlPlane.apiserver.stop();
-    }, async () => {
-      cluster.controlPlane.apiserver.start();
-      await cluster.controlPlane.waitApiserverReady(120_000);
-    });
+    await outage(
+      '2 apiserver down 45s',
+      async () => {
+        await cluster.controlPlane.apiserver.stop();
+      },
+      async () => {
+        cluster.controlPlane.apiserver.start();
+        await cluster.controlPlane.waitApiserverReady(120_000);
+      },
+    );
   });
 
   it('scenario 3: etcd stopped for 45 s under the API server, then started', async () => {
-    await outage('3 etcd down 45s', async () => {
-      await cluster.controlPlane.etcd.stop();
-    }, async () => {
-      cluster.controlPlane.etcd.start();
-      await cluster.controlPlane.waitApiserverReady(120_000);
-    });
+    await outage(
+      '3 etcd down 45s',
+      async () => {
+        await cluster.controlPlane.etcd.stop();
+      },
+      async () => {
+        cluster.controlPlane.etcd.start();
+        await cluster.controlPlane.waitApiserverReady(120_000);
+      },
+    );
   });
 });

@@ -29,8 +29,14 @@ spec:
 `;
 }
 
-const running = (n: number) => (w: SystemdWorkload): boolean =>
-  w.status?.phase === 'Running' && w.status.readyNodes === n && w.status.updatedNodes === n && w.status.desiredNodes === n && (w.status.unknownNodes ?? 0) === 0;
+const running =
+  (n: number) =>
+  (w: SystemdWorkload): boolean =>
+    w.status?.phase === 'Running' &&
+    w.status.readyNodes === n &&
+    w.status.updatedNodes === n &&
+    w.status.desiredNodes === n &&
+    (w.status.unknownNodes ?? 0) === 0;
 
 describe('faults: nodes silent, NotReady, deleted', () => {
   let cluster: Cluster;
@@ -67,13 +73,19 @@ describe('faults: nodes silent, NotReady, deleted', () => {
       const detectMs = since(stoppedAt);
       expect(wl.status!.nodes!.find((n) => n.node === 'nd-2')).toMatchObject({ phase: 'Unknown' });
       expect(wl.status!.phase).not.toBe('Running');
-      await waitFor('NodeUnknown event', async () => (await eventsFor(cluster, 'SystemdWorkload', 'svc')).some((e) => e.reason === 'NodeUnknown' && e.message.includes('nd-2')), 60_000);
+      await waitFor(
+        'NodeUnknown event',
+        async () =>
+          (await eventsFor(cluster, 'SystemdWorkload', 'svc')).some((e) => e.reason === 'NodeUnknown' && e.message.includes('nd-2')),
+        60_000,
+      );
       // A change meanwhile: a memory limit (applied live, no restart).
       await apply(cluster, svcYaml('96Mi'));
       // (With maxUnavailable 1 the silent node already uses the budget: the rollout may wait for it.)
       await delay(10_000); // while silent: nothing on nd-2 removed or restarted
-      const othersUpdatedWhileSilent = (await Promise.all(['nd-1', 'nd-3'].map((n) => unitProperty(cluster.node(n), A, 'Service', 'MemoryMax'))))
-        .filter((v) => v === String(96 * 1024 * 1024)).length;
+      const othersUpdatedWhileSilent = (
+        await Promise.all(['nd-1', 'nd-3'].map((n) => unitProperty(cluster.node(n), A, 'Service', 'MemoryMax')))
+      ).filter((v) => v === String(96 * 1024 * 1024)).length;
       expect(agent.running).toBe(true);
       expect((await childIds(cluster)).find((c) => c.node === 'nd-2')?.uid).toBe(children.find((c) => c.node === 'nd-2')!.uid);
       expect(unitFileExists(cluster.node('nd-2'), A)).toBe(true);
@@ -83,14 +95,24 @@ describe('faults: nodes silent, NotReady, deleted', () => {
       agent.signal('SIGCONT');
       await waitForWorkload(cluster, 'svc', 'nd-2 back and updated', running(3), 120_000);
       for (const n of NODES) {
-        await waitFor(`${n} applied the change`, async () => (await unitProperty(cluster.node(n), A, 'Service', 'MemoryMax')) === String(96 * 1024 * 1024), 60_000);
+        await waitFor(
+          `${n} applied the change`,
+          async () => (await unitProperty(cluster.node(n), A, 'Service', 'MemoryMax')) === String(96 * 1024 * 1024),
+          60_000,
+        );
       }
       const reconcileMs = since(contAt);
       const changed = await unitsChangedSince(cluster, units);
       const after = await childIds(cluster);
       faultResult({
-        scenario: '6 agent silent (SIGSTOP)', silentMs: contAt - stoppedAt, detectUnknownMs: detectMs, recoveryMs: reconcileMs,
-        othersUpdatedWhileSilent, unitsRestartedWhileSilent: silentChanged.length, unitsRestarted: changed.length, unitsChecked: units.length,
+        scenario: '6 agent silent (SIGSTOP)',
+        silentMs: contAt - stoppedAt,
+        detectUnknownMs: detectMs,
+        recoveryMs: reconcileMs,
+        othersUpdatedWhileSilent,
+        unitsRestartedWhileSilent: silentChanged.length,
+        unitsRestarted: changed.length,
+        unitsChecked: units.length,
         childrenReplaced: children.filter((c) => !after.some((a) => a.uid === c.uid)).length,
       });
       expect(silentChanged).toEqual([]);
@@ -105,10 +127,12 @@ describe('faults: nodes silent, NotReady, deleted', () => {
     const units = await snapshotUnits(cluster);
     const children = await childIds(cluster);
     const t0 = Date.now();
-    await Promise.all(NODES.map(async (n) => {
-      await setNodeReady(cluster.kc, n, false);
-      await cluster.kubectlOk(['taint', 'node', n, 'node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/unreachable:NoExecute']);
-    }));
+    await Promise.all(
+      NODES.map(async (n) => {
+        await setNodeReady(cluster.kc, n, false);
+        await cluster.kubectlOk(['taint', 'node', n, 'node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/unreachable:NoExecute']);
+      }),
+    );
     // Watch the children for a while, as often as we can: not one may go.
     let samples = 0;
     let missingSamples = 0;
@@ -128,16 +152,31 @@ describe('faults: nodes silent, NotReady, deleted', () => {
     const heldMs = since(t0);
     const wl = await waitForWorkload(cluster, 'svc', 'still 3 desired', (w) => w.status?.desiredNodes === 3, 30_000);
     const upAt = Date.now();
-    await Promise.all(NODES.map(async (n) => {
-      await cluster.kubectlOk(['taint', 'node', n, 'node.kubernetes.io/not-ready:NoExecute-', 'node.kubernetes.io/unreachable:NoExecute-']);
-      await setNodeReady(cluster.kc, n, true);
-    }));
+    await Promise.all(
+      NODES.map(async (n) => {
+        await cluster.kubectlOk([
+          'taint',
+          'node',
+          n,
+          'node.kubernetes.io/not-ready:NoExecute-',
+          'node.kubernetes.io/unreachable:NoExecute-',
+        ]);
+        await setNodeReady(cluster.kc, n, true);
+      }),
+    );
     await waitForWorkload(cluster, 'svc', 'Running', running(3), 60_000);
     const changed = await unitsChangedSince(cluster, units);
     faultResult({
-      scenario: '8 all nodes NotReady+NoExecute', notReadyMs: heldMs, recoveryMs: since(upAt),
-      childSamples: samples, samplesWithAChildMissing: missingSamples, minChildren, children: children.length,
-      unitsRestarted: changed.length, unitsChecked: units.length, workloadPhaseWhileNotReady: wl.status?.phase,
+      scenario: '8 all nodes NotReady+NoExecute',
+      notReadyMs: heldMs,
+      recoveryMs: since(upAt),
+      childSamples: samples,
+      samplesWithAChildMissing: missingSamples,
+      minChildren,
+      children: children.length,
+      unitsRestarted: changed.length,
+      unitsChecked: units.length,
+      workloadPhaseWhileNotReady: wl.status?.phase,
     });
     expect(seen).toEqual([]);
     expect(changedDuring).toEqual([]);
@@ -159,8 +198,13 @@ describe('faults: nodes silent, NotReady, deleted', () => {
     const unitsGoneMs = since(t0);
     const changed = await unitsChangedSince(cluster, others);
     faultResult({
-      scenario: '7 node deleted', recoveryMs: countsMs, childGoneMs, countsFollowMs: countsMs, deletedNodeUnitsRemovedMs: unitsGoneMs,
-      unitsRestarted: changed.length, unitsChecked: others.length,
+      scenario: '7 node deleted',
+      recoveryMs: countsMs,
+      childGoneMs,
+      countsFollowMs: countsMs,
+      deletedNodeUnitsRemovedMs: unitsGoneMs,
+      unitsRestarted: changed.length,
+      unitsChecked: others.length,
     });
     expect(changed).toEqual([]);
     expect((await childIds(cluster)).map((c) => c.node).sort()).toEqual(['nd-1', 'nd-2']);

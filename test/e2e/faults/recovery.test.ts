@@ -23,20 +23,32 @@ const LEASE = 'systemd-workload-operator-controller';
 
 function workload(name: string, units: UnitSpec[], selector: Record<string, string>): string {
   return JSON.stringify({
-    apiVersion: 'systemd.operators.dev/v1alpha1', kind: 'SystemdWorkload',
+    apiVersion: 'systemd.operators.dev/v1alpha1',
+    kind: 'SystemdWorkload',
     metadata: { name, namespace: 'default' },
     spec: { nodeSelector: selector, units },
   });
 }
-const svc = (memory: string): string => workload('svc', [
-  { name: 'a', command: ['/bin/sleep', 'infinity'], resources: { limits: { memory } } },
-  { name: 'b', command: ['/bin/sleep', 'infinity'] },
-], { role: 'rc' });
+const svc = (memory: string): string =>
+  workload(
+    'svc',
+    [
+      { name: 'a', command: ['/bin/sleep', 'infinity'], resources: { limits: { memory } } },
+      { name: 'b', command: ['/bin/sleep', 'infinity'] },
+    ],
+    { role: 'rc' },
+  );
 const sleeper = (name: string): UnitSpec => ({ name, command: ['/bin/sleep', 'infinity'] });
 const mib = (n: number): string => String(n * 1024 * 1024);
 
-const running = (n: number) => (w: SystemdWorkload): boolean =>
-  w.status?.phase === 'Running' && w.status.readyNodes === n && w.status.updatedNodes === n && w.status.desiredNodes === n && (w.status.unknownNodes ?? 0) === 0;
+const running =
+  (n: number) =>
+  (w: SystemdWorkload): boolean =>
+    w.status?.phase === 'Running' &&
+    w.status.readyNodes === n &&
+    w.status.updatedNodes === n &&
+    w.status.desiredNodes === n &&
+    (w.status.unknownNodes ?? 0) === 0;
 
 describe('faults: agent, systemd, controller and disk, measured', () => {
   let cluster: Cluster;
@@ -50,7 +62,12 @@ describe('faults: agent, systemd, controller and disk, measured', () => {
     controllers.set('ctl-b', await startController(cluster, { identity: 'ctl-b' }));
     for (const n of NODES) agents.set(n, await startAgent(cluster, n));
     await apply(cluster, svc('64Mi'));
-    await apply(cluster, workload('crashy', [{ name: 'main', command: ['/bin/sleep', 'infinity'], restart: { policy: 'Always', delaySeconds: 1 } }], { 'kubernetes.io/hostname': 'rc-1' }));
+    await apply(
+      cluster,
+      workload('crashy', [{ name: 'main', command: ['/bin/sleep', 'infinity'], restart: { policy: 'Always', delaySeconds: 1 } }], {
+        'kubernetes.io/hostname': 'rc-1',
+      }),
+    );
     await waitForWorkload(cluster, 'svc', 'Running', running(2), 120_000);
     await waitForWorkload(cluster, 'crashy', 'Running', running(1), 120_000);
   });
@@ -63,7 +80,14 @@ describe('faults: agent, systemd, controller and disk, measured', () => {
   });
 
   const crashRestarts = async (): Promise<number> => {
-    const out = await cluster.kubectlOk(['get', 'systemdunitsets', '-l', 'systemd.operators.dev/workload=crashy', '-o', 'jsonpath={.items[0].status.units[0].restarts}']);
+    const out = await cluster.kubectlOk([
+      'get',
+      'systemdunitsets',
+      '-l',
+      'systemd.operators.dev/workload=crashy',
+      '-o',
+      'jsonpath={.items[0].status.units[0].restarts}',
+    ]);
     return Number(out.trim() || '0');
   };
 
@@ -75,17 +99,33 @@ describe('faults: agent, systemd, controller and disk, measured', () => {
     const t0 = Date.now();
     await agents.get('rc-1')!.kill();
     await managerCall(node, 'KillUnit', 'ssi', CRASHY, 'main', '9');
-    await waitFor('systemd restarted crashy', async () => (await activeState(node, CRASHY)) === 'active' && (await invocationId(node, CRASHY)) !== crashInv, 30_000);
+    await waitFor(
+      'systemd restarted crashy',
+      async () => (await activeState(node, CRASHY)) === 'active' && (await invocationId(node, CRASHY)) !== crashInv,
+      30_000,
+    );
     const restartAt = Date.now();
     agents.set('rc-1', await startAgent(cluster, 'rc-1'));
     const readyMs = since(restartAt);
-    await waitForChild(cluster, 'crashy', 'rc-1', 'the crash reported', (c) => (c.status?.units?.[0]?.restarts ?? 0) > before && c.status?.phase === 'Running', 90_000);
+    await waitForChild(
+      cluster,
+      'crashy',
+      'rc-1',
+      'the crash reported',
+      (c) => (c.status?.units?.[0]?.restarts ?? 0) > before && c.status?.phase === 'Running',
+      90_000,
+    );
     const statusMs = since(restartAt);
     await waitForWorkload(cluster, 'svc', 'Running', running(2), 60_000);
     const changed = await unitsChangedSince(cluster, units);
     faultResult({
-      scenario: '1 agent SIGKILL + restart', agentDownMs: restartAt - t0, agentReadyMs: readyMs, recoveryMs: statusMs, statusRightMs: statusMs,
-      unitsRestarted: changed.length, unitsChecked: units.length,
+      scenario: '1 agent SIGKILL + restart',
+      agentDownMs: restartAt - t0,
+      agentReadyMs: readyMs,
+      recoveryMs: statusMs,
+      statusRightMs: statusMs,
+      unitsRestarted: changed.length,
+      unitsChecked: units.length,
       agentSyncs: await agents.get('rc-1')!.metric('sdw_agent_syncs_total', { result: 'success' }),
     });
     expect(changed).toEqual([]);
@@ -102,7 +142,11 @@ describe('faults: agent, systemd, controller and disk, measured', () => {
     await waitFor('agent reconnected after the dbus restart', async () => count() > c0, 90_000, 200);
     const dbusMs = since(t0);
     await apply(cluster, svc('72Mi'));
-    await waitFor('a change applied after the dbus restart', async () => (await unitProperty(node, A, 'Service', 'MemoryMax')) === mib(72), 90_000);
+    await waitFor(
+      'a change applied after the dbus restart',
+      async () => (await unitProperty(node, A, 'Service', 'MemoryMax')) === mib(72),
+      90_000,
+    );
     const dbusChangeMs = since(t0);
     await waitFor('systemd running', async () => (await node.systemState()) === 'running', 30_000);
     const c1 = count();
@@ -111,24 +155,39 @@ describe('faults: agent, systemd, controller and disk, measured', () => {
     await waitFor('agent reconnected after daemon-reexec', async () => count() > c1, 90_000, 200);
     const reexecMs = since(t1);
     await apply(cluster, svc('80Mi'));
-    await waitFor('a change applied after the re-exec', async () => (await unitProperty(node, A, 'Service', 'MemoryMax')) === mib(80), 90_000);
+    await waitFor(
+      'a change applied after the re-exec',
+      async () => (await unitProperty(node, A, 'Service', 'MemoryMax')) === mib(80),
+      90_000,
+    );
     const reexecChangeMs = since(t1);
     await waitForWorkload(cluster, 'svc', 'Running', running(2), 90_000);
     const changed = await unitsChangedSince(cluster, units);
     faultResult({
-      scenario: '4 dbus restart + daemon-reexec', recoveryMs: Math.max(dbusChangeMs, reexecChangeMs), dbusReconnectMs: dbusMs, dbusChangeAppliedMs: dbusChangeMs,
-      reexecReconnectMs: reexecMs, reexecChangeAppliedMs: reexecChangeMs, unitsRestarted: changed.length, unitsChecked: units.length,
+      scenario: '4 dbus restart + daemon-reexec',
+      recoveryMs: Math.max(dbusChangeMs, reexecChangeMs),
+      dbusReconnectMs: dbusMs,
+      dbusChangeAppliedMs: dbusChangeMs,
+      reexecReconnectMs: reexecMs,
+      reexecChangeAppliedMs: reexecChangeMs,
+      unitsRestarted: changed.length,
+      unitsChecked: units.length,
     });
     expect(changed).toEqual([]);
   });
 
   it('scenario 5: controller leader SIGKILL: the standby takes over and rolls out a change made meanwhile', async () => {
     const units = await snapshotUnits(cluster, NODES, [/crashy/]);
-    const holder = async (): Promise<string> => (await cluster.kubectl(['get', 'lease', LEASE, '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}'])).stdout.trim();
-    const leaderId = await waitFor('a leader', async () => {
-      const h = await holder();
-      return controllers.has(h) ? h : undefined;
-    }, 60_000);
+    const holder = async (): Promise<string> =>
+      (await cluster.kubectl(['get', 'lease', LEASE, '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}'])).stdout.trim();
+    const leaderId = await waitFor(
+      'a leader',
+      async () => {
+        const h = await holder();
+        return controllers.has(h) ? h : undefined;
+      },
+      60_000,
+    );
     const standbyId = leaderId === 'ctl-a' ? 'ctl-b' : 'ctl-a';
     const t0 = Date.now();
     await controllers.get(leaderId)!.kill();
@@ -136,7 +195,12 @@ describe('faults: agent, systemd, controller and disk, measured', () => {
     await waitFor('standby holds the lease', async () => (await holder()) === standbyId, 90_000, 200);
     const takeoverMs = since(t0);
     await waitForWorkload(cluster, 'svc', 'change rolled out', (w) => running(2)(w), 120_000);
-    for (const n of NODES) await waitFor(`${n} MemoryMax 88Mi`, async () => (await unitProperty(cluster.node(n), A, 'Service', 'MemoryMax')) === mib(88), 60_000);
+    for (const n of NODES)
+      await waitFor(
+        `${n} MemoryMax 88Mi`,
+        async () => (await unitProperty(cluster.node(n), A, 'Service', 'MemoryMax')) === mib(88),
+        60_000,
+      );
     const rolloutMs = since(t0);
     // The killed replica comes back (as its Deployment would make it) and stands by.
     const old = controllers.get(leaderId)!;
@@ -144,8 +208,13 @@ describe('faults: agent, systemd, controller and disk, measured', () => {
     await old.waitReady();
     const changed = await unitsChangedSince(cluster, units);
     faultResult({
-      scenario: '5 controller leader SIGKILL', recoveryMs: rolloutMs, takeoverMs, changeRolledOutMs: rolloutMs,
-      controllerRestarts: 1, unitsRestarted: changed.length, unitsChecked: units.length,
+      scenario: '5 controller leader SIGKILL',
+      recoveryMs: rolloutMs,
+      takeoverMs,
+      changeRolledOutMs: rolloutMs,
+      controllerRestarts: 1,
+      unitsRestarted: changed.length,
+      unitsChecked: units.length,
     });
     expect(changed).toEqual([]);
   });
@@ -160,12 +229,25 @@ describe('faults: agent, systemd, controller and disk, measured', () => {
     let otherMs = 0;
     try {
       await apply(cluster, workload('ro', [sleeper('y')], { role: 'rc' }));
-      const child = await waitForChild(cluster, 'ro', 'rc-2', 'Failed', (c) => c.status?.phase === 'Failed' && /EPERM/.test(c.status.message ?? ''), 90_000);
+      const child = await waitForChild(
+        cluster,
+        'ro',
+        'rc-2',
+        'Failed',
+        (c) => c.status?.phase === 'Failed' && /EPERM/.test(c.status.message ?? ''),
+        90_000,
+      );
       errorMs = since(t0);
       expect(child.status?.message).toContain(dir);
       await waitForChild(cluster, 'ro', 'rc-1', 'Running', (c) => c.status?.phase === 'Running', 90_000);
       otherMs = since(t0);
-      await waitForWorkload(cluster, 'ro', 'one failed, one ready', (w) => w.status?.failedNodes === 1 && w.status.readyNodes === 1, 90_000);
+      await waitForWorkload(
+        cluster,
+        'ro',
+        'one failed, one ready',
+        (w) => w.status?.failedNodes === 1 && w.status.readyNodes === 1,
+        90_000,
+      );
     } finally {
       await execFileP('chattr', ['-i', dir]);
       immutable.splice(immutable.indexOf(dir), 1);
@@ -176,8 +258,12 @@ describe('faults: agent, systemd, controller and disk, measured', () => {
     await delay(1000);
     const changed = await unitsChangedSince(cluster, units);
     faultResult({
-      scenario: '10 unit dir unwritable on one node', errorReportedMs: errorMs, otherNodeRunningMs: otherMs, recoveryMs,
-      unitsRestarted: changed.length, unitsChecked: units.length,
+      scenario: '10 unit dir unwritable on one node',
+      errorReportedMs: errorMs,
+      otherNodeRunningMs: otherMs,
+      recoveryMs,
+      unitsRestarted: changed.length,
+      unitsChecked: units.length,
     });
     expect(changed).toEqual([]);
     await cluster.kubectlOk(['delete', 'sdw', 'ro', '--wait=true']);

@@ -16,8 +16,10 @@ const CHURN_MS = 60_000;
 const MiB = 1024 * 1024;
 
 function workload(name: string, round: number): string {
-  const units = Array.from({ length: UNITS_PER_WORKLOAD }, (_, i) =>
-    `  - {name: u${i}, command: ["/bin/sleep", "${1_000_000 + round}"], dynamicUser: true}`);
+  const units = Array.from(
+    { length: UNITS_PER_WORKLOAD },
+    (_, i) => `  - {name: u${i}, command: ["/bin/sleep", "${1_000_000 + round}"], dynamicUser: true}`,
+  );
   return `
 apiVersion: systemd.operators.dev/v1alpha1
 kind: SystemdWorkload
@@ -45,9 +47,18 @@ describe('agent memory in its pod', () => {
     await cluster?.stop();
   });
 
-  it('stays within the DaemonSet\'s memory limit, idle and under churn of 50 units', async () => {
-    const limit = quantityBytes(await cluster.kubectlOk(['get', 'daemonset', AGENT_DAEMONSET, '-n', OPERATOR_NAMESPACE,
-      '-o', 'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}']));
+  it("stays within the DaemonSet's memory limit, idle and under churn of 50 units", async () => {
+    const limit = quantityBytes(
+      await cluster.kubectlOk([
+        'get',
+        'daemonset',
+        AGENT_DAEMONSET,
+        '-n',
+        OPERATOR_NAMESPACE,
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
+      ]),
+    );
     const pod = (await agentPods(cluster)).get(NODE)!;
     const container = pod.status.containerStatuses![0]!;
     const node = cluster.kubeletNode(NODE);
@@ -73,7 +84,13 @@ describe('agent memory in its pod', () => {
         rounds++;
         for (const w of WORKLOADS) await apply(cluster, workload(w, rounds));
         for (const w of WORKLOADS) {
-          await waitForWorkload(cluster, w, `round ${rounds} rolled out`, (x) => x.status?.updatedNodes === 1 && x.status.readyNodes === 1, 180_000);
+          await waitForWorkload(
+            cluster,
+            w,
+            `round ${rounds} rolled out`,
+            (x) => x.status?.updatedNodes === 1 && x.status.readyNodes === 1,
+            180_000,
+          );
         }
       }
     } finally {
@@ -81,11 +98,16 @@ describe('agent memory in its pod', () => {
       await sampler;
     }
     const peak = Math.max(...samples);
-    console.log(`MEMORY-RESULT ${JSON.stringify({
-      idleWorkingSetMiB: +(idle / MiB).toFixed(1), churnPeakWorkingSetMiB: +(peak / MiB).toFixed(1),
-      churnMedianWorkingSetMiB: +((samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0) / MiB).toFixed(1),
-      limitMiB: limit / MiB, rounds, unitRestarts: rounds * WORKLOADS.length * UNITS_PER_WORKLOAD,
-    })}`);
+    console.log(
+      `MEMORY-RESULT ${JSON.stringify({
+        idleWorkingSetMiB: +(idle / MiB).toFixed(1),
+        churnPeakWorkingSetMiB: +(peak / MiB).toFixed(1),
+        churnMedianWorkingSetMiB: +((samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0) / MiB).toFixed(1),
+        limitMiB: limit / MiB,
+        rounds,
+        unitRestarts: rounds * WORKLOADS.length * UNITS_PER_WORKLOAD,
+      })}`,
+    );
 
     expect(rounds).toBeGreaterThan(1);
     expect(peak).toBeLessThan(limit);

@@ -4,7 +4,15 @@
 // no restart.
 import { apply, waitForWorkload } from '../../harness/assertions.js';
 import type { Cluster } from '../../harness/cluster.js';
-import { AGENT_DAEMONSET, agentPods, sleepWorkload, splitRef, startDeployedOperator, waitRolledOut, type ProjectImage } from '../../harness/deployOperator.js';
+import {
+  AGENT_DAEMONSET,
+  agentPods,
+  sleepWorkload,
+  splitRef,
+  startDeployedOperator,
+  waitRolledOut,
+  type ProjectImage,
+} from '../../harness/deployOperator.js';
 import { snapshotUnits, unitsChangedSince, type UnitSnapshot } from '../../harness/faults.js';
 import { OPERATOR_NAMESPACE } from '../../harness/operator.js';
 import { waitFor } from '../../harness/process.js';
@@ -19,7 +27,13 @@ describe('agent upgrade on kubelet nodes', () => {
   beforeAll(async () => {
     ({ cluster, image } = await startDeployedOperator(NODES));
     await apply(cluster, WORKLOAD);
-    await waitForWorkload(cluster, 'calm', 'Running on both nodes', (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2, 180_000);
+    await waitForWorkload(
+      cluster,
+      'calm',
+      'Running on both nodes',
+      (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2,
+      180_000,
+    );
     units = await snapshotUnits(cluster, NODES);
     expect(units).toHaveLength(4);
   });
@@ -41,17 +55,32 @@ describe('agent upgrade on kubelet nodes', () => {
       expect(after.get(n)?.metadata.uid).not.toBe(before.get(n)?.metadata.uid);
     }
     expect(await unitsChangedSince(cluster, units)).toEqual([]);
-    await waitForWorkload(cluster, 'calm', 'Running on both nodes, no restarts', (w) => w.status?.readyNodes === 2 && (w.status.restarts ?? 0) === 0);
+    await waitForWorkload(
+      cluster,
+      'calm',
+      'Running on both nodes, no restarts',
+      (w) => w.status?.readyNodes === 2 && (w.status.restarts ?? 0) === 0,
+    );
   });
 
   it('replaces a deleted agent pod with 0 unit restarts', async () => {
     const old = (await agentPods(cluster)).get('node-a')!;
     await cluster.kubectlOk(['delete', 'pod', '-n', OPERATOR_NAMESPACE, old.metadata.name, '--wait=true']);
-    await waitFor('a new ready agent pod on node-a', async () => {
-      const p = (await agentPods(cluster)).get('node-a');
-      return p && p.metadata.uid !== old.metadata.uid && p.status.containerStatuses?.[0]?.ready ? p : undefined;
-    }, 120_000, 500);
+    await waitFor(
+      'a new ready agent pod on node-a',
+      async () => {
+        const p = (await agentPods(cluster)).get('node-a');
+        return p && p.metadata.uid !== old.metadata.uid && p.status.containerStatuses?.[0]?.ready ? p : undefined;
+      },
+      120_000,
+      500,
+    );
     expect(await unitsChangedSince(cluster, units)).toEqual([]);
-    await waitForWorkload(cluster, 'calm', 'Running on both nodes, no restarts', (w) => w.status?.readyNodes === 2 && (w.status.restarts ?? 0) === 0);
+    await waitForWorkload(
+      cluster,
+      'calm',
+      'Running on both nodes, no restarts',
+      (w) => w.status?.readyNodes === 2 && (w.status.restarts ?? 0) === 0,
+    );
   });
 });

@@ -29,14 +29,27 @@ describe('operator installed with kubectl apply -k onto kubelet nodes', () => {
       expect(p.status.containerStatuses?.[0]?.ready).toBe(true);
       expect(p.status.containerStatuses?.[0]?.image).toBe(image.ref);
     }
-    const ready = await cluster.kubectlOk(['get', 'deployment', 'systemd-workload-controller', '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.status.readyReplicas}']);
+    const ready = await cluster.kubectlOk([
+      'get',
+      'deployment',
+      'systemd-workload-controller',
+      '-n',
+      OPERATOR_NAMESPACE,
+      '-o',
+      'jsonpath={.status.readyReplicas}',
+    ]);
     expect(Number(ready)).toBeGreaterThanOrEqual(1);
   });
 
-  it('runs a workload\'s units on both nodes, as each node\'s systemd reports them', async () => {
+  it("runs a workload's units on both nodes, as each node's systemd reports them", async () => {
     await apply(cluster, WORKLOAD);
-    const w = await waitForWorkload(cluster, 'hello', 'Running on both nodes',
-      (x) => x.status?.phase === 'Running' && x.status.readyNodes === 2, 180_000);
+    const w = await waitForWorkload(
+      cluster,
+      'hello',
+      'Running on both nodes',
+      (x) => x.status?.phase === 'Running' && x.status.readyNodes === 2,
+      180_000,
+    );
     expect(w.status?.desiredNodes).toBe(2);
     for (const n of NODES) expect({ node: n, state: await activeState(cluster.node(n), UNIT) }).toEqual({ node: n, state: 'active' });
   });

@@ -54,10 +54,15 @@ describe('a kubelet node cut off for 2 minutes', () => {
     let healed = false;
     try {
       // Seen from the API server, by the node lifecycle controller's own marks.
-      const cutOff = await waitFor('node-b Unknown and tainted unreachable', async () => {
-        const v = await nodeView(cluster, 'node-b');
-        return v.ready === 'Unknown' && v.taints.includes('node.kubernetes.io/unreachable:NoExecute') ? v : undefined;
-      }, PARTITION_MS, 1000);
+      const cutOff = await waitFor(
+        'node-b Unknown and tainted unreachable',
+        async () => {
+          const v = await nodeView(cluster, 'node-b');
+          return v.ready === 'Unknown' && v.taints.includes('node.kubernetes.io/unreachable:NoExecute') ? v : undefined;
+        },
+        PARTITION_MS,
+        1000,
+      );
       const unknownAfterMs = Date.now() - cutAt;
       expect(cutOff.taints).toEqual(['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
       // The other node is untouched.
@@ -77,7 +82,9 @@ describe('a kubelet node cut off for 2 minutes', () => {
       const healedAt = Date.now();
       await waitFor('node-b Ready again', async () => (await nodeView(cluster, 'node-b')).ready === 'True', 120_000, 1000);
       await waitForWorkload(cluster, 'steady', 'caught up on both nodes', runningOnBoth, 120_000);
-      console.log(`PARTITION-RESULT ${JSON.stringify({ cutToCaughtUpMs: Date.now() - cutAt, unknownAfterMs, statusCaughtUpAfterHealMs: Date.now() - healedAt })}`);
+      console.log(
+        `PARTITION-RESULT ${JSON.stringify({ cutToCaughtUpMs: Date.now() - cutAt, unknownAfterMs, statusCaughtUpAfterHealMs: Date.now() - healedAt })}`,
+      );
     } finally {
       if (!healed) await cluster.kubeletNode('node-b').partition(false);
     }

@@ -23,8 +23,17 @@ describe('agent node identity with kubelet-issued pod tokens', () => {
     await apply(cluster, WORKLOAD);
     await waitForWorkload(cluster, 'ident', 'Running on both nodes', (w) => w.status?.readyNodes === 2, 180_000);
     const podA = (await agentPods(cluster)).get('node-a')!;
-    tokenA = (await cluster.kubectlOk(['exec', '-n', OPERATOR_NAMESPACE, podA.metadata.name, '--',
-      'cat', '/var/run/secrets/kubernetes.io/serviceaccount/token'])).trim();
+    tokenA = (
+      await cluster.kubectlOk([
+        'exec',
+        '-n',
+        OPERATOR_NAMESPACE,
+        podA.metadata.name,
+        '--',
+        'cat',
+        '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      ])
+    ).trim();
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -60,13 +69,13 @@ describe('agent node identity with kubelet-issued pod tokens', () => {
     expect(who.status.userInfo.extra?.['authentication.kubernetes.io/node-name']).toEqual(['node-a']);
   });
 
-  it('may patch node A\'s SystemdUnitSet status', async () => {
+  it("may patch node A's SystemdUnitSet status", async () => {
     const r = await restatePhase('node-a');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
 
-  it('is refused for node B\'s SystemdUnitSet status', async () => {
+  it("is refused for node B's SystemdUnitSet status", async () => {
     const r = await restatePhase('node-b');
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/agent of node node-a may not change SystemdUnitSet \S+ of node node-b/);

@@ -10,18 +10,14 @@ import { delay, waitFor } from '../../harness/process.js';
 import { startAgent, startController, type OperatorProcess } from '../../harness/operator.js';
 import { waitForWorkload } from '../../harness/assertions.js';
 import { SCHEMA_CASES, SCHEMA_EXTRA_CASES } from '../../cases/admission.js';
-import {
-  createNamespace, installAdmissionPolicies, manifest, policyManifest, unit, waitForAdmission,
-} from './helpers.js';
+import { createNamespace, installAdmissionPolicies, manifest, policyManifest, unit, waitForAdmission } from './helpers.js';
 
 const NODES = ['bad-1', 'bad-2'];
 const TENANT = 'tenant';
-const ROOT_DEFAULT = (field: string, ns: string): RegExp => new RegExp(
-  `${field.replace(/[.[\]]/g, '\\$&')}: root is not allowed in namespace ${ns} \\(by default units may not run as root`,
-);
-const byPolicy = (field: string, rest: string): RegExp => new RegExp(
-  `${field.replace(/[.[\]]/g, '\\$&')}: ${rest}.* in namespace ${TENANT} \\(SystemdWorkloadPolicy tenant-policy`,
-);
+const ROOT_DEFAULT = (field: string, ns: string): RegExp =>
+  new RegExp(`${field.replace(/[.[\]]/g, '\\$&')}: root is not allowed in namespace ${ns} \\(by default units may not run as root`);
+const byPolicy = (field: string, rest: string): RegExp =>
+  new RegExp(`${field.replace(/[.[\]]/g, '\\$&')}: ${rest}.* in namespace ${TENANT} \\(SystemdWorkloadPolicy tenant-policy`);
 
 interface Case {
   name: string;
@@ -32,9 +28,13 @@ interface Case {
   workload?: string;
 }
 
-const tenantOk = (x: Record<string, unknown> = {}) => unit({
-  command: ['/usr/bin/sleep', 'infinity'], sandbox: { noNewPrivileges: true }, resources: { limits: { memory: '64Mi' } }, ...x,
-});
+const tenantOk = (x: Record<string, unknown> = {}) =>
+  unit({
+    command: ['/usr/bin/sleep', 'infinity'],
+    sandbox: { noNewPrivileges: true },
+    resources: { limits: { memory: '64Mi' } },
+    ...x,
+  });
 
 /** A tenant workload that keeps tenant-policy, but for what x changes. */
 const tenant = (x: Record<string, unknown> = {}) => ({ units: [tenantOk(x)], nodeSelector: { role: 'worker' } });
@@ -44,18 +44,73 @@ const CASES: Case[] = [
   ...SCHEMA_CASES.map(([name, spec, re]) => ({ name: `schema: ${name}`, ns: 'default', spec, expect: re })),
   ...SCHEMA_EXTRA_CASES.map(([name, spec, re, workload]) => ({ name, ns: 'default', spec, expect: re, ...(workload ? { workload } : {}) })),
   // The root default (no policy needed).
-  { name: 'root default: no user, no dynamicUser', ns: 'default', spec: { units: [unit({ dynamicUser: undefined })] }, expect: ROOT_DEFAULT('spec.units[0].user', 'default') },
-  { name: 'root default: user 0', ns: 'default', spec: { units: [unit({ dynamicUser: undefined, user: '0' })] }, expect: ROOT_DEFAULT('spec.units[0].user', 'default') },
-  { name: 'root default: group root', ns: 'default', spec: { units: [unit({ group: 'root' })] }, expect: ROOT_DEFAULT('spec.units[0].group', 'default') },
+  {
+    name: 'root default: no user, no dynamicUser',
+    ns: 'default',
+    spec: { units: [unit({ dynamicUser: undefined })] },
+    expect: ROOT_DEFAULT('spec.units[0].user', 'default'),
+  },
+  {
+    name: 'root default: user 0',
+    ns: 'default',
+    spec: { units: [unit({ dynamicUser: undefined, user: '0' })] },
+    expect: ROOT_DEFAULT('spec.units[0].user', 'default'),
+  },
+  {
+    name: 'root default: group root',
+    ns: 'default',
+    spec: { units: [unit({ group: 'root' })] },
+    expect: ROOT_DEFAULT('spec.units[0].group', 'default'),
+  },
   // A tenant's SystemdWorkloadPolicy.
-  { name: 'policy: executable outside the allowed paths', ns: TENANT, spec: tenant({ command: ['/bin/sh', '-c', 'id'] }), expect: byPolicy('spec.units[0].command[0]', "'/bin/sh' is not an allowed executable") },
-  { name: 'policy: .. out of an allowed directory', ns: TENANT, spec: tenant({ command: ['/usr/bin/../../bin/sh'] }), expect: byPolicy('spec.units[0].command[0]', "'/usr/bin/../../bin/sh' is not an allowed executable") },
-  { name: 'policy: memory above the ceiling', ns: TENANT, spec: tenant({ resources: { limits: { memory: '2Gi' } } }), expect: byPolicy('spec.units[0].resources.limits.memory', '2Gi exceeds the maximum 128Mi') },
-  { name: 'policy: no memory limit', ns: TENANT, spec: tenant({ resources: {} }), expect: byPolicy('spec.units[0].resources.limits.memory', 'is required') },
-  { name: 'policy: noNewPrivileges missing', ns: TENANT, spec: tenant({ sandbox: {} }), expect: byPolicy('spec.units[0].sandbox.noNewPrivileges', 'must be true') },
-  { name: 'policy: user not allowed', ns: TENANT, spec: tenant({ dynamicUser: undefined, user: 'daemon' }), expect: byPolicy('spec.units[0].user', "user 'daemon' is not allowed") },
-  { name: 'policy: root even though the namespace label allows it', ns: TENANT, spec: tenant({ dynamicUser: undefined }), expect: byPolicy('spec.units[0].user', 'root is not allowed') },
-  { name: 'policy: nodeSelector not allowed', ns: TENANT, spec: { ...tenant(), nodeSelector: { role: 'control-plane' } }, expect: byPolicy('spec.nodeSelector', 'must select nodes by an allowed label') },
+  {
+    name: 'policy: executable outside the allowed paths',
+    ns: TENANT,
+    spec: tenant({ command: ['/bin/sh', '-c', 'id'] }),
+    expect: byPolicy('spec.units[0].command[0]', "'/bin/sh' is not an allowed executable"),
+  },
+  {
+    name: 'policy: .. out of an allowed directory',
+    ns: TENANT,
+    spec: tenant({ command: ['/usr/bin/../../bin/sh'] }),
+    expect: byPolicy('spec.units[0].command[0]', "'/usr/bin/../../bin/sh' is not an allowed executable"),
+  },
+  {
+    name: 'policy: memory above the ceiling',
+    ns: TENANT,
+    spec: tenant({ resources: { limits: { memory: '2Gi' } } }),
+    expect: byPolicy('spec.units[0].resources.limits.memory', '2Gi exceeds the maximum 128Mi'),
+  },
+  {
+    name: 'policy: no memory limit',
+    ns: TENANT,
+    spec: tenant({ resources: {} }),
+    expect: byPolicy('spec.units[0].resources.limits.memory', 'is required'),
+  },
+  {
+    name: 'policy: noNewPrivileges missing',
+    ns: TENANT,
+    spec: tenant({ sandbox: {} }),
+    expect: byPolicy('spec.units[0].sandbox.noNewPrivileges', 'must be true'),
+  },
+  {
+    name: 'policy: user not allowed',
+    ns: TENANT,
+    spec: tenant({ dynamicUser: undefined, user: 'daemon' }),
+    expect: byPolicy('spec.units[0].user', "user 'daemon' is not allowed"),
+  },
+  {
+    name: 'policy: root even though the namespace label allows it',
+    ns: TENANT,
+    spec: tenant({ dynamicUser: undefined }),
+    expect: byPolicy('spec.units[0].user', 'root is not allowed'),
+  },
+  {
+    name: 'policy: nodeSelector not allowed',
+    ns: TENANT,
+    spec: { ...tenant(), nodeSelector: { role: 'control-plane' } },
+    expect: byPolicy('spec.nodeSelector', 'must select nodes by an allowed label'),
+  },
 ];
 
 describe('bad inputs never reach a node', () => {
@@ -95,8 +150,21 @@ describe('bad inputs never reach a node', () => {
   it('a valid workload (the control) reaches both nodes, in default and in the tenant namespace', async () => {
     await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('control', { units: [unit()] }) });
     await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('control', tenant(), TENANT) });
-    await waitForWorkload(cluster, 'control', 'Running on both nodes', (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2, 120_000);
-    await waitForWorkload(cluster, 'control', 'Running on both nodes', (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2, 120_000, TENANT);
+    await waitForWorkload(
+      cluster,
+      'control',
+      'Running on both nodes',
+      (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2,
+      120_000,
+    );
+    await waitForWorkload(
+      cluster,
+      'control',
+      'Running on both nodes',
+      (w) => w.status?.phase === 'Running' && w.status.readyNodes === 2,
+      120_000,
+      TENANT,
+    );
     for (const n of NODES) {
       const files = await fs.readdir(cluster.node(n).unitDir);
       expect(files).toEqual(expect.arrayContaining(['sdw-default_control_main.service', `sdw-${TENANT}_control_main.service`]));
@@ -121,10 +189,20 @@ describe('bad inputs never reach a node', () => {
       expect(ours.filter((f) => !/^sdw-(default|tenant)_control_main\.service$/.test(f))).toEqual([]);
       expect(files.filter((f) => /bad-/.test(f))).toEqual([]);
     }
-    const sets = await waitFor('SystemdUnitSets listed', async () => {
-      const r = await cluster.kubectl(['get', 'systemdunitsets', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.labels.systemd\\.operators\\.dev/workload}{"\\n"}{end}']);
-      return r.code === 0 ? r.stdout.trim().split('\n').filter(Boolean) : undefined;
-    }, 30_000);
+    const sets = await waitFor(
+      'SystemdUnitSets listed',
+      async () => {
+        const r = await cluster.kubectl([
+          'get',
+          'systemdunitsets',
+          '-A',
+          '-o',
+          'jsonpath={range .items[*]}{.metadata.labels.systemd\\.operators\\.dev/workload}{"\\n"}{end}',
+        ]);
+        return r.code === 0 ? r.stdout.trim().split('\n').filter(Boolean) : undefined;
+      },
+      30_000,
+    );
     expect(sets.sort()).toEqual(['control', 'control', 'control', 'control']);
     const workloads = (await cluster.kubectlOk(['get', 'sdw', '-A', '-o', 'name'])).trim().split('\n').sort();
     expect(workloads).toEqual(['systemdworkload.systemd.operators.dev/control', 'systemdworkload.systemd.operators.dev/control']);

@@ -31,8 +31,13 @@ export async function createNamespace(cluster: Cluster, ns: string, labels: Reco
  * (or accepted, refused=false), then return kubectl's stderr.
  */
 export async function waitForAdmission(cluster: Cluster, yaml: string, refused = true, timeoutMs = 90_000): Promise<string> {
-  return waitFor(`admission to ${refused ? 'refuse' : 'accept'} a workload`, async () => {
-    const r = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: yaml });
-    return (r.code !== 0) === refused ? r.stderr || 'ok' : undefined;
-  }, timeoutMs, 500);
+  return waitFor(
+    `admission to ${refused ? 'refuse' : 'accept'} a workload`,
+    async () => {
+      const r = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: yaml });
+      return (r.code !== 0) === refused ? r.stderr || 'ok' : undefined;
+    },
+    timeoutMs,
+    500,
+  );
 }

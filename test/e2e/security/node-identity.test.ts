@@ -33,11 +33,18 @@ spec:
 describe('agent node identity', () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await Cluster.start({ nodes: [{ name: 'node-a', systemd: false }, { name: 'node-b', systemd: false }] });
+    cluster = await Cluster.start({
+      nodes: [
+        { name: 'node-a', systemd: false },
+        { name: 'node-b', systemd: false },
+      ],
+    });
     // The whole install as a user applies it (Deployment and DaemonSet included: they never run here).
     await cluster.kubectlOk(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config', 'default')]);
     // w-probe (node B's) takes the writes that may land before the policy is loaded, so w-b stays untouched.
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: child('w-a', 'node-a') + '---' + child('w-b', 'node-b') + '---' + child('w-probe', 'node-b') });
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: child('w-a', 'node-a') + '---' + child('w-b', 'node-b') + '---' + child('w-probe', 'node-b'),
+    });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -59,7 +66,7 @@ describe('agent node identity', () => {
     }
   }
 
-  it('lets node A\'s agent write node A\'s child status and refuses node B\'s', async () => {
+  it("lets node A's agent write node A's child status and refuses node B's", async () => {
     const tokenA = await tokenFor('node-a');
     // The policy is enforced once the API server has loaded it.
     await waitFor('policy enforced', async () => (await patchStatusAs(tokenA, 'w-probe')).code !== 0, 30_000, 500);
@@ -73,7 +80,7 @@ describe('agent node identity', () => {
     expect(phase).toBe('');
   });
 
-  it('refuses a token of the agent\'s service account that names no node', async () => {
+  it("refuses a token of the agent's service account that names no node", async () => {
     const token = await tokenFor();
     const r = await patchStatusAs(token, 'w-a');
     expect(r.code).not.toBe(0);
@@ -81,7 +88,17 @@ describe('agent node identity', () => {
   });
 
   it('leaves the controller and admins unaffected', async () => {
-    const r = await cluster.kubectl(['patch', 'sdus', 'w-b', '-n', 'default', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Pending"}}']);
+    const r = await cluster.kubectl([
+      'patch',
+      'sdus',
+      'w-b',
+      '-n',
+      'default',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"phase":"Pending"}}',
+    ]);
     expect(r.code).toBe(0);
   });
 });

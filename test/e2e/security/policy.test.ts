@@ -11,9 +11,7 @@ import { startController, type OperatorProcess } from '../../harness/operator.js
 import { eventsFor, waitForWorkload } from '../../harness/assertions.js';
 import { listChildren } from '../../harness/controllerHelpers.js';
 import { POLICY_RULES as RULES } from '../../cases/admission.js';
-import {
-  createNamespace, installAdmissionPolicies, manifest, policyManifest, unit, waitForAdmission, type Unit,
-} from './helpers.js';
+import { createNamespace, installAdmissionPolicies, manifest, policyManifest, unit, waitForAdmission, type Unit } from './helpers.js';
 
 const ROOT_LABEL = { 'systemd.operators.dev/allow-root': 'true' };
 
@@ -36,8 +34,9 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
   });
 
   describe('the default, with no SystemdWorkloadPolicy at all', () => {
-    const msg = (field: string, ns: string): string => `${field}: root is not allowed in namespace ${ns} (by default units may not run as root: set user or dynamicUser: true;`
-      + ' a cluster admin allows root with the namespace label systemd.operators.dev/allow-root=true)';
+    const msg = (field: string, ns: string): string =>
+      `${field}: root is not allowed in namespace ${ns} (by default units may not run as root: set user or dynamicUser: true;` +
+      ' a cluster admin allows root with the namespace label systemd.operators.dev/allow-root=true)';
 
     it.each([
       ['no user and no dynamicUser', u({ dynamicUser: undefined }), 'spec.units[0].user'],
@@ -50,13 +49,17 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
     ])('refuses root: %s', async (_name, spec, field) => {
       const r = await cluster.kubectl(['apply', '-f', '-'], { input: manifest('rooted', spec) });
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toContain('ValidatingAdmissionPolicy \'systemd-workload-default-no-root\'');
+      expect(r.stderr).toContain("ValidatingAdmissionPolicy 'systemd-workload-default-no-root'");
       expect(r.stderr).toContain(msg(field, 'default'));
       expect((await cluster.kubectl(['get', 'sdw', 'rooted'])).code).not.toBe(0);
     });
 
     it('admits units with a user or dynamicUser', async () => {
-      await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('plain', { units: [unit({ name: 'a' }), unit({ name: 'b', dynamicUser: undefined, user: 'nobody', group: 'nogroup' })] }) });
+      await cluster.kubectlOk(['apply', '-f', '-'], {
+        input: manifest('plain', {
+          units: [unit({ name: 'a' }), unit({ name: 'b', dynamicUser: undefined, user: 'nobody', group: 'nogroup' })],
+        }),
+      });
       await cluster.kubectlOk(['delete', 'sdw', 'plain']);
     });
 
@@ -67,7 +70,9 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
       await cluster.kubectlOk(['label', 'namespace', 'rooty', 'systemd.operators.dev/allow-root-']);
       const stderr = await waitForAdmission(cluster, manifest('rooted2', u({ dynamicUser: undefined }), 'rooty'));
       expect(stderr).toContain(msg('spec.units[0].user', 'rooty'));
-      const changed = await cluster.kubectl(['apply', '-f', '-'], { input: manifest('rooted', u({ dynamicUser: undefined, command: ['/bin/sleep', '1000'] }), 'rooty') });
+      const changed = await cluster.kubectl(['apply', '-f', '-'], {
+        input: manifest('rooted', u({ dynamicUser: undefined, command: ['/bin/sleep', '1000'] }), 'rooty'),
+      });
       expect(changed.code).not.toBe(0);
       expect(changed.stderr).toContain(msg('spec.units[0].user', 'rooty'));
       // ... while the stored workload may still be labelled or deleted (its spec is not re-judged).
@@ -79,7 +84,8 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
   describe.each(RULES.map((r, i) => [r.rule, r, i] as const))('policy rule: %s', (_rule, c, i) => {
     const ns = `rule-${i}`;
     const pol = `policy-${i}`;
-    const text = (m: string): string => m.replace('namespace NS', `namespace ${ns}`).replace('SystemdWorkloadPolicy P', `SystemdWorkloadPolicy ${pol}`);
+    const text = (m: string): string =>
+      m.replace('namespace NS', `namespace ${ns}`).replace('SystemdWorkloadPolicy P', `SystemdWorkloadPolicy ${pol}`);
 
     beforeAll(async () => {
       await createNamespace(cluster, ns, c.rootLabel ? ROOT_LABEL : {});
@@ -90,13 +96,17 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
       else await delay(3000);
     });
 
-    if (c.refused.length > 0) it.each(c.refused.map(([spec, m], j) => [j, spec, m] as const))('refuses case %i with the field, namespace and policy named', async (j, spec, m) => {
-      const r = await cluster.kubectl(['apply', '-f', '-'], { input: manifest(`bad-${j}`, spec, ns) });
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toContain("ValidatingAdmissionPolicy 'systemd-workload-policy'");
-      expect(r.stderr).toContain(text(m));
-      expect((await cluster.kubectl(['get', 'sdw', `bad-${j}`, '-n', ns])).code).not.toBe(0);
-    });
+    if (c.refused.length > 0)
+      it.each(c.refused.map(([spec, m], j) => [j, spec, m] as const))(
+        'refuses case %i with the field, namespace and policy named',
+        async (j, spec, m) => {
+          const r = await cluster.kubectl(['apply', '-f', '-'], { input: manifest(`bad-${j}`, spec, ns) });
+          expect(r.code).not.toBe(0);
+          expect(r.stderr).toContain("ValidatingAdmissionPolicy 'systemd-workload-policy'");
+          expect(r.stderr).toContain(text(m));
+          expect((await cluster.kubectl(['get', 'sdw', `bad-${j}`, '-n', ns])).code).not.toBe(0);
+        },
+      );
 
     it.each(c.allowed.map((spec, j) => [j, spec] as const))('admits allowed case %i', async (j, spec) => {
       const r = await cluster.kubectl(['apply', '-f', '-'], { input: manifest(`ok-${j}`, spec, ns) });
@@ -108,13 +118,23 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
   it('a policy applies only to the namespaces it lists; every policy listing a namespace applies', async () => {
     await createNamespace(cluster, 'multi');
     await createNamespace(cluster, 'elsewhere');
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: policyManifest('multi-exec', { namespaces: ['multi', 'other'], allowedExecutables: ['/bin/'] }) });
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: policyManifest('multi-sandbox', { namespaces: ['multi'], requiredSandbox: { noNewPrivileges: true } }) });
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: policyManifest('multi-exec', { namespaces: ['multi', 'other'], allowedExecutables: ['/bin/'] }),
+    });
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: policyManifest('multi-sandbox', { namespaces: ['multi'], requiredSandbox: { noNewPrivileges: true } }),
+    });
     await waitForAdmission(cluster, manifest('probe', u({ command: ['/usr/bin/python3'], sandbox: { noNewPrivileges: true } }), 'multi'));
     const sbErr = await waitForAdmission(cluster, manifest('probe', u(), 'multi'));
     expect(sbErr).toContain('spec.units[0].sandbox.noNewPrivileges: must be true in namespace multi (SystemdWorkloadPolicy multi-sandbox)');
-    const execErr = (await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifest('probe', u({ command: ['/usr/bin/python3'], sandbox: { noNewPrivileges: true } }), 'multi') })).stderr;
-    expect(execErr).toContain("spec.units[0].command[0]: '/usr/bin/python3' is not an allowed executable in namespace multi (SystemdWorkloadPolicy multi-exec allows: /bin/)");
+    const execErr = (
+      await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], {
+        input: manifest('probe', u({ command: ['/usr/bin/python3'], sandbox: { noNewPrivileges: true } }), 'multi'),
+      })
+    ).stderr;
+    expect(execErr).toContain(
+      "spec.units[0].command[0]: '/usr/bin/python3' is not an allowed executable in namespace multi (SystemdWorkloadPolicy multi-exec allows: /bin/)",
+    );
     await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('both', u({ sandbox: { noNewPrivileges: true } }), 'multi') });
     // Neither policy lists "elsewhere".
     await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('free', u({ command: ['/usr/bin/python3'] }), 'elsewhere') });
@@ -123,24 +143,34 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
   it('an update that breaks a policy is refused; one that keeps the spec is not re-judged', async () => {
     await createNamespace(cluster, 'upd');
     await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('w', u({ resources: { limits: { memory: '64Mi' } } }), 'upd') });
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: policyManifest('upd-mem', { namespaces: ['upd'], resources: { maxMemory: '100Mi' } }) });
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: policyManifest('upd-mem', { namespaces: ['upd'], resources: { maxMemory: '100Mi' } }),
+    });
     const err = await waitForAdmission(cluster, manifest('w', u({ resources: { limits: { memory: '200Mi' } } }), 'upd'));
-    expect(err).toContain('spec.units[0].resources.limits.memory: 200Mi exceeds the maximum 100Mi in namespace upd (SystemdWorkloadPolicy upd-mem)');
+    expect(err).toContain(
+      'spec.units[0].resources.limits.memory: 200Mi exceeds the maximum 100Mi in namespace upd (SystemdWorkloadPolicy upd-mem)',
+    );
     // Tighten the policy below the stored workload: its labels can still change.
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: policyManifest('upd-mem', { namespaces: ['upd'], resources: { maxMemory: '32Mi' } }) });
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: policyManifest('upd-mem', { namespaces: ['upd'], resources: { maxMemory: '32Mi' } }),
+    });
     await waitForAdmission(cluster, manifest('w2', u({ resources: { limits: { memory: '64Mi' } } }), 'upd'));
     await cluster.kubectlOk(['label', 'sdw', 'w', '-n', 'upd', 'still=editable']);
   });
 
   it('the policy CRD refuses a malformed policy', async () => {
-    const bad = await cluster.kubectl(['apply', '-f', '-'], { input: policyManifest('bad', { namespaces: ['x'], allowedExecutables: ['relative/'], resources: { maxMemory: 'lots' } }) });
+    const bad = await cluster.kubectl(['apply', '-f', '-'], {
+      input: policyManifest('bad', { namespaces: ['x'], allowedExecutables: ['relative/'], resources: { maxMemory: 'lots' } }),
+    });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/spec\.allowedExecutables\[0\]/);
     expect(bad.stderr).toMatch(/spec\.resources\.maxMemory: Invalid value.*must be a quantity greater than 0/);
     const none = await cluster.kubectl(['apply', '-f', '-'], { input: policyManifest('bad', { namespaces: [] }) });
     expect(none.code).not.toBe(0);
     expect(none.stderr).toMatch(/spec\.namespaces/);
-    expect((await cluster.kubectlOk(['get', 'sdwp', '-o', 'name'])).split('\n')).not.toContain('systemdworkloadpolicy.systemd.operators.dev/bad');
+    expect((await cluster.kubectlOk(['get', 'sdwp', '-o', 'name'])).split('\n')).not.toContain(
+      'systemdworkloadpolicy.systemd.operators.dev/bad',
+    );
   });
 
   it('the controller refuses on its own: with the binding gone, a violating workload is Failed (PolicyViolation) and gets no child; existing children stay', async () => {
@@ -158,36 +188,70 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
     const violating = manifest('sneaky', u({ command: ['/bin/sh', '-c', 'id'] }), 'ctl');
     await waitForAdmission(cluster, violating, false);
     await cluster.kubectlOk(['apply', '-f', '-'], { input: violating });
-    const message = "spec.units[0].command[0]: '/bin/sh' is not an allowed executable in namespace ctl (SystemdWorkloadPolicy ctl-policy allows: /bin/sleep)";
+    const message =
+      "spec.units[0].command[0]: '/bin/sh' is not an allowed executable in namespace ctl (SystemdWorkloadPolicy ctl-policy allows: /bin/sleep)";
     const wl = await waitForWorkload(cluster, 'sneaky', 'Failed', (w) => w.status?.phase === 'Failed', 60_000, 'ctl');
-    expect(wl.status!.conditions!.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', reason: 'PolicyViolation', message });
+    expect(wl.status!.conditions!.find((c) => c.type === 'Progressing')).toMatchObject({
+      status: 'False',
+      reason: 'PolicyViolation',
+      message,
+    });
     expect(wl.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'PolicyViolation' });
-    const ev = await waitFor('PolicyViolation event', async () => (await eventsFor(cluster, 'SystemdWorkload', 'sneaky', 'ctl')).find((e) => e.reason === 'PolicyViolation'), 30_000);
+    const ev = await waitFor(
+      'PolicyViolation event',
+      async () => (await eventsFor(cluster, 'SystemdWorkload', 'sneaky', 'ctl')).find((e) => e.reason === 'PolicyViolation'),
+      30_000,
+    );
     expect(ev).toMatchObject({ type: 'Warning', message });
     await delay(3000);
-    expect((await listChildren(cluster, 'ctl')).filter((c) => c.metadata.labels?.['systemd.operators.dev/workload'] === 'sneaky')).toEqual([]);
+    expect((await listChildren(cluster, 'ctl')).filter((c) => c.metadata.labels?.['systemd.operators.dev/workload'] === 'sneaky')).toEqual(
+      [],
+    );
 
     // Tightening the policy under a running workload: the controller sees the
     // change (policy informer), fails it, and leaves its child exactly as it was.
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: policyManifest('ctl-policy', { ...policy, requiredSandbox: { privateTmp: true } }) });
-    const failed = await waitForWorkload(cluster, 'good', 'Failed by the tightened policy', (w) => w.status?.phase === 'Failed', 60_000, 'ctl');
-    expect(failed.status!.conditions!.find((c) => c.type === 'Progressing')!.message)
-      .toBe('spec.units[0].sandbox.privateTmp: must be true in namespace ctl (SystemdWorkloadPolicy ctl-policy)');
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: policyManifest('ctl-policy', { ...policy, requiredSandbox: { privateTmp: true } }),
+    });
+    const failed = await waitForWorkload(
+      cluster,
+      'good',
+      'Failed by the tightened policy',
+      (w) => w.status?.phase === 'Failed',
+      60_000,
+      'ctl',
+    );
+    expect(failed.status!.conditions!.find((c) => c.type === 'Progressing')!.message).toBe(
+      'spec.units[0].sandbox.privateTmp: must be true in namespace ctl (SystemdWorkloadPolicy ctl-policy)',
+    );
     // An edit of the workload does not reach its child while it violates the policy.
     await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('good', u({ command: ['/bin/sleep', '1000'] }), 'ctl') });
     await waitForWorkload(cluster, 'good', 'new generation observed, still Failed', (w) => w.status?.phase === 'Failed', 60_000, 'ctl');
     await delay(3000);
-    const after = (await listChildren(cluster, 'ctl')).find((c) => c.metadata.labels?.['systemd.operators.dev/workload'] === 'good') as SystemdUnitSet;
+    const after = (await listChildren(cluster, 'ctl')).find(
+      (c) => c.metadata.labels?.['systemd.operators.dev/workload'] === 'good',
+    ) as SystemdUnitSet;
     expect(after.metadata.uid).toBe(before.metadata.uid);
     expect(after.spec).toEqual(before.spec);
 
     // Relaxing the policy frees both.
     await cluster.kubectlOk(['apply', '-f', '-'], { input: policyManifest('ctl-policy', { namespaces: ['ctl'] }) });
-    await waitForWorkload(cluster, 'sneaky', 'a child once allowed', (w) => w.status?.phase !== 'Failed' && w.status?.currentNodes === 1, 60_000, 'ctl');
-    await waitFor('the edit reaches the child', async () => {
-      const c = (await listChildren(cluster, 'ctl')).find((x) => x.metadata.labels?.['systemd.operators.dev/workload'] === 'good');
-      return c && c.spec.hash !== before.spec.hash ? c : undefined;
-    }, 60_000);
+    await waitForWorkload(
+      cluster,
+      'sneaky',
+      'a child once allowed',
+      (w) => w.status?.phase !== 'Failed' && w.status?.currentNodes === 1,
+      60_000,
+      'ctl',
+    );
+    await waitFor(
+      'the edit reaches the child',
+      async () => {
+        const c = (await listChildren(cluster, 'ctl')).find((x) => x.metadata.labels?.['systemd.operators.dev/workload'] === 'good');
+        return c && c.spec.hash !== before.spec.hash ? c : undefined;
+      },
+      60_000,
+    );
 
     // Put the binding back as shipped.
     await installAdmissionPolicies(cluster);

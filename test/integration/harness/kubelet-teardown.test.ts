@@ -90,7 +90,10 @@ describe('kubelet node teardown', () => {
 
       // The kubelets registered the Nodes themselves, at the control plane's release, with the labels asked for.
       const nodes = JSON.parse(await cluster.kubectlOk(['get', 'nodes', '-o', 'json'])) as {
-        items: Array<{ metadata: { name: string; labels: Record<string, string> }; status: { nodeInfo: { kubeletVersion: string; containerRuntimeVersion: string } } }>;
+        items: Array<{
+          metadata: { name: string; labels: Record<string, string> };
+          status: { nodeInfo: { kubeletVersion: string; containerRuntimeVersion: string } };
+        }>;
       };
       expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(['kt-a', 'kt-b']);
       for (const n of nodes.items) {
@@ -100,11 +103,16 @@ describe('kubelet node teardown', () => {
       expect(nodes.items.find((n) => n.metadata.name === 'kt-a')?.metadata.labels.role).toBe('a');
 
       await cluster.kubectlOk(['apply', '-f', '-'], { input: DAEMONSET });
-      const pods = await waitFor('a ready probe pod on each node', async () => {
-        const list = JSON.parse(await cluster.kubectlOk(['get', 'pods', '-l', 'app=probe', '-o', 'json'])) as { items: Pod[] };
-        const ready = list.items.filter((p) => p.status.containerStatuses?.[0]?.ready);
-        return ready.length === 2 ? ready : undefined;
-      }, 120_000, 500);
+      const pods = await waitFor(
+        'a ready probe pod on each node',
+        async () => {
+          const list = JSON.parse(await cluster.kubectlOk(['get', 'pods', '-l', 'app=probe', '-o', 'json'])) as { items: Pod[] };
+          const ready = list.items.filter((p) => p.status.containerStatuses?.[0]?.ready);
+          return ready.length === 2 ? ready : undefined;
+        },
+        120_000,
+        500,
+      );
       expect(pods.map((p) => p.spec.nodeName).sort()).toEqual(['kt-a', 'kt-b']);
       // kubectl exec goes API server -> kubelet over the bridge: the pod's network is the node's CNI bridge.
       const addr = await cluster.kubectlOk(['exec', pods[0]!.metadata.name, '--', 'ip', 'addr', 'show', 'eth0']);
@@ -112,9 +120,18 @@ describe('kubelet node teardown', () => {
 
       for (const n of cluster.kubeletNodes.values()) {
         // Figures for the notes: boot to Ready, and what the node with one pod costs in memory.
-        console.log(`KUBELET-NODE-RESULT ${JSON.stringify({ node: n.name, bootToReadyMs: n.readyAt - n.startedAt, memoryMiB: +((await n.memoryBytes()) / 2 ** 20).toFixed(1) })}`);
+        console.log(
+          `KUBELET-NODE-RESULT ${JSON.stringify({ node: n.name, bootToReadyMs: n.readyAt - n.startedAt, memoryMiB: +((await n.memoryBytes()) / 2 ** 20).toFixed(1) })}`,
+        );
         const inside = await cgroupProcesses(n.systemd.cgroupName);
-        const comms = await Promise.all(inside.map((p) => fs.readFile(`/proc/${p}/comm`, 'utf8').then((c) => c.trim(), () => '')));
+        const comms = await Promise.all(
+          inside.map((p) =>
+            fs.readFile(`/proc/${p}/comm`, 'utf8').then(
+              (c) => c.trim(),
+              () => '',
+            ),
+          ),
+        );
         // The node's systemd, containerd and kubelet, and the pod's pause and probe containers.
         expect(comms).toEqual(expect.arrayContaining(['systemd', 'containerd', 'kubelet', 'containerd-shim', 'sh', 'sleep']));
         pids.push(...inside);

@@ -37,7 +37,10 @@ describe('harness teardown', () => {
       }
       // The Node objects exist with the hostname label and are Ready.
       const nodes = JSON.parse(await cluster.kubectlOk(['get', 'nodes', '-o', 'json'])) as {
-        items: Array<{ metadata: { name: string; labels: Record<string, string> }; status: { conditions: Array<{ type: string; status: string }> } }>;
+        items: Array<{
+          metadata: { name: string; labels: Record<string, string> };
+          status: { conditions: Array<{ type: string; status: string }> };
+        }>;
       };
       const byName = new Map(nodes.items.map((n) => [n.metadata.name, n]));
       expect(byName.get('td-a')?.metadata.labels['kubernetes.io/hostname']).toBe('td-a');

@@ -15,13 +15,22 @@ const execFileP = promisify(execFile);
 const IMG = 'ghcr.io/example/systemd-workload-operator:0.1.0';
 const TAG = '0.1.0';
 
-async function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileP(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeout ?? 120_000, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileP(cmd, args, {
+      env: opts.env ?? process.env,
+      timeout: opts.timeout ?? 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error(`${cmd} is not installed: run hack/image/install-deps.sh (Debian packages buildah mmdebstrap umoci skopeo runc)`);
+    if (e.code === 'ENOENT')
+      throw new Error(`${cmd} is not installed: run hack/image/install-deps.sh (Debian packages buildah mmdebstrap umoci skopeo runc)`);
     return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
   }
 }
@@ -32,7 +41,9 @@ async function ok(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; 
   return r.stdout;
 }
 
-interface ImageConfig { config: { Cmd?: string[]; Entrypoint?: string[]; User?: string; WorkingDir?: string; Env?: string[] } }
+interface ImageConfig {
+  config: { Cmd?: string[]; Entrypoint?: string[]; User?: string; WorkingDir?: string; Env?: string[] };
+}
 
 describe('the image make image builds', () => {
   let dir: string;
@@ -59,11 +70,15 @@ describe('the image make image builds', () => {
 
   it('is an OCI archive named for containerd import, at the path the script printed', async () => {
     expect(archive).toBe(path.join(repoRoot, 'dist', 'image', 'systemd-workload-operator.oci.tar'));
-    const index = JSON.parse(await fs.readFile(path.join(dir, 'layout', 'index.json'), 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> };
-    expect(index.manifests.map((m) => m.annotations)).toEqual([{ 'io.containerd.image.name': IMG, 'org.opencontainers.image.ref.name': TAG }]);
+    const index = JSON.parse(await fs.readFile(path.join(dir, 'layout', 'index.json'), 'utf8')) as {
+      manifests: Array<{ annotations?: Record<string, string> }>;
+    };
+    expect(index.manifests.map((m) => m.annotations)).toEqual([
+      { 'io.containerd.image.name': IMG, 'org.opencontainers.image.ref.name': TAG },
+    ]);
   });
 
-  it('runs the controller by default, as user 65532, from /app (the Dockerfile\'s CMD, USER and WORKDIR)', async () => {
+  it("runs the controller by default, as user 65532, from /app (the Dockerfile's CMD, USER and WORKDIR)", async () => {
     const cfg = JSON.parse(await ok('skopeo', ['inspect', '--config', `oci-archive:${archive}:${TAG}`])) as ImageConfig;
     expect(cfg.config.Cmd).toEqual(['node', 'dist/src/controller/main.js']);
     expect(cfg.config.User).toBe('65532:65532');
@@ -71,22 +86,38 @@ describe('the image make image builds', () => {
     expect(cfg.config.Env).toEqual(expect.arrayContaining(['NODE_ENV=production']));
   });
 
-  it('holds both programs, the CRDs, production dependencies only, journalctl for the agent\'s /logs, and nothing of the build', async () => {
-    for (const f of ['app/dist/src/controller/main.js', 'app/dist/src/agent/main.js', 'app/crds/systemdworkloads.yaml',
-      'app/node_modules/@kubernetes/client-node/package.json', 'app/node_modules/dbus-next/package.json', 'usr/bin/journalctl', 'usr/local/bin/node']) {
+  it("holds both programs, the CRDs, production dependencies only, journalctl for the agent's /logs, and nothing of the build", async () => {
+    for (const f of [
+      'app/dist/src/controller/main.js',
+      'app/dist/src/agent/main.js',
+      'app/crds/systemdworkloads.yaml',
+      'app/node_modules/@kubernetes/client-node/package.json',
+      'app/node_modules/dbus-next/package.json',
+      'usr/bin/journalctl',
+      'usr/local/bin/node',
+    ]) {
       expect({ f, exists: existsSync(path.join(rootfs, f)) }).toEqual({ f, exists: true });
     }
     // Dev dependencies and sources stay in the build stage; the build's trust of
     // the host's CA (hack/image/build.sh) and npm's cache stay out of the image.
-    for (const f of ['app/node_modules/typescript', 'app/node_modules/jest', 'app/src', 'app/test',
-      'root/.npmrc', 'root/.build-ca.pem', 'root/.npm', 'usr/local/etc/npmrc']) {
+    for (const f of [
+      'app/node_modules/typescript',
+      'app/node_modules/jest',
+      'app/src',
+      'app/test',
+      'root/.npmrc',
+      'root/.build-ca.pem',
+      'root/.npm',
+      'usr/local/etc/npmrc',
+    ]) {
       expect({ f, exists: existsSync(path.join(rootfs, f)) }).toEqual({ f, exists: false });
     }
   });
 
-  it('its node runs the controller and the agent (--help) on a read-only root as the image\'s user, and its journalctl runs', async () => {
+  it("its node runs the controller and the agent (--help) on a read-only root as the image's user, and its journalctl runs", async () => {
     const spec = JSON.parse(await fs.readFile(path.join(bundle, 'config.json'), 'utf8')) as {
-      process: { args: string[]; terminal: boolean; user: { uid: number; gid: number } }; root: { readonly: boolean };
+      process: { args: string[]; terminal: boolean; user: { uid: number; gid: number } };
+      root: { readonly: boolean };
     };
     expect(spec.process.user).toMatchObject({ uid: 65532, gid: 65532 });
     const state = path.join(dir, 'runc');

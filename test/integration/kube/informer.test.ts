@@ -25,8 +25,14 @@ describe('informer', () => {
     await core.createNamespacedConfigMap({ namespace: 'default', body: cm('before') });
     const seen: string[] = [];
     const inf = new Informer<k8s.V1ConfigMap>(cluster.kc, {
-      path: '/api/v1/namespaces/default/configmaps', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default',
-      labelSelector: 't=inf', silenceMs: 3000, watchTimeoutSeconds: 300, log: createLogger({}, 'error'),
+      path: '/api/v1/namespaces/default/configmaps',
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'default',
+      labelSelector: 't=inf',
+      silenceMs: 3000,
+      watchTimeoutSeconds: 300,
+      log: createLogger({}, 'error'),
     });
     inf.on((type, o) => seen.push(`${type}:${o.metadata?.name}`));
     await inf.start();
@@ -45,7 +51,12 @@ describe('informer', () => {
       await core.deleteNamespacedConfigMap({ name: 'before', namespace: 'default' });
       await core.createNamespacedConfigMap({ namespace: 'default', body: cm('after-thaw') });
       await waitFor('events after the thaw', async () => seen.includes('add:after-thaw') && seen.includes('delete:before'), 30_000);
-      expect(inf.list().map((o) => o.metadata?.name).sort()).toEqual(['after-thaw', 'during-watch']);
+      expect(
+        inf
+          .list()
+          .map((o) => o.metadata?.name)
+          .sort(),
+      ).toEqual(['after-thaw', 'during-watch']);
     } finally {
       inf.stop();
     }
@@ -55,8 +66,13 @@ describe('informer', () => {
     const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
     const seen: string[] = [];
     const inf = new Informer<k8s.V1ConfigMap>(cluster.kc, {
-      path: '/api/v1/namespaces/default/configmaps', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default',
-      labelSelector: 't=inf', silenceMs: 3000, log: createLogger({}, 'error'),
+      path: '/api/v1/namespaces/default/configmaps',
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'default',
+      labelSelector: 't=inf',
+      silenceMs: 3000,
+      log: createLogger({}, 'error'),
     });
     inf.on((type, o) => seen.push(`${type}:${o.metadata?.name}`));
     await inf.start();

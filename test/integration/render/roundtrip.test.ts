@@ -16,10 +16,38 @@ import { SystemdNode } from '../../harness/systemdNode.js';
 import { cacheRoot } from '../../harness/binaries.js';
 
 // Printable text of any script, including the characters systemd gives meaning to.
-const hostile = fc.oneof(
-  fc.string({ unit: fc.constantFrom('%', '$', '{', '}', '"', "'", '\\', ' ', ';', '\u00e9', '\u2713', 'n', 'h', 'i', '=', '@', '-', '+', '!', ':', '|', '&'), maxLength: 24 }),
-  fc.string({ unit: 'grapheme', maxLength: 24 }),
-).filter((s) => !CONTROL_CHARS.test(s) && !/[\ud800-\udfff]/.test(s.replace(/[\ud800-\udbff][\udc00-\udfff]/g, '')));
+const hostile = fc
+  .oneof(
+    fc.string({
+      unit: fc.constantFrom(
+        '%',
+        '$',
+        '{',
+        '}',
+        '"',
+        "'",
+        '\\',
+        ' ',
+        ';',
+        '\u00e9',
+        '\u2713',
+        'n',
+        'h',
+        'i',
+        '=',
+        '@',
+        '-',
+        '+',
+        '!',
+        ':',
+        '|',
+        '&',
+      ),
+      maxLength: 24,
+    }),
+    fc.string({ unit: 'grapheme', maxLength: 24 }),
+  )
+  .filter((s) => !CONTROL_CHARS.test(s) && !/[\ud800-\udfff]/.test(s.replace(/[\ud800-\udbff][\udc00-\udfff]/g, '')));
 
 const envName = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/);
 
@@ -77,10 +105,17 @@ describe('rendering survives a real systemd unchanged', () => {
     const mismatches: string[] = [];
     for (const f of files) {
       const argv = (await fs.readFile(`${f.out}.argv`, 'utf8')).split('\0').slice(0, -1);
-      if (JSON.stringify(argv) !== JSON.stringify(f.c.argv)) mismatches.push(`${f.name}: process argv ${JSON.stringify(argv)} != ${JSON.stringify(f.c.argv)}`);
-      const env = new Map((await fs.readFile(`${f.out}.env`, 'utf8')).split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      if (JSON.stringify(argv) !== JSON.stringify(f.c.argv))
+        mismatches.push(`${f.name}: process argv ${JSON.stringify(argv)} != ${JSON.stringify(f.c.argv)}`);
+      const env = new Map(
+        (await fs.readFile(`${f.out}.env`, 'utf8'))
+          .split('\0')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      );
       for (const e of f.c.env) {
-        if (env.get(e.name) !== e.value) mismatches.push(`${f.name}: process env ${e.name}=${JSON.stringify(env.get(e.name))} != ${JSON.stringify(e.value)}`);
+        if (env.get(e.name) !== e.value)
+          mismatches.push(`${f.name}: process env ${e.name}=${JSON.stringify(env.get(e.name))} != ${JSON.stringify(e.value)}`);
       }
     }
     for (const f of files) {
@@ -96,7 +131,11 @@ describe('rendering survives a real systemd unchanged', () => {
       const want = f.c.env.map((e) => `${e.name}=${e.value}`);
       if (JSON.stringify(env) !== JSON.stringify(want)) mismatches.push(`${f.name}: env ${JSON.stringify(env)} != ${JSON.stringify(want)}`);
       // Nothing smuggled in: no user, no extra commands, the restart policy as rendered.
-      if (unwrap(svc.User) !== '' || (unwrap(svc.ExecStartPre) as unknown[]).length !== 0 || (unwrap(svc.ExecStopPost) as unknown[]).length !== 0) {
+      if (
+        unwrap(svc.User) !== '' ||
+        (unwrap(svc.ExecStartPre) as unknown[]).length !== 0 ||
+        (unwrap(svc.ExecStopPost) as unknown[]).length !== 0
+      ) {
         mismatches.push(`${f.name}: unexpected User/ExecStartPre/ExecStopPost`);
       }
     }
@@ -104,11 +143,13 @@ describe('rendering survives a real systemd unchanged', () => {
   });
 
   it('refuses every string with a control character before anything is written', () => {
-    const bad = fc.sample(fc.tuple(hostile, fc.constantFrom('\n', '\r', '\u0000', '\t', '\u001b', '\u007f', '\u0085'), hostile), { numRuns: 100, seed: 7 });
+    const bad = fc.sample(fc.tuple(hostile, fc.constantFrom('\n', '\r', '\u0000', '\t', '\u001b', '\u007f', '\u0085'), hostile), {
+      numRuns: 100,
+      seed: 7,
+    });
     for (const [a, ctl, b] of bad) {
       expect(() => render(workload(0, { argv: ['/bin/true', `${a}${ctl}${b}`], env: [] }), 'n')).toThrow(/spec\.units\[0\]\.command\[1\]/);
       expect(() => render(workload(0, { argv: [], env: [{ name: 'X', value: `${a}${ctl}${b}` }] }), 'n')).toThrow(/spec\.units\[0\]\.env/);
     }
-
   });
 });

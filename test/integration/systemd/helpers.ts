@@ -19,11 +19,7 @@ export async function removeRunDir(): Promise<void> {
 }
 
 /** A unit file as the renderer would write it: the marker in [Unit]. */
-export function ownedUnit(opts: {
-  workload?: string;
-  service: string[];
-  install?: string[];
-}): string {
+export function ownedUnit(opts: { workload?: string; service: string[]; install?: string[] }): string {
   const lines = [
     '[Unit]',
     `X-SDW-Owner=default/${opts.workload ?? 'test'}`,
@@ -53,5 +49,7 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? String(last) : JSON.stringify(last)}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? String(last) : JSON.stringify(last)}` : ''}`,
+  );
 }

@@ -43,8 +43,9 @@ async function signalsFlow(unit: string): Promise<void> {
   bus.on('propertiesChanged', on);
   try {
     expect(await bus.startUnit(unit)).toBe('done');
-    await waitFor(`PropertiesChanged ActiveState=active for ${unit}`, () =>
-      seen.some((e) => (e.changed['ActiveState'] as { value?: unknown } | undefined)?.value === 'active') || undefined,
+    await waitFor(
+      `PropertiesChanged ActiveState=active for ${unit}`,
+      () => seen.some((e) => (e.changed['ActiveState'] as { value?: unknown } | undefined)?.value === 'active') || undefined,
     );
   } finally {
     bus.off('propertiesChanged', on);
@@ -52,54 +53,72 @@ async function signalsFlow(unit: string): Promise<void> {
 }
 
 describe('SystemdBus reconnect', () => {
-  it('reconnects after dbus-daemon restarts, fails the pending job, and receives signals again', async () => {
-    await signalsFlow('sdw-default-rc-u1.service');
-    const before = reconnects.length;
-    const t0 = Date.now();
-    // The reply (and the JobRemoved) die with the daemon: the caller learns it, recognisably.
-    const restart = bus.restartUnit('dbus.service').then(
-      (r) => r,
-      (e: unknown) => e,
-    );
-    await waitFor('reconnected after the dbus restart', () => (reconnects.length > before ? true : undefined), 20_000);
-    const elapsed = Date.now() - t0;
-    expect(reconnects.at(-1)).toBe('bus');
-    expect(disconnects).toContain('bus');
-    const outcome = await restart;
-    expect(outcome === 'done' || outcome instanceof BusDisconnectedError).toBe(true);
-    console.log(`dbus restart: reconnected in ${elapsed} ms (restart call -> ${outcome instanceof Error ? outcome.name : String(outcome)})`);
-    expect(bus.connected).toBe(true);
-    await signalsFlow('sdw-default-rc-u2.service');
-    expect((await bus.getUnitState('sdw-default-rc-u1.service')).activeState).toBe('active');
-  }, T);
+  it(
+    'reconnects after dbus-daemon restarts, fails the pending job, and receives signals again',
+    async () => {
+      await signalsFlow('sdw-default-rc-u1.service');
+      const before = reconnects.length;
+      const t0 = Date.now();
+      // The reply (and the JobRemoved) die with the daemon: the caller learns it, recognisably.
+      const restart = bus.restartUnit('dbus.service').then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+      await waitFor('reconnected after the dbus restart', () => (reconnects.length > before ? true : undefined), 20_000);
+      const elapsed = Date.now() - t0;
+      expect(reconnects.at(-1)).toBe('bus');
+      expect(disconnects).toContain('bus');
+      const outcome = await restart;
+      expect(outcome === 'done' || outcome instanceof BusDisconnectedError).toBe(true);
+      console.log(
+        `dbus restart: reconnected in ${elapsed} ms (restart call -> ${outcome instanceof Error ? outcome.name : String(outcome)})`,
+      );
+      expect(bus.connected).toBe(true);
+      await signalsFlow('sdw-default-rc-u2.service');
+      expect((await bus.getUnitState('sdw-default-rc-u1.service')).activeState).toBe('active');
+    },
+    T,
+  );
 
-  it('survives systemd daemon-reexec: re-subscribes and receives signals again', async () => {
-    const before = reconnects.length;
-    const pidBefore = (await bus.getUnitState('sdw-default-rc-u1.service')).mainPid;
-    const t0 = Date.now();
-    await bus.reexecute();
-    console.log(`daemon-reexec: back and subscribed in ${Date.now() - t0} ms`);
-    expect(reconnects.length).toBeGreaterThan(before);
-    expect(reconnects.at(-1)).toBe('systemd');
-    expect(disconnects.at(-1)).toBe('systemd');
-    // Units keep running across a reexec.
-    expect((await bus.getUnitState('sdw-default-rc-u1.service')).mainPid).toBe(pidBefore);
-    await signalsFlow('sdw-default-rc-u3.service');
-  }, T);
+  it(
+    'survives systemd daemon-reexec: re-subscribes and receives signals again',
+    async () => {
+      const before = reconnects.length;
+      const pidBefore = (await bus.getUnitState('sdw-default-rc-u1.service')).mainPid;
+      const t0 = Date.now();
+      await bus.reexecute();
+      console.log(`daemon-reexec: back and subscribed in ${Date.now() - t0} ms`);
+      expect(reconnects.length).toBeGreaterThan(before);
+      expect(reconnects.at(-1)).toBe('systemd');
+      expect(disconnects.at(-1)).toBe('systemd');
+      // Units keep running across a reexec.
+      expect((await bus.getUnitState('sdw-default-rc-u1.service')).mainPid).toBe(pidBefore);
+      await signalsFlow('sdw-default-rc-u3.service');
+    },
+    T,
+  );
 
-  it('fails calls with BusDisconnectedError after close()', async () => {
-    const other = await SystemdBus.connect(node.busAddress);
-    const pending = other.getUnitState('dbus.service');
-    await other.close();
-    await expect(pending).rejects.toBeInstanceOf(BusDisconnectedError);
-    await expect(other.listUnits()).rejects.toBeInstanceOf(BusDisconnectedError);
-  }, T);
+  it(
+    'fails calls with BusDisconnectedError after close()',
+    async () => {
+      const other = await SystemdBus.connect(node.busAddress);
+      const pending = other.getUnitState('dbus.service');
+      await other.close();
+      await expect(pending).rejects.toBeInstanceOf(BusDisconnectedError);
+      await expect(other.listUnits()).rejects.toBeInstanceOf(BusDisconnectedError);
+    },
+    T,
+  );
 
-  it('times out connecting to a bus that does not exist', async () => {
-    const t0 = Date.now();
-    await expect(
-      SystemdBus.connect(`unix:path=${node.dir}/no-such-socket`, { connectTimeoutMs: 500 }),
-    ).rejects.toThrow(/no answer within 500 ms/);
-    expect(Date.now() - t0).toBeLessThan(2000);
-  }, T);
+  it(
+    'times out connecting to a bus that does not exist',
+    async () => {
+      const t0 = Date.now();
+      await expect(SystemdBus.connect(`unix:path=${node.dir}/no-such-socket`, { connectTimeoutMs: 500 })).rejects.toThrow(
+        /no answer within 500 ms/,
+      );
+      expect(Date.now() - t0).toBeLessThan(2000);
+    },
+    T,
+  );
 });

@@ -21,23 +21,27 @@ afterAll(async () => {
   await removeRunDir();
 }, T);
 
-it('keeps the same unit name apart on two nodes', async () => {
-  const [a, b] = buses as [SystemdBus, SystemdBus];
-  for (const n of nodes) {
-    await new UnitFileStore(n.unitDir).write(UNIT, ownedUnit({ workload: 'same', service: ['ExecStart=/bin/sleep infinity'] }));
-  }
-  await Promise.all([a.reload(), b.reload()]);
-  const jobsB: string[] = [];
-  b.on('jobRemoved', (e) => jobsB.push(e.unit));
-  expect(await a.startUnit(UNIT)).toBe('done');
-  const [sa, sb] = await Promise.all([a.getUnitState(UNIT), b.getUnitState(UNIT)]);
-  expect(sa).toMatchObject({ activeState: 'active', tasksCurrent: 1 });
-  expect(sb).toMatchObject({ activeState: 'inactive' });
-  expect(sb.tasksCurrent === undefined || sb.tasksCurrent === 0).toBe(true);
-  expect(jobsB).not.toContain(UNIT);
-  // The process lives in node A's pid namespace only.
-  const [pa, pb] = await Promise.all(nodes.map((n) => n.processes()));
-  expect(pa?.length).toBeGreaterThan(pb?.length ?? 0);
-  expect(await b.startUnit(UNIT)).toBe('done');
-  expect((await b.getUnitState(UNIT)).invocationId).not.toBe(sa.invocationId);
-}, T);
+it(
+  'keeps the same unit name apart on two nodes',
+  async () => {
+    const [a, b] = buses as [SystemdBus, SystemdBus];
+    for (const n of nodes) {
+      await new UnitFileStore(n.unitDir).write(UNIT, ownedUnit({ workload: 'same', service: ['ExecStart=/bin/sleep infinity'] }));
+    }
+    await Promise.all([a.reload(), b.reload()]);
+    const jobsB: string[] = [];
+    b.on('jobRemoved', (e) => jobsB.push(e.unit));
+    expect(await a.startUnit(UNIT)).toBe('done');
+    const [sa, sb] = await Promise.all([a.getUnitState(UNIT), b.getUnitState(UNIT)]);
+    expect(sa).toMatchObject({ activeState: 'active', tasksCurrent: 1 });
+    expect(sb).toMatchObject({ activeState: 'inactive' });
+    expect(sb.tasksCurrent === undefined || sb.tasksCurrent === 0).toBe(true);
+    expect(jobsB).not.toContain(UNIT);
+    // The process lives in node A's pid namespace only.
+    const [pa, pb] = await Promise.all(nodes.map((n) => n.processes()));
+    expect(pa?.length).toBeGreaterThan(pb?.length ?? 0);
+    expect(await b.startUnit(UNIT)).toBe('done');
+    expect((await b.getUnitState(UNIT)).invocationId).not.toBe(sa.invocationId);
+  },
+  T,
+);

@@ -9,7 +9,7 @@ import { ownedUnit } from './helpers.js';
 
 let dir: string;
 let store: UnitFileStore;
-const FOREIGN = '[Unit]\nDescription=the admin\'s own unit\n[Service]\nExecStart=/bin/true\n';
+const FOREIGN = "[Unit]\nDescription=the admin's own unit\n[Service]\nExecStart=/bin/true\n";
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sdw-unitstore-'));
@@ -54,7 +54,13 @@ describe('UnitFileStore', () => {
 
     expect(await store.remove('sdw-default-web-a.service')).toBe(true);
     expect(await store.remove('sdw-default-web-a.service')).toBe(false);
-    expect((await fs.readdir(dir)).sort()).toEqual(['admin.service', 'fake.service', 'masked.service', 'sdnode.target.wants', 'sdw-default-web-link.service']);
+    expect((await fs.readdir(dir)).sort()).toEqual([
+      'admin.service',
+      'fake.service',
+      'masked.service',
+      'sdnode.target.wants',
+      'sdw-default-web-link.service',
+    ]);
   });
 
   it('refuses content without the marker and names that are paths', async () => {

@@ -2,7 +2,11 @@
 import type { SystemdUnitSet, SystemdWorkload, UnitSpec } from '../../../src/api/types.js';
 import { render } from '../../../src/render/unit.js';
 
-export function child(name: string, units: UnitSpec[], opts: { node?: string; namespace?: string; generation?: number } = {}): SystemdUnitSet {
+export function child(
+  name: string,
+  units: UnitSpec[],
+  opts: { node?: string; namespace?: string; generation?: number } = {},
+): SystemdUnitSet {
   const wl: SystemdWorkload = {
     apiVersion: 'systemd.operators.dev/v1alpha1',
     kind: 'SystemdWorkload',

@@ -30,11 +30,23 @@ describe('planSync', () => {
   it('does nothing when everything is as specified', () => {
     const c = web();
     const plan = planSync(desiredFiles([c]), onDisk(c), states({ [WEB]: running, [SIDE]: running }), { firstSyncDone: true });
-    expect(plan).toEqual({ write: [], remove: [], reload: false, enable: [], start: [], restart: [], resetFailed: [], liveUpdate: [], repaired: [] });
+    expect(plan).toEqual({
+      write: [],
+      remove: [],
+      reload: false,
+      enable: [],
+      start: [],
+      restart: [],
+      resetFailed: [],
+      liveUpdate: [],
+      repaired: [],
+    });
   });
 
   it('restarts only the unit whose content changed', () => {
-    const plan = planSync(desiredFiles([web('64Mi', '500m', 50, '86400')]), onDisk(web()), states({ [WEB]: running, [SIDE]: running }), { firstSyncDone: true });
+    const plan = planSync(desiredFiles([web('64Mi', '500m', 50, '86400')]), onDisk(web()), states({ [WEB]: running, [SIDE]: running }), {
+      firstSyncDone: true,
+    });
     expect(plan.write.map((w) => w.file)).toEqual([SIDE]);
     expect(plan.restart).toEqual([SIDE]);
     expect(plan.start).toEqual([]);
@@ -43,7 +55,9 @@ describe('planSync', () => {
   });
 
   it('applies a resource-only change live, without a restart', () => {
-    const plan = planSync(desiredFiles([web('96Mi', '250m', 20)]), onDisk(web()), states({ [WEB]: running, [SIDE]: running }), { firstSyncDone: true });
+    const plan = planSync(desiredFiles([web('96Mi', '250m', 20)]), onDisk(web()), states({ [WEB]: running, [SIDE]: running }), {
+      firstSyncDone: true,
+    });
     expect(plan.write.map((w) => w.file)).toEqual([WEB]);
     expect(plan.restart).toEqual([]);
     expect(plan.start).toEqual([]);
@@ -53,7 +67,9 @@ describe('planSync', () => {
 
   it('liveOnlyChange: any other directive needs a restart', () => {
     const a = desiredFiles([web()]).get(WEB)!.content;
-    const b = desiredFiles([child('web', [svc('server', { command: ['/bin/sleep', '5'], resources: { limits: { memory: '64Mi', cpu: '500m', tasks: 50 } } })])]).get(WEB)!.content;
+    const b = desiredFiles([
+      child('web', [svc('server', { command: ['/bin/sleep', '5'], resources: { limits: { memory: '64Mi', cpu: '500m', tasks: 50 } } })]),
+    ]).get(WEB)!.content;
     expect(liveOnlyChange(a, b)).toBeUndefined();
     expect(liveOnlyChange(a, a)).toEqual({});
   });
@@ -72,7 +88,12 @@ describe('planSync', () => {
 
   it('starts a Restart=always service stopped by hand and reports the repair', () => {
     const c = web();
-    const plan = planSync(desiredFiles([c]), onDisk(c), states({ [WEB]: { loadState: 'loaded', activeState: 'inactive', subState: 'dead' }, [SIDE]: running }), { firstSyncDone: true });
+    const plan = planSync(
+      desiredFiles([c]),
+      onDisk(c),
+      states({ [WEB]: { loadState: 'loaded', activeState: 'inactive', subState: 'dead' }, [SIDE]: running }),
+      { firstSyncDone: true },
+    );
     expect(plan.start).toEqual([WEB]);
     expect(plan.repaired).toEqual([{ file: WEB, what: 'stopped' }]);
     expect(plan.write).toEqual([]);
@@ -82,7 +103,12 @@ describe('planSync', () => {
   it('leaves an exited OnFailure/Never service alone', () => {
     const c = child('job', [svc('once', { restart: { policy: 'OnFailure' } }), svc('never', { restart: { policy: 'Never' } })]);
     const dead = { loadState: 'loaded', activeState: 'inactive', subState: 'dead' };
-    const plan = planSync(desiredFiles([c]), onDisk(c), states({ 'sdw-default_job_once.service': dead, 'sdw-default_job_never.service': dead }), { firstSyncDone: true });
+    const plan = planSync(
+      desiredFiles([c]),
+      onDisk(c),
+      states({ 'sdw-default_job_once.service': dead, 'sdw-default_job_never.service': dead }),
+      { firstSyncDone: true },
+    );
     expect(plan.start).toEqual([]);
     expect(plan.repaired).toEqual([]);
   });
@@ -95,7 +121,10 @@ describe('planSync', () => {
     expect(same.restart).toEqual([]);
     expect(same.repaired).toEqual([]);
     const fixed = web('64Mi', '500m', 50);
-    const changed = child('web', [svc('server', { command: ['/bin/sleep', '1000'], resources: { limits: { memory: '64Mi', cpu: '500m', tasks: 50 } } }), svc('sidecar')]);
+    const changed = child('web', [
+      svc('server', { command: ['/bin/sleep', '1000'], resources: { limits: { memory: '64Mi', cpu: '500m', tasks: 50 } } }),
+      svc('sidecar'),
+    ]);
     const plan = planSync(desiredFiles([changed]), onDisk(fixed), states({ [WEB]: failed, [SIDE]: running }), { firstSyncDone: true });
     expect(plan.resetFailed).toEqual([WEB]);
     expect(plan.start).toEqual([WEB]);
@@ -108,16 +137,26 @@ describe('planSync', () => {
     expect(fresh.start).toEqual(['sdw-default_cron_tick.timer']);
     expect(fresh.enable).toEqual(['sdw-default_cron_tick.timer']);
     // The service ran and ended: still not started by the agent.
-    const later = planSync(desiredFiles([c]), onDisk(c), states({
-      'sdw-default_cron_tick.service': { loadState: 'loaded', activeState: 'inactive', subState: 'dead' },
-      'sdw-default_cron_tick.timer': { loadState: 'loaded', activeState: 'active', subState: 'waiting' },
-    }), { firstSyncDone: true });
+    const later = planSync(
+      desiredFiles([c]),
+      onDisk(c),
+      states({
+        'sdw-default_cron_tick.service': { loadState: 'loaded', activeState: 'inactive', subState: 'dead' },
+        'sdw-default_cron_tick.timer': { loadState: 'loaded', activeState: 'active', subState: 'waiting' },
+      }),
+      { firstSyncDone: true },
+    );
     expect(later.start).toEqual([]);
   });
 
   it('starts an inactive oneshot and a stopped timer', () => {
     const c = child('chain', [svc('a', { type: 'oneshot', command: ['/bin/true'] })]);
-    const plan = planSync(desiredFiles([c]), onDisk(c), states({ 'sdw-default_chain_a.service': { loadState: 'loaded', activeState: 'inactive' } }), { firstSyncDone: true });
+    const plan = planSync(
+      desiredFiles([c]),
+      onDisk(c),
+      states({ 'sdw-default_chain_a.service': { loadState: 'loaded', activeState: 'inactive' } }),
+      { firstSyncDone: true },
+    );
     expect(plan.start).toEqual(['sdw-default_chain_a.service']);
   });
 
@@ -150,7 +189,12 @@ describe('planSync', () => {
 
   it('enables again a unit whose enablement was lost, without restarting it', () => {
     const c = web();
-    const plan = planSync(desiredFiles([c]), onDisk(c), states({ [WEB]: { ...running, unitFileState: 'disabled' }, [SIDE]: { ...running, unitFileState: 'enabled' } }), { firstSyncDone: true });
+    const plan = planSync(
+      desiredFiles([c]),
+      onDisk(c),
+      states({ [WEB]: { ...running, unitFileState: 'disabled' }, [SIDE]: { ...running, unitFileState: 'enabled' } }),
+      { firstSyncDone: true },
+    );
     expect(plan.enable).toEqual([WEB]);
     expect(plan.start).toEqual([]);
     expect(plan.restart).toEqual([]);
@@ -158,7 +202,12 @@ describe('planSync', () => {
 
   it('reloads when a file on disk is not loaded by systemd yet (not-found)', () => {
     const c = web();
-    const plan = planSync(desiredFiles([c]), onDisk(c), states({ [WEB]: { loadState: 'not-found', activeState: 'inactive' }, [SIDE]: running }), { firstSyncDone: true });
+    const plan = planSync(
+      desiredFiles([c]),
+      onDisk(c),
+      states({ [WEB]: { loadState: 'not-found', activeState: 'inactive' }, [SIDE]: running }),
+      { firstSyncDone: true },
+    );
     expect(plan.reload).toBe(true);
     expect(plan.start).toEqual([WEB]);
   });

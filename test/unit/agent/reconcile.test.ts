@@ -5,8 +5,17 @@ import type { SystemdUnitSet, SystemdUnitSetStatus, UnitSpec } from '../../../sr
 import { AgentMetrics } from '../../../src/agent/metrics.js';
 import { desiredFiles } from '../../../src/agent/plan.js';
 import {
-  NODE_SYNC_KEY, NodeState, SYNC_BATCH_MS, WrittenStatuses, needsNodeSync, syncNode, writeChildStatus,
-  type AgentBus, type AgentStore, type StatusDeps, type SyncDeps,
+  NODE_SYNC_KEY,
+  NodeState,
+  SYNC_BATCH_MS,
+  WrittenStatuses,
+  needsNodeSync,
+  syncNode,
+  writeChildStatus,
+  type AgentBus,
+  type AgentStore,
+  type StatusDeps,
+  type SyncDeps,
 } from '../../../src/agent/reconcile.js';
 import { ControllerLoop } from '../../../src/kube/controllerLoop.js';
 import { objectKey } from '../../../src/kube/informer.js';
@@ -52,7 +61,14 @@ class FakeSystemd implements AgentBus {
   startUnit(name: string): Promise<'done'> {
     this.calls.push(`start ${name}`);
     if (this.failStart.has(name)) return Promise.reject(new Error(`start of ${name} refused`));
-    this.units.set(name, { loadState: 'loaded', activeState: 'active', subState: 'running', result: 'success', nRestarts: 0, unitFileState: 'enabled' });
+    this.units.set(name, {
+      loadState: 'loaded',
+      activeState: 'active',
+      subState: 'running',
+      result: 'success',
+      nRestarts: 0,
+      unitFileState: 'enabled',
+    });
     return Promise.resolve('done');
   }
   restartUnit(name: string): Promise<'done'> {
@@ -83,10 +99,12 @@ class MemoryStore implements AgentStore {
   unwritable = false;
 
   listOwned(): ReturnType<AgentStore['listOwned']> {
-    return Promise.resolve([...this.files].flatMap(([name, content]) => {
-      const owner = parseOwnerMarker(content);
-      return owner ? [{ name, content, owner }] : [];
-    }));
+    return Promise.resolve(
+      [...this.files].flatMap(([name, content]) => {
+        const owner = parseOwnerMarker(content);
+        return owner ? [{ name, content, owner }] : [];
+      }),
+    );
   }
   writeMany(files: Array<{ name: string; content: string }>): Promise<Map<string, Error>> {
     const errors = new Map<string, Error>();
@@ -115,22 +133,44 @@ interface Rig {
 }
 
 function rig(children: SystemdUnitSet[]): Rig {
-  const r = { bus: new FakeSystemd(), store: new MemoryStore(), node: new NodeState(), children, statusDue: [] as string[], writes: [] as Rig['writes'], written: new WrittenStatuses() } as Rig;
+  const r = {
+    bus: new FakeSystemd(),
+    store: new MemoryStore(),
+    node: new NodeState(),
+    children,
+    statusDue: [] as string[],
+    writes: [] as Rig['writes'],
+    written: new WrittenStatuses(),
+  } as Rig;
   r.metrics = new AgentMetrics(new Metrics());
   let rv = 100;
   r.sync = {
-    nodeName: 'n1', children: () => r.children, store: r.store, bus: r.bus, node: r.node,
-    events: { record: () => Promise.resolve() }, metrics: r.metrics, log, statusDue: (keys) => r.statusDue.push(...keys),
+    nodeName: 'n1',
+    children: () => r.children,
+    store: r.store,
+    bus: r.bus,
+    node: r.node,
+    events: { record: () => Promise.resolve() },
+    metrics: r.metrics,
+    log,
+    statusDue: (keys) => r.statusDue.push(...keys),
   };
   r.status = {
     child: (key) => r.children.find((c) => objectKey(c) === key),
-    node: r.node, written: r.written, metrics: r.metrics, now: () => NOW,
+    node: r.node,
+    written: r.written,
+    metrics: r.metrics,
+    now: () => NOW,
     api: {
       patchStatus: (_ns, name, body) => {
         r.writes.push({ name, body: body as Rig['writes'][number]['body'] });
         const c = r.children.find((x) => x.metadata.name === name)!;
         // The API server's answer: a new object, a new resourceVersion.
-        return Promise.resolve({ ...c, metadata: { ...c.metadata, resourceVersion: String(++rv) }, status: (body as { status: SystemdUnitSetStatus }).status });
+        return Promise.resolve({
+          ...c,
+          metadata: { ...c.metadata, resourceVersion: String(++rv) },
+          status: (body as { status: SystemdUnitSetStatus }).status,
+        });
       },
     },
   };
@@ -148,7 +188,9 @@ describe('syncNode', () => {
     expect(sortedFiles(r)).toEqual(['sdw-default_db_pg.service', 'sdw-default_web_server.service', 'sdw-default_web_sidecar.service']);
     expect(r.bus.calls.filter((c) => c === 'reload')).toHaveLength(1);
     expect(r.bus.calls.filter((c) => c.startsWith('start ')).sort()).toEqual([
-      'start sdw-default_db_pg.service', 'start sdw-default_web_server.service', 'start sdw-default_web_sidecar.service',
+      'start sdw-default_db_pg.service',
+      'start sdw-default_web_server.service',
+      'start sdw-default_web_sidecar.service',
     ]);
     expect(r.node.applied).toEqual(new Map(children.map((c) => [objectKey(c), c.spec.hash])));
     expect(r.statusDue.sort()).toEqual(['default/db-n1', 'default/web-n1']);
@@ -274,11 +316,17 @@ describe('the agent-sync loop', () => {
     let passes = 0;
     let release!: () => void;
     const idle = new Promise<void>((r) => (release = r));
-    const loop = new ControllerLoop('agent-sync', () => {
-      passes++;
-      release();
-      return Promise.resolve({});
-    }, metrics, log, 1);
+    const loop = new ControllerLoop(
+      'agent-sync',
+      () => {
+        passes++;
+        release();
+        return Promise.resolve({});
+      },
+      metrics,
+      log,
+      1,
+    );
     loop.start();
     // 1,000 units in 32 children arrive as 32 watch events within the batching window.
     for (let i = 0; i < 32; i++) loop.queue.addAfter(NODE_SYNC_KEY, SYNC_BATCH_MS);
@@ -299,14 +347,21 @@ describe('the agent-sync loop', () => {
     let attempts = 0;
     let secondAttempt!: () => void;
     const retried = new Promise<void>((res) => (secondAttempt = res));
-    const loop = new ControllerLoop('agent-sync', async () => {
-      attempts++;
-      if (attempts === 2) {
-        r.store.unwritable = false;
-        secondAttempt();
-      }
-      return syncNode(r.sync);
-    }, metrics, log, 1, { baseMs: 10, maxMs: 100 });
+    const loop = new ControllerLoop(
+      'agent-sync',
+      async () => {
+        attempts++;
+        if (attempts === 2) {
+          r.store.unwritable = false;
+          secondAttempt();
+        }
+        return syncNode(r.sync);
+      },
+      metrics,
+      log,
+      1,
+      { baseMs: 10, maxMs: 100 },
+    );
     loop.start();
     loop.queue.add(NODE_SYNC_KEY);
     await retried;

@@ -9,7 +9,15 @@ const T1 = '2024-05-01T11:59:00.000Z';
 function input(c: ReturnType<typeof child>, st: Record<string, UnitState>, extra: Partial<StatusInput> = {}): StatusInput {
   return { child: c, states: new Map(Object.entries(st)), terminations: new Map(), usage: new Map(), applied: true, now: NOW, ...extra };
 }
-const running: UnitState = { loadState: 'loaded', activeState: 'active', subState: 'running', result: 'success', nRestarts: 0, execMainCode: 0, execMainStatus: 0 };
+const running: UnitState = {
+  loadState: 'loaded',
+  activeState: 'active',
+  subState: 'running',
+  result: 'success',
+  nRestarts: 0,
+  execMainCode: 0,
+  execMainStatus: 0,
+};
 
 describe('childStatus', () => {
   const web = child('web', [svc('server'), svc('sidecar')]);
@@ -18,12 +26,19 @@ describe('childStatus', () => {
 
   it('Pending until the hash is applied and every unit runs', () => {
     expect(childStatus(input(web, {}, { applied: false })).phase).toBe('Pending');
-    expect(childStatus(input(web, { [SERVER]: running, [SIDE]: { ...running, activeState: 'activating', subState: 'start' } })).phase).toBe('Pending');
+    expect(childStatus(input(web, { [SERVER]: running, [SIDE]: { ...running, activeState: 'activating', subState: 'start' } })).phase).toBe(
+      'Pending',
+    );
   });
 
   it('Running with appliedHash and readySince once applied and all running', () => {
     const s = childStatus(input(web, { [SERVER]: running, [SIDE]: running }));
-    expect(s).toMatchObject({ phase: 'Running', appliedHash: web.spec.hash, readySince: new Date(NOW).toISOString(), observedGeneration: 1 });
+    expect(s).toMatchObject({
+      phase: 'Running',
+      appliedHash: web.spec.hash,
+      readySince: new Date(NOW).toISOString(),
+      observedGeneration: 1,
+    });
     expect(s.units?.map((u) => [u.name, u.unit, u.activeState, u.subState, u.restarts])).toEqual([
       ['server', SERVER, 'active', 'running', 0],
       ['sidecar', SIDE, 'active', 'running', 0],
@@ -34,11 +49,25 @@ describe('childStatus', () => {
   });
 
   it('Failed with the reason and exit code when a unit failed; the termination is kept', () => {
-    const failed: UnitState = { loadState: 'loaded', activeState: 'failed', subState: 'failed', result: 'exit-code', nRestarts: 5, execMainCode: 1, execMainStatus: 3, execMainExitTimestamp: T1 };
+    const failed: UnitState = {
+      loadState: 'loaded',
+      activeState: 'failed',
+      subState: 'failed',
+      result: 'exit-code',
+      nRestarts: 5,
+      execMainCode: 1,
+      execMainStatus: 3,
+      execMainExitTimestamp: T1,
+    };
     const term = terminationFrom(failed)!;
     const s = childStatus(input(web, { [SERVER]: failed, [SIDE]: running }, { terminations: new Map([[SERVER, term]]) }));
     expect(s.phase).toBe('Failed');
-    expect(s.units?.[0]).toMatchObject({ restarts: 5, exitCode: 3, result: 'exit-code', lastTermination: { code: 'exited', status: 3, reason: 'Error(exit 3)', time: T1 } });
+    expect(s.units?.[0]).toMatchObject({
+      restarts: 5,
+      exitCode: 3,
+      result: 'exit-code',
+      lastTermination: { code: 'exited', status: 3, reason: 'Error(exit 3)', time: T1 },
+    });
     expect(s.message).toBe(`${SERVER} failed: Error(exit 3)`);
     expect(s.readySince).toBeUndefined();
     // The next successful start resets Result and ExecMainStatus: the last termination stays (from the previous status).
@@ -49,8 +78,19 @@ describe('childStatus', () => {
   });
 
   it('says why a SIGKILL under a memory limit probably was an OOM kill (hybrid cgroups)', () => {
-    const killed: UnitState = { loadState: 'loaded', activeState: 'failed', subState: 'failed', result: 'signal', execMainCode: 2, execMainStatus: 9, memoryMax: 33554432, execMainExitTimestamp: T1 };
-    const s = childStatus(input(web, { [SERVER]: killed, [SIDE]: running }, { terminations: new Map([[SERVER, terminationFrom(killed)!]]) }));
+    const killed: UnitState = {
+      loadState: 'loaded',
+      activeState: 'failed',
+      subState: 'failed',
+      result: 'signal',
+      execMainCode: 2,
+      execMainStatus: 9,
+      memoryMax: 33554432,
+      execMainExitTimestamp: T1,
+    };
+    const s = childStatus(
+      input(web, { [SERVER]: killed, [SIDE]: running }, { terminations: new Map([[SERVER, terminationFrom(killed)!]]) }),
+    );
     expect(s.units?.[0]?.lastTermination).toMatchObject({ code: 'killed', status: 9, reason: 'Killed(signal 9)' });
     expect(s.units?.[0]?.exitCode).toBe(9);
     expect(s.message).toMatch(/Killed\(signal 9\).*MemoryMax=33554432.*out of memory/);
@@ -62,7 +102,13 @@ describe('childStatus', () => {
 
   it('reports a crash loop while systemd restarts the unit', () => {
     const t: Termination = { code: 'exited', status: 3, exitCode: 3, reason: 'Error(exit 3)', time: T1 };
-    const s = childStatus(input(web, { [SERVER]: { ...running, activeState: 'activating', subState: 'auto-restart', nRestarts: 2 }, [SIDE]: running }, { terminations: new Map([[SERVER, t]]) }));
+    const s = childStatus(
+      input(
+        web,
+        { [SERVER]: { ...running, activeState: 'activating', subState: 'auto-restart', nRestarts: 2 }, [SIDE]: running },
+        { terminations: new Map([[SERVER, t]]) },
+      ),
+    );
     expect(s.phase).toBe('Pending');
     expect(s.units?.[0]).toMatchObject({ restarts: 2, exitCode: 3, message: `${SERVER} restarting (2 restarts) after Error(exit 3)` });
   });
@@ -82,35 +128,87 @@ describe('childStatus', () => {
   });
 
   it('Completed when every unit is a oneshot that ran to success', () => {
-    const chain = child('chain', [svc('a', { type: 'oneshot', command: ['/bin/true'] }), svc('b', { type: 'oneshot', command: ['/bin/true'], after: ['a'], requires: ['a'] })]);
-    const done: UnitState = { loadState: 'loaded', activeState: 'active', subState: 'exited', result: 'success', execMainCode: 1, execMainStatus: 0, execMainExitTimestamp: T1 };
+    const chain = child('chain', [
+      svc('a', { type: 'oneshot', command: ['/bin/true'] }),
+      svc('b', { type: 'oneshot', command: ['/bin/true'], after: ['a'], requires: ['a'] }),
+    ]);
+    const done: UnitState = {
+      loadState: 'loaded',
+      activeState: 'active',
+      subState: 'exited',
+      result: 'success',
+      execMainCode: 1,
+      execMainStatus: 0,
+      execMainExitTimestamp: T1,
+    };
     const s = childStatus(input(chain, { 'sdw-default_chain_a.service': done, 'sdw-default_chain_b.service': done }));
     expect(s.phase).toBe('Completed');
     expect(s.units?.[1]).toMatchObject({ exitCode: 0, activeState: 'active', subState: 'exited' });
-    const half = childStatus(input(chain, { 'sdw-default_chain_a.service': done, 'sdw-default_chain_b.service': { loadState: 'loaded', activeState: 'activating', subState: 'start' } }));
+    const half = childStatus(
+      input(chain, {
+        'sdw-default_chain_a.service': done,
+        'sdw-default_chain_b.service': { loadState: 'loaded', activeState: 'activating', subState: 'start' },
+      }),
+    );
     expect(half.phase).toBe('Pending');
   });
 
   it('a scheduled unit reports its timer: last trigger, next elapse, last result', () => {
     const cron = child('cron', [svc('tick', { type: 'oneshot', command: ['/bin/true'], schedule: '* * * * *' })]);
-    const s = childStatus(input(cron, {
-      'sdw-default_cron_tick.service': { loadState: 'loaded', activeState: 'inactive', subState: 'dead', result: 'success', execMainCode: 1, execMainStatus: 0, execMainExitTimestamp: T1 },
-      'sdw-default_cron_tick.timer': { loadState: 'loaded', activeState: 'active', subState: 'waiting', timer: { lastTriggerUSec: T1, nextElapseUSecRealtime: '2024-05-01T12:01:00.000Z', result: 'success' } },
-    }));
+    const s = childStatus(
+      input(cron, {
+        'sdw-default_cron_tick.service': {
+          loadState: 'loaded',
+          activeState: 'inactive',
+          subState: 'dead',
+          result: 'success',
+          execMainCode: 1,
+          execMainStatus: 0,
+          execMainExitTimestamp: T1,
+        },
+        'sdw-default_cron_tick.timer': {
+          loadState: 'loaded',
+          activeState: 'active',
+          subState: 'waiting',
+          timer: { lastTriggerUSec: T1, nextElapseUSecRealtime: '2024-05-01T12:01:00.000Z', result: 'success' },
+        },
+      }),
+    );
     expect(s.phase).toBe('Running'); // a waiting timer is a running schedule, never "Completed"
-    expect(s.units?.[0]).toMatchObject({ unit: 'sdw-default_cron_tick.timer', activeState: 'active', subState: 'waiting', timer: { lastTrigger: T1, nextElapse: '2024-05-01T12:01:00.000Z', lastResult: 'success' } });
+    expect(s.units?.[0]).toMatchObject({
+      unit: 'sdw-default_cron_tick.timer',
+      activeState: 'active',
+      subState: 'waiting',
+      timer: { lastTrigger: T1, nextElapse: '2024-05-01T12:01:00.000Z', lastResult: 'success' },
+    });
     // A timer that never fired has no lastTrigger.
-    const fresh = childStatus(input(cron, {
-      'sdw-default_cron_tick.service': { loadState: 'loaded', activeState: 'inactive', subState: 'dead', result: 'success' },
-      'sdw-default_cron_tick.timer': { loadState: 'loaded', activeState: 'active', subState: 'waiting', timer: { nextElapseUSecRealtime: '2024-05-01T12:01:00.000Z' } },
-    }));
+    const fresh = childStatus(
+      input(cron, {
+        'sdw-default_cron_tick.service': { loadState: 'loaded', activeState: 'inactive', subState: 'dead', result: 'success' },
+        'sdw-default_cron_tick.timer': {
+          loadState: 'loaded',
+          activeState: 'active',
+          subState: 'waiting',
+          timer: { nextElapseUSecRealtime: '2024-05-01T12:01:00.000Z' },
+        },
+      }),
+    );
     expect(fresh.units?.[0]?.timer).toEqual({ nextElapse: '2024-05-01T12:01:00.000Z' });
   });
 
   it('usage figures systemd cannot account stay undefined, never a number', () => {
-    const s = childStatus(input(web, { [SERVER]: running, [SIDE]: running }, {
-      usage: new Map([[SERVER, { memoryBytes: 1024, cpuNanoseconds: undefined, tasks: 1 }], [SIDE, {}]]),
-    }));
+    const s = childStatus(
+      input(
+        web,
+        { [SERVER]: running, [SIDE]: running },
+        {
+          usage: new Map([
+            [SERVER, { memoryBytes: 1024, cpuNanoseconds: undefined, tasks: 1 }],
+            [SIDE, {}],
+          ]),
+        },
+      ),
+    );
     expect(s.units?.[0]).toMatchObject({ memoryBytes: 1024, tasks: 1 });
     expect(s.units?.[0]).not.toHaveProperty('cpuNanoseconds');
     expect(s.units?.[1]).not.toHaveProperty('memoryBytes');
@@ -118,7 +216,13 @@ describe('childStatus', () => {
   });
 
   it('a node-level error makes the phase Failed with its message', () => {
-    const s = childStatus(input(web, { [SERVER]: running, [SIDE]: running }, { error: 'unit store: cannot write /x/y.service: EPERM (operation not permitted)' }));
+    const s = childStatus(
+      input(
+        web,
+        { [SERVER]: running, [SIDE]: running },
+        { error: 'unit store: cannot write /x/y.service: EPERM (operation not permitted)' },
+      ),
+    );
     expect(s).toMatchObject({ phase: 'Failed', message: 'unit store: cannot write /x/y.service: EPERM (operation not permitted)' });
   });
 });

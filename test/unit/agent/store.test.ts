@@ -45,6 +45,8 @@ describe('UnitFileStore.writeMany', () => {
 
   it('names the path and errno when the directory cannot be written', async () => {
     const errors = await new UnitFileStore(path.join(dir, 'missing')).writeMany([{ name: 'sdw-default_w_a.service', content: owned(1) }]);
-    expect(errors.get('sdw-default_w_a.service')?.message).toBe(`unit store: cannot write ${path.join(dir, 'missing', 'sdw-default_w_a.service')}: ENOENT (no such file or directory)`);
+    expect(errors.get('sdw-default_w_a.service')?.message).toBe(
+      `unit store: cannot write ${path.join(dir, 'missing', 'sdw-default_w_a.service')}: ENOENT (no such file or directory)`,
+    );
   });
 });

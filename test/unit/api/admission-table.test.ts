@@ -7,7 +7,9 @@ import { validateWorkload } from '../../../src/api/validate.js';
 
 /** The issues as kubectl shows the API server's: "<field>: <message>", one a line. */
 function refusal(name: string, spec: Record<string, unknown>): string {
-  return validateWorkload(JSON.parse(manifest(name, spec))).map((i) => `${i.field}: ${i.message}`).join('\n');
+  return validateWorkload(JSON.parse(manifest(name, spec)))
+    .map((i) => `${i.field}: ${i.message}`)
+    .join('\n');
 }
 
 describe('the admission table, offline', () => {
@@ -17,7 +19,9 @@ describe('the admission table, offline', () => {
 
   // The API server capitalises its reasons ("Duplicate value", "Required value"):
   // the field and the words must match, not their case.
-  const cases = [...SCHEMA_CASES, ...SCHEMA_EXTRA_CASES].map(([name, spec, expected, workload]) => [name, spec, expected, workload ?? 'bad'] as const);
+  const cases = [...SCHEMA_CASES, ...SCHEMA_EXTRA_CASES].map(
+    ([name, spec, expected, workload]) => [name, spec, expected, workload ?? 'bad'] as const,
+  );
   it.each(cases)('refuses: %s', (_name, spec, expected, workload) => {
     expect(refusal(workload, spec)).toMatch(new RegExp(expected.source, 'i'));
   });

@@ -16,7 +16,11 @@ describe('crds/ is generated from src/api', () => {
   const generated = renderCrdYaml();
 
   it('has exactly the generated files', () => {
-    expect(readdirSync(CRDS).filter((f) => f.endsWith('.yaml')).sort()).toEqual(Object.keys(generated).sort());
+    expect(
+      readdirSync(CRDS)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    ).toEqual(Object.keys(generated).sort());
   });
 
   it.each(Object.keys(renderCrdYaml()))('%s equals the generated text', (file) => {
@@ -57,27 +61,43 @@ describe('CRD shape', () => {
 
   it('printer columns', () => {
     expect(workloadCrd.spec.versions[0]!.additionalPrinterColumns.map((c) => [c.name.toUpperCase(), c.jsonPath])).toEqual([
-      ['DESIRED', '.status.desiredNodes'], ['READY', '.status.readyNodes'], ['UP-TO-DATE', '.status.updatedNodes'],
-      ['RESTARTS', '.status.restarts'], ['PHASE', '.status.phase'], ['AGE', '.metadata.creationTimestamp'],
+      ['DESIRED', '.status.desiredNodes'],
+      ['READY', '.status.readyNodes'],
+      ['UP-TO-DATE', '.status.updatedNodes'],
+      ['RESTARTS', '.status.restarts'],
+      ['PHASE', '.status.phase'],
+      ['AGE', '.metadata.creationTimestamp'],
     ]);
-    expect(unitSetCrd.spec.versions[0]!.additionalPrinterColumns.filter((c) => !c.priority).map((c) => c.name.toUpperCase())).toEqual(['NODE', 'PHASE', 'HASH', 'AGE']);
+    expect(unitSetCrd.spec.versions[0]!.additionalPrinterColumns.filter((c) => !c.priority).map((c) => c.name.toUpperCase())).toEqual([
+      'NODE',
+      'PHASE',
+      'HASH',
+      'AGE',
+    ]);
   });
 
   it('every string is bounded, every list is bounded (CEL cost), every unit-file string refuses control characters', () => {
     for (const s of [schema, unitSetCrd.spec.versions[0]!.schema.openAPIV3Schema]) {
       for (const [p, node] of walk(s)) {
-        if (node.type === 'string' && !node.enum && !node.format && !['.apiVersion', '.kind'].includes(p)) expect([p, node.maxLength]).toEqual([p, expect.any(Number)]);
+        if (node.type === 'string' && !node.enum && !node.format && !['.apiVersion', '.kind'].includes(p))
+          expect([p, node.maxLength]).toEqual([p, expect.any(Number)]);
         if (node.type === 'array') expect([p, node.maxItems]).toEqual([p, expect.any(Number)]);
       }
     }
     for (const [p, node] of walk(unit)) {
       // a pattern, or (schedule) a CEL matches() with a stricter regex
-      if (node.type === 'string' && !node.enum) expect([p, node.pattern ?? node['x-kubernetes-validations']?.[0]?.rule]).toEqual([p, expect.any(String)]);
+      if (node.type === 'string' && !node.enum)
+        expect([p, node.pattern ?? node['x-kubernetes-validations']?.[0]?.rule]).toEqual([p, expect.any(String)]);
     }
   });
 
   it('units are a list-map keyed by name, bounded', () => {
-    expect(unitsSchema).toMatchObject({ maxItems: LIMITS.units, minItems: 1, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] });
+    expect(unitsSchema).toMatchObject({
+      maxItems: LIMITS.units,
+      minItems: 1,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    });
     expect(unit.properties!.command).toMatchObject({ minItems: 1, maxItems: LIMITS.command });
     expect(unit.properties!.env).toMatchObject({ maxItems: LIMITS.env, 'x-kubernetes-list-map-keys': ['name'] });
     expect(unit.properties!.name!.pattern).toBe('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$');
@@ -98,13 +118,33 @@ describe('CRD shape', () => {
   });
 
   it.each([
-    ['noControl', 'ok value', true], ['noControl', 'a\nb', false], ['noControl', 'a\u0085b', false], ['noControl', 'tab\t', false],
-    ['absolutePath', '/', true], ['absolutePath', '/var/lib/x', true], ['absolutePath', '/a/.hidden/..x/', true],
-    ['absolutePath', 'var', false], ['absolutePath', '/a/../b', false], ['absolutePath', '/a/./b', false], ['absolutePath', '//a', false],
-    ['absolutePath', '/a b', false], ['absolutePath', '/a"b', false], ['absolutePath', '/a\\b', false],
-    ['user', 'nobody', true], ['user', '65534', true], ['user', 'svc-user.1', true], ['user', 'a b', false], ['user', '-x', false], ['user', 'x$', false],
-    ['maxUnavailablePercent', '1%', true], ['maxUnavailablePercent', '100%', true], ['maxUnavailablePercent', '0%', false], ['maxUnavailablePercent', '101%', false],
-    ['unitFileName', 'sdw-default_web_server.service', true], ['unitFileName', 'sdw-a_b.c_d.timer', true], ['unitFileName', '../x.service', false],
+    ['noControl', 'ok value', true],
+    ['noControl', 'a\nb', false],
+    ['noControl', 'a\u0085b', false],
+    ['noControl', 'tab\t', false],
+    ['absolutePath', '/', true],
+    ['absolutePath', '/var/lib/x', true],
+    ['absolutePath', '/a/.hidden/..x/', true],
+    ['absolutePath', 'var', false],
+    ['absolutePath', '/a/../b', false],
+    ['absolutePath', '/a/./b', false],
+    ['absolutePath', '//a', false],
+    ['absolutePath', '/a b', false],
+    ['absolutePath', '/a"b', false],
+    ['absolutePath', '/a\\b', false],
+    ['user', 'nobody', true],
+    ['user', '65534', true],
+    ['user', 'svc-user.1', true],
+    ['user', 'a b', false],
+    ['user', '-x', false],
+    ['user', 'x$', false],
+    ['maxUnavailablePercent', '1%', true],
+    ['maxUnavailablePercent', '100%', true],
+    ['maxUnavailablePercent', '0%', false],
+    ['maxUnavailablePercent', '101%', false],
+    ['unitFileName', 'sdw-default_web_server.service', true],
+    ['unitFileName', 'sdw-a_b.c_d.timer', true],
+    ['unitFileName', '../x.service', false],
   ] as const)('PATTERNS.%s on %j -> %s', (name, value, ok) => {
     expect(new RegExp(PATTERNS[name]).test(value)).toBe(ok);
   });

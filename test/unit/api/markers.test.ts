@@ -4,9 +4,16 @@ import { storeError } from '../../../src/systemd/unitStore.js';
 
 describe('parseOwnerMarker', () => {
   it.each<[string, string, object | undefined]>([
-    ['a rendered unit', '[Unit]\nDescription=x\nX-SDW-Owner=default/web\nX-SDW-Hash=abc123\n[Service]\nExecStart=/bin/true\n',
-      { namespace: 'default', workload: 'web', hash: 'abc123' }],
-    ['spaces around =', '[Unit]\nX-SDW-Owner = kube-system/node.exporter\n', { namespace: 'kube-system', workload: 'node.exporter', hash: undefined }],
+    [
+      'a rendered unit',
+      '[Unit]\nDescription=x\nX-SDW-Owner=default/web\nX-SDW-Hash=abc123\n[Service]\nExecStart=/bin/true\n',
+      { namespace: 'default', workload: 'web', hash: 'abc123' },
+    ],
+    [
+      'spaces around =',
+      '[Unit]\nX-SDW-Owner = kube-system/node.exporter\n',
+      { namespace: 'kube-system', workload: 'node.exporter', hash: undefined },
+    ],
     ['a foreign unit', '[Unit]\nDescription=mine\n[Service]\nExecStart=/bin/true\n', undefined],
     ['marker outside [Unit]', '[Service]\nX-SDW-Owner=default/web\n', undefined],
     ['commented out', '[Unit]\n# X-SDW-Owner=default/web\n;X-SDW-Owner=default/web\n', undefined],

@@ -16,7 +16,12 @@ import { policySchema, unitSetSchema, workloadSchema, type JSONSchema } from '..
 const TYPES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/api/types.ts');
 
 const program = ts.createProgram([TYPES], {
-  strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [], skipLibCheck: true,
+  strict: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  types: [],
+  skipLibCheck: true,
 });
 const checker = program.getTypeChecker();
 const source = program.getSourceFile(TYPES)!;
@@ -90,7 +95,8 @@ function compareObject(s: JSONSchema, t: ts.Type, at: string): string[] {
     const required = s.required?.includes(name) ?? false;
     if (required && optional) out.push(`${at}.${name}: required in the schema, optional in the type`);
     const serverSet = !at.includes('.') && SERVER_SET.has(name);
-    if (!required && !optional && sub.default === undefined && !serverSet) out.push(`${at}.${name}: optional in the schema, required in the type`);
+    if (!required && !optional && sub.default === undefined && !serverSet)
+      out.push(`${at}.${name}: optional in the schema, required in the type`);
     out.push(...compare(sub, checker.getTypeOfSymbol(p), `${at}.${name}`));
   }
   for (const name of props.keys()) if (!(name in s.properties)) out.push(`${at}.${name}: in the type, not in the schema`);

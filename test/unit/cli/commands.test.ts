@@ -8,8 +8,12 @@ async function exec(argv: string[]): Promise<{ code: number; out: string; err: s
   let out = '';
   let err = '';
   const io: IO = {
-    out: (s) => (out += s), err: (s) => (err += s), env: {}, isTTY: false,
-    readStdin: async () => '', signal: new AbortController().signal,
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    env: {},
+    isTTY: false,
+    readStdin: async () => '',
+    signal: new AbortController().signal,
   };
   const code = await run(argv, io);
   return { code, out, err };
@@ -18,8 +22,14 @@ async function exec(argv: string[]): Promise<{ code: number; out: string; err: s
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sdw-cli-'));
 const good = path.join(dir, 'good.yaml');
 const bad = path.join(dir, 'bad.yaml');
-writeFileSync(good, 'apiVersion: systemd.operators.dev/v1alpha1\nkind: SystemdWorkload\nmetadata: {name: a}\nspec:\n  units:\n  - {name: x, command: [/bin/true]}\n');
-writeFileSync(bad, 'apiVersion: systemd.operators.dev/v1alpha1\nkind: SystemdWorkload\nmetadata: {name: b, namespace: n}\nspec:\n  units:\n  - {name: x, command: [bin/true]}\n');
+writeFileSync(
+  good,
+  'apiVersion: systemd.operators.dev/v1alpha1\nkind: SystemdWorkload\nmetadata: {name: a}\nspec:\n  units:\n  - {name: x, command: [/bin/true]}\n',
+);
+writeFileSync(
+  bad,
+  'apiVersion: systemd.operators.dev/v1alpha1\nkind: SystemdWorkload\nmetadata: {name: b, namespace: n}\nspec:\n  units:\n  - {name: x, command: [bin/true]}\n',
+);
 
 describe('kubectl-sdw run()', () => {
   it('prints help for the plugin and each command', async () => {

@@ -12,8 +12,11 @@ describe('CRD copies for kustomize and Helm', () => {
   for (const dir of ['crds', 'config/crd/bases', 'deploy/helm/systemd-workload-operator/crds']) {
     it(`${dir} matches the generated CRDs`, () => {
       for (const [file, text] of Object.entries(renderCrdYaml())) {
-        expect({ file: `${dir}/${file}`, same: readFileSync(path.join(root, dir, file), 'utf8') === text, hint: REGEN })
-          .toEqual({ file: `${dir}/${file}`, same: true, hint: REGEN });
+        expect({ file: `${dir}/${file}`, same: readFileSync(path.join(root, dir, file), 'utf8') === text, hint: REGEN }).toEqual({
+          file: `${dir}/${file}`,
+          same: true,
+          hint: REGEN,
+        });
       }
     });
   }

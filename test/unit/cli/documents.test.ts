@@ -20,7 +20,10 @@ function check(text: string, file = 'x.yaml'): string[] {
 describe('splitDocuments', () => {
   it('splits at --- lines, skips empty and comment-only documents, keeps start lines', () => {
     const pieces = splitDocuments(`# header\n---\na: 1\n---\n# only a comment\n---\nb: 2\n...\n`);
-    expect(pieces.map((p) => [p.text.trim(), p.line])).toEqual([['a: 1', 3], ['b: 2', 7]]);
+    expect(pieces.map((p) => [p.text.trim(), p.line])).toEqual([
+      ['a: 1', 3],
+      ['b: 2', 7],
+    ]);
   });
 });
 
@@ -58,12 +61,14 @@ extra: {}
 `;
     const msgs = check(text);
     const at = 'x.yaml: document 1 (SystemdWorkload job): ';
-    expect(msgs).toEqual(expect.arrayContaining([
-      `${at}extra: unknown field`,
-      `${at}metadata.labels["enabled"]: must be a string (quote it: "true")`,
-      `${at}spec.units[1].bogus: unknown field`,
-      `${at}spec.units[0].after: ordering cycle: a -> b -> a`,
-    ]));
+    expect(msgs).toEqual(
+      expect.arrayContaining([
+        `${at}extra: unknown field`,
+        `${at}metadata.labels["enabled"]: must be a string (quote it: "true")`,
+        `${at}spec.units[1].bogus: unknown field`,
+        `${at}spec.units[0].after: ordering cycle: a -> b -> a`,
+      ]),
+    );
     expect(msgs.some((m) => m.startsWith(`${at}spec.units[0].schedule`))).toBe(true);
     expect(msgs.some((m) => m.startsWith(`${at}spec.units[0].resources.limits.memory`))).toBe(true);
   });
@@ -75,11 +80,14 @@ extra: {}
   });
 
   it('rejects SystemdUnitSets, unknown kinds of our group, non-mappings and duplicates', () => {
-    expect(check('apiVersion: systemd.operators.dev/v1alpha1\nkind: SystemdUnitSet\nmetadata: {name: a}\n')[0])
-      .toBe('x.yaml: document 1 (SystemdUnitSet a): kind: SystemdUnitSet objects are written by the controller; write a SystemdWorkload');
+    expect(check('apiVersion: systemd.operators.dev/v1alpha1\nkind: SystemdUnitSet\nmetadata: {name: a}\n')[0]).toBe(
+      'x.yaml: document 1 (SystemdUnitSet a): kind: SystemdUnitSet objects are written by the controller; write a SystemdWorkload',
+    );
     expect(check('apiVersion: systemd.operators.dev/v1alpha1\nkind: Other\nmetadata: {name: a}\n')[0]).toMatch(/kind: unknown kind/);
     expect(check('- a\n- b\n')[0]).toBe('x.yaml: document 1: must be a mapping with apiVersion, kind, metadata and spec');
-    expect(check(`${GOOD}---\n${GOOD}`)).toEqual(['x.yaml: document 2 (SystemdWorkload default/web): metadata.name: duplicate of x.yaml document 1']);
+    expect(check(`${GOOD}---\n${GOOD}`)).toEqual([
+      'x.yaml: document 2 (SystemdWorkload default/web): metadata.name: duplicate of x.yaml document 1',
+    ]);
   });
 });
 
@@ -96,8 +104,9 @@ describe('render text', () => {
   });
 
   it('says when the node is not selected, and notes selectors it could not check', () => {
-    expect(renderWorkloadText(w, { namespace: 'default', node: 'n1', nodeLabels: { role: 'db' } }))
-      .toBe('# SystemdWorkload default/web: not scheduled on node n1 (nodeSelector role=web, node has role=db)\n');
+    expect(renderWorkloadText(w, { namespace: 'default', node: 'n1', nodeLabels: { role: 'db' } })).toBe(
+      '# SystemdWorkload default/web: not scheduled on node n1 (nodeSelector role=web, node has role=db)\n',
+    );
     expect(renderWorkloadText(w, { namespace: 'default', node: 'n1' })).toContain('# note: nodeSelector role=web not checked');
   });
 

@@ -1,5 +1,14 @@
 import {
-  DASH, formatAge, formatBytes, formatCpu, formatDuration, formatStatus, formatStatusJson, formatWhen, table, useColour,
+  DASH,
+  formatAge,
+  formatBytes,
+  formatCpu,
+  formatDuration,
+  formatStatus,
+  formatStatusJson,
+  formatWhen,
+  table,
+  useColour,
 } from '../../../src/cli/format.js';
 import type { WorkloadView } from '../../../src/cli/statusView.js';
 
@@ -7,14 +16,54 @@ const NOW = Date.parse('2025-01-01T12:00:00Z');
 
 function view(over: Partial<WorkloadView> = {}): WorkloadView {
   return {
-    namespace: 'default', name: 'web', phase: 'Running', desired: 2, ready: 2, updated: 2, failed: 0, restarts: 3,
-    observedGeneration: 1, generation: 1, createdAt: '2025-01-01T11:55:00Z', message: null,
+    namespace: 'default',
+    name: 'web',
+    phase: 'Running',
+    desired: 2,
+    ready: 2,
+    updated: 2,
+    failed: 0,
+    restarts: 3,
+    observedGeneration: 1,
+    generation: 1,
+    createdAt: '2025-01-01T11:55:00Z',
+    message: null,
     nodes: [
       {
-        node: 'n1', phase: 'Running', upToDate: true, unitSet: 'web-n1', message: null,
+        node: 'n1',
+        phase: 'Running',
+        upToDate: true,
+        unitSet: 'web-n1',
+        message: null,
         units: [
-          { name: 'server', unit: 'sdw-default_web_server.service', state: 'active/running', restarts: 3, exitCode: null, memoryBytes: 12.5 * 1024 * 1024, cpuSeconds: 1.234, tasks: 4, scheduled: false, lastRun: null, nextRun: null, message: null },
-          { name: 'cron', unit: 'sdw-default_web_cron.timer', state: 'active/waiting', restarts: 0, exitCode: 0, memoryBytes: null, cpuSeconds: null, tasks: null, scheduled: true, lastRun: '2025-01-01T11:57:00Z', nextRun: '2025-01-01T12:02:00Z', message: null },
+          {
+            name: 'server',
+            unit: 'sdw-default_web_server.service',
+            state: 'active/running',
+            restarts: 3,
+            exitCode: null,
+            memoryBytes: 12.5 * 1024 * 1024,
+            cpuSeconds: 1.234,
+            tasks: 4,
+            scheduled: false,
+            lastRun: null,
+            nextRun: null,
+            message: null,
+          },
+          {
+            name: 'cron',
+            unit: 'sdw-default_web_cron.timer',
+            state: 'active/waiting',
+            restarts: 0,
+            exitCode: 0,
+            memoryBytes: null,
+            cpuSeconds: null,
+            tasks: null,
+            scheduled: true,
+            lastRun: '2025-01-01T11:57:00Z',
+            nextRun: '2025-01-01T12:02:00Z',
+            message: null,
+          },
         ],
       },
       { node: 'n2', phase: 'Unknown', upToDate: null, unitSet: null, message: 'agent silent', units: [] },
@@ -88,7 +137,11 @@ describe('formatStatus', () => {
   });
 
   it('a workload without status shows Unknown and dashes, not zeros', () => {
-    const text = formatStatus([view({ phase: null, desired: null, ready: null, updated: null, failed: null, restarts: null, nodes: [] })], { wide: false, colour: false, now: NOW });
+    const text = formatStatus([view({ phase: null, desired: null, ready: null, updated: null, failed: null, restarts: null, nodes: [] })], {
+      wide: false,
+      colour: false,
+      now: NOW,
+    });
     expect(text).toContain('default/web  Unknown  desired=-  ready=-  up-to-date=-  failed=-  restarts=-');
     expect(text).toContain('(no nodes selected)');
   });

@@ -20,7 +20,13 @@ describe('parseLogsQuery / journalctlArgs', () => {
 
   it('builds journalctl argv', () => {
     expect(journalctlArgs({ units: [UNIT], lines: 10, follow: true }, '/j')).toEqual([
-      '--directory=/j', `--unit=${UNIT}`, '--output=short-iso', '--no-pager', '--quiet', '--lines=10', '--follow',
+      '--directory=/j',
+      `--unit=${UNIT}`,
+      '--output=short-iso',
+      '--no-pager',
+      '--quiet',
+      '--lines=10',
+      '--follow',
     ]);
     expect(journalctlArgs({ units: [UNIT], lines: 10, follow: false })[0]).toBe(`--unit=${UNIT}`);
   });
@@ -66,14 +72,14 @@ describe('journalHandler', () => {
     expect((await get(`/logs?unit=${UNIT}`, 'forged'))[0]).toBe(401);
   });
 
-  it('403 when the SubjectAccessReview denies systemdworkloads/log of the unit\'s workload', async () => {
+  it("403 when the SubjectAccessReview denies systemdworkloads/log of the unit's workload", async () => {
     const [code, body] = await get(`/logs?unit=${UNIT}`, 'viewer');
     expect(code).toBe(403);
     expect(body).toContain("may not get systemdworkloads/log 'web' in namespace 'default'");
     expect(calls).toContain('viewer default/web');
   });
 
-  it('400 for a unit that is not the operator\'s; 404 for one this agent does not own', async () => {
+  it("400 for a unit that is not the operator's; 404 for one this agent does not own", async () => {
     expect((await get('/logs?unit=sshd.service', 'good'))[0]).toBe(400);
     expect((await get('/logs?unit=sdw-default_other_x.service', 'good'))[0]).toBe(404);
   });

@@ -13,12 +13,52 @@ describe('CreateExpectations', () => {
     ['nothing expected', () => undefined, [], []],
     ['created, not cached: unseen', (e) => e.expect('w', 'a', 'h1'), [], ['a:h1']],
     ['created and cached: seen', (e) => e.expect('w', 'a', 'h1'), ['a'], []],
-    ['created, observed by the informer', (e) => { e.expect('w', 'a', 'h1'); e.observed('w', 'a'); }, [], []],
-    ['created, expired after the TTL', (e) => { e.expect('w', 'a', 'h1'); t = 1000; }, [], []],
-    ['created just before the TTL: still unseen', (e) => { e.expect('w', 'a', 'h1'); t = 999; }, [], ['a:h1']],
+    [
+      'created, observed by the informer',
+      (e) => {
+        e.expect('w', 'a', 'h1');
+        e.observed('w', 'a');
+      },
+      [],
+      [],
+    ],
+    [
+      'created, expired after the TTL',
+      (e) => {
+        e.expect('w', 'a', 'h1');
+        t = 1000;
+      },
+      [],
+      [],
+    ],
+    [
+      'created just before the TTL: still unseen',
+      (e) => {
+        e.expect('w', 'a', 'h1');
+        t = 999;
+      },
+      [],
+      ['a:h1'],
+    ],
     ['another workload: not ours', (e) => e.expect('other', 'a', 'h1'), [], []],
-    ['forgotten workload', (e) => { e.expect('w', 'a', 'h1'); e.forget('w'); }, [], []],
-    ['re-created with a new hash: the latest', (e) => { e.expect('w', 'a', 'h1'); e.expect('w', 'a', 'h2'); }, [], ['a:h2']],
+    [
+      'forgotten workload',
+      (e) => {
+        e.expect('w', 'a', 'h1');
+        e.forget('w');
+      },
+      [],
+      [],
+    ],
+    [
+      're-created with a new hash: the latest',
+      (e) => {
+        e.expect('w', 'a', 'h1');
+        e.expect('w', 'a', 'h2');
+      },
+      [],
+      ['a:h2'],
+    ],
   ])('%s', (_n, act, cached, want) => {
     const e = new CreateExpectations(1000, clock);
     act(e);
@@ -36,7 +76,8 @@ describe('CreateExpectations', () => {
 
 describe('reconcile with a cache that has not caught up', () => {
   const wl: SystemdWorkload = {
-    apiVersion: 'systemd.operators.dev/v1alpha1', kind: 'SystemdWorkload',
+    apiVersion: 'systemd.operators.dev/v1alpha1',
+    kind: 'SystemdWorkload',
     metadata: { name: 'web', namespace: 'default', uid: 'uid-1', generation: 1 },
     spec: { nodeSelector: {}, units: [{ name: 'main', command: ['/bin/sleep', 'infinity'] }] },
   };

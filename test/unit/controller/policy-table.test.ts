@@ -11,7 +11,10 @@ const POLICY = 'team-a-policy';
 function judge(spec: Record<string, unknown>, rule: (typeof POLICY_RULES)[number]): string {
   const wl = JSON.parse(manifest('w', spec, NS)) as SystemdWorkload;
   const policy: SystemdWorkloadPolicy = {
-    apiVersion: 'systemd.operators.dev/v1alpha1', kind: 'SystemdWorkloadPolicy', metadata: { name: POLICY }, spec: { namespaces: [NS], ...rule.policy },
+    apiVersion: 'systemd.operators.dev/v1alpha1',
+    kind: 'SystemdWorkloadPolicy',
+    metadata: { name: POLICY },
+    spec: { namespaces: [NS], ...rule.policy },
   };
   return formatPolicyIssues(evaluatePolicy(wl, policy));
 }
@@ -19,7 +22,9 @@ function judge(spec: Record<string, unknown>, rule: (typeof POLICY_RULES)[number
 describe.each(POLICY_RULES.map((r) => [r.rule, r] as const))('policy rule, offline: %s', (_name, rule) => {
   if (rule.refused.length > 0) {
     it.each(rule.refused.map(([spec, m], j) => [j, spec, m] as const))('refuses case %i with the admission message', (_j, spec, m) => {
-      expect(judge(spec, rule)).toBe(m.replace('namespace NS', `namespace ${NS}`).replace('SystemdWorkloadPolicy P', `SystemdWorkloadPolicy ${POLICY}`));
+      expect(judge(spec, rule)).toBe(
+        m.replace('namespace NS', `namespace ${NS}`).replace('SystemdWorkloadPolicy P', `SystemdWorkloadPolicy ${POLICY}`),
+      );
     });
   }
   it.each(rule.allowed.map((spec, j) => [j, spec] as const))('admits allowed case %i', (_j, spec) => {

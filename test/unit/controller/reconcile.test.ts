@@ -51,8 +51,10 @@ describe('reconcile', () => {
     const before = api.childrenOf(key).map((c) => [c.spec.nodeName, c.spec.hash]);
     api.editSpec(key, () => sleeper(['/usr/bin/env', 'sleep', 'infinity']));
     api.policies.push({
-      apiVersion: 'systemd.operators.dev/v1alpha1', kind: 'SystemdWorkloadPolicy',
-      metadata: { name: 'bin-only' }, spec: { namespaces: ['default'], allowedExecutables: ['/bin/'] },
+      apiVersion: 'systemd.operators.dev/v1alpha1',
+      kind: 'SystemdWorkloadPolicy',
+      metadata: { name: 'bin-only' },
+      spec: { namespaces: ['default'], allowedExecutables: ['/bin/'] },
     });
     const first = api.calls.length;
     await reconcileWorkload(key, api.deps());
@@ -62,7 +64,10 @@ describe('reconcile', () => {
     expect(api.childrenOf(key).map((c) => [c.spec.nodeName, c.spec.hash])).toEqual(before);
     const events = api.events().filter((e) => e.reason === 'PolicyViolation');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'Warning', message: expect.stringMatching(/command\[0\]: '\/usr\/bin\/env' is not an allowed executable/) });
+    expect(events[0]).toMatchObject({
+      type: 'Warning',
+      message: expect.stringMatching(/command\[0\]: '\/usr\/bin\/env' is not an allowed executable/),
+    });
     const conditions = api.workload(key).status?.conditions ?? [];
     expect(conditions.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', reason: 'PolicyViolation' });
     expect(conditions.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'PolicyViolation' });
@@ -114,7 +119,12 @@ describe('reconcile', () => {
     const deps = api.deps(new CreateExpectations(5 * 60_000, () => api.now));
     await reconcileWorkload(key, deps);
     await reconcileWorkload(key, deps);
-    expect(api.writes().filter((c) => c.verb === 'create').map((c) => ('node' in c ? c.node : ''))).toEqual(['web-1', 'web-2']);
+    expect(
+      api
+        .writes()
+        .filter((c) => c.verb === 'create')
+        .map((c) => ('node' in c ? c.node : '')),
+    ).toEqual(['web-1', 'web-2']);
   });
 
   it('writes nothing for a workload being deleted (its children go by garbage collection)', async () => {

@@ -5,8 +5,14 @@
 // second create or a stale resourceVersion, 404 on a missing object, a merge
 // patch on status. The real API server is what the e2e tests use.
 import {
-  API_VERSION, LABEL_WORKLOAD_UID, WORKLOAD_KIND,
-  type SystemdUnitSet, type SystemdUnitSetStatus, type SystemdWorkload, type SystemdWorkloadPolicy, type SystemdWorkloadSpec,
+  API_VERSION,
+  LABEL_WORKLOAD_UID,
+  WORKLOAD_KIND,
+  type SystemdUnitSet,
+  type SystemdUnitSetStatus,
+  type SystemdWorkload,
+  type SystemdWorkloadPolicy,
+  type SystemdWorkloadSpec,
 } from '../../../src/api/types.js';
 import type { CreateExpectations } from '../../../src/controller/expectations.js';
 import type { ReconcilerDeps } from '../../../src/controller/reconcile.js';
@@ -39,7 +45,8 @@ export class RecordingFakeApi {
   addWorkload(name: string, spec: SystemdWorkloadSpec): string {
     const key = `default/${name}`;
     this.workloads.set(key, {
-      apiVersion: API_VERSION, kind: WORKLOAD_KIND,
+      apiVersion: API_VERSION,
+      kind: WORKLOAD_KIND,
       metadata: { name, namespace: 'default', uid: `uid-${name}`, generation: 1, resourceVersion: this.nextVersion() },
       spec,
     });
@@ -55,7 +62,11 @@ export class RecordingFakeApi {
   /** A user's edit of the spec: the generation goes up. */
   editSpec(key: string, edit: (spec: SystemdWorkloadSpec) => SystemdWorkloadSpec): void {
     const wl = this.workload(key);
-    this.workloads.set(key, { ...wl, metadata: { ...wl.metadata, generation: (wl.metadata.generation ?? 0) + 1 }, spec: edit(structuredClone(wl.spec)) });
+    this.workloads.set(key, {
+      ...wl,
+      metadata: { ...wl.metadata, generation: (wl.metadata.generation ?? 0) + 1 },
+      spec: edit(structuredClone(wl.spec)),
+    });
   }
 
   childrenOf(key: string): SystemdUnitSet[] {
@@ -83,9 +94,10 @@ export class RecordingFakeApi {
   deps(expectations?: CreateExpectations): ReconcilerDeps {
     return {
       workload: (key) => this.workloads.get(key),
-      children: (namespace, uid) => (this.cacheShowsChildren
-        ? [...this.children.values()].filter((c) => c.metadata.namespace === namespace && c.metadata.labels?.[LABEL_WORKLOAD_UID] === uid)
-        : []),
+      children: (namespace, uid) =>
+        this.cacheShowsChildren
+          ? [...this.children.values()].filter((c) => c.metadata.namespace === namespace && c.metadata.labels?.[LABEL_WORKLOAD_UID] === uid)
+          : [],
       nodes: () => this.nodes,
       policies: () => this.policies,
       heartbeatAgeMs: (node) => this.heartbeatAges.get(node),

@@ -5,10 +5,22 @@ const OLD = 'old';
 const NEW = 'new';
 /** A child running the given hash, ready since long ago. */
 const ready = (node: string, hash = OLD, extra: Partial<ChildView> = {}): ChildView => ({
-  node, specHash: hash, appliedHash: hash, phase: 'Running', readySince: '2025-01-01T00:00:00Z', ...extra,
+  node,
+  specHash: hash,
+  appliedHash: hash,
+  phase: 'Running',
+  readySince: '2025-01-01T00:00:00Z',
+  ...extra,
 });
 const input = (x: Partial<RolloutInput>): RolloutInput => ({
-  desiredHash: NEW, nodes: [], children: [], maxUnavailable: 1, minReadySeconds: 0, paused: false, now: NOW, ...x,
+  desiredHash: NEW,
+  nodes: [],
+  children: [],
+  maxUnavailable: 1,
+  minReadySeconds: 0,
+  paused: false,
+  now: NOW,
+  ...x,
 });
 
 describe('resolveMaxUnavailable', () => {
@@ -47,44 +59,116 @@ describe('availability', () => {
 
 describe('planRollout', () => {
   it.each<[string, Partial<RolloutInput>, { create?: string[]; update?: string[]; delete?: string[]; recheckAfterMs?: number }]>([
-    ['new nodes are created at once, whatever maxUnavailable', { nodes: ['a', 'b', 'c', 'd'], maxUnavailable: 1 }, { create: ['a', 'b', 'c', 'd'] }],
-    ['a child for a node that no longer matches is deleted', { nodes: ['a'], children: [ready('a', NEW), ready('gone', NEW)] }, { delete: ['gone'] }],
+    [
+      'new nodes are created at once, whatever maxUnavailable',
+      { nodes: ['a', 'b', 'c', 'd'], maxUnavailable: 1 },
+      { create: ['a', 'b', 'c', 'd'] },
+    ],
+    [
+      'a child for a node that no longer matches is deleted',
+      { nodes: ['a'], children: [ready('a', NEW), ready('gone', NEW)] },
+      { delete: ['gone'] },
+    ],
     ['nothing to do when everything runs the desired hash', { nodes: ['a', 'b'], children: [ready('a', NEW), ready('b', NEW)] }, {}],
-    ['maxUnavailable 1: one node at a time, in name order', { nodes: ['c', 'a', 'b'], children: [ready('c'), ready('a'), ready('b')] }, { update: ['a'] }],
-    ['maxUnavailable 2: two at a time', { nodes: ['a', 'b', 'c'], children: [ready('a'), ready('b'), ready('c')], maxUnavailable: 2 }, { update: ['a', 'b'] }],
-    ['an updating node uses the budget: the next waits', {
-      nodes: ['a', 'b', 'c'], children: [ready('a', NEW, { appliedHash: OLD, phase: 'Running' }), ready('b'), ready('c')],
-    }, {}],
-    ['an updated node that is ready frees the budget', {
-      nodes: ['a', 'b', 'c'], children: [ready('a', NEW), ready('b'), ready('c')],
-    }, { update: ['b'] }],
-    ['outdated unavailable nodes are updated first and regardless of budget', {
-      nodes: ['a', 'b', 'c', 'd'],
-      children: [ready('a'), ready('b', OLD, { phase: 'Failed' }), ready('c', OLD, { phase: 'Pending' }), ready('d')],
-      maxUnavailable: 1,
-    }, { update: ['b', 'c'] }],
-    ['running nodes still inside minReadySeconds (a change right after a rollout) are not updated for free', {
-      nodes: ['a', 'b', 'c'], minReadySeconds: 10,
-      children: ['a', 'b', 'c'].map((n) => ready(n, OLD, { readySince: new Date(NOW - 2000).toISOString() })), maxUnavailable: 1,
-    }, { recheckAfterMs: 8000 }],
-    ['an outdated node mid-update (agent has not applied its spec) is updated for free', {
-      nodes: ['a', 'b'], children: [ready('a', 'older', { appliedHash: OLD }), ready('b')], maxUnavailable: 1,
-    }, { update: ['a'] }],
-    ['an unavailable node that is up to date still counts against the budget', {
-      nodes: ['a', 'b', 'c'], children: [ready('a', NEW, { phase: 'Failed' }), ready('b'), ready('c')], maxUnavailable: 1,
-    }, {}],
-    ['a silent agent counts as unavailable', {
-      nodes: ['a', 'b'], children: [ready('a', NEW, { agentSilent: true }), ready('b')], maxUnavailable: 1,
-    }, {}],
-    ['paused: creates and deletes, updates nothing', {
-      nodes: ['a', 'b', 'new'], children: [ready('a'), ready('b', OLD, { phase: 'Failed' }), ready('x')], paused: true,
-    }, { create: ['new'], delete: ['x'] }],
-    ['minReadySeconds: an updated node ready for 10 of 30 s blocks the batch and asks for a recheck', {
-      nodes: ['a', 'b'], children: [ready('a', NEW, { readySince: new Date(NOW - 10_000).toISOString() }), ready('b')], minReadySeconds: 30,
-    }, { recheckAfterMs: 20_000 }],
-    ['minReadySeconds passed: the next batch goes', {
-      nodes: ['a', 'b'], children: [ready('a', NEW, { readySince: new Date(NOW - 31_000).toISOString() }), ready('b')], minReadySeconds: 30,
-    }, { update: ['b'] }],
+    [
+      'maxUnavailable 1: one node at a time, in name order',
+      { nodes: ['c', 'a', 'b'], children: [ready('c'), ready('a'), ready('b')] },
+      { update: ['a'] },
+    ],
+    [
+      'maxUnavailable 2: two at a time',
+      { nodes: ['a', 'b', 'c'], children: [ready('a'), ready('b'), ready('c')], maxUnavailable: 2 },
+      { update: ['a', 'b'] },
+    ],
+    [
+      'an updating node uses the budget: the next waits',
+      {
+        nodes: ['a', 'b', 'c'],
+        children: [ready('a', NEW, { appliedHash: OLD, phase: 'Running' }), ready('b'), ready('c')],
+      },
+      {},
+    ],
+    [
+      'an updated node that is ready frees the budget',
+      {
+        nodes: ['a', 'b', 'c'],
+        children: [ready('a', NEW), ready('b'), ready('c')],
+      },
+      { update: ['b'] },
+    ],
+    [
+      'outdated unavailable nodes are updated first and regardless of budget',
+      {
+        nodes: ['a', 'b', 'c', 'd'],
+        children: [ready('a'), ready('b', OLD, { phase: 'Failed' }), ready('c', OLD, { phase: 'Pending' }), ready('d')],
+        maxUnavailable: 1,
+      },
+      { update: ['b', 'c'] },
+    ],
+    [
+      'running nodes still inside minReadySeconds (a change right after a rollout) are not updated for free',
+      {
+        nodes: ['a', 'b', 'c'],
+        minReadySeconds: 10,
+        children: ['a', 'b', 'c'].map((n) => ready(n, OLD, { readySince: new Date(NOW - 2000).toISOString() })),
+        maxUnavailable: 1,
+      },
+      { recheckAfterMs: 8000 },
+    ],
+    [
+      'an outdated node mid-update (agent has not applied its spec) is updated for free',
+      {
+        nodes: ['a', 'b'],
+        children: [ready('a', 'older', { appliedHash: OLD }), ready('b')],
+        maxUnavailable: 1,
+      },
+      { update: ['a'] },
+    ],
+    [
+      'an unavailable node that is up to date still counts against the budget',
+      {
+        nodes: ['a', 'b', 'c'],
+        children: [ready('a', NEW, { phase: 'Failed' }), ready('b'), ready('c')],
+        maxUnavailable: 1,
+      },
+      {},
+    ],
+    [
+      'a silent agent counts as unavailable',
+      {
+        nodes: ['a', 'b'],
+        children: [ready('a', NEW, { agentSilent: true }), ready('b')],
+        maxUnavailable: 1,
+      },
+      {},
+    ],
+    [
+      'paused: creates and deletes, updates nothing',
+      {
+        nodes: ['a', 'b', 'new'],
+        children: [ready('a'), ready('b', OLD, { phase: 'Failed' }), ready('x')],
+        paused: true,
+      },
+      { create: ['new'], delete: ['x'] },
+    ],
+    [
+      'minReadySeconds: an updated node ready for 10 of 30 s blocks the batch and asks for a recheck',
+      {
+        nodes: ['a', 'b'],
+        children: [ready('a', NEW, { readySince: new Date(NOW - 10_000).toISOString() }), ready('b')],
+        minReadySeconds: 30,
+      },
+      { recheckAfterMs: 20_000 },
+    ],
+    [
+      'minReadySeconds passed: the next batch goes',
+      {
+        nodes: ['a', 'b'],
+        children: [ready('a', NEW, { readySince: new Date(NOW - 31_000).toISOString() }), ready('b')],
+        minReadySeconds: 30,
+      },
+      { update: ['b'] },
+    ],
   ])('%s', (_name, x, want) => {
     const plan = planRollout(input(x));
     expect(plan).toEqual({ create: [], update: [], delete: [], ...want });

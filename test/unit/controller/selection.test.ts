@@ -33,12 +33,30 @@ describe('nodeMatches', () => {
     ['an untolerated NoSchedule taint excludes', {}, node({}, [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }]), false],
     ['an untolerated NoExecute taint excludes', {}, node({}, [{ key: 'k', effect: 'NoExecute' }]), false],
     ['PreferNoSchedule never excludes', {}, node({}, [{ key: 'k', effect: 'PreferNoSchedule' }]), true],
-    ['a tolerated taint', { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }] }, node({}, [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }]), true],
-    ['every taint must be tolerated', { tolerations: [{ key: 'a', operator: 'Exists' }] }, node({}, [{ key: 'a', effect: 'NoSchedule' }, { key: 'b', effect: 'NoSchedule' }]), false],
+    [
+      'a tolerated taint',
+      { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }] },
+      node({}, [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }]),
+      true,
+    ],
+    [
+      'every taint must be tolerated',
+      { tolerations: [{ key: 'a', operator: 'Exists' }] },
+      node({}, [
+        { key: 'a', effect: 'NoSchedule' },
+        { key: 'b', effect: 'NoSchedule' },
+      ]),
+      false,
+    ],
     ['unreachable:NoExecute is tolerated implicitly', {}, node({}, [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }]), true],
     ['not-ready:NoExecute is tolerated implicitly', {}, node({}, [{ key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' }]), true],
     ['not-ready:NoSchedule is tolerated implicitly', {}, node({}, [{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }]), true],
-    ['unschedulable (cordon) is tolerated implicitly', {}, node({}, [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }]), true],
+    [
+      'unschedulable (cordon) is tolerated implicitly',
+      {},
+      node({}, [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }]),
+      true,
+    ],
     ['disk-pressure is tolerated implicitly', {}, node({}, [{ key: 'node.kubernetes.io/disk-pressure', effect: 'NoSchedule' }]), true],
     ['a lookalike of a condition taint is not', {}, node({}, [{ key: 'example.com/unreachable', effect: 'NoExecute' }]), false],
   ])('%s', (_n, spec, n, want) => {

@@ -4,11 +4,25 @@ import type { SystemdWorkloadStatus } from '../../../src/api/types.js';
 const NOW = Date.parse('2025-01-01T00:10:00Z');
 const H = 'h1';
 const run = (node: string, x: Partial<ChildStatusView> = {}): ChildStatusView => ({
-  node, specHash: H, appliedHash: H, phase: 'Running', readySince: '2025-01-01T00:00:00Z', ...x,
+  node,
+  specHash: H,
+  appliedHash: H,
+  phase: 'Running',
+  readySince: '2025-01-01T00:00:00Z',
+  ...x,
 });
-const fold = (x: Partial<FoldInput>) => foldStatus({
-  generation: 3, desiredHash: H, nodes: [], children: [], minReadySeconds: 0, maxUnavailable: 1, paused: false, now: NOW, ...x,
-});
+const fold = (x: Partial<FoldInput>) =>
+  foldStatus({
+    generation: 3,
+    desiredHash: H,
+    nodes: [],
+    children: [],
+    minReadySeconds: 0,
+    maxUnavailable: 1,
+    paused: false,
+    now: NOW,
+    ...x,
+  });
 const cond = (s: SystemdWorkloadStatus, t: string) => s.conditions!.find((c) => c.type === t)!;
 
 describe('foldStatus: counts', () => {
@@ -24,8 +38,16 @@ describe('foldStatus: counts', () => {
       ],
     });
     expect(s).toMatchObject({
-      observedGeneration: 3, hash: H, desiredNodes: 5, currentNodes: 4, readyNodes: 2, updatedNodes: 3,
-      failedNodes: 1, unknownNodes: 1, restarts: 7, phase: 'Degraded',
+      observedGeneration: 3,
+      hash: H,
+      desiredNodes: 5,
+      currentNodes: 4,
+      readyNodes: 2,
+      updatedNodes: 3,
+      failedNodes: 1,
+      unknownNodes: 1,
+      restarts: 7,
+      phase: 'Degraded',
     });
   });
 
@@ -46,11 +68,23 @@ describe('foldStatus: phase', () => {
   it.each<[string, Partial<FoldInput>, string]>([
     ['no matching node', { nodes: [] }, 'Pending'],
     ['children not created yet', { nodes: ['a'] }, 'Pending'],
-    ['child created, agent has not applied', { nodes: ['a'], children: [run('a', { appliedHash: undefined, phase: undefined })] }, 'Pending'],
-    ['rollout started, nothing ready yet (minReadySeconds raised): not Pending', {
-      nodes: ['a', 'b'], minReadySeconds: 60,
-      children: [run('a', { appliedHash: 'old', phase: 'Pending' }), run('b', { specHash: 'old', appliedHash: 'old', readySince: new Date(NOW - 1000).toISOString() })],
-    }, 'Progressing'],
+    [
+      'child created, agent has not applied',
+      { nodes: ['a'], children: [run('a', { appliedHash: undefined, phase: undefined })] },
+      'Pending',
+    ],
+    [
+      'rollout started, nothing ready yet (minReadySeconds raised): not Pending',
+      {
+        nodes: ['a', 'b'],
+        minReadySeconds: 60,
+        children: [
+          run('a', { appliedHash: 'old', phase: 'Pending' }),
+          run('b', { specHash: 'old', appliedHash: 'old', readySince: new Date(NOW - 1000).toISOString() }),
+        ],
+      },
+      'Progressing',
+    ],
     ['one of two ready', { nodes: ['a', 'b'], children: [run('a'), run('b', { phase: 'Pending' })] }, 'Progressing'],
     ['rollout half way', { nodes: ['a', 'b'], children: [run('a'), run('b', { specHash: 'old', appliedHash: 'old' })] }, 'Progressing'],
     ['all running', { nodes: ['a', 'b'], children: [run('a'), run('b')] }, 'Running'],
@@ -82,14 +116,38 @@ describe('foldStatus: conditions', () => {
 
   it.each<[string, Partial<FoldInput>, Record<string, [string, string]>]>([
     ['no nodes', {}, { Available: ['False', 'NoMatchingNodes'] }],
-    ['rolling', { nodes: ['a', 'b'], children: [run('a'), run('b', { specHash: 'old', appliedHash: 'old' })] }, { Progressing: ['True', 'RollingOut'], Available: ['True', 'MinimumNodesReady'] }],
-    ['paused mid-rollout', { nodes: ['a', 'b'], children: [run('a'), run('b', { specHash: 'old', appliedHash: 'old' })], paused: true }, { Progressing: ['Unknown', 'RolloutPaused'] }],
+    [
+      'rolling',
+      { nodes: ['a', 'b'], children: [run('a'), run('b', { specHash: 'old', appliedHash: 'old' })] },
+      { Progressing: ['True', 'RollingOut'], Available: ['True', 'MinimumNodesReady'] },
+    ],
+    [
+      'paused mid-rollout',
+      { nodes: ['a', 'b'], children: [run('a'), run('b', { specHash: 'old', appliedHash: 'old' })], paused: true },
+      { Progressing: ['Unknown', 'RolloutPaused'] },
+    ],
     ['paused when done is complete', { nodes: ['a'], children: [run('a')], paused: true }, { Progressing: ['False', 'RolloutComplete'] }],
-    ['invalid spec', { nodes: ['a'], children: [run('a')], error: 'bad' }, { Progressing: ['False', 'InvalidSpec'], Available: ['False', 'InvalidSpec'] }],
-    ['failed node', { nodes: ['a', 'b'], children: [run('a'), run('b', { phase: 'Failed', message: 'exit 3' })] }, { Degraded: ['True', 'NodesFailed'] }],
+    [
+      'invalid spec',
+      { nodes: ['a'], children: [run('a')], error: 'bad' },
+      { Progressing: ['False', 'InvalidSpec'], Available: ['False', 'InvalidSpec'] },
+    ],
+    [
+      'failed node',
+      { nodes: ['a', 'b'], children: [run('a'), run('b', { phase: 'Failed', message: 'exit 3' })] },
+      { Degraded: ['True', 'NodesFailed'] },
+    ],
     ['unknown node', { nodes: ['a', 'b'], children: [run('a'), run('b', { agentSilent: true })] }, { Degraded: ['True', 'NodesUnknown'] }],
-    ['none ready of one: not available even with maxUnavailable 1', { nodes: ['a'], children: [run('a', { phase: 'Pending' })] }, { Available: ['False', 'NodesNotReady'] }],
-    ['below minimum', { nodes: ['a', 'b', 'c'], children: [run('a'), run('b', { phase: 'Pending' }), run('c', { phase: 'Pending' })] }, { Available: ['False', 'NodesNotReady'] }],
+    [
+      'none ready of one: not available even with maxUnavailable 1',
+      { nodes: ['a'], children: [run('a', { phase: 'Pending' })] },
+      { Available: ['False', 'NodesNotReady'] },
+    ],
+    [
+      'below minimum',
+      { nodes: ['a', 'b', 'c'], children: [run('a'), run('b', { phase: 'Pending' }), run('c', { phase: 'Pending' })] },
+      { Available: ['False', 'NodesNotReady'] },
+    ],
   ])('%s', (_n, x, want) => {
     const s = fold(x);
     for (const [t, [status, reason]] of Object.entries(want)) expect(cond(s, t)).toMatchObject({ status, reason });
@@ -123,12 +181,40 @@ describe('foldStatus: node list', () => {
         run('b', { units: [{ name: 'u', unit: 'u.service', restarts: 4 }] }),
         run('c', { phase: 'Pending' }),
         run('d', { agentSilent: true }),
-        run('e', { phase: 'Failed', message: 'boom', units: [{ name: 'u', unit: 'u.service', exitCode: 3, lastTermination: { code: 'exited', status: 3, time: '2025-01-01T00:00:00Z', reason: 'Error' }, memoryBytes: 1024, cpuNanoseconds: 1_500_000_000 }] }),
+        run('e', {
+          phase: 'Failed',
+          message: 'boom',
+          units: [
+            {
+              name: 'u',
+              unit: 'u.service',
+              exitCode: 3,
+              lastTermination: { code: 'exited', status: 3, time: '2025-01-01T00:00:00Z', reason: 'Error' },
+              memoryBytes: 1024,
+              cpuNanoseconds: 1_500_000_000,
+            },
+          ],
+        }),
         run('f', { phase: 'Completed' }),
       ],
     });
-    expect(s.nodes!.map((n) => `${n.node}:${n.phase}`)).toEqual(['e:Failed', 'd:Unknown', 'c:Pending', 'b:Running', 'a:Running', 'f:Completed']);
-    expect(s.nodes![0]).toEqual({ node: 'e', phase: 'Failed', restarts: 0, exitCode: 3, memoryBytes: 1024, cpuSeconds: 1.5, message: 'boom' });
+    expect(s.nodes!.map((n) => `${n.node}:${n.phase}`)).toEqual([
+      'e:Failed',
+      'd:Unknown',
+      'c:Pending',
+      'b:Running',
+      'a:Running',
+      'f:Completed',
+    ]);
+    expect(s.nodes![0]).toEqual({
+      node: 'e',
+      phase: 'Failed',
+      restarts: 0,
+      exitCode: 3,
+      memoryBytes: 1024,
+      cpuSeconds: 1.5,
+      message: 'boom',
+    });
     expect(s.nodes![1]!.message).toMatch(/heartbeat/);
   });
 

@@ -1,24 +1,44 @@
 import type * as k8s from '@kubernetes/client-node';
-import { API_VERSION, LABEL_WORKLOAD_UID, type SystemdUnitSet, type SystemdWorkload, type SystemdWorkloadPolicy } from '../../../src/api/types.js';
+import {
+  API_VERSION,
+  LABEL_WORKLOAD_UID,
+  type SystemdUnitSet,
+  type SystemdWorkload,
+  type SystemdWorkloadPolicy,
+} from '../../../src/api/types.js';
 import { CreateExpectations } from '../../../src/controller/expectations.js';
 import {
-  ControllerIndex, heartbeatChangeMatters, nodeChangeMatters, nodeInfo, registerWatches, watchOptions, type EventSource,
+  ControllerIndex,
+  heartbeatChangeMatters,
+  nodeChangeMatters,
+  nodeInfo,
+  registerWatches,
+  watchOptions,
+  type EventSource,
 } from '../../../src/controller/watches.js';
 import type { EventType } from '../../../src/kube/informer.js';
 import { HEARTBEAT_LABEL } from '../../../src/kube/heartbeat.js';
 import { createLogger } from '../../../src/observability/log.js';
 
 const node = (name: string, labels: Record<string, string> = {}, taints: k8s.V1Taint[] = [], ready = 'True'): k8s.V1Node => ({
-  metadata: { name, labels }, spec: { taints }, status: { conditions: [{ type: 'Ready', status: ready }] },
+  metadata: { name, labels },
+  spec: { taints },
+  status: { conditions: [{ type: 'Ready', status: ready }] },
 });
-const workload = (name: string, uid: string): SystemdWorkload => ({
-  apiVersion: API_VERSION, kind: 'SystemdWorkload', metadata: { name, namespace: 'default', uid }, spec: { units: [] },
-} as unknown as SystemdWorkload);
-const child = (name: string, ownerUid: string, nodeName: string): SystemdUnitSet => ({
-  apiVersion: API_VERSION, kind: 'SystemdUnitSet',
-  metadata: { name, namespace: 'default', labels: { [LABEL_WORKLOAD_UID]: ownerUid } },
-  spec: { nodeName, hash: 'h', units: [] },
-} as unknown as SystemdUnitSet);
+const workload = (name: string, uid: string): SystemdWorkload =>
+  ({
+    apiVersion: API_VERSION,
+    kind: 'SystemdWorkload',
+    metadata: { name, namespace: 'default', uid },
+    spec: { units: [] },
+  }) as unknown as SystemdWorkload;
+const child = (name: string, ownerUid: string, nodeName: string): SystemdUnitSet =>
+  ({
+    apiVersion: API_VERSION,
+    kind: 'SystemdUnitSet',
+    metadata: { name, namespace: 'default', labels: { [LABEL_WORKLOAD_UID]: ownerUid } },
+    spec: { nodeName, hash: 'h', units: [] },
+  }) as unknown as SystemdUnitSet;
 const lease = (nodeName: string, renewed = true): k8s.V1Lease => ({
   metadata: { name: `sdw-agent-${nodeName}`, annotations: { 'systemd.operators.dev/node': nodeName } },
   spec: renewed ? { renewTime: new Date(0) } : {},
@@ -52,7 +72,9 @@ describe('heartbeatChangeMatters: only a node turning alive, appearing or going'
 describe('nodeInfo', () => {
   it('keeps name, labels and taints', () => {
     expect(nodeInfo(node('a', { role: 'web' }, [{ key: 'k', value: 'v', effect: 'NoSchedule' }]))).toEqual({
-      name: 'a', labels: { role: 'web' }, taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }],
+      name: 'a',
+      labels: { role: 'web' },
+      taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }],
     });
   });
 
@@ -65,7 +87,11 @@ describe('watchOptions', () => {
   const o = watchOptions('ops', createLogger({}, 'error'));
   it('watches only children with the owner label, and heartbeat Leases of one namespace', () => {
     expect(o.children.labelSelector).toBe(LABEL_WORKLOAD_UID);
-    expect(o.heartbeats).toMatchObject({ namespace: 'ops', labelSelector: HEARTBEAT_LABEL, path: '/apis/coordination.k8s.io/v1/namespaces/ops/leases' });
+    expect(o.heartbeats).toMatchObject({
+      namespace: 'ops',
+      labelSelector: HEARTBEAT_LABEL,
+      path: '/apis/coordination.k8s.io/v1/namespaces/ops/leases',
+    });
     expect(o.workloads.path).toBe('/apis/systemd.operators.dev/v1alpha1/systemdworkloads');
   });
 });

@@ -13,7 +13,11 @@ describe('defaultErrorPolicy', () => {
     ['throttled with Retry-After: 3: after 3 s, quietly', apiError(429, { 'retry-after': '3' }), { retry: 3000, level: 'debug' }],
     ['throttled without Retry-After: backoff', apiError(429), { retry: 'backoff', level: 'debug' }],
     ['throttled with an absurd Retry-After: capped at 60 s', apiError(429, { 'retry-after': '86400' }), { retry: 60_000, level: 'debug' }],
-    ['throttled with a date as Retry-After: backoff', apiError(429, { 'retry-after': 'Wed, 21 Oct 2026 07:28:00 GMT' }), { retry: 'backoff', level: 'debug' }],
+    [
+      'throttled with a date as Retry-After: backoff',
+      apiError(429, { 'retry-after': 'Wed, 21 Oct 2026 07:28:00 GMT' }),
+      { retry: 'backoff', level: 'debug' },
+    ],
     ['forbidden (RBAC): backoff, warned', apiError(403), { retry: 'backoff', level: 'warn' }],
     ['a server error: backoff, warned', apiError(500), { retry: 'backoff', level: 'warn' }],
     ['a plain error (D-Bus, disk): backoff, warned', new Error('EROFS: read-only file system'), { retry: 'backoff', level: 'warn' }],
@@ -32,12 +36,20 @@ describe('ControllerLoop with an error policy', () => {
     let second!: () => void;
     const retried = new Promise<void>((r) => (second = r));
     const retryIn40: ErrorPolicy = () => ({ retry: 40, level: 'debug' });
-    const loop = new ControllerLoop('policy-test', () => {
-      attempts.push(Date.now());
-      if (attempts.length === 1) return Promise.reject(new Error('first pass fails'));
-      second();
-      return Promise.resolve({});
-    }, metrics, log, 1, { baseMs: 5_000, maxMs: 60_000 }, retryIn40);
+    const loop = new ControllerLoop(
+      'policy-test',
+      () => {
+        attempts.push(Date.now());
+        if (attempts.length === 1) return Promise.reject(new Error('first pass fails'));
+        second();
+        return Promise.resolve({});
+      },
+      metrics,
+      log,
+      1,
+      { baseMs: 5_000, maxMs: 60_000 },
+      retryIn40,
+    );
     loop.start();
     loop.queue.add('k');
     await retried;

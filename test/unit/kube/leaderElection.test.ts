@@ -53,7 +53,12 @@ describe('LeaderElector', () => {
     let started = 0;
     let stoppedAt = 0;
     const elector = new LeaderElector(kc, {
-      namespace: 'ns', name: 'lease', identity: 'me', leaseDurationSeconds: 2, renewDeadlineMs: 1000, retryPeriodMs: 200,
+      namespace: 'ns',
+      name: 'lease',
+      identity: 'me',
+      leaseDurationSeconds: 2,
+      renewDeadlineMs: 1000,
+      retryPeriodMs: 200,
       log: createLogger({}, 'error'),
       onStartedLeading: () => started++,
       onStoppedLeading: () => (stoppedAt = Date.now()),

@@ -16,7 +16,13 @@ async function tryGet(q: WorkQueue): Promise<string | undefined> {
 
 describe('backoffDelay', () => {
   it.each([
-    [0, 100], [1, 200], [2, 400], [5, 3200], [10, 60_000], [40, 60_000], [1000, 60_000],
+    [0, 100],
+    [1, 200],
+    [2, 400],
+    [5, 3200],
+    [10, 60_000],
+    [40, 60_000],
+    [1000, 60_000],
   ])('after %p failures: %p ms', (n, want) => {
     expect(backoffDelay(n, { baseMs: 100, maxMs: 60_000 })).toBe(want);
   });

@@ -20,8 +20,25 @@ function hasSystemdAnalyze(): boolean {
 
 // ---- the reference: a deliberately naive cron evaluator (no shared code with src/api/cron.ts or src/render/calendar.ts) ----
 const NAMES: Record<string, number> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
-  sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
+  sun: 0,
+  mon: 1,
+  tue: 2,
+  wed: 3,
+  thu: 4,
+  fri: 5,
+  sat: 6,
 };
 
 function refField(text: string, min: number, max: number): { set: Set<number>; star: boolean } {
@@ -47,26 +64,47 @@ function refField(text: string, min: number, max: number): { set: Set<number>; s
 }
 
 const MACROS: Record<string, string> = {
-  '@hourly': '0 * * * *', '@daily': '0 0 * * *', '@weekly': '0 0 * * 0', '@monthly': '0 0 1 * *', '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *',
+  '@hourly': '0 * * * *',
+  '@daily': '0 0 * * *',
+  '@weekly': '0 0 * * 0',
+  '@monthly': '0 0 1 * *',
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
 };
 
 /** Next n firing times (ms since epoch, in the zone's wall clock via Intl) strictly after base. */
 function referenceNext(expr: string, n: number, base: number, timeZone = 'UTC'): number[] {
   const fields = (MACROS[expr] ?? expr).trim().split(/\s+/);
   const [mi, h, dom, mon, dow] = [
-    refField(fields[0] as string, 0, 59), refField(fields[1] as string, 0, 23), refField(fields[2] as string, 1, 31),
-    refField(fields[3] as string, 1, 12), refField(fields[4] as string, 0, 7),
+    refField(fields[0] as string, 0, 59),
+    refField(fields[1] as string, 0, 23),
+    refField(fields[2] as string, 1, 31),
+    refField(fields[3] as string, 1, 12),
+    refField(fields[4] as string, 0, 7),
   ];
   if (dow.set.has(7)) dow.set.add(0);
   const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short',
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    weekday: 'short',
   });
   const wd: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
   const out: number[] = [];
   // Minute by minute; skip the rest of an hour when the hour does not match (still brute force, just faster).
-  for (let t = base + 60_000; out.length < n && t < base + 13 * 366 * 86_400_000; ) {
+  for (let t = base + 60_000; out.length < n && t < base + 13 * 366 * 86_400_000;) {
     const parts = Object.fromEntries(fmt.formatToParts(new Date(t)).map((p) => [p.type, p.value]));
-    const [month, day, hour, minute, weekday] = [Number(parts.month), Number(parts.day), Number(parts.hour), Number(parts.minute), wd[parts.weekday as string] as number];
+    const [month, day, hour, minute, weekday] = [
+      Number(parts.month),
+      Number(parts.day),
+      Number(parts.hour),
+      Number(parts.minute),
+      wd[parts.weekday as string] as number,
+    ];
     const domOk = dom.set.has(day);
     const dowOk = dow.set.has(weekday);
     const dayOk = dom.star || dow.star ? domOk && dowOk : domOk || dowOk;
@@ -82,7 +120,10 @@ function referenceNext(expr: string, n: number, base: number, timeZone = 'UTC'):
 
 // ---- systemd ----
 function systemdNext(calendars: string[], n: number, base: number): number[] {
-  const baseText = new Date(base).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const baseText = new Date(base)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
   const all = new Set<number>();
   for (const cal of calendars) {
     const out = execFileSync('systemd-analyze', ['calendar', `--base-time=${baseText}`, `--iterations=${n}`, cal], {

@@ -34,10 +34,7 @@ describe('cronToOnCalendar', () => {
   });
 
   it('appends the time zone to every expression', () => {
-    expect(cronToOnCalendar('0 0 1 * 1', 'Europe/Berlin')).toEqual([
-      '*-*-01 00:00:00 Europe/Berlin',
-      'Mon *-*-* 00:00:00 Europe/Berlin',
-    ]);
+    expect(cronToOnCalendar('0 0 1 * 1', 'Europe/Berlin')).toEqual(['*-*-01 00:00:00 Europe/Berlin', 'Mon *-*-* 00:00:00 Europe/Berlin']);
   });
 
   it.each([
@@ -83,16 +80,32 @@ describe('cronToOnCalendar', () => {
 describe('SCHEDULE_PATTERN (the CRD CEL regex, compiled as JS with the i flag)', () => {
   const re = new RegExp(SCHEDULE_PATTERN, 'i');
   it.each([
-    '* * * * *', '15 */2 * * *', '*/15 9-17 * * MON-FRI', '0 0 1,15 * 1', '0 12 1 jan,Jul *', '0 0 ? * 7', '@daily', '@Hourly', '10-40/10 * * * *',
+    '* * * * *',
+    '15 */2 * * *',
+    '*/15 9-17 * * MON-FRI',
+    '0 0 1,15 * 1',
+    '0 12 1 jan,Jul *',
+    '0 0 ? * 7',
+    '@daily',
+    '@Hourly',
+    '10-40/10 * * * *',
   ])('accepts %j', (expr) => {
     expect(re.test(expr)).toBe(true);
     expect(() => parseCron(expr)).not.toThrow();
   });
-  it.each(['61 * * * *', '* 24 * * *', '* * 32 * *', '* * * 13 *', '* * * * 8', '* * * *', '@reboot', '* * * * * x', 'a b c d e', '* * * * *\n'])(
-    'rejects %j (as parseCron does)',
-    (expr) => {
-      expect(re.test(expr)).toBe(false);
-      expect(() => parseCron(expr)).toThrow(CronError);
-    },
-  );
+  it.each([
+    '61 * * * *',
+    '* 24 * * *',
+    '* * 32 * *',
+    '* * * 13 *',
+    '* * * * 8',
+    '* * * *',
+    '@reboot',
+    '* * * * * x',
+    'a b c d e',
+    '* * * * *\n',
+  ])('rejects %j (as parseCron does)', (expr) => {
+    expect(re.test(expr)).toBe(false);
+    expect(() => parseCron(expr)).toThrow(CronError);
+  });
 });

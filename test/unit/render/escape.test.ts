@@ -1,9 +1,7 @@
 import fc from 'fast-check';
 import { FieldError } from '../../../src/api/errors.js';
 import { isValidUnitName } from '../../../src/api/names.js';
-import {
-  environmentAssignment, escapeSpecifiers, execCommandLine, quoteExecArg, quotePathList,
-} from '../../../src/render/index.js';
+import { environmentAssignment, escapeSpecifiers, execCommandLine, quoteExecArg, quotePathList } from '../../../src/render/index.js';
 import { parseEnvironment, parseExecStart, parseWordList } from './helpers/systemdParse.js';
 
 describe('quoteExecArg', () => {
@@ -108,10 +106,14 @@ const safeString = fc
 describe('property: escaping round-trips through the systemd parser model', () => {
   it('ExecStart argv', () => {
     fc.assert(
-      fc.property(safeString.filter((s) => !s.includes('$')), fc.array(safeString, { maxLength: 8 }), (p, args) => {
-        const argv = [`/${p}`, ...args];
-        expect(parseExecStart(execCommandLine(argv))).toEqual(argv);
-      }),
+      fc.property(
+        safeString.filter((s) => !s.includes('$')),
+        fc.array(safeString, { maxLength: 8 }),
+        (p, args) => {
+          const argv = [`/${p}`, ...args];
+          expect(parseExecStart(execCommandLine(argv))).toEqual(argv);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -30,7 +30,10 @@ const EXPORTER: UnitSpec = {
   name: 'exporter',
   type: 'service',
   command: ['/usr/bin/node_exporter', '--web.listen-address=:9100', '--collector.textfile.directory=/var/lib/%n $HOME "x"'],
-  env: [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'GREETING', value: 'say "hi" \\ 100% $USER' }],
+  env: [
+    { name: 'LOG_LEVEL', value: 'info' },
+    { name: 'GREETING', value: 'say "hi" \\ 100% $USER' },
+  ],
   user: 'nobody',
   group: 'nogroup',
   workingDirectory: '/var/lib/exporter',
@@ -39,13 +42,22 @@ const EXPORTER: UnitSpec = {
   after: ['migrate'],
   requires: ['migrate'],
   sandbox: {
-    privateTmp: true, protectSystem: 'strict', protectHome: 'read-only', noNewPrivileges: true,
-    readOnlyPaths: ['/etc/exporter'], readWritePaths: ['/var/lib/exporter', '/run/exporter'],
+    privateTmp: true,
+    protectSystem: 'strict',
+    protectHome: 'read-only',
+    noNewPrivileges: true,
+    readOnlyPaths: ['/etc/exporter'],
+    readWritePaths: ['/var/lib/exporter', '/run/exporter'],
   },
 };
 const MIGRATE: UnitSpec = { name: 'migrate', type: 'oneshot', command: ['/usr/local/bin/migrate', '--once'], dynamicUser: true };
 const BACKUP: UnitSpec = {
-  name: 'backup', type: 'oneshot', command: ['/usr/bin/backup'], schedule: '0 3 1,15 * mon', timeZone: 'Europe/Berlin', restart: { policy: 'OnFailure' },
+  name: 'backup',
+  type: 'oneshot',
+  command: ['/usr/bin/backup'],
+  schedule: '0 3 1,15 * mon',
+  timeZone: 'Europe/Berlin',
+  restart: { policy: 'OnFailure' },
 };
 const MINIMAL: UnitSpec = { name: 'sleeper', command: ['/bin/sleep', 'infinity'] };
 
@@ -59,7 +71,10 @@ describe('render: golden files', () => {
   it.each(CASES)('%s', (name, workload) => {
     const spec = render(workload, 'node-1');
     for (const u of spec.units) for (const f of u.files) golden(`${name}/${f.name}`, f.content);
-    golden(`${name}/spec.json`, `${JSON.stringify({ ...spec, units: spec.units.map((u) => ({ ...u, files: u.files.map((f) => f.name) })) }, null, 2)}\n`);
+    golden(
+      `${name}/spec.json`,
+      `${JSON.stringify({ ...spec, units: spec.units.map((u) => ({ ...u, files: u.files.map((f) => f.name) })) }, null, 2)}\n`,
+    );
   });
 });
 
@@ -80,7 +95,12 @@ describe('render', () => {
       ['sdw-default_web_exporter.service'],
       ['sdw-default_web_backup.service', 'sdw-default_web_backup.timer'],
     ]);
-    expect(parseUnitFileName('sdw-team-a_x.y_server.timer')).toEqual({ namespace: 'team-a', workload: 'x.y', unit: 'server', suffix: 'timer' });
+    expect(parseUnitFileName('sdw-team-a_x.y_server.timer')).toEqual({
+      namespace: 'team-a',
+      workload: 'x.y',
+      unit: 'server',
+      suffix: 'timer',
+    });
     expect(parseUnitFileName('sdw-a_b.service')).toBeUndefined();
     expect(parseUnitFileName('other.service')).toBeUndefined();
     // No two (namespace, workload) pairs share a unit name (the "-" join would: team-a/x vs team/a-x).
@@ -135,7 +155,11 @@ describe('render', () => {
   });
 
   it('refuses an invalid workload with every issue', () => {
-    const bad = wl([{ name: 'a', command: ['rel', 'x\ny'], after: ['b'] }, { name: 'b', command: ['/x'], after: ['c'] }, { name: 'c', command: ['/x'], after: ['a'] }]);
+    const bad = wl([
+      { name: 'a', command: ['rel', 'x\ny'], after: ['b'] },
+      { name: 'b', command: ['/x'], after: ['c'] },
+      { name: 'c', command: ['/x'], after: ['a'] },
+    ]);
     let err: unknown;
     try {
       render(bad, 'n');
@@ -144,11 +168,13 @@ describe('render', () => {
     }
     expect(err).toBeInstanceOf(InvalidWorkloadError);
     const issues = (err as InvalidWorkloadError).issues;
-    expect(issues).toEqual(expect.arrayContaining([
-      expect.objectContaining({ field: 'spec.units[0].command[0]' }),
-      expect.objectContaining({ field: 'spec.units[0].command[1]' }),
-      expect.objectContaining({ field: 'spec.units[0].after', message: 'ordering cycle: a -> b -> c -> a' }),
-    ]));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'spec.units[0].command[0]' }),
+        expect.objectContaining({ field: 'spec.units[0].command[1]' }),
+        expect.objectContaining({ field: 'spec.units[0].after', message: 'ordering cycle: a -> b -> c -> a' }),
+      ]),
+    );
   });
 
   it('requires a namespace', () => {
@@ -160,8 +186,14 @@ describe('render', () => {
   it('no string field can add a line to a unit file', () => {
     const evil = 'x\nExecStartPre=/bin/evil';
     const fields: Array<Partial<UnitSpec>> = [
-      { command: ['/bin/x', evil] }, { command: [`/bin/${evil}`] }, { env: [{ name: 'A', value: evil }] }, { user: evil }, { group: evil },
-      { workingDirectory: `/a/${evil}` }, { schedule: `@daily\n${evil}` }, { schedule: '@daily', timeZone: `UTC\n${evil}` },
+      { command: ['/bin/x', evil] },
+      { command: [`/bin/${evil}`] },
+      { env: [{ name: 'A', value: evil }] },
+      { user: evil },
+      { group: evil },
+      { workingDirectory: `/a/${evil}` },
+      { schedule: `@daily\n${evil}` },
+      { schedule: '@daily', timeZone: `UTC\n${evil}` },
       { sandbox: { readOnlyPaths: [`/${evil}`] } },
     ];
     for (const f of fields) expect(() => render(wl([{ ...MINIMAL, ...f }]), 'n')).toThrow(InvalidWorkloadError);

@@ -1,10 +1,5 @@
 import fc from 'fast-check';
-import {
-  escapePathLabel,
-  unescapePathLabel,
-  unitNameFromPath,
-  unitObjectPath,
-} from '../../../src/systemd/objectPath.js';
+import { escapePathLabel, unescapePathLabel, unitNameFromPath, unitObjectPath } from '../../../src/systemd/objectPath.js';
 
 describe('unit object paths (systemd bus_label_escape)', () => {
   it.each([

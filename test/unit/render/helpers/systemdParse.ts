@@ -39,7 +39,19 @@ export function extractFirstWord(p: string): [string, string] | undefined {
 /** One C escape after the backslash; returns [decoded, characters consumed]. */
 function cunescapeOne(s: string): [string, number] {
   const c = s[0];
-  const simple: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'", s: ' ' };
+  const simple: Record<string, string> = {
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    n: '\n',
+    r: '\r',
+    t: '\t',
+    v: '\v',
+    '\\': '\\',
+    '"': '"',
+    "'": "'",
+    s: ' ',
+  };
   if (c === undefined) throw new Error('trailing backslash');
   if (c in simple) return [simple[c] as string, 1];
   if (c === 'x' && /^[0-9a-fA-F]{2}/.test(s.slice(1))) return [String.fromCharCode(parseInt(s.slice(1, 3), 16)), 3];
