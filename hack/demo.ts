@@ -12,7 +12,8 @@ import { promises as fs, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot, binaries } from '../test/harness/binaries.js';
 import { Cluster } from '../test/harness/cluster.js';
-import { startAgent, startController, type OperatorProcess } from '../test/harness/operator.js';
+import { startAgent, startController } from '../test/harness/operator.js';
+import { Supervisor } from '../test/harness/supervisor.js';
 import { alive, waitFor } from '../test/harness/process.js';
 
 // SDW_DEMO_DIR lets a test run its own demo beside a developer's.
@@ -29,6 +30,8 @@ interface State {
   ready: boolean;
   kubeconfig?: string;
   error?: string;
+  /** The demo's etcd, so a test can pause the datastore as a sleeping laptop or a stalled disk would. */
+  etcdPid?: number;
 }
 
 function readState(): State | undefined {
@@ -133,7 +136,10 @@ async function serve(): Promise<void> {
   await fs.mkdir(demoDir, { recursive: true });
   await write({ pid: process.pid, ready: false });
   let cluster: Cluster | undefined;
-  const procs: OperatorProcess[] = [];
+  // The controller and the agents run as a cluster runs them: restarted when they
+  // exit (the controller exits by design when it loses its Lease, e.g. while the
+  // datastore is stalled), as a Deployment's and a DaemonSet's kubelet would.
+  const procs: Supervisor[] = [];
   let stopping = false;
   const stop = async (failed = false): Promise<void> => {
     if (stopping) return;
@@ -155,7 +161,7 @@ async function serve(): Promise<void> {
     await cluster.kubectlOk(['apply', '-k', path.join(repoRoot, 'config', 'policy')]);
     await cluster.kubectlOk(['label', '--overwrite', 'namespace', 'default', 'systemd.operators.dev/allow-root=true']);
     await cluster.kubectlOk(['apply', '-f', path.join(repoRoot, 'config', 'policy', 'samples', 'demo-default.yaml')]);
-    procs.push(await startController(cluster, { identity: 'demo-controller' }));
+    procs.push(new Supervisor(await startController(cluster, { identity: 'demo-controller' })).start());
     for (const n of NODES) {
       const node = cluster.node(n.name);
       const dir = path.join(demoDir, 'nodes', n.name);
@@ -163,7 +169,9 @@ async function serve(): Promise<void> {
       await fs.symlink(node.busSocketPath, path.join(dir, 'system_bus_socket'));
       await fs.symlink(node.unitDir, path.join(dir, 'units'));
       await fs.symlink(node.journalDir, path.join(dir, 'journal'));
-      procs.push(await startAgent(cluster, n.name, { usagePeriodSeconds: 10, extraArgs: journalArgs(node.journalDir) }));
+      procs.push(
+        new Supervisor(await startAgent(cluster, n.name, { usagePeriodSeconds: 10, extraArgs: journalArgs(node.journalDir) })).start(),
+      );
     }
     const bin = path.join(demoDir, 'bin');
     await fs.mkdir(bin, { recursive: true });
@@ -176,7 +184,7 @@ async function serve(): Promise<void> {
       path.join(demoDir, 'env'),
       [`export KUBECONFIG="${path.join(demoDir, 'kubeconfig')}"`, `export PATH="${binaries().dir}:${bin}:$PATH"`, ''].join('\n'),
     );
-    await write({ pid: process.pid, ready: true, kubeconfig: path.join(demoDir, 'kubeconfig') });
+    await write({ pid: process.pid, ready: true, kubeconfig: path.join(demoDir, 'kubeconfig'), etcdPid: cluster.controlPlane.etcd.pid });
     process.stdout.write(`demo ready at ${new Date().toISOString()}\n`);
   } catch (err) {
     process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);

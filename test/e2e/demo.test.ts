@@ -7,6 +7,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { cacheRoot, repoRoot } from '../harness/binaries.js';
+import { delay, waitFor } from '../harness/process.js';
 import { findCgroupDirs } from '../harness/systemdNode.js';
 
 const run = promisify(execFile);
@@ -52,6 +53,49 @@ describe('make demo', () => {
       `busctl --address=unix:path=${demoDir}/nodes/demo-1/system_bus_socket get-property org.freedesktop.systemd1 /org/freedesktop/systemd1/unit/sdw_2ddefault_5fweb_5fhttp_2eservice org.freedesktop.systemd1.Unit ActiveState`,
     );
     expect(bus.stdout.trim()).toBe('s "active"');
+
+    // The demo survives what a cluster survives: its datastore paused for 45 s (a
+    // laptop asleep, a stalled disk). The controller loses its Lease and exits by
+    // design; it is started again, as its Deployment would be, and a workload
+    // applied after the thaw is reconciled on every node.
+    const state = JSON.parse(await fs.readFile(path.join(demoDir, 'state.json'), 'utf8')) as { etcdPid?: number };
+    const etcdPid = state.etcdPid ?? 0;
+    expect(etcdPid).toBeGreaterThan(0);
+    process.kill(etcdPid, 'SIGSTOP');
+    try {
+      await delay(45_000);
+    } finally {
+      process.kill(etcdPid, 'SIGCONT');
+    }
+    // The API server may answer with errors for a moment after the thaw: apply as a user would, again until it is accepted.
+    const apply = `kubectl apply -f - <<'EOF'
+apiVersion: systemd.operators.dev/v1alpha1
+kind: SystemdWorkload
+metadata: {name: after-pause, namespace: default}
+spec:
+  units:
+  - name: idle
+    command: ["/bin/sh", "-c", "exec sleep infinity"]
+    dynamicUser: true
+EOF`;
+    await waitFor(
+      'the workload is accepted after the thaw',
+      async () =>
+        await sh(apply)
+          .then(() => true)
+          .catch(() => false),
+      60_000,
+      1000,
+    );
+    await waitFor(
+      'the workload applied after the pause reads Running on 3 nodes',
+      async () => {
+        const r = await sh('kubectl get sdw after-pause -o jsonpath={.status.phase}/{.status.readyNodes}').catch(() => undefined);
+        return r?.stdout.trim() === 'Running/3';
+      },
+      180_000,
+      1000,
+    );
 
     const runDirs = await fs.readdir(path.join(demoDir, 'run'));
     const down = await demo('down');
