@@ -18,6 +18,13 @@ DIR=$1 CG=$2 HOSTNAME_=${3:-node}
 case "$DIR" in
   /tmp/*|/var/tmp/*|/run/*) echo "node-sandbox: $DIR is under /tmp, /var/tmp or /run, which the node mounts privately" >&2; exit 2 ;;
 esac
+# These nodes remount the cgroup v1 hierarchies of the host (hybrid or legacy layout).
+# A pure cgroup v2 host has none: say so, rather than fail on a mount error. The
+# cgroup v2 behaviour is tested on VM nodes instead (test/e2e/vm, make test-vm).
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  echo "node-sandbox: this host has a pure cgroup v2 layout; the namespace test nodes need the hybrid (v1 controllers) layout of the CI machines. Boot the host with systemd.unified_cgroup_hierarchy=0, or run the cgroup v2 suite alone: make test-vm" >&2
+  exit 2
+fi
 mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal"
 for d in ${SDNODE_BINDS:-}; do
   [ -d "$d" ] || { echo "node-sandbox: mount point $d is missing on the host: run hack/install-deps.sh" >&2; exit 2; }
