@@ -1,0 +1,68 @@
+// Installed the other way users install it: a real `helm install` of the chart
+// onto nodes with a real kubelet, the project's image loaded into each node's
+// containerd and named by --set. helm --wait returns once the agent DaemonSet
+// and the controller Deployment are ready, and a workload then runs on every node.
+import { activeState, apply, waitForWorkload } from '../../harness/assertions.js';
+import { Cluster } from '../../harness/cluster.js';
+import { agentPods, projectImage, sleepWorkload, splitRef, type ProjectImage } from '../../harness/deployOperator.js';
+import { CHART_DIR, helmOk } from '../../harness/helm.js';
+import { OPERATOR_NAMESPACE } from '../../harness/operator.js';
+
+const NODES = ['node-a', 'node-b'];
+const UNIT = 'sdw-default_from-helm_main.service';
+
+describe('operator installed with helm install onto kubelet nodes', () => {
+  let cluster: Cluster;
+  let image: ProjectImage;
+  beforeAll(async () => {
+    image = projectImage();
+    cluster = await Cluster.start({ kubeletNodes: NODES.map((name) => ({ name })) });
+    await Promise.all([...cluster.kubeletNodes.values()].map((n) => n.importImage(image.archive)));
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("installs with --wait: one ready agent pod per node from the project image, and a workload's units run on both nodes", async () => {
+    const { name, tag } = splitRef(image.ref);
+    const kube = { kubeconfig: cluster.kubeconfigPath };
+    await helmOk(
+      [
+        'install',
+        'sdw',
+        CHART_DIR,
+        '--namespace',
+        OPERATOR_NAMESPACE,
+        '--create-namespace',
+        '--set',
+        `image.repository=${name}`,
+        '--set',
+        `image.tag=${tag}`,
+        '--wait',
+        '--timeout',
+        '5m',
+      ],
+      kube,
+    );
+    const status = await helmOk(['status', 'sdw', '--namespace', OPERATOR_NAMESPACE], kube);
+    expect(status).toMatch(/STATUS: deployed/);
+
+    const pods = await agentPods(cluster);
+    expect([...pods.keys()].sort()).toEqual(NODES);
+    for (const p of pods.values()) {
+      expect(p.status.containerStatuses?.[0]?.ready).toBe(true);
+      expect(p.spec.containers[0]?.image).toBe(image.ref);
+    }
+
+    await apply(cluster, sleepWorkload('from-helm'));
+    const w = await waitForWorkload(
+      cluster,
+      'from-helm',
+      'Running on both nodes',
+      (x) => x.status?.phase === 'Running' && x.status.readyNodes === 2,
+      180_000,
+    );
+    expect(w.status?.desiredNodes).toBe(2);
+    for (const n of NODES) expect({ node: n, state: await activeState(cluster.node(n), UNIT) }).toEqual({ node: n, state: 'active' });
+  });
+});
