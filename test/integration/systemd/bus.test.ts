@@ -152,8 +152,8 @@ describe('SystemdBus on a real node', () => {
     'sees an OOM kill under MemoryMax',
     async () => {
       const n = 'sdw-default-oom-hog.service';
-      // Grows to about 40 MiB, holds (so a sample can see it near the 48M limit), then blows it.
-      const py = 'import time; a=bytearray(40<<20); time.sleep(1.5); b=bytearray(200<<20); time.sleep(5)';
+      // Grows to about 46 MiB (43 MiB plus the interpreter), holds (so a sample can see it near the 48M limit), then blows it.
+      const py = 'import time; a=bytearray(43<<20); time.sleep(1.5); b=bytearray(200<<20); time.sleep(5)';
       await store.write(
         n,
         ownedUnit({
