@@ -143,7 +143,12 @@ const unitNameStr = (description: string): JSONSchema =>
   str(LIMITS.unitNameLength, { description, minLength: 1, pattern: PATTERNS.unitName });
 
 /** CEL for an int-or-string quantity that must be > 0. */
-const restartPolicy: JSONSchema = { type: 'string', enum: ['Always', 'OnFailure', 'Never'] };
+const restartPolicy: JSONSchema = {
+  type: 'string',
+  description:
+    'When systemd restarts the unit: Always (Restart=always), OnFailure (Restart=on-failure) or Never (Restart=no). Default: Always for an unscheduled service, Never otherwise.',
+  enum: ['Always', 'OnFailure', 'Never'],
+};
 const positiveQuantity = (description: string, message: string): JSONSchema => ({
   description,
   'x-kubernetes-int-or-string': true,
@@ -162,18 +167,29 @@ const conditionSchema: JSONSchema = {
   required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
   properties: {
     type: str(316, {
+      description: 'The condition, e.g. Available, Progressing or Degraded (CamelCase).',
       pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
     }),
-    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
-    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
-    lastTransitionTime: { type: 'string', format: 'date-time' },
-    reason: str(1024, { minLength: 1, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' }),
-    message: str(32768),
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'Whether the condition holds: True, False or Unknown.' },
+    observedGeneration: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: 'The metadata.generation the condition was set for; older than the object means it may be out of date.',
+    },
+    lastTransitionTime: { type: 'string', format: 'date-time', description: 'When status last changed.' },
+    reason: str(1024, {
+      description: 'A CamelCase word for why (e.g. NodeFailed, RollingUpdate), the same as the Event reasons.',
+      minLength: 1,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+    }),
+    message: str(32768, { description: 'Human-readable detail: which nodes and units, and what systemd reported.' }),
   },
 };
 
 const conditionsSchema: JSONSchema = {
   type: 'array',
+  description: 'The latest observations of the object, one per type (kubectl describe and kubectl wait --for=condition read them).',
   maxItems: LIMITS.conditions,
   items: conditionSchema,
   'x-kubernetes-list-type': 'map',
@@ -189,13 +205,14 @@ const unitSchema: JSONSchema = {
     name: unitNameStr('DNS label; the systemd unit is sdw-<namespace>_<workload>_<name>.service.'),
     type: {
       type: 'string',
-      description: 'service (long-running, Type=simple) or oneshot (runs to completion).',
+      description: 'service (long-running: Type=simple) or oneshot (runs to completion: Type=oneshot, RemainAfterExit=yes).',
       enum: ['service', 'oneshot'],
       default: 'service',
     },
     command: {
       type: 'array',
-      description: 'argv; command[0] is an absolute path. Not run through a shell; no variable expansion.',
+      description:
+        'The argv, rendered to ExecStart= with every argument double-quoted and escaped; command[0] is an absolute path. Not run through a shell; no variable or specifier expansion.',
       minItems: 1,
       maxItems: LIMITS.command,
       items: safeStr(LIMITS.argLength),
@@ -209,16 +226,25 @@ const unitSchema: JSONSchema = {
     },
     env: {
       type: 'array',
-      description: 'Environment variables (Environment=); values are literal.',
+      description: 'Environment variables, one Environment="NAME=value" line each; values are literal.',
       maxItems: LIMITS.env,
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['name'],
       items: {
         type: 'object',
+        description: 'One environment variable of the unit.',
         required: ['name'],
         properties: {
-          name: str(LIMITS.envNameLength, { minLength: 1, pattern: PATTERNS.envName }),
-          value: { ...safeStr(LIMITS.envValueLength), default: '' },
+          name: str(LIMITS.envNameLength, {
+            description: 'The variable name, a C identifier: NAME in Environment="NAME=value".',
+            minLength: 1,
+            pattern: PATTERNS.envName,
+          }),
+          value: {
+            ...safeStr(LIMITS.envValueLength),
+            description: 'The value, literal: rendered escaped in Environment="NAME=value" (no $ or % expansion).',
+            default: '',
+          },
         },
       },
     },
@@ -231,24 +257,41 @@ const unitSchema: JSONSchema = {
       description: 'Restart policy. Default: Always for an unscheduled service, Never otherwise.',
       properties: {
         policy: restartPolicy,
-        delaySeconds: { type: 'integer', description: 'RestartSec=.', minimum: 0, maximum: LIMITS.delaySeconds },
+        delaySeconds: {
+          type: 'integer',
+          description:
+            'Seconds between a stop and the restart: RestartSec=. Also sets StartLimitBurst=5 and StartLimitIntervalSec=5*delay+10s, so a crash loop ends in failed.',
+          minimum: 0,
+          maximum: LIMITS.delaySeconds,
+        },
       },
     },
     resources: {
       type: 'object',
+      description: "The unit's cgroup limits and weights, in Kubernetes quantities.",
       properties: {
         limits: {
           type: 'object',
+          description: 'Hard ceilings (MemoryMax=, CPUQuota=, TasksMax=); a change of these alone is applied live, without a restart.',
           properties: {
-            memory: positiveQuantity('MemoryMax= (bytes).', MESSAGES.memory),
-            cpu: positiveQuantity('CPUQuota= (1 CPU = 100%).', MESSAGES.cpuLimit),
-            tasks: { type: 'integer', description: 'TasksMax=.', minimum: 1, maximum: LIMITS.tasks },
+            memory: positiveQuantity('Memory ceiling, a quantity (256Mi, 1G): MemoryMax= in bytes.', MESSAGES.memory),
+            cpu: positiveQuantity('CPU ceiling, a quantity (500m, 2): CPUQuota= (500m -> 50%, 2 -> 200%).', MESSAGES.cpuLimit),
+            tasks: {
+              type: 'integer',
+              description: 'Most processes and threads of the unit: TasksMax=.',
+              minimum: 1,
+              maximum: LIMITS.tasks,
+            },
           },
         },
         requests: {
           type: 'object',
+          description: 'Shares under contention (CPUWeight=).',
           properties: {
-            cpu: positiveQuantity('CPUWeight= (1 CPU = 100, the systemd default).', MESSAGES.cpuRequest),
+            cpu: positiveQuantity(
+              'CPU share, a quantity: CPUWeight= (1 CPU = 100, the systemd default; clamped to 1..10000).',
+              MESSAGES.cpuRequest,
+            ),
           },
         },
       },
@@ -274,18 +317,43 @@ const unitSchema: JSONSchema = {
       'x-kubernetes-validations': [{ rule: `self.matches('(?i)${SCHEDULE_PATTERN}')`, message: MESSAGES.schedule }],
     },
     timeZone: str(LIMITS.timeZoneLength, {
-      description: "IANA time zone of schedule; default the node's local time.",
+      description: "IANA time zone of schedule, appended to each OnCalendar= line; default the node's local time.",
       pattern: PATTERNS.timeZone,
     }),
     sandbox: {
       type: 'object',
+      description: "systemd's sandboxing of the unit's processes (a SystemdWorkloadPolicy may require some).",
       properties: {
-        privateTmp: { type: 'boolean' },
-        protectSystem: { type: 'string', enum: ['false', 'true', 'full', 'strict'] },
-        protectHome: { type: 'string', enum: ['false', 'true', 'read-only', 'tmpfs'] },
-        noNewPrivileges: { type: 'boolean' },
-        readOnlyPaths: { type: 'array', maxItems: LIMITS.paths, items: pathStr('An absolute path.'), 'x-kubernetes-list-type': 'atomic' },
-        readWritePaths: { type: 'array', maxItems: LIMITS.paths, items: pathStr('An absolute path.'), 'x-kubernetes-list-type': 'atomic' },
+        privateTmp: { type: 'boolean', description: 'A private /tmp and /var/tmp for the unit: PrivateTmp=.' },
+        protectSystem: {
+          type: 'string',
+          enum: ['false', 'true', 'full', 'strict'],
+          description:
+            'Read-only /usr and /boot (true), also /etc (full), or the whole file system but /dev, /proc, /sys (strict): ProtectSystem=.',
+        },
+        protectHome: {
+          type: 'string',
+          enum: ['false', 'true', 'read-only', 'tmpfs'],
+          description: '/home, /root and /run/user hidden (true), read-only, or an empty tmpfs: ProtectHome=.',
+        },
+        noNewPrivileges: {
+          type: 'boolean',
+          description: 'No privilege gain through setuid binaries or file capabilities: NoNewPrivileges=.',
+        },
+        readOnlyPaths: {
+          type: 'array',
+          description: 'Paths the unit sees read-only: ReadOnlyPaths=.',
+          maxItems: LIMITS.paths,
+          items: pathStr('An absolute path.'),
+          'x-kubernetes-list-type': 'atomic',
+        },
+        readWritePaths: {
+          type: 'array',
+          description: 'Paths the unit may write even under protectSystem: ReadWritePaths=.',
+          maxItems: LIMITS.paths,
+          items: pathStr('An absolute path.'),
+          'x-kubernetes-list-type': 'atomic',
+        },
       },
     },
   },
@@ -339,11 +407,16 @@ const unitsSchema: JSONSchema = {
 
 const tolerationSchema: JSONSchema = {
   type: 'object',
+  description: 'A node taint the workload tolerates, as a Pod toleration (no tolerationSeconds: units are never evicted).',
   properties: {
-    key: str(316),
-    operator: { type: 'string', enum: ['Exists', 'Equal'] },
-    value: str(63),
-    effect: { type: 'string', enum: ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'] },
+    key: str(316, { description: 'The taint key; empty with operator Exists matches every taint.' }),
+    operator: { type: 'string', enum: ['Exists', 'Equal'], description: 'Equal (the default) compares value; Exists matches any value.' },
+    value: str(63, { description: 'The taint value, for operator Equal.' }),
+    effect: {
+      type: 'string',
+      enum: ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'],
+      description: 'The taint effect matched; empty matches all effects.',
+    },
   },
   'x-kubernetes-validations': [
     {
@@ -356,6 +429,7 @@ const tolerationSchema: JSONSchema = {
 
 const workloadSpecSchema: JSONSchema = {
   type: 'object',
+  description: 'What runs (units), on which nodes (nodeSelector, tolerations) and how changes roll out.',
   required: ['units'],
   properties: {
     nodeSelector: {
@@ -374,11 +448,18 @@ const workloadSpecSchema: JSONSchema = {
     units: unitsSchema,
     updateStrategy: {
       type: 'object',
+      description: 'How a changed spec reaches the nodes.',
       default: {},
       properties: {
-        type: { type: 'string', enum: ['RollingUpdate'], default: 'RollingUpdate' },
+        type: {
+          type: 'string',
+          enum: ['RollingUpdate'],
+          default: 'RollingUpdate',
+          description: 'RollingUpdate: nodes get the new units in batches, each after the previous is ready.',
+        },
         rollingUpdate: {
           type: 'object',
+          description: 'The batch size of a RollingUpdate.',
           default: {},
           properties: {
             maxUnavailable: {
@@ -408,35 +489,70 @@ const workloadSpecSchema: JSONSchema = {
 
 const nodeSummarySchema: JSONSchema = {
   type: 'object',
+  description: "One node's summary, from its SystemdUnitSet's status.",
   required: ['node', 'phase', 'restarts'],
   properties: {
-    node: str(253),
-    phase: { type: 'string', enum: ['Pending', 'Running', 'Completed', 'Failed', 'Unknown'] },
-    restarts: { type: 'integer', format: 'int64', minimum: 0 },
-    exitCode: { type: 'integer', format: 'int32' },
-    memoryBytes: { type: 'integer', format: 'int64', minimum: 0 },
-    cpuSeconds: { type: 'number' },
-    message: str(LIMITS.messageLength),
+    node: str(253, { description: 'The Node name.' }),
+    phase: {
+      type: 'string',
+      enum: ['Pending', 'Running', 'Completed', 'Failed', 'Unknown'],
+      description: "The node's phase: Unknown when its agent's heartbeat expired.",
+    },
+    restarts: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: "Automatic restarts of the node's units (systemd's NRestarts).",
+    },
+    exitCode: { type: 'integer', format: 'int32', description: 'The last exit status of a failed unit on the node.' },
+    memoryBytes: { type: 'integer', format: 'int64', minimum: 0, description: "The units' memory use (MemoryCurrent), in bytes." },
+    cpuSeconds: { type: 'number', description: "The units' CPU time (CPUUsageNSec) in seconds; absent where systemd cannot account it." },
+    message: str(LIMITS.messageLength, { description: 'What went wrong on the node, from the agent.' }),
   },
 };
 
 const workloadStatusSchema: JSONSchema = {
   type: 'object',
+  description: 'Written by the controller from the children: what kubectl get sdw shows.',
   properties: {
-    observedGeneration: { type: 'integer', format: 'int64' },
+    observedGeneration: { type: 'integer', format: 'int64', description: 'The metadata.generation this status was computed for.' },
     hash: {
       type: 'string',
       maxLength: 64,
       description: "Content hash of the current spec's units: what every node has when the rollout is done.",
     },
-    desiredNodes: { type: 'integer', format: 'int32', minimum: 0 },
-    currentNodes: { type: 'integer', format: 'int32', minimum: 0 },
-    readyNodes: { type: 'integer', format: 'int32', minimum: 0 },
-    updatedNodes: { type: 'integer', format: 'int32', minimum: 0 },
-    failedNodes: { type: 'integer', format: 'int32', minimum: 0 },
-    unknownNodes: { type: 'integer', format: 'int32', minimum: 0 },
-    restarts: { type: 'integer', format: 'int64', minimum: 0 },
-    phase: { type: 'string', enum: ['Pending', 'Progressing', 'Running', 'Completed', 'Degraded', 'Failed'] },
+    desiredNodes: {
+      type: 'integer',
+      format: 'int32',
+      minimum: 0,
+      description: 'Nodes that match nodeSelector and tolerations (column DESIRED).',
+    },
+    currentNodes: { type: 'integer', format: 'int32', minimum: 0, description: 'Nodes that have a SystemdUnitSet of the workload.' },
+    readyNodes: {
+      type: 'integer',
+      format: 'int32',
+      minimum: 0,
+      description: 'Nodes whose units are all up for minReadySeconds (column READY).',
+    },
+    updatedNodes: {
+      type: 'integer',
+      format: 'int32',
+      minimum: 0,
+      description: 'Nodes running the current spec (status.hash; column UP-TO-DATE).',
+    },
+    failedNodes: { type: 'integer', format: 'int32', minimum: 0, description: 'Nodes where a unit failed.' },
+    unknownNodes: { type: 'integer', format: 'int32', minimum: 0, description: "Nodes whose agent's heartbeat Lease expired." },
+    restarts: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: "Automatic restarts of the units on every node (systemd's NRestarts; column RESTARTS).",
+    },
+    phase: {
+      type: 'string',
+      enum: ['Pending', 'Progressing', 'Running', 'Completed', 'Degraded', 'Failed'],
+      description: 'The summary (column PHASE): Degraded when a unit failed on some nodes, Failed on all of them or for an invalid spec.',
+    },
     conditions: conditionsSchema,
     nodes: {
       type: 'array',
@@ -453,8 +569,8 @@ export const workloadSchema: JSONSchema = {
   description: 'SystemdWorkload runs systemd units on every matching node, as a DaemonSet runs containers.',
   required: ['spec'],
   properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
+    apiVersion: { type: 'string', description: 'The versioned schema of this object: systemd.operators.dev/v1alpha1.' },
+    kind: { type: 'string', description: 'The kind of this object (REST resource).' },
     metadata: { type: 'object' },
     spec: workloadSpecSchema,
     status: workloadStatusSchema,
@@ -467,88 +583,145 @@ export const workloadSchema: JSONSchema = {
 // ---- SystemdUnitSet (controller-written spec; the schema is defence in depth for the agent) ----
 const renderedFileSchema: JSONSchema = {
   type: 'object',
+  description: 'One unit file the agent writes to /etc/systemd/system.',
   required: ['name', 'content'],
   properties: {
-    name: str(255, { pattern: PATTERNS.unitFileName }),
-    content: str(LIMITS.fileContentLength),
+    name: str(255, { description: 'The file name: sdw-<namespace>_<workload>_<unit>.service or .timer.', pattern: PATTERNS.unitFileName }),
+    content: str(LIMITS.fileContentLength, {
+      description: 'The exact file content, rendered by the controller with the ownership marker.',
+    }),
   },
 };
 
 const unitSetSpecSchema: JSONSchema = {
   type: 'object',
+  description: "Written by the controller: this node's rendered units. Not for editing by hand.",
   required: ['nodeName', 'units', 'hash'],
   properties: {
-    nodeName: str(253, { minLength: 1 }),
+    nodeName: str(253, {
+      description: 'The Node whose agent applies these units (selectable: the agent watches spec.nodeName=<its node>).',
+      minLength: 1,
+    }),
     units: {
       type: 'array',
+      description: "The workload's units, rendered for this node.",
       maxItems: LIMITS.units,
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['name'],
       items: {
         type: 'object',
+        description: 'One unit of the workload and its files.',
         required: ['name', 'type', 'scheduled', 'files'],
         properties: {
           name: unitNameStr('The workload unit name.'),
-          type: { type: 'string', enum: ['service', 'oneshot'] },
-          scheduled: { type: 'boolean' },
+          type: {
+            type: 'string',
+            enum: ['service', 'oneshot'],
+            description: "The unit's type in the workload: Type=simple or Type=oneshot.",
+          },
+          scheduled: { type: 'boolean', description: 'true: the unit has a schedule, and a .timer starts it.' },
           restart: { ...restartPolicy, description: 'The restart policy in effect (defaults applied).' },
-          files: { type: 'array', minItems: 1, maxItems: 2, items: renderedFileSchema, 'x-kubernetes-list-type': 'atomic' },
+          files: {
+            type: 'array',
+            description: 'The .service file, and the .timer of a scheduled unit.',
+            minItems: 1,
+            maxItems: 2,
+            items: renderedFileSchema,
+            'x-kubernetes-list-type': 'atomic',
+          },
         },
       },
     },
-    hash: str(64, { pattern: PATTERNS.sha256 }),
-    shortHash: str(12, { pattern: '^[0-9a-f]{12}$' }),
+    hash: str(64, {
+      description: "SHA-256 of the units' content: equal to the workload's status.hash when this node is up to date.",
+      pattern: PATTERNS.sha256,
+    }),
+    shortHash: str(12, { description: 'The first 12 hex digits of hash, as a column and in X-SDW-Hash=.', pattern: '^[0-9a-f]{12}$' }),
   },
 };
 
 const unitStatusSchema: JSONSchema = {
   type: 'object',
+  description: 'What systemd reports for one unit, read by the agent over D-Bus.',
   required: ['name', 'unit'],
   properties: {
-    name: str(LIMITS.unitNameLength),
-    unit: str(255),
-    activeState: str(64),
-    subState: str(64),
-    result: str(64),
-    restarts: { type: 'integer', format: 'int64', minimum: 0 },
-    exitCode: { type: 'integer', format: 'int32' },
-    exitStatus: { type: 'integer', format: 'int32' },
-    lastStartTime: { type: 'string', format: 'date-time' },
-    lastExitTime: { type: 'string', format: 'date-time' },
+    name: str(LIMITS.unitNameLength, { description: 'The workload unit name.' }),
+    unit: str(255, { description: 'The systemd unit, e.g. sdw-default_web_server.service.' }),
+    activeState: str(64, { description: "systemd's ActiveState: active, activating, deactivating, inactive or failed." }),
+    subState: str(64, { description: "systemd's SubState, e.g. running, exited, auto-restart, dead." }),
+    result: str(64, { description: "systemd's Result of the last run: success, exit-code, signal, oom-kill, timeout..." }),
+    restarts: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: 'Automatic restarts by systemd (NRestarts) since the agent last started the unit.',
+    },
+    exitCode: {
+      type: 'integer',
+      format: 'int32',
+      description: "How the main process last ended: systemd's ExecMainCode (1 exited, 2 killed, 3 dumped).",
+    },
+    exitStatus: { type: 'integer', format: 'int32', description: 'The exit status or signal number of the main process (ExecMainStatus).' },
+    lastStartTime: { type: 'string', format: 'date-time', description: 'When the main process last started (ExecMainStartTimestamp).' },
+    lastExitTime: { type: 'string', format: 'date-time', description: 'When the main process last ended (ExecMainExitTimestamp).' },
     lastTermination: {
       type: 'object',
+      description:
+        "The last unexpected end of the unit, kept from systemd's signals (as a Pod's lastState.terminated): a crash loop read by polling often looks healthy.",
       required: ['code', 'status', 'time', 'reason'],
       properties: {
-        code: str(64),
-        status: { type: 'integer', format: 'int32' },
-        time: { type: 'string', format: 'date-time' },
-        reason: str(LIMITS.messageLength),
+        code: str(64, { description: 'How it ended: exited, killed or dumped.' }),
+        status: { type: 'integer', format: 'int32', description: 'The exit status, or the signal number.' },
+        time: { type: 'string', format: 'date-time', description: 'When it ended.' },
+        reason: str(LIMITS.messageLength, { description: 'Why, e.g. Error, OOMKilled, or the signal name.' }),
       },
     },
-    memoryBytes: { type: 'integer', format: 'int64', minimum: 0 },
-    cpuNanoseconds: { type: 'integer', format: 'int64', minimum: 0 },
-    tasks: { type: 'integer', format: 'int64', minimum: 0 },
+    memoryBytes: { type: 'integer', format: 'int64', minimum: 0, description: "The unit's cgroup memory use (MemoryCurrent), in bytes." },
+    cpuNanoseconds: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: "The unit's CPU time (CPUUsageNSec); absent where systemd cannot account it (cgroup v1).",
+    },
+    tasks: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: "The unit's processes and threads (TasksCurrent); absent when unknown, never 0.",
+    },
     timer: {
       type: 'object',
+      description: 'The .timer of a scheduled unit.',
       properties: {
-        lastTrigger: { type: 'string', format: 'date-time' },
-        nextElapse: { type: 'string', format: 'date-time' },
-        lastResult: str(64),
+        lastTrigger: { type: 'string', format: 'date-time', description: 'When the timer last started the unit (LastTriggerUSec).' },
+        nextElapse: { type: 'string', format: 'date-time', description: 'When it will next (NextElapseUSecRealtime).' },
+        lastResult: str(64, { description: "The timer's Result." }),
       },
     },
-    message: str(LIMITS.messageLength),
+    message: str(LIMITS.messageLength, { description: 'What the agent could not do for the unit, or what systemd said.' }),
   },
 };
 
 const unitSetStatusSchema: JSONSchema = {
   type: 'object',
+  description: "Written by the node's agent: what systemd reports for each unit.",
   properties: {
-    observedGeneration: { type: 'integer', format: 'int64' },
-    appliedHash: str(64),
-    phase: { type: 'string', enum: ['Pending', 'Running', 'Completed', 'Failed', 'Unknown'] },
-    readySince: { type: 'string', format: 'date-time' },
-    units: { type: 'array', maxItems: LIMITS.units, items: unitStatusSchema, 'x-kubernetes-list-type': 'atomic' },
-    message: str(LIMITS.messageLength),
+    observedGeneration: { type: 'integer', format: 'int64', description: 'The metadata.generation the agent last applied.' },
+    appliedHash: str(64, { description: 'The spec.hash whose files are on the node.' }),
+    phase: {
+      type: 'string',
+      enum: ['Pending', 'Running', 'Completed', 'Failed', 'Unknown'],
+      description: "The node's phase for the workload: Running when every unit is up, Failed when one failed.",
+    },
+    readySince: { type: 'string', format: 'date-time', description: 'Since when every unit has been up (for minReadySeconds).' },
+    units: {
+      type: 'array',
+      description: 'Per unit, what systemd reports.',
+      maxItems: LIMITS.units,
+      items: unitStatusSchema,
+      'x-kubernetes-list-type': 'atomic',
+    },
+    message: str(LIMITS.messageLength, { description: 'What the agent could not do on the node (e.g. a failed daemon reload).' }),
     conditions: conditionsSchema,
   },
 };
@@ -558,8 +731,8 @@ export const unitSetSchema: JSONSchema = {
   description: 'SystemdUnitSet: the rendered units of one SystemdWorkload for one node (as a Pod is to a DaemonSet).',
   required: ['spec'],
   properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
+    apiVersion: { type: 'string', description: 'The versioned schema of this object: systemd.operators.dev/v1alpha1.' },
+    kind: { type: 'string', description: 'The kind of this object (REST resource).' },
     metadata: { type: 'object' },
     spec: unitSetSpecSchema,
     status: unitSetStatusSchema,
@@ -588,6 +761,7 @@ const quantityStr = (description: string, what: string): JSONSchema =>
 
 const policySpecSchema: JSONSchema = {
   type: 'object',
+  description: 'What workloads in the listed namespaces may do; every field left out allows anything but root.',
   required: ['namespaces'],
   properties: {
     namespaces: {
@@ -606,10 +780,17 @@ const policySpecSchema: JSONSchema = {
       'x-kubernetes-list-type': 'atomic',
       items: {
         type: 'object',
+        description: 'A node label the nodeSelector may use.',
         required: ['key'],
         properties: {
-          key: str(316, { minLength: 1 }),
-          values: { type: 'array', maxItems: POLICY_LIMITS.nodeSelectorValues, items: str(63), 'x-kubernetes-list-type': 'set' },
+          key: str(316, { description: 'The label key.', minLength: 1 }),
+          values: {
+            type: 'array',
+            description: 'The values allowed for key; empty or unset: any value.',
+            maxItems: POLICY_LIMITS.nodeSelectorValues,
+            items: str(63),
+            'x-kubernetes-list-type': 'set',
+          },
         },
       },
     },
@@ -670,8 +851,8 @@ export const policySchema: JSONSchema = {
     'SystemdWorkloadPolicy (cluster-scoped): what SystemdWorkloads in the listed namespaces may do. Enforced at admission and by the controller.',
   required: ['spec'],
   properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
+    apiVersion: { type: 'string', description: 'The versioned schema of this object: systemd.operators.dev/v1alpha1.' },
+    kind: { type: 'string', description: 'The kind of this object (REST resource).' },
     metadata: { type: 'object' },
     spec: policySpecSchema,
   },
