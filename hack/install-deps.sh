@@ -9,8 +9,9 @@ log() { echo "[deps] $*" >&2; }
 # The kubelet test nodes (test/harness/kubeletNode.ts): containerd, runc and the CNI plugins
 # run in each node; iptables for pod masquerading and the kubernetes Service;
 # openssl for the cluster CA; busybox-static for the pause and test images.
+# prometheus: its promtool checks and tests the alert rules (test/integration/monitoring).
 pkgs=(systemd dbus util-linux iproute2 procps e2fsprogs python3
-  containerd runc containernetworking-plugins iptables openssl busybox-static)
+  containerd runc containernetworking-plugins iptables openssl busybox-static prometheus)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 for b in busctl systemd-analyze unshare journalctl; do command -v "$b" >/dev/null || missing+=(systemd); done
@@ -19,6 +20,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Only promtool is wanted: the package's own server is not left running on a systemd host.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # buildah, mmdebstrap, umoci, skopeo, runc: make image and its test (test/integration/image).

@@ -15,6 +15,7 @@ import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
 import { parseFlags } from '../cmdline/flags.js';
 import { CreateExpectations } from './expectations.js';
+import { WorkloadMetrics } from './metrics.js';
 import { reconcileWorkload } from './reconcile.js';
 import { cacheReads, ControllerIndex, createInformers, registerWatches } from './watches.js';
 
@@ -54,8 +55,15 @@ const loop = new ControllerLoop('systemdworkload', (key) => reconcileWorkload(ke
 registerWatches({ informers, index, expectations, heartbeatGraceMs, enqueue: (key) => loop.queue.add(key) });
 const allInformers = Object.values(informers);
 metrics.leader.set({ name: leaseName }, leaderElect ? 0 : 1);
+let leading = false;
+new WorkloadMetrics(
+  metrics,
+  () => informers.workloads.list(),
+  () => leading,
+);
 
 function startReconciling(): void {
+  leading = true;
   metrics.leader.set({ name: leaseName }, 1);
   loop.start();
   for (const w of informers.workloads.list()) loop.queue.add(objectKey(w));

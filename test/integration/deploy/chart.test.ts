@@ -147,6 +147,38 @@ describe('the Helm chart against config/', () => {
     ).toEqual([]);
   });
 
+  it('monitoring.enabled adds config/prometheus/monitor: the ServiceMonitors, the alert rules and the dashboard', async () => {
+    const k = await runKubectl(binaries().kubectl, '/dev/null', ['kustomize', path.join(repoRoot, 'config', 'prometheus', 'monitor')]);
+    if (k.code !== 0) throw new Error(`kubectl kustomize config/prometheus/monitor failed: ${k.stderr}`);
+    const monitor = byKey(k.stdout);
+    const objs = byKey(await helmOk(['template', 'sdw', CHART_DIR, '--namespace', NS, '--set', 'monitoring.enabled=true']));
+    const added = [...objs.keys()].filter((k) => !rendered.has(k)).sort();
+    expect(added).toEqual(
+      [
+        'ConfigMap/systemd-workload-operator-dashboard',
+        'PrometheusRule/systemd-workload-operator',
+        'ServiceMonitor/systemd-workload-agent',
+        'ServiceMonitor/systemd-workload-controller',
+      ].sort(),
+    );
+    expect(added).toEqual([...monitor.keys()].sort());
+    for (const k of added) {
+      expect({ k, obj: comparable(objs.get(k)!) }).toEqual({ k, obj: comparable(monitor.get(k)!) });
+      expect({ k, labels: objs.get(k)!.metadata.labels }).toEqual({
+        k,
+        labels: expect.objectContaining({ ...monitor.get(k)!.metadata.labels, 'app.kubernetes.io/managed-by': 'Helm' }),
+      });
+    }
+    const lint = await runHelm(['lint', '--strict', CHART_DIR, '--namespace', NS, '--set', 'monitoring.enabled=true']);
+    expect({ code: lint.code, out: lint.stdout + lint.stderr }).toEqual({
+      code: 0,
+      out: expect.stringContaining('1 chart(s) linted, 0 chart(s) failed'),
+    });
+    // The ServiceMonitors select the metrics Services: without them, say so.
+    const r = await runHelm(['template', 'sdw', CHART_DIR, '--set', 'monitoring.enabled=true', '--set', 'metrics.services=false']);
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 1, err: expect.stringContaining('monitoring.enabled needs metrics.services') });
+  });
+
   it('values.schema.json refuses bad values, naming the field', async () => {
     for (const [set, field] of [
       ['controller.replicas=0', 'replicas'],
