@@ -99,6 +99,28 @@ describe('controller: workload lifecycle against a real API server', () => {
     expect(await controller.metric('leader_election_master_status')).toBe(1);
   });
 
+  it("exports the workload's status as series: phase, desired, ready, updated nodes", async () => {
+    const app = { namespace: 'default', workload: 'app' };
+    // read from the controller's cache at scrape time, which may trail kubectl by a watch event
+    await waitFor(
+      'sdw_workload_phase Running 1',
+      async () => (await controller.metric('sdw_workload_phase', { ...app, phase: 'Running' })) === 1,
+    );
+    expect(await controller.metric('sdw_workload_phase', { ...app, phase: 'Degraded' })).toBe(0);
+    expect(await controller.metric('sdw_workload_nodes_desired', app)).toBe(4);
+    expect(await controller.metric('sdw_workload_nodes_ready', app)).toBe(4);
+    expect(await controller.metric('sdw_workload_nodes_updated', app)).toBe(4);
+    expect(await controller.metric('sdw_workload_restarts', app)).toBe(0);
+    expect(await controller.metric('sdw_workload_condition', { ...app, type: 'Available', status: 'True' })).toBe(1);
+  });
+
+  it('kubectl explain describes the units from the CRD', async () => {
+    const out = await cluster.kubectlOk(['explain', 'systemdworkload.spec.units']);
+    expect(out).toMatch(/DESCRIPTION:\s+The units of the workload/);
+    expect(out).toMatch(/command\s+<\[\]string> -required-\s+The argv, rendered to ExecStart=/);
+    expect(out).toMatch(/sandbox\s+<Object>\s+systemd's sandboxing/);
+  });
+
   it('follows a node that gains the label', async () => {
     await cluster.kubectlOk(['label', 'node', 'n5', 'role=app']);
     await waitForWorkload(cluster, 'app', 'Running on 5 nodes', settled(5), 90_000);
@@ -198,6 +220,13 @@ describe('controller: workload lifecycle against a real API server', () => {
     );
     expect(wl.status!.nodes![0]).toMatchObject({ node: 'n3', phase: 'Failed', exitCode: 3 });
     expect(wl.status!.conditions!.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'NodesFailed' });
+    // what SystemdWorkloadDegraded alerts on (config/prometheus/monitor)
+    await waitFor(
+      'sdw_workload_phase Degraded 1',
+      async () => (await controller.metric('sdw_workload_phase', { workload: 'app', phase: 'Degraded' })) === 1,
+      30_000,
+    );
+    expect(await controller.metric('sdw_workload_nodes_failed', { namespace: 'default', workload: 'app' })).toBe(1);
     await waitFor(
       'NodeFailed event',
       async () => {
@@ -262,6 +291,11 @@ describe('controller: workload lifecycle against a real API server', () => {
       'children garbage-collected',
       async () => (await cluster.kubectlOk(['get', 'systemdunitsets', '-A', '-o', 'name'])).trim() === '',
       90_000,
+    );
+    // and its series go with it
+    await waitFor(
+      'no sdw_workload_phase for app',
+      async () => (await controller.metric('sdw_workload_phase', { workload: 'app', phase: 'Running' })) === undefined,
     );
     expect(controller.running).toBe(true);
   });
