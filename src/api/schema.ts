@@ -67,6 +67,7 @@ export const LIMITS = {
   tolerations: 32,
   nodeSelector: 64,
   minReadySeconds: 86400,
+  progressDeadlineSeconds: 86400,
   /** status.nodes of a workload: the controller keeps the problem nodes first. */
   nodeSummaries: 100,
   conditions: 16,
@@ -402,6 +403,14 @@ const workloadSpecSchema: JSONSchema = {
       minimum: 0,
       maximum: LIMITS.minReadySeconds,
     },
+    progressDeadlineSeconds: {
+      type: 'integer',
+      description:
+        'Seconds a rollout may go without progress (a node more updated or ready) before the workload reads Stalled, reason ProgressDeadlineExceeded, with a Warning Event; a crash loop stalls at this deadline. Rendered to no unit file. Default 600.',
+      minimum: 1,
+      maximum: LIMITS.progressDeadlineSeconds,
+      default: 600,
+    },
     paused: { type: 'boolean', description: 'Stop rolling out changes.' },
   },
 };
@@ -438,6 +447,12 @@ const workloadStatusSchema: JSONSchema = {
     restarts: { type: 'integer', format: 'int64', minimum: 0 },
     phase: { type: 'string', enum: ['Pending', 'Progressing', 'Running', 'Completed', 'Degraded', 'Failed'] },
     conditions: conditionsSchema,
+    lastProgressTime: {
+      type: 'string',
+      format: 'date-time',
+      description:
+        'When the rollout last made progress; spec.progressDeadlineSeconds counts from it. Absent while the rollout is complete.',
+    },
     nodes: {
       type: 'array',
       description: 'Per-node summaries, the problem nodes first (bounded).',

@@ -100,6 +100,8 @@ export interface SystemdWorkloadSpec {
     rollingUpdate?: { maxUnavailable?: number | string };
   };
   minReadySeconds?: number;
+  /** Seconds without progress before the workload reads Stalled (ProgressDeadlineExceeded); default 600. */
+  progressDeadlineSeconds?: number;
   paused?: boolean;
 }
 
@@ -139,6 +141,8 @@ export interface SystemdWorkloadStatus {
   restarts?: number;
   phase?: WorkloadPhase;
   conditions?: Condition[];
+  /** When the rollout last made progress (a node more updated or ready, a new spec); the progress deadline counts from it. */
+  lastProgressTime?: string;
   nodes?: NodeSummary[];
 }
 
