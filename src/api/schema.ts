@@ -447,11 +447,16 @@ const workloadStatusSchema: JSONSchema = {
     restarts: { type: 'integer', format: 'int64', minimum: 0 },
     phase: { type: 'string', enum: ['Pending', 'Progressing', 'Running', 'Completed', 'Degraded', 'Failed'] },
     conditions: conditionsSchema,
-    lastProgressTime: {
-      type: 'string',
-      format: 'date-time',
+    lastProgress: {
+      type: 'object',
       description:
-        'When the rollout last made progress; spec.progressDeadlineSeconds counts from it. Absent while the rollout is complete.',
+        'When the rollout last made progress and the updated and ready node counts it had then: spec.progressDeadlineSeconds counts from time, and only more nodes updated or ready than these is progress (a unit flapping ready in a crash loop is not). Absent while the rollout is complete.',
+      required: ['time', 'updatedNodes', 'readyNodes'],
+      properties: {
+        time: { type: 'string', format: 'date-time' },
+        updatedNodes: { type: 'integer', format: 'int32', minimum: 0 },
+        readyNodes: { type: 'integer', format: 'int32', minimum: 0 },
+      },
     },
     nodes: {
       type: 'array',

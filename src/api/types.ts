@@ -128,6 +128,13 @@ export interface NodeSummary {
   message?: string;
 }
 
+/** When a rollout last made progress, and how far it had got then. */
+export interface ProgressMark {
+  time: string;
+  updatedNodes: number;
+  readyNodes: number;
+}
+
 export interface SystemdWorkloadStatus {
   observedGeneration?: number;
   /** The content hash of the current spec's units (what a finished rollout has everywhere). */
@@ -141,8 +148,8 @@ export interface SystemdWorkloadStatus {
   restarts?: number;
   phase?: WorkloadPhase;
   conditions?: Condition[];
-  /** When the rollout last made progress (a node more updated or ready, a new spec); the progress deadline counts from it. */
-  lastProgressTime?: string;
+  /** The rollout's last progress: the progress deadline counts from it, and only more nodes than these is progress. */
+  lastProgress?: ProgressMark;
   nodes?: NodeSummary[];
 }
 

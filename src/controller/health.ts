@@ -10,7 +10,7 @@
 //     ... with no progress for progressDeadline   Stalled True          -> Failed
 //   paused before the rollout finished            Reconciling True      -> InProgress
 //   every node updated and ready (or none match)  Ready True            -> Current
-import type { Condition, SystemdWorkloadStatus } from '../api/types.js';
+import type { Condition, ProgressMark, SystemdWorkloadStatus } from '../api/types.js';
 
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 /** A requeue for the deadline lands this long after it, so the pass sees it passed. */
@@ -47,24 +47,27 @@ export interface Health {
   stalled: HealthCondition;
   /** Set when the progress deadline has passed: it replaces the Progressing condition, as a Deployment's. */
   progressing?: HealthCondition & { status: 'False' };
-  /** When the rollout last made progress (status.lastProgressTime); absent while it is complete. */
-  lastProgressTime?: string;
+  /** When the rollout last made progress and how far it had got (status.lastProgress); absent while it is complete. */
+  lastProgress?: ProgressMark;
 }
 
 const isTrue = (s: SystemdWorkloadStatus | undefined, type: string) =>
   s?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 
 /**
- * Progress, as a Deployment counts it: a new spec (generation or units), one
- * more node updated or ready, or the workload leaving a complete state (the
- * clock starts there). A crash loop makes none, so it stalls at the deadline.
+ * Progress, as a Deployment counts it: a new spec (generation or units), the
+ * workload leaving a complete state (the clock starts there), or more nodes
+ * updated or ready than at the last progress. Against the mark, not the last
+ * status: a crash-looping unit that is ready for a second between crashes
+ * would otherwise restart the clock on every start, and never stall.
  */
 function progressed(i: HealthInput): boolean {
   const p = i.previous;
-  if (!p?.lastProgressTime) return true;
+  const mark = p?.lastProgress;
+  if (!mark) return true;
   if (p.observedGeneration !== i.generation || p.hash !== i.desiredHash) return true;
   if (isTrue(p, 'Ready')) return true;
-  return i.updated > (p.updatedNodes ?? 0) || i.ready > (p.readyNodes ?? 0);
+  return i.updated > mark.updatedNodes || i.ready > mark.readyNodes;
 }
 
 function healthCondition(
@@ -94,7 +97,9 @@ export function foldHealth(i: HealthInput): Health {
       stalled: healthCondition('Stalled', 'False', reason, message),
     };
   }
-  const lastProgressTime = progressed(i) ? new Date(i.now).toISOString() : i.previous?.lastProgressTime;
+  const lastProgress = progressed(i)
+    ? { time: new Date(i.now).toISOString(), updatedNodes: i.updated, readyNodes: i.ready }
+    : i.previous?.lastProgress;
   if (i.paused) {
     // A person stopped it: no deadline runs (resuming is a spec change, so the clock restarts).
     const message = `paused: ${i.progress}`;
@@ -102,19 +107,19 @@ export function foldHealth(i: HealthInput): Health {
       ready: healthCondition('Ready', 'False', 'RolloutPaused', message),
       reconciling: healthCondition('Reconciling', 'True', 'RolloutPaused', message),
       stalled: healthCondition('Stalled', 'False', 'RolloutPaused', message),
-      lastProgressTime,
+      lastProgress,
     };
   }
   const progress = `${i.progress}${i.problems ? `; ${i.problems}` : ''}`;
   const deadline = i.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
-  if (deadlinePassed(lastProgressTime, deadline, i.now)) {
+  if (deadlinePassed(lastProgress, deadline, i.now)) {
     const message = `no progress for ${deadline}s (progressDeadlineSeconds): ${progress}`;
     return {
       ready: healthCondition('Ready', 'False', 'ProgressDeadlineExceeded', message),
       reconciling: healthCondition('Reconciling', 'False', 'ProgressDeadlineExceeded', message),
       stalled: healthCondition('Stalled', 'True', 'ProgressDeadlineExceeded', message),
       progressing: { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message },
-      lastProgressTime,
+      lastProgress,
     };
   }
   const reason = i.updated < i.desired ? 'RollingOut' : 'NodesNotReady';
@@ -122,12 +127,12 @@ export function foldHealth(i: HealthInput): Health {
     ready: healthCondition('Ready', 'False', reason, progress),
     reconciling: healthCondition('Reconciling', 'True', reason, progress),
     stalled: healthCondition('Stalled', 'False', 'MakingProgress', `progress deadline ${deadline}s not reached`),
-    lastProgressTime,
+    lastProgress,
   };
 }
 
-function deadlinePassed(lastProgressTime: string | undefined, deadlineSeconds: number, now: number): boolean {
-  return lastProgressTime !== undefined && now - Date.parse(lastProgressTime) >= deadlineSeconds * 1000;
+function deadlinePassed(lastProgress: ProgressMark | undefined, deadlineSeconds: number, now: number): boolean {
+  return lastProgress !== undefined && now - Date.parse(lastProgress.time) >= deadlineSeconds * 1000;
 }
 
 /**
@@ -136,6 +141,6 @@ function deadlinePassed(lastProgressTime: string | undefined, deadlineSeconds: n
  */
 export function progressDeadlineRecheckMs(status: SystemdWorkloadStatus, deadlineSeconds: number, now: number): number | undefined {
   const reconciling = status.conditions?.find((c) => c.type === 'Reconciling');
-  if (reconciling?.status !== 'True' || reconciling.reason === 'RolloutPaused' || !status.lastProgressTime) return undefined;
-  return Math.max(0, Date.parse(status.lastProgressTime) + deadlineSeconds * 1000 - now) + DEADLINE_MARGIN_MS;
+  if (reconciling?.status !== 'True' || reconciling.reason === 'RolloutPaused' || !status.lastProgress) return undefined;
+  return Math.max(0, Date.parse(status.lastProgress.time) + deadlineSeconds * 1000 - now) + DEADLINE_MARGIN_MS;
 }

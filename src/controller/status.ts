@@ -204,7 +204,7 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
     restarts,
     phase,
     conditions,
-    ...(health.lastProgressTime ? { lastProgressTime: health.lastProgressTime } : {}),
+    ...(health.lastProgress ? { lastProgress: health.lastProgress } : {}),
     nodes: nodes.slice(0, MAX_NODE_SUMMARIES),
   };
 }

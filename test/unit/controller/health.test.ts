@@ -68,7 +68,7 @@ describe('foldStatus: Ready, Reconciling, Stalled', () => {
   });
 
   it('a complete rollout keeps no progress clock', () => {
-    expect(fold({}).lastProgressTime).toBeUndefined();
+    expect(fold({}).lastProgress).toBeUndefined();
   });
 });
 
@@ -77,9 +77,9 @@ describe('foldStatus: progressDeadlineSeconds', () => {
 
   it('a crash loop is InProgress until the deadline, then Stalled with ProgressDeadlineExceeded', () => {
     const first = fold({ ...loop, previous: fold({}) });
-    expect(first.lastProgressTime).toBe('2025-01-01T00:10:00.000Z');
+    expect(first.lastProgress).toEqual({ time: '2025-01-01T00:10:00.000Z', updatedNodes: 2, readyNodes: 1 });
     const before = fold({ ...loop, now: at(599), previous: first });
-    expect(before.lastProgressTime).toBe(first.lastProgressTime);
+    expect(before.lastProgress).toEqual(first.lastProgress);
     expect(kstatusOf(before)).toBe('InProgress');
     const after = fold({ ...loop, now: at(600), previous: before });
     expect(kstatusOf(after)).toBe('Failed');
@@ -112,12 +112,20 @@ describe('foldStatus: progressDeadlineSeconds', () => {
       now: at(500),
       previous: first,
     });
-    expect(moved.lastProgressTime).toBe(new Date(at(500)).toISOString());
+    expect(moved.lastProgress?.time).toBe(new Date(at(500)).toISOString());
     const updated = fold({ ...three, children: [run('a'), crashing('b'), crashing('c')], now: at(1000), previous: moved });
-    expect(updated.lastProgressTime).toBe(new Date(at(1000)).toISOString());
+    expect(updated.lastProgress?.time).toBe(new Date(at(1000)).toISOString());
     expect(kstatusOf(fold({ ...three, children: [run('a'), crashing('b'), crashing('c')], now: at(1500), previous: updated }))).toBe(
       'InProgress',
     );
+  });
+
+  it('a unit flapping ready between crashes is no progress: only more nodes than at the last progress', () => {
+    const first = fold(loop); // a ready, b crashing: mark 1 ready
+    const down = fold({ children: [crashing('a'), crashing('b')], now: at(100), previous: first });
+    const upAgain = fold({ ...loop, now: at(200), previous: down });
+    expect(upAgain.lastProgress).toEqual(first.lastProgress);
+    expect(kstatusOf(fold({ ...loop, now: at(600), previous: upAgain }))).toBe('Failed');
   });
 
   it('a new generation restarts the clock of a stalled workload', () => {
@@ -125,13 +133,13 @@ describe('foldStatus: progressDeadlineSeconds', () => {
     expect(kstatusOf(stalled)).toBe('Failed');
     const next = fold({ ...loop, generation: 4, now: at(601), previous: stalled });
     expect(kstatusOf(next)).toBe('InProgress');
-    expect(next.lastProgressTime).toBe(new Date(at(601)).toISOString());
+    expect(next.lastProgress?.time).toBe(new Date(at(601)).toISOString());
   });
 
   it('a workload that was complete starts the clock when a node fails', () => {
     const stable = fold({});
     const broke = fold({ ...loop, now: at(3600), previous: stable });
-    expect(broke.lastProgressTime).toBe(new Date(at(3600)).toISOString());
+    expect(broke.lastProgress?.time).toBe(new Date(at(3600)).toISOString());
     expect(kstatusOf(broke)).toBe('InProgress');
   });
 
