@@ -7,7 +7,7 @@ JEST := npx jest
 # Integration and e2e tests each start a real control plane and systemd nodes.
 JEST_WORKERS ?= 2
 
-.PHONY: all deps k8s-binaries helm vm-image build lint format typecheck crds test test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
+.PHONY: all deps k8s-binaries helm kstatus vm-image build lint format typecheck crds test test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
 
 # The image `make image` builds and `make deploy` runs (config/ and the chart default to it).
 IMG ?= ghcr.io/example/systemd-workload-operator:0.1.0
@@ -34,6 +34,11 @@ vm-image:
 # helm, built from the Go module proxy into the cache (the chart's tests use it).
 helm: deps
 	@hack/helm/build.sh >/dev/null
+
+# kstatus (sigs.k8s.io/cli-utils, the status library of Flux and helm --wait),
+# built from the Go module proxy into the cache: the health e2e test asks it.
+kstatus: deps
+	@hack/kstatus/build.sh >/dev/null
 
 build: deps
 	npx tsc -p tsconfig.json
@@ -64,7 +69,7 @@ test-integration: deps k8s-binaries helm build
 
 # Includes test/e2e/vm/ (one VM under software emulation: see test-vm) and
 # test/e2e/nodes/ (kubelet nodes deploying the project's image: see test-nodes).
-test-e2e: deps k8s-binaries helm vm-image image build
+test-e2e: deps k8s-binaries helm kstatus vm-image image build
 	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
 
 # Only the VM node suite: the agent on systemd as PID 1 with cgroup v2.

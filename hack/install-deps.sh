@@ -10,8 +10,9 @@ log() { echo "[deps] $*" >&2; }
 # run in each node; iptables for pod masquerading and the kubernetes Service;
 # openssl for the cluster CA; busybox-static for the pause and test images.
 # prometheus: its promtool checks and tests the alert rules (test/integration/monitoring).
+# lua5.4: the e2e health test runs the Argo CD health check (config/argocd/health.lua).
 pkgs=(systemd dbus util-linux iproute2 procps e2fsprogs python3
-  containerd runc containernetworking-plugins iptables openssl busybox-static prometheus)
+  containerd runc containernetworking-plugins iptables openssl busybox-static prometheus lua5.4)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 for b in busctl systemd-analyze unshare journalctl; do command -v "$b" >/dev/null || missing+=(systemd); done

@@ -67,6 +67,7 @@ export const LIMITS = {
   tolerations: 32,
   nodeSelector: 64,
   minReadySeconds: 86400,
+  progressDeadlineSeconds: 86400,
   /** status.nodes of a workload: the controller keeps the problem nodes first. */
   nodeSummaries: 100,
   conditions: 16,
@@ -483,6 +484,14 @@ const workloadSpecSchema: JSONSchema = {
       minimum: 0,
       maximum: LIMITS.minReadySeconds,
     },
+    progressDeadlineSeconds: {
+      type: 'integer',
+      description:
+        'Seconds a rollout may go without progress (a node more updated or ready) before the workload reads Stalled, reason ProgressDeadlineExceeded, with a Warning Event; a crash loop stalls at this deadline. Rendered to no unit file. Default 600.',
+      minimum: 1,
+      maximum: LIMITS.progressDeadlineSeconds,
+      default: 600,
+    },
     paused: { type: 'boolean', description: 'Stop rolling out changes.' },
   },
 };
@@ -554,6 +563,17 @@ const workloadStatusSchema: JSONSchema = {
       description: 'The summary (column PHASE): Degraded when a unit failed on some nodes, Failed on all of them or for an invalid spec.',
     },
     conditions: conditionsSchema,
+    lastProgress: {
+      type: 'object',
+      description:
+        'When the rollout last made progress and the updated and ready node counts it had then: spec.progressDeadlineSeconds counts from time, and only more nodes updated or ready than these is progress (a unit flapping ready in a crash loop is not). Absent while the rollout is complete.',
+      required: ['time', 'updatedNodes', 'readyNodes'],
+      properties: {
+        time: { type: 'string', format: 'date-time' },
+        updatedNodes: { type: 'integer', format: 'int32', minimum: 0 },
+        readyNodes: { type: 'integer', format: 'int32', minimum: 0 },
+      },
+    },
     nodes: {
       type: 'array',
       description: 'Per-node summaries, the problem nodes first (bounded).',

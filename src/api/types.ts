@@ -100,6 +100,8 @@ export interface SystemdWorkloadSpec {
     rollingUpdate?: { maxUnavailable?: number | string };
   };
   minReadySeconds?: number;
+  /** Seconds without progress before the workload reads Stalled (ProgressDeadlineExceeded); default 600. */
+  progressDeadlineSeconds?: number;
   paused?: boolean;
 }
 
@@ -126,6 +128,13 @@ export interface NodeSummary {
   message?: string;
 }
 
+/** When a rollout last made progress, and how far it had got then. */
+export interface ProgressMark {
+  time: string;
+  updatedNodes: number;
+  readyNodes: number;
+}
+
 export interface SystemdWorkloadStatus {
   observedGeneration?: number;
   /** The content hash of the current spec's units (what a finished rollout has everywhere). */
@@ -139,6 +148,8 @@ export interface SystemdWorkloadStatus {
   restarts?: number;
   phase?: WorkloadPhase;
   conditions?: Condition[];
+  /** The rollout's last progress: the progress deadline counts from it, and only more nodes than these is progress. */
+  lastProgress?: ProgressMark;
   nodes?: NodeSummary[];
 }
 

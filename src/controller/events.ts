@@ -52,6 +52,7 @@ export function eventsFor(prev: SystemdWorkloadStatus | undefined, next: Systemd
       });
     }
   }
+  out.push(...deadlineEvents(prev, next));
   // The controller refused the spec (invalid, or against a policy): said once per
   // distinct message, as the Progressing condition carries it.
   const progressing = cond(next, 'Progressing');
@@ -59,4 +60,12 @@ export function eventsFor(prev: SystemdWorkloadStatus | undefined, next: Systemd
     out.push({ type: 'Warning', reason: progressing.reason, message: progressing.message });
   }
   return out;
+}
+
+/** No progress within spec.progressDeadlineSeconds: said once, when the workload stalls. */
+function deadlineEvents(prev: SystemdWorkloadStatus | undefined, next: SystemdWorkloadStatus): WorkloadEvent[] {
+  const exceeded = (s: SystemdWorkloadStatus | undefined) =>
+    s?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'ProgressDeadlineExceeded');
+  const now = exceeded(next);
+  return now && !exceeded(prev) ? [{ type: 'Warning', reason: 'ProgressDeadlineExceeded', message: now.message }] : [];
 }

@@ -18,6 +18,7 @@ import { evaluatePolicies, formatPolicyIssues } from './policy.js';
 import { planRollout, resolveMaxUnavailable } from './rollout.js';
 import { nodeMatches, type NodeInfo } from './selection.js';
 import { foldStatus, type ChildStatusView, type SpecErrorReason } from './status.js';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS, progressDeadlineRecheckMs } from './health.js';
 
 export interface Action {
   requeueAfterMs?: number;
@@ -66,9 +67,10 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   }
   const status = foldWorkloadStatus(wl, desired, observed, children, now);
   await writeStatusWithEvents(wl, status, d);
+  const deadlineMs = progressDeadlineRecheckMs(status, progressDeadlineSeconds(wl), now);
   return {
     requeueAfterMs: requeueAfterMs(
-      recheckAfterMs,
+      Math.min(recheckAfterMs ?? RESYNC_MS, deadlineMs ?? RESYNC_MS),
       children.map((c) => d.heartbeatAgeMs(c.node)),
       d.heartbeatGraceMs,
     ),
@@ -251,11 +253,17 @@ function foldWorkloadStatus(
     minReadySeconds: wl.spec.minReadySeconds ?? 0,
     maxUnavailable: observed.maxUnavailable,
     paused: wl.spec.paused ?? false,
+    progressDeadlineSeconds: progressDeadlineSeconds(wl),
     error: desired.error?.message,
     errorReason: desired.error?.reason,
     previous: wl.status,
     now,
   });
+}
+
+/** The CRD defaults it; an object written before the field existed has none. */
+function progressDeadlineSeconds(wl: SystemdWorkload): number {
+  return wl.spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
 }
 
 /** Status is written only when it changes; the Events say what the change means. */
@@ -266,7 +274,8 @@ async function writeStatusWithEvents(wl: SystemdWorkload, status: SystemdWorkloa
 
 /**
  * When to look again, as time alone can change the answer: minReadySeconds
- * passing (the plan's recheck), a live heartbeat expiring; else the resync.
+ * passing (the plan's recheck) or the progress deadline, a live heartbeat
+ * expiring; else the resync.
  */
 export function requeueAfterMs(
   recheckAfterMs: number | undefined,

@@ -4,6 +4,7 @@
 import type { Condition, NodePhase, NodeSummary, SystemdWorkloadStatus, UnitStatus, WorkloadPhase } from '../api/types.js';
 import { LIMITS } from '../api/schema.js';
 import { availability, type ChildView } from './rollout.js';
+import { foldHealth } from './health.js';
 
 export const MAX_NODE_SUMMARIES = 20;
 
@@ -23,6 +24,8 @@ export interface FoldInput {
   minReadySeconds: number;
   maxUnavailable: number;
   paused: boolean;
+  /** spec.progressDeadlineSeconds: no progress for this long makes the workload Stalled. */
+  progressDeadlineSeconds?: number;
   /** Problems found by the controller itself (e.g. a render or policy error). */
   error?: string;
   /** The conditions' reason when there is an error (InvalidSpec unless said otherwise). */
@@ -64,6 +67,15 @@ function condition(prev: Condition[] | undefined, c: Omit<Condition, 'lastTransi
   return { ...c, lastTransitionTime };
 }
 
+/** The failed and silent nodes, for the Degraded and Stalled messages. */
+function problemNodes(nodes: NodeSummary[]): string {
+  return nodes
+    .filter((n) => n.phase === 'Failed' || n.phase === 'Unknown')
+    .slice(0, 5)
+    .map((n) => `${n.node}: ${n.phase}${n.message ? ` (${n.message})` : ''}`)
+    .join('; ');
+}
+
 export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
   const wanted = new Set(input.nodes);
   const children = input.children.filter((c) => wanted.has(c.node));
@@ -101,6 +113,24 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
   const prev = input.previous?.conditions;
   const errorReason = input.errorReason ?? 'InvalidSpec';
   const minAvailable = Math.max(0, desired - input.maxUnavailable);
+  const problems = problemNodes(nodes);
+  const progress = `${updated} of ${desired} nodes updated, ${ready} ready`;
+  const health = foldHealth({
+    generation: g,
+    desiredHash: input.desiredHash,
+    desired,
+    ready,
+    updated,
+    complete: rolloutDone && ready === desired,
+    paused: input.paused && !rolloutDone,
+    error: input.error,
+    errorReason,
+    progressDeadlineSeconds: input.progressDeadlineSeconds,
+    progress,
+    problems,
+    previous: input.previous,
+    now: input.now,
+  });
   // At least one node ready: "Available" with nothing running would mislead.
   const available = desired > 0 && ready >= Math.max(1, minAvailable) && !input.error;
   const conditions: Condition[] = [
@@ -119,29 +149,31 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
       prev,
       input.error
         ? { type: 'Progressing', status: 'False', observedGeneration: g, reason: errorReason, message: input.error }
-        : input.paused && !rolloutDone
-          ? {
-              type: 'Progressing',
-              status: 'Unknown',
-              observedGeneration: g,
-              reason: 'RolloutPaused',
-              message: `paused with ${updated} of ${desired} nodes updated`,
-            }
-          : rolloutDone && ready === desired
+        : health.progressing
+          ? { ...health.progressing, observedGeneration: g }
+          : input.paused && !rolloutDone
             ? {
                 type: 'Progressing',
-                status: 'False',
+                status: 'Unknown',
                 observedGeneration: g,
-                reason: 'RolloutComplete',
-                message: `${desired} nodes updated and ready`,
+                reason: 'RolloutPaused',
+                message: `paused with ${updated} of ${desired} nodes updated`,
               }
-            : {
-                type: 'Progressing',
-                status: 'True',
-                observedGeneration: g,
-                reason: 'RollingOut',
-                message: `${updated} of ${desired} nodes updated, ${ready} ready`,
-              },
+            : rolloutDone && ready === desired
+              ? {
+                  type: 'Progressing',
+                  status: 'False',
+                  observedGeneration: g,
+                  reason: 'RolloutComplete',
+                  message: `${desired} nodes updated and ready`,
+                }
+              : {
+                  type: 'Progressing',
+                  status: 'True',
+                  observedGeneration: g,
+                  reason: 'RollingOut',
+                  message: `${updated} of ${desired} nodes updated, ${ready} ready`,
+                },
       input.now,
     ),
     condition(
@@ -152,15 +184,13 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
             status: 'True',
             observedGeneration: g,
             reason: failed > 0 ? 'NodesFailed' : 'NodesUnknown',
-            message: nodes
-              .filter((n) => n.phase === 'Failed' || n.phase === 'Unknown')
-              .slice(0, 5)
-              .map((n) => `${n.node}: ${n.phase}${n.message ? ` (${n.message})` : ''}`)
-              .join('; '),
+            message: problems,
           }
         : { type: 'Degraded', status: 'False', observedGeneration: g, reason: 'AsExpected', message: 'no node failed' },
       input.now,
     ),
+    // kstatus's (Flux, helm --wait) and kubectl wait's: see health.ts.
+    ...[health.ready, health.reconciling, health.stalled].map((c) => condition(prev, { ...c, observedGeneration: g }, input.now)),
   ];
   return {
     observedGeneration: g,
@@ -174,6 +204,7 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
     restarts,
     phase,
     conditions,
+    ...(health.lastProgress ? { lastProgress: health.lastProgress } : {}),
     nodes: nodes.slice(0, MAX_NODE_SUMMARIES),
   };
 }

@@ -65,6 +65,7 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     /spec\.tolerations\[0\]\.value/,
   ],
   ['negative minReadySeconds', { units: [unit()], minReadySeconds: -5 }, /spec\.minReadySeconds/],
+  ['zero progressDeadlineSeconds', { units: [unit()], progressDeadlineSeconds: 0 }, /spec\.progressDeadlineSeconds/],
   [
     'relative readWritePaths entry',
     { units: [unit({ sandbox: { readWritePaths: ['data'] } })] },

@@ -1,29 +1,5 @@
-import { foldStatus, MAX_NODE_SUMMARIES, type ChildStatusView, type FoldInput } from '../../../src/controller/status.js';
-import type { SystemdWorkloadStatus } from '../../../src/api/types.js';
-
-const NOW = Date.parse('2025-01-01T00:10:00Z');
-const H = 'h1';
-const run = (node: string, x: Partial<ChildStatusView> = {}): ChildStatusView => ({
-  node,
-  specHash: H,
-  appliedHash: H,
-  phase: 'Running',
-  readySince: '2025-01-01T00:00:00Z',
-  ...x,
-});
-const fold = (x: Partial<FoldInput>) =>
-  foldStatus({
-    generation: 3,
-    desiredHash: H,
-    nodes: [],
-    children: [],
-    minReadySeconds: 0,
-    maxUnavailable: 1,
-    paused: false,
-    now: NOW,
-    ...x,
-  });
-const cond = (s: SystemdWorkloadStatus, t: string) => s.conditions!.find((c) => c.type === t)!;
+import { MAX_NODE_SUMMARIES, type FoldInput } from '../../../src/controller/status.js';
+import { cond, fold, H, NOW, run } from './foldFixtures.js';
 
 describe('foldStatus: counts', () => {
   it('counts desired, current, ready, updated, failed, unknown, restarts', () => {
@@ -102,7 +78,7 @@ describe('foldStatus: phase', () => {
 describe('foldStatus: conditions', () => {
   it('carry observedGeneration and the metav1.Condition fields', () => {
     const s = fold({ nodes: ['a'], children: [run('a')] });
-    expect(s.conditions!.map((c) => c.type)).toEqual(['Available', 'Progressing', 'Degraded']);
+    expect(s.conditions!.map((c) => c.type)).toEqual(['Available', 'Progressing', 'Degraded', 'Ready', 'Reconciling', 'Stalled']);
     for (const c of s.conditions!) {
       expect(c.observedGeneration).toBe(3);
       expect(c.lastTransitionTime).toBe('2025-01-01T00:10:00Z');
