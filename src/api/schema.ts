@@ -569,9 +569,23 @@ const workloadStatusSchema: JSONSchema = {
         'When the rollout last made progress and the updated and ready node counts it had then: spec.progressDeadlineSeconds counts from time, and only more nodes updated or ready than these is progress (a unit flapping ready in a crash loop is not). Absent while the rollout is complete.',
       required: ['time', 'updatedNodes', 'readyNodes'],
       properties: {
-        time: { type: 'string', format: 'date-time' },
-        updatedNodes: { type: 'integer', format: 'int32', minimum: 0 },
-        readyNodes: { type: 'integer', format: 'int32', minimum: 0 },
+        time: {
+          type: 'string',
+          format: 'date-time',
+          description: 'When the rollout last made progress; the progress deadline counts from here.',
+        },
+        updatedNodes: {
+          type: 'integer',
+          format: 'int32',
+          minimum: 0,
+          description: 'status.updatedNodes at that time: more nodes updated than this is progress.',
+        },
+        readyNodes: {
+          type: 'integer',
+          format: 'int32',
+          minimum: 0,
+          description: 'status.readyNodes at that time: more nodes ready than this is progress.',
+        },
       },
     },
     nodes: {
