@@ -65,6 +65,7 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     /spec\.tolerations\[0\]\.value/,
   ],
   ['negative minReadySeconds', { units: [unit()], minReadySeconds: -5 }, /spec\.minReadySeconds/],
+  ['negative revisionHistoryLimit', { units: [unit()], revisionHistoryLimit: -1 }, /spec\.revisionHistoryLimit/],
   [
     'relative readWritePaths entry',
     { units: [unit({ sandbox: { readWritePaths: ['data'] } })] },

@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import {
   API_VERSION,
   LABEL_WORKLOAD_UID,
+  type ControllerRevision,
   type SystemdUnitSet,
   type SystemdWorkload,
   type SystemdWorkloadPolicy,
@@ -158,6 +159,7 @@ describe('registerWatches: which workloads each event sends to the queue', () =>
       policies: new FakeSource<SystemdWorkloadPolicy>(),
       nodes: new FakeSource<k8s.V1Node>(),
       heartbeats: new FakeSource<k8s.V1Lease>(),
+      revisions: new FakeSource<ControllerRevision>(),
     };
     const queued: string[] = [];
     let now = 0;
