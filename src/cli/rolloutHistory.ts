@@ -5,7 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { GROUP, LABEL_WORKLOAD_UID, VERSION, WORKLOAD_PLURAL, type ControllerRevision, type SystemdWorkload } from '../api/types.js';
 import { str, type CommandSpec, type FlagSpec, type ParsedArgs } from './args.js';
-import { apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
+import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
 import { CliError } from './logs.js';
 import type { IO } from './commands.js';
 
@@ -90,16 +90,10 @@ async function load(p: ParsedArgs): Promise<Target> {
   const kc = loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') });
   const namespace = str(p, 'namespace') ?? contextNamespace(kc);
   const name = p.positionals[0]!;
-  const objects = kc.makeApiClient(k8s.CustomObjectsApi);
+  const client = new SdwClient(kc);
   let workload: SystemdWorkload;
   try {
-    workload = (await objects.getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: WORKLOAD_PLURAL,
-      name,
-    })) as SystemdWorkload;
+    workload = await client.getWorkload(namespace, name);
   } catch (err) {
     if (isNotFound(err)) throw new CliError(`SystemdWorkload "${name}" not found in namespace "${namespace}"`);
     throw new CliError(apiErrorMessage(err));
@@ -111,7 +105,7 @@ async function load(p: ParsedArgs): Promise<Target> {
   const revisions = (list.items as unknown as ControllerRevision[]).filter((r) =>
     r.metadata.ownerReferences?.some((o) => o.controller && o.uid === workload.metadata.uid),
   );
-  return { workload, revisions, objects };
+  return { workload, revisions, objects: kc.makeApiClient(k8s.CustomObjectsApi) };
 }
 
 export async function history(p: ParsedArgs, io: IO): Promise<number> {

@@ -1,9 +1,9 @@
 // kubectl sdw rollout history / undo without a cluster: the table, the choice of
 // revision, and the group's help and usage errors (the e2e test runs them on a cluster).
 import type { SystemdWorkload } from '../../../src/api/types.js';
-import { run, type IO } from '../../../src/cli/commands.js';
 import { formatHistory, undoTarget } from '../../../src/cli/rolloutHistory.js';
 import { newRevision } from '../../../src/controller/revisions.js';
+import { exec } from './execCli.js';
 
 const owner = { namespace: 'default', name: 'web', uid: 'u1' };
 const unit = (name: string) => ({ name, command: ['/bin/true'] });
@@ -17,20 +17,6 @@ const wl = {
   spec: { units: [] },
   status: { currentRevision: 'web-bbbbbbbbbb', updateRevision: 'web-cccccccccc' },
 } as unknown as SystemdWorkload;
-
-async function exec(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: IO = {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    env: {},
-    isTTY: false,
-    readStdin: async () => '',
-    signal: new AbortController().signal,
-  };
-  return { code: await run(argv, io), out, err };
-}
 
 describe('kubectl sdw rollout history/undo', () => {
   it('lists revisions oldest first, marking the current and the update revision', () => {
