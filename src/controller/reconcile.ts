@@ -273,7 +273,12 @@ function withRevisions(wl: SystemdWorkload, status: SystemdWorkloadStatus, revis
     return revisions.annotate(status, complete);
   }
   const { currentRevision, updateRevision, updateRevisionNumber } = wl.status ?? {};
-  return { ...status, ...(currentRevision && { currentRevision }), ...(updateRevision && { updateRevision, updateRevisionNumber }) };
+  return {
+    ...status,
+    ...(currentRevision !== undefined && { currentRevision }),
+    ...(updateRevision !== undefined && { updateRevision }),
+    ...(updateRevisionNumber !== undefined && { updateRevisionNumber }),
+  };
 }
 
 /** Status is written only when it changes; the Events say what the change means. */

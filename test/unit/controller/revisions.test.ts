@@ -4,6 +4,7 @@
 import { LABEL_REVISION_HASH, type ControllerRevision, type SystemdWorkloadSpec } from '../../../src/api/types.js';
 import { reconcileWorkload } from '../../../src/controller/reconcile.js';
 import { decideRevert, newRevision, planRevisions, revisionName } from '../../../src/controller/revisions.js';
+import { planRollout } from '../../../src/controller/rollout.js';
 import { RecordingFakeApi } from './recordingFakeApi.js';
 
 const owner = { namespace: 'default', name: 'app', uid: 'uid-app' };
@@ -88,6 +89,31 @@ describe('decideRevert', () => {
     };
     expect(decideRevert({ ...base, previous: condition, children: [] })).toEqual({ revert: true, condition });
     expect(decideRevert({ ...base, generation: 3, previous: condition, children: [] })).toEqual({ revert: false });
+  });
+});
+
+describe('planRollout with revertNodes', () => {
+  it('takes a failed revision back from its nodes at once, even one inside minReadySeconds, with no budget spent on others', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const running = (node: string, hash: string, sinceMs: number) => ({
+      node,
+      specHash: hash,
+      appliedHash: hash,
+      phase: 'Running' as const,
+      readySince: new Date(now - sinceMs).toISOString(),
+    });
+    const input = {
+      desiredHash: h('a'),
+      nodes: ['n1', 'n2', 'n3'],
+      children: [running('n1', h('b'), 1000), running('n2', h('a'), 60_000), running('n3', h('a'), 60_000)],
+      maxUnavailable: 1,
+      minReadySeconds: 10,
+      paused: false,
+      now,
+    };
+    // Without it, n1 (running, inside minReadySeconds) waits.
+    expect(planRollout(input).update).toEqual([]);
+    expect(planRollout({ ...input, revertNodes: ['n1'] }).update).toEqual(['n1']);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   type SystemdWorkloadPolicy,
 } from '../../../src/api/types.js';
 import { CreateExpectations } from '../../../src/controller/expectations.js';
+import { newRevision } from '../../../src/controller/revisions.js';
 import {
   ControllerIndex,
   heartbeatChangeMatters,
@@ -229,5 +230,11 @@ describe('registerWatches: which workloads each event sends to the queue', () =>
     const { informers, queued } = setup();
     informers.heartbeats.emit('add', { metadata: { name: 'other' } });
     expect(queued).toEqual([]);
+  });
+
+  it('a ControllerRevision enqueues the workload its uid label names', () => {
+    const { informers, queued } = setup();
+    informers.revisions.emit('delete', newRevision({ namespace: 'default', name: 'b', uid: 'ub' }, 'f'.repeat(64), [], 1));
+    expect(queued).toEqual(['default/b']);
   });
 });
