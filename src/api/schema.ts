@@ -474,6 +474,14 @@ const workloadSpecSchema: JSONSchema = {
                 },
               ],
             },
+            autoRevert: {
+              type: 'boolean',
+              description:
+                'When a new revision fails on a node (its units fail or restart) before the rollout completes, stop the rollout and ' +
+                'render the updated nodes from the last revision that was healthy everywhere (status.currentRevision) again; the ' +
+                'spec stays as written, the RolledBack condition and a Warning Event name the revision, the node and the reason. ' +
+                'A new spec generation starts a new rollout. Default false.',
+            },
           },
         },
       },
@@ -493,6 +501,14 @@ const workloadSpecSchema: JSONSchema = {
       default: 600,
     },
     paused: { type: 'boolean', description: 'Stop rolling out changes.' },
+    revisionHistoryLimit: {
+      type: 'integer',
+      format: 'int32',
+      description:
+        'How many old ControllerRevisions (apps/v1, one per distinct rendered set of units, named <workload>-<hash>) to keep ' +
+        'for `kubectl sdw rollout undo`; the oldest ones no node runs are deleted beyond it. Default 10.',
+      minimum: 0,
+    },
   },
 };
 
@@ -595,6 +611,13 @@ const workloadStatusSchema: JSONSchema = {
       items: nodeSummarySchema,
       'x-kubernetes-list-type': 'atomic',
     },
+    currentRevision: {
+      type: 'string',
+      maxLength: 253,
+      description: 'The ControllerRevision every node ran when a rollout last completed: what auto-revert returns to.',
+    },
+    updateRevision: { type: 'string', maxLength: 253, description: "The ControllerRevision of the current spec's units." },
+    updateRevisionNumber: { type: 'integer', format: 'int64', minimum: 0, description: 'The revision number of updateRevision.' },
   },
 };
 

@@ -17,6 +17,8 @@ export const UNITSET_PLURAL = 'systemdunitsets';
 export const LABEL_NODE = `${GROUP}/node`;
 export const LABEL_WORKLOAD = `${GROUP}/workload`;
 export const LABEL_WORKLOAD_UID = `${GROUP}/workload-uid`;
+/** On a ControllerRevision: the short hash of the rendered units it restores (its name's suffix). */
+export const LABEL_REVISION_HASH = `${GROUP}/revision-hash`;
 
 export interface ObjectMeta {
   name?: string;
@@ -97,12 +99,18 @@ export interface SystemdWorkloadSpec {
   units: UnitSpec[];
   updateStrategy?: {
     type?: 'RollingUpdate';
-    rollingUpdate?: { maxUnavailable?: number | string };
+    rollingUpdate?: {
+      maxUnavailable?: number | string;
+      /** A new revision that fails on a node returns the updated nodes to the last revision healthy everywhere. */
+      autoRevert?: boolean;
+    };
   };
   minReadySeconds?: number;
   /** Seconds without progress before the workload reads Stalled (ProgressDeadlineExceeded); default 600. */
   progressDeadlineSeconds?: number;
   paused?: boolean;
+  /** Old ControllerRevisions kept for rollback (default 10). */
+  revisionHistoryLimit?: number;
 }
 
 export interface Condition {
@@ -151,6 +159,26 @@ export interface SystemdWorkloadStatus {
   /** The rollout's last progress: the progress deadline counts from it, and only more nodes than these is progress. */
   lastProgress?: ProgressMark;
   nodes?: NodeSummary[];
+  /** The ControllerRevision every node ran when a rollout last completed (the one auto-revert returns to). */
+  currentRevision?: string;
+  /** The ControllerRevision of the current spec's units. */
+  updateRevision?: string;
+  /** The revision number of updateRevision. */
+  updateRevisionNumber?: number;
+}
+
+/** What a ControllerRevision of a workload holds: enough to render its units again, and to patch the spec back. */
+export interface WorkloadRevisionData {
+  spec: { units: UnitSpec[] };
+}
+
+/** apps/v1 ControllerRevision, as the controller writes it for a workload. */
+export interface ControllerRevision {
+  apiVersion: 'apps/v1';
+  kind: 'ControllerRevision';
+  metadata: ObjectMeta;
+  data: WorkloadRevisionData;
+  revision: number;
 }
 
 export interface SystemdWorkload {

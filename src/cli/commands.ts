@@ -7,6 +7,7 @@ import { checkDocuments, formatProblem, parseDocuments, parseLabels, renderWorkl
 import { formatStatus, formatStatusJson, useColour } from './format.js';
 import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
 import { CliError, DEFAULT_OPERATOR_NAMESPACE, runLogs } from './logs.js';
+import { ROLLOUT_HELP, runRollout } from './rollout.js';
 import { COMMANDS, TOP_HELP } from './spec.js';
 import { statusViews } from './statusView.js';
 
@@ -149,21 +150,30 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     const topic = cmd === 'help' ? rest[0] : undefined;
     if (topic && COMMANDS[topic]) io.out(COMMANDS[topic].help);
+    else if (topic === 'rollout') io.out(ROLLOUT_HELP);
     else io.out(TOP_HELP);
     return cmd === undefined ? 2 : 0;
   }
+  if (cmd === 'rollout') return reportingErrors(cmd, io, () => runRollout(rest, io));
   const command = COMMANDS[cmd];
   if (!command) {
     io.err(`error: unknown command "${cmd}"\n\n${TOP_HELP}`);
     return 2;
   }
-  try {
+  return reportingErrors(cmd, io, async () => {
     const parsed = parseArgs(rest, command.spec);
     if (parsed.help) {
       io.out(command.help);
       return 0;
     }
-    return await HANDLERS[cmd]!(parsed, io);
+    return HANDLERS[cmd]!(parsed, io);
+  });
+}
+
+/** A command's errors as exit codes: usage 2 (with a pointer to --help), anything else 1. */
+async function reportingErrors(cmd: string, io: IO, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`error: ${err.message}\nRun "kubectl sdw ${cmd} --help" for usage.\n`);

@@ -125,6 +125,7 @@ Commands:
   render FILE        the exact unit files a node would get (offline)
   validate FILE...   the admission checks, offline, for CI (exit code 1 on problems)
   logs NAME          a unit's journal, through the node's agent
+  rollout SUB NAME   history (revisions) and undo (back to a revision)
 
 Run "kubectl sdw COMMAND --help" for a command's flags.
 `;

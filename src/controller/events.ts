@@ -53,6 +53,11 @@ export function eventsFor(prev: SystemdWorkloadStatus | undefined, next: Systemd
     }
   }
   out.push(...deadlineEvents(prev, next));
+  // Auto-revert: said once, when the decision is taken (the condition carries it for the generation).
+  const rolledBack = cond(next, 'RolledBack');
+  if (rolledBack?.status === 'True' && cond(prev, 'RolledBack')?.message !== rolledBack.message) {
+    out.push({ type: 'Warning', reason: 'RolledBack', message: rolledBack.message });
+  }
   // The controller refused the spec (invalid, or against a policy): said once per
   // distinct message, as the Progressing condition carries it.
   const progressing = cond(next, 'Progressing');

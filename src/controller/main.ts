@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { UNITSET_PLURAL, WORKLOAD_PLURAL, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
 import { CustomObjects, loadKubeConfig } from '../kube/client.js';
+import { ControllerRevisions } from '../kube/controllerRevisions.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
 import { EventRecorder } from '../kube/events.js';
 import { objectKey } from '../kube/informer.js';
@@ -42,8 +43,10 @@ const kc = loadKubeConfig();
 const informers = createInformers(kc, flags['heartbeat-namespace'], log);
 const index = new ControllerIndex();
 const expectations = new CreateExpectations();
+const { revisionsOf, ...reads } = cacheReads(informers, index);
 const deps = {
-  ...cacheReads(informers, index),
+  ...reads,
+  revisions: { list: revisionsOf, api: new ControllerRevisions(kc) },
   heartbeatGraceMs,
   workloadApi: new CustomObjects<SystemdWorkload>(kc, WORKLOAD_PLURAL),
   childApi: new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL),

@@ -15,6 +15,7 @@ import { newChild, workloadRef, type WorkloadRef } from './child.js';
 import { eventsFor } from './events.js';
 import type { CreateExpectations } from './expectations.js';
 import { evaluatePolicies, formatPolicyIssues } from './policy.js';
+import { syncRevisions, type RevisionDeps, type RevisionOutcome } from './revisionSync.js';
 import { planRollout, resolveMaxUnavailable } from './rollout.js';
 import { nodeMatches, type NodeInfo } from './selection.js';
 import { foldStatus, type ChildStatusView, type SpecErrorReason } from './status.js';
@@ -40,6 +41,8 @@ export interface ReconcilerDeps {
   now?: () => number;
   /** Children created and not yet in the cache (without it, a stale cache means duplicate creates). */
   expectations?: CreateExpectations;
+  /** ControllerRevisions (history, undo, auto-revert); without them the rollout goes to the spec as it is. */
+  revisions?: RevisionDeps;
 }
 
 export const RESYNC_MS = 5 * 60_000;
@@ -59,13 +62,17 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   const observed = observe(wl, ref, d);
   let children = observed.views; // a refused spec changes no child
   let recheckAfterMs: number | undefined;
+  let revisions: RevisionOutcome | undefined;
+  let target = desired;
   if (desired.spec) {
-    const plan = planWrites(wl, desired.spec.hash, observed, now);
-    const applied = await apply({ ref, desired: desired.spec, d, log }, plan);
-    children = project(observed.views, applied, desired.spec.hash);
+    revisions = d.revisions && (await syncRevisions(wl, ref, desired.spec, observed.views, d.revisions, log, now));
+    if (revisions) target = { spec: revisions.target };
+    const plan = planWrites(wl, target.spec!.hash, observed, now, revisions?.revertNodes);
+    const applied = await apply({ ref, desired: target.spec!, d, log }, plan);
+    children = project(observed.views, applied, target.spec!.hash);
     recheckAfterMs = plan.recheckAfterMs;
   }
-  const status = foldWorkloadStatus(wl, desired, observed, children, now);
+  const status = withRevisions(wl, foldWorkloadStatus(wl, target, observed, children, now), revisions);
   await writeStatusWithEvents(wl, status, d);
   const deadlineMs = progressDeadlineRecheckMs(status, progressDeadlineSeconds(wl), now);
   return {
@@ -152,7 +159,7 @@ interface ChildWrites {
   recheckAfterMs?: number;
 }
 
-function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: number): ChildWrites {
+function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: number, revertNodes?: string[]): ChildWrites {
   const plan = planRollout({
     desiredHash,
     nodes: o.nodes,
@@ -161,6 +168,7 @@ function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: 
     minReadySeconds: wl.spec.minReadySeconds ?? 0,
     paused: wl.spec.paused ?? false,
     now,
+    revertNodes,
   });
   const cachedChildren = (nodes: string[]): SystemdUnitSet[] => nodes.flatMap((n) => o.cached.get(n) ?? []);
   return {
@@ -264,6 +272,21 @@ function foldWorkloadStatus(
 /** The CRD defaults it; an object written before the field existed has none. */
 function progressDeadlineSeconds(wl: SystemdWorkload): number {
   return wl.spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
+}
+
+/** The revision fields: from this pass's revision step, else (a refused spec) as they were. */
+function withRevisions(wl: SystemdWorkload, status: SystemdWorkloadStatus, revisions: RevisionOutcome | undefined): SystemdWorkloadStatus {
+  if (revisions) {
+    const complete = status.desiredNodes! > 0 && status.updatedNodes === status.desiredNodes && status.readyNodes === status.desiredNodes;
+    return revisions.annotate(status, complete);
+  }
+  const { currentRevision, updateRevision, updateRevisionNumber } = wl.status ?? {};
+  return {
+    ...status,
+    ...(currentRevision !== undefined && { currentRevision }),
+    ...(updateRevision !== undefined && { updateRevision }),
+    ...(updateRevisionNumber !== undefined && { updateRevisionNumber }),
+  };
 }
 
 /** Status is written only when it changes; the Events say what the change means. */

@@ -35,6 +35,11 @@ export interface RolloutInput {
   minReadySeconds: number;
   paused: boolean;
   now: number;
+  /**
+   * Auto-revert: nodes given a revision that failed, updated at once whatever the
+   * budget (their units crash or fail, so they count as unavailable already).
+   */
+  revertNodes?: string[];
 }
 
 export interface RolloutPlan {
@@ -101,8 +106,18 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   if (!input.paused) {
     // Down nodes first: updating them costs no availability.
     update.push(...outdatedDown.sort());
+    const reverting = new Set(input.revertNodes ?? []);
+    const revertNow = current
+      .filter((c) => reverting.has(c.node) && c.specHash !== input.desiredHash && !outdatedDown.includes(c.node))
+      .map((c) => c.node);
+    update.push(...revertNow.sort());
     const budget = Math.max(0, input.maxUnavailable - unavailable);
-    update.push(...outdatedAvailable.sort().slice(0, budget));
+    update.push(
+      ...outdatedAvailable
+        .filter((n) => !reverting.has(n))
+        .sort()
+        .slice(0, budget),
+    );
   }
   const plan: RolloutPlan = { create, update, delete: del };
   if (recheckAfterMs !== undefined) plan.recheckAfterMs = recheckAfterMs;

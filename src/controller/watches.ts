@@ -15,6 +15,7 @@ import {
   VERSION,
   WORKLOAD_KIND,
   WORKLOAD_PLURAL,
+  type ControllerRevision,
   type SystemdUnitSet,
   type SystemdWorkload,
   type SystemdWorkloadPolicy,
@@ -36,6 +37,8 @@ export interface WatchedObjects {
   nodes: k8s.V1Node;
   /** The agents' heartbeat Leases, in one namespace. */
   heartbeats: k8s.V1Lease;
+  /** ControllerRevisions with the owner label: the workloads' revision history. */
+  revisions: ControllerRevision;
 }
 
 export type ControllerInformers = { [K in keyof WatchedObjects]: Informer<WatchedObjects[K]> };
@@ -56,6 +59,13 @@ export function watchOptions(heartbeatNamespace: string, log: Logger): Record<ke
       labelSelector: HEARTBEAT_LABEL,
       log,
     },
+    revisions: {
+      path: '/apis/apps/v1/controllerrevisions',
+      apiVersion: 'apps/v1',
+      kind: 'ControllerRevision',
+      labelSelector: LABEL_WORKLOAD_UID,
+      log,
+    },
   };
 }
 
@@ -67,6 +77,7 @@ export function createInformers(kc: k8s.KubeConfig, heartbeatNamespace: string, 
     policies: new Informer(kc, o.policies),
     nodes: new Informer(kc, o.nodes),
     heartbeats: new Informer(kc, o.heartbeats),
+    revisions: new Informer(kc, o.revisions),
   };
 }
 
@@ -191,13 +202,18 @@ export interface WatchTargets {
 export function cacheReads(
   i: ControllerInformers,
   index: ControllerIndex,
-): Pick<ReconcilerDeps, 'workload' | 'children' | 'nodes' | 'policies' | 'heartbeatAgeMs'> {
+): Pick<ReconcilerDeps, 'workload' | 'children' | 'nodes' | 'policies' | 'heartbeatAgeMs'> & {
+  revisionsOf: (namespace: string, uid: string) => ControllerRevision[];
+} {
   return {
     workload: (key) => i.workloads.get(key),
     children: (_namespace, uid) => index.children(uid),
     nodes: () => i.nodes.list().flatMap((n) => nodeInfo(n) ?? []),
     policies: () => i.policies.list(),
     heartbeatAgeMs: (node) => index.heartbeatAgeMs(node, Date.now()),
+    // Few per workload (revisionHistoryLimit); a scan of the cache is cheap next to a pass's writes.
+    revisionsOf: (namespace, uid) =>
+      i.revisions.list().filter((r) => r.metadata.namespace === namespace && r.metadata.labels?.[LABEL_WORKLOAD_UID] === uid),
   };
 }
 
@@ -222,6 +238,11 @@ export function registerWatches(t: WatchTargets): void {
   });
   i.nodes.on((type, n, old) => {
     if (nodeChangeMatters(type, n, old)) enqueueAll();
+  });
+  // A revision deleted or edited by someone else: its owner recomputes history and status.
+  i.revisions.on((_type, r) => {
+    const key = index.workloadKey(r.metadata.labels?.[LABEL_WORKLOAD_UID]);
+    if (key) t.enqueue(key);
   });
   // A policy change can refuse or free any workload of the namespaces it lists (or
   // listed): all workloads get a pass (policies change rarely).

@@ -66,6 +66,7 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   ['negative minReadySeconds', { units: [unit()], minReadySeconds: -5 }, /spec\.minReadySeconds/],
   ['zero progressDeadlineSeconds', { units: [unit()], progressDeadlineSeconds: 0 }, /spec\.progressDeadlineSeconds/],
+  ['negative revisionHistoryLimit', { units: [unit()], revisionHistoryLimit: -1 }, /spec\.revisionHistoryLimit/],
   [
     'relative readWritePaths entry',
     { units: [unit({ sandbox: { readWritePaths: ['data'] } })] },

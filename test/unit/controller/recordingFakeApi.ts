@@ -8,6 +8,7 @@ import {
   API_VERSION,
   LABEL_WORKLOAD_UID,
   WORKLOAD_KIND,
+  type ControllerRevision,
   type SystemdUnitSet,
   type SystemdUnitSetStatus,
   type SystemdWorkload,
@@ -24,7 +25,8 @@ export type ApiCall =
   | { verb: 'patch'; name: string; node: string }
   | { verb: 'delete'; name: string; node: string }
   | { verb: 'patchStatus'; name: string }
-  | { verb: 'event'; type: string; reason: string; message: string };
+  | { verb: 'event'; type: string; reason: string; message: string }
+  | { verb: 'createRevision' | 'patchRevision' | 'deleteRevision'; name: string };
 
 const apiError = (code: number, message: string): Error => Object.assign(new Error(message), { code });
 
@@ -39,6 +41,8 @@ export class RecordingFakeApi {
   now = Date.parse('2026-01-01T00:00:00Z');
   private readonly workloads = new Map<string, SystemdWorkload>();
   private readonly children = new Map<string, SystemdUnitSet>();
+  /** ControllerRevisions by namespace/name. */
+  readonly revisions = new Map<string, ControllerRevision>();
   private serial = 0;
 
   /** A workload as the API server stores it (uid, generation 1). */
@@ -81,9 +85,17 @@ export class RecordingFakeApi {
     }
   }
 
-  /** The calls that change something (everything but Events). */
+  /** The calls that change children or status (not Events, not revisions). */
   writes(): ApiCall[] {
-    return this.calls.filter((c) => c.verb !== 'event');
+    return this.calls.filter((c) => c.verb === 'create' || c.verb === 'patch' || c.verb === 'delete' || c.verb === 'patchStatus');
+  }
+
+  /** The workload's revisions, oldest number first. */
+  revisionsOf(key: string): ControllerRevision[] {
+    const uid = this.workload(key).metadata.uid;
+    return [...this.revisions.values()]
+      .filter((r) => r.metadata.labels?.[LABEL_WORKLOAD_UID] === uid)
+      .sort((a, b) => a.revision - b.revision);
   }
 
   events(): Array<{ type: string; reason: string; message: string }> {
@@ -116,6 +128,30 @@ export class RecordingFakeApi {
       log: createLogger({}, 'error'),
       now: () => this.now,
       expectations,
+      revisions: {
+        list: (namespace, uid) =>
+          [...this.revisions.values()].filter((r) => r.metadata.namespace === namespace && r.metadata.labels?.[LABEL_WORKLOAD_UID] === uid),
+        api: {
+          create: async (ns, body) => {
+            const name = body.metadata.name ?? '';
+            this.calls.push({ verb: 'createRevision', name });
+            if (this.revisions.has(`${ns}/${name}`)) throw apiError(409, `controllerrevisions "${name}" already exists`);
+            this.revisions.set(`${ns}/${name}`, structuredClone({ ...body, metadata: { ...body.metadata, uid: `uid-${name}` } }));
+            return body;
+          },
+          patch: async (ns, name, body) => {
+            this.calls.push({ verb: 'patchRevision', name });
+            const r = this.revisions.get(`${ns}/${name}`);
+            if (!r) throw apiError(404, `controllerrevisions "${name}" not found`);
+            Object.assign(r, structuredClone(body));
+            return r;
+          },
+          delete: async (ns, name) => {
+            this.calls.push({ verb: 'deleteRevision', name });
+            if (!this.revisions.delete(`${ns}/${name}`)) throw apiError(404, `controllerrevisions "${name}" not found`);
+          },
+        },
+      },
     };
   }
 

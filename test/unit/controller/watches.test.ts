@@ -2,11 +2,13 @@ import type * as k8s from '@kubernetes/client-node';
 import {
   API_VERSION,
   LABEL_WORKLOAD_UID,
+  type ControllerRevision,
   type SystemdUnitSet,
   type SystemdWorkload,
   type SystemdWorkloadPolicy,
 } from '../../../src/api/types.js';
 import { CreateExpectations } from '../../../src/controller/expectations.js';
+import { newRevision } from '../../../src/controller/revisions.js';
 import {
   ControllerIndex,
   heartbeatChangeMatters,
@@ -158,6 +160,7 @@ describe('registerWatches: which workloads each event sends to the queue', () =>
       policies: new FakeSource<SystemdWorkloadPolicy>(),
       nodes: new FakeSource<k8s.V1Node>(),
       heartbeats: new FakeSource<k8s.V1Lease>(),
+      revisions: new FakeSource<ControllerRevision>(),
     };
     const queued: string[] = [];
     let now = 0;
@@ -227,5 +230,11 @@ describe('registerWatches: which workloads each event sends to the queue', () =>
     const { informers, queued } = setup();
     informers.heartbeats.emit('add', { metadata: { name: 'other' } });
     expect(queued).toEqual([]);
+  });
+
+  it('a ControllerRevision enqueues the workload its uid label names', () => {
+    const { informers, queued } = setup();
+    informers.revisions.emit('delete', newRevision({ namespace: 'default', name: 'b', uid: 'ub' }, 'f'.repeat(64), [], 1));
+    expect(queued).toEqual(['default/b']);
   });
 });

@@ -1,0 +1,150 @@
+// kubectl sdw rollout history / undo: a workload's ControllerRevisions (written
+// by the controller, src/controller/revisions.ts) as a table, and a spec patched
+// back to one of them, as kubectl rollout history/undo do for a DaemonSet. The
+// choosing and formatting are pure; the two handlers are the cluster I/O.
+import * as k8s from '@kubernetes/client-node';
+import { GROUP, LABEL_WORKLOAD_UID, VERSION, WORKLOAD_PLURAL, type ControllerRevision, type SystemdWorkload } from '../api/types.js';
+import { str, type CommandSpec, type FlagSpec, type ParsedArgs } from './args.js';
+import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
+import { CliError } from './logs.js';
+import type { IO } from './commands.js';
+
+const cluster: Record<string, FlagSpec> = { kubeconfig: { type: 'string' }, context: { type: 'string' } };
+
+export const HISTORY_COMMANDS: Record<string, { spec: CommandSpec; help: string }> = {
+  history: {
+    spec: {
+      positionals: [1, 1],
+      positionalNames: ['NAME'],
+      flags: { namespace: { type: 'string', short: 'n' }, revision: { type: 'string', integer: true }, ...cluster },
+    },
+    help: `List a SystemdWorkload's revisions (its ControllerRevisions: one per distinct set
+of units it rendered, kept up to spec.revisionHistoryLimit), or show one.
+
+Usage:
+  kubectl sdw rollout history NAME [-n NAMESPACE] [--revision N]
+
+Flags:
+  -n, --namespace NS      the workload's namespace
+      --revision N        print the units of revision N
+      --kubeconfig PATH, --context NAME
+`,
+  },
+  undo: {
+    spec: {
+      positionals: [1, 1],
+      positionalNames: ['NAME'],
+      flags: { namespace: { type: 'string', short: 'n' }, 'to-revision': { type: 'string', integer: true }, ...cluster },
+    },
+    help: `Roll a SystemdWorkload back: its spec.units are patched to a revision's, and the
+controller rolls that out node by node like any change (the revision becomes the newest).
+
+Usage:
+  kubectl sdw rollout undo NAME [-n NAMESPACE] [--to-revision N]
+
+Flags:
+  -n, --namespace NS      the workload's namespace
+      --to-revision N     the revision to go back to (default: the one before the newest)
+      --kubeconfig PATH, --context NAME
+`,
+  },
+};
+
+const byNumber = (revisions: readonly ControllerRevision[]): ControllerRevision[] => [...revisions].sort((a, b) => a.revision - b.revision);
+
+/** The table kubectl sdw rollout history prints. */
+export function formatHistory(wl: SystemdWorkload, revisions: readonly ControllerRevision[]): string {
+  const rows = [['REVISION', 'NAME', 'UNITS', 'STATUS']];
+  for (const r of byNumber(revisions)) {
+    const name = r.metadata.name ?? '';
+    const marks = [name === wl.status?.currentRevision ? 'current' : '', name === wl.status?.updateRevision ? 'update' : ''].filter(
+      Boolean,
+    );
+    rows.push([String(r.revision), name, r.data.spec.units.map((u) => u.name).join(','), marks.join(',') || '-']);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const lines = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 2))).join(''));
+  return `systemdworkload.${GROUP}/${wl.metadata.name}\n${lines.join('\n')}\n`;
+}
+
+/** The revision undo goes to: --to-revision N, else the one before the newest. */
+export function undoTarget(revisions: readonly ControllerRevision[], toRevision?: number): ControllerRevision {
+  const sorted = byNumber(revisions);
+  if (toRevision !== undefined && toRevision > 0) {
+    const r = sorted.find((x) => x.revision === toRevision);
+    if (!r) throw new CliError(`unable to find specified revision ${toRevision} in history`);
+    return r;
+  }
+  const previous = sorted.at(-2);
+  if (!previous) throw new CliError('no rollout history found: there is no earlier revision');
+  return previous;
+}
+
+interface Target {
+  workload: SystemdWorkload;
+  revisions: ControllerRevision[];
+  objects: k8s.CustomObjectsApi;
+}
+
+async function load(p: ParsedArgs): Promise<Target> {
+  const kc = loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') });
+  const namespace = str(p, 'namespace') ?? contextNamespace(kc);
+  const name = p.positionals[0]!;
+  const client = new SdwClient(kc);
+  let workload: SystemdWorkload;
+  try {
+    workload = await client.getWorkload(namespace, name);
+  } catch (err) {
+    if (isNotFound(err)) throw new CliError(`SystemdWorkload "${name}" not found in namespace "${namespace}"`);
+    throw new CliError(apiErrorMessage(err));
+  }
+  const list = await kc
+    .makeApiClient(k8s.AppsV1Api)
+    .listNamespacedControllerRevision({ namespace, labelSelector: `${LABEL_WORKLOAD_UID}=${workload.metadata.uid}` });
+  // Owned by this workload (the label could be copied; the owner reference is the controller's).
+  const revisions = (list.items as unknown as ControllerRevision[]).filter((r) =>
+    r.metadata.ownerReferences?.some((o) => o.controller && o.uid === workload.metadata.uid),
+  );
+  return { workload, revisions, objects: kc.makeApiClient(k8s.CustomObjectsApi) };
+}
+
+export async function history(p: ParsedArgs, io: IO): Promise<number> {
+  const { workload, revisions } = await load(p);
+  const n = str(p, 'revision');
+  if (n === undefined || Number(n) === 0) {
+    if (revisions.length === 0) io.out(`systemdworkload.${GROUP}/${workload.metadata.name}\nNo rollout history found.\n`);
+    else io.out(formatHistory(workload, revisions));
+    return 0;
+  }
+  const r = revisions.find((x) => x.revision === Number(n));
+  if (!r) throw new CliError(`unable to find the specified revision ${n}`);
+  io.out(`systemdworkload.${GROUP}/${workload.metadata.name} with revision #${r.revision} (${r.metadata.name})\n`);
+  io.out(k8s.dumpYaml({ units: r.data.spec.units }));
+  return 0;
+}
+
+export async function undo(p: ParsedArgs, io: IO): Promise<number> {
+  const { workload, revisions, objects } = await load(p);
+  const to = str(p, 'to-revision');
+  const target = undoTarget(revisions, to === undefined ? undefined : Number(to));
+  const kind = `systemdworkload.${GROUP}/${workload.metadata.name}`;
+  if (JSON.stringify(target.data.spec.units) === JSON.stringify(workload.spec.units)) {
+    io.out(`${kind} skipped rollback (current template already matches revision ${target.revision})\n`);
+    return 0;
+  }
+  const { namespace, name, resourceVersion } = workload.metadata;
+  await objects.patchNamespacedCustomObject(
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace: namespace!,
+      plural: WORKLOAD_PLURAL,
+      name: name!,
+      // resourceVersion: a concurrent edit is refused rather than overwritten.
+      body: { metadata: { resourceVersion }, spec: { units: target.data.spec.units } },
+    },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+  io.out(`${kind} rolled back to revision ${target.revision} (${target.metadata.name})\n`);
+  return 0;
+}
