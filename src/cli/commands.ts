@@ -7,6 +7,7 @@ import { checkDocuments, formatProblem, parseDocuments, parseLabels, renderWorkl
 import { formatStatus, formatStatusJson, useColour } from './format.js';
 import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
 import { CliError, DEFAULT_OPERATOR_NAMESPACE, runLogs } from './logs.js';
+import { exportCommand, importCommand } from './migrate.js';
 import { COMMANDS, TOP_HELP } from './spec.js';
 import { statusViews } from './statusView.js';
 
@@ -142,7 +143,14 @@ async function logs(p: ParsedArgs, io: IO): Promise<number> {
   return 0;
 }
 
-const HANDLERS: Record<string, (p: ParsedArgs, io: IO) => Promise<number>> = { status, render, validate, logs };
+const HANDLERS: Record<string, (p: ParsedArgs, io: IO) => Promise<number>> = {
+  status,
+  render,
+  validate,
+  logs,
+  import: importCommand,
+  export: exportCommand,
+};
 
 export async function run(argv: readonly string[], io: IO): Promise<number> {
   const [cmd, ...rest] = argv;
