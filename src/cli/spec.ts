@@ -143,6 +143,8 @@ Flags:
       --user USER                 run every unit as USER (overrides the user column, User=)
       --one-workload NAME         one workload NAME with every job as a unit
                                   (default: one workload per job, named as the job)
+      --system                    crontab FILE has a user column (as /etc/crontab, /etc/cron.d;
+                                  implied for such paths and by "import cron.d")
       --allow-unsupported         import what can be, leaving out what is reported unsupported
   -o, --output-dir DIR            write DIR/<workload>.yaml instead of printing
 
