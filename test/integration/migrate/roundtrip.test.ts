@@ -115,6 +115,19 @@ test('every /etc/cron.d line of Debian packages imports, is admitted, and fires 
   expect(lines).toBeGreaterThanOrEqual(9);
 });
 
+test('an imported crontab applied for real exports back from the API server to its own lines', async () => {
+  const file = path.join(crontabDir, 'sysstat_sysstat');
+  const r = await runCli(['import', 'cron.d', file, '-n', 'migrate', '--one-workload', 'sysstat']);
+  expect(r.code).toBe(0);
+  await cluster.kubectlOk(['apply', '-f', '-'], { input: r.stdout });
+  const exported = await runCli(['export', 'sysstat', '-n', 'migrate', '--format', 'crontab'], { kubeconfig: cluster.kubeconfigPath });
+  expect({ code: exported.code, stderr: exported.stderr }).toEqual({ code: 0, stderr: '' });
+  const jobLines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  const source = jobLines(await fs.readFile(file, 'utf8')).map((l) => l.replace(/\s+/g, ' '));
+  // The source's PATH line and both job lines, in order (SHELL=/bin/sh is cron's default, not repeated).
+  expect(jobLines(exported.stdout)).toEqual(source);
+});
+
 test("this machine's timers import with their services, are admitted, and fire when the source OnCalendar= did", async () => {
   const timers = (await fs.readdir(SYSTEMD_UNITS)).filter((f) => f.endsWith('.timer') && !f.includes('@')).sort();
   const pairs = timers.filter((t) => fileExists(path.join(SYSTEMD_UNITS, t.replace(/\.timer$/, '.service'))));
