@@ -119,99 +119,88 @@ interface LineJob {
   unit: Omit<UnitSpec, 'name'>;
 }
 
+/** What the lines above a job set for it. */
+interface CrontabState {
+  env: EnvVar[];
+  shell: string;
+  timeZone?: string;
+}
+
+/** Applies an environment line; returns a note for what is not carried as is. */
+function envLine(st: CrontabState, name: string, value: string): string | undefined {
+  if (name === 'SHELL') st.shell = value;
+  else if (name === 'CRON_TZ' || name === 'TZ') {
+    st.timeZone = value === '' ? undefined : value;
+    if (name === 'TZ') return 'TZ= taken as CRON_TZ= (the time zone of the schedules below)';
+  } else if (name === 'MAILTO') {
+    if (value !== '') return `MAILTO=${value}: no mail is sent; output goes to the unit's journal (kubectl sdw logs)`;
+  } else {
+    const prev = st.env.findIndex((e) => e.name === name);
+    if (prev >= 0) st.env.splice(prev, 1);
+    st.env.push({ name, value });
+  }
+  return undefined;
+}
+
+/** The schedule of a job line's words: a macro as it is, five fields translated from Vixie's meaning. */
+function lineSchedule(words: readonly string[]): { schedule: string; note?: string } | { refused: string } {
+  if (words[0]!.startsWith('@')) return { schedule: words[0]! };
+  const source = words.slice(0, 5).join(' ');
+  const t = translateSchedule(words.slice(0, 5));
+  if ('refused' in t) return t;
+  try {
+    parseCron(t.schedule);
+  } catch (err) {
+    return { refused: (err as Error).message };
+  }
+  if (t.schedule === source) return t;
+  return { ...t, note: `schedule '${source}' written as '${t.schedule}' (the same times under Kubernetes CronJob's rules)` };
+}
+
+/** A job line -> its unit (no name yet), or why it cannot be carried. */
+function jobLine(line: string, st: CrontabState, o: CrontabOptions): { unit: Omit<UnitSpec, 'name'>; note?: string } | { refused: string } {
+  const words = line.split(/[ \t]+/);
+  const macro = words[0]!.startsWith('@');
+  if (macro && !MACROS.has(words[0]!)) {
+    return { refused: `'${words[0]}' is not a cron macro (@reboot, @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)` };
+  }
+  const nSched = macro ? 1 : 5;
+  const nHead = nSched + (o.system ? 1 : 0);
+  // The command is the rest of the line after the head's words, spacing kept.
+  const head = new RegExp(`^(?:[^ \\t]+[ \\t]+){${nHead}}`).exec(line);
+  if (!head || words.length <= nHead) {
+    return { refused: `not a cron line: expected ${macro ? 'a macro' : '5 schedule fields'}${o.system ? ', a user' : ''} and a command` };
+  }
+  const user = o.system ? words[nSched] : undefined;
+  const unit: Omit<UnitSpec, 'name'> = {
+    type: 'oneshot',
+    command: cronCommand(line.slice(head[0].length).replace(/[ \t]+$/, ''), st.shell),
+    ...(st.env.length ? { env: st.env.map((e) => ({ ...e })) } : {}),
+    ...(user !== undefined ? { user } : {}),
+  };
+  if (words[0] === '@reboot') return { unit };
+  const s = lineSchedule(words);
+  if ('refused' in s) return s;
+  return { unit: { ...unit, schedule: s.schedule, ...(st.timeZone !== undefined ? { timeZone: st.timeZone } : {}) }, note: s.note };
+}
+
 /** Parses a crontab into jobs, with a report line for everything not carried over as is. */
 export function importCrontab(text: string, o: CrontabOptions): ImportResult {
   const issues: ImportIssue[] = [];
   const found: LineJob[] = [];
-  const env: EnvVar[] = [];
-  let shell = DEFAULT_SHELL;
-  let timeZone: string | undefined;
+  const st: CrontabState = { env: [], shell: DEFAULT_SHELL };
   const at = (n: number) => `${o.file}:${n}`;
   text.split('\n').forEach((rawLine, i) => {
     const n = i + 1;
     const line = rawLine.replace(/\r$/, '').replace(/^[ \t]+/, '');
     if (line === '' || line.startsWith('#')) return;
     const envMatch = ENV_LINE.exec(line);
-    if (envMatch) {
-      const [, name, raw] = envMatch as unknown as [string, string, string];
-      const value = envValue(raw);
-      if (name === 'SHELL') shell = value;
-      else if (name === 'CRON_TZ' || name === 'TZ') {
-        timeZone = value === '' ? undefined : value;
-        if (name === 'TZ')
-          issues.push({ source: at(n), kind: 'note', message: 'TZ= taken as CRON_TZ= (the time zone of the schedules below)' });
-      } else if (name === 'MAILTO') {
-        if (value !== '')
-          issues.push({
-            source: at(n),
-            kind: 'note',
-            message: `MAILTO=${value}: no mail is sent; output goes to the unit's journal (kubectl sdw logs)`,
-          });
-      } else {
-        const prev = env.findIndex((e) => e.name === name);
-        if (prev >= 0) env.splice(prev, 1);
-        env.push({ name, value });
-      }
-      return;
-    }
-    const words = line.split(/[ \t]+/);
-    const macro = words[0]!.startsWith('@');
-    if (macro && !MACROS.has(words[0]!)) {
-      issues.push({
-        source: at(n),
-        kind: 'unsupported',
-        message: `'${words[0]}' is not a cron macro (@reboot, @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)`,
-      });
-      return;
-    }
-    const nSched = macro ? 1 : 5;
-    const nHead = nSched + (o.system ? 1 : 0);
-    // The command is the rest of the line after the head's words, spacing kept.
-    const head = new RegExp(`^(?:[^ \\t]+[ \\t]+){${nHead}}`).exec(line);
-    if (!head || words.length <= nHead) {
-      issues.push({
-        source: at(n),
-        kind: 'unsupported',
-        message: `not a cron line: expected ${macro ? 'a macro' : '5 schedule fields'}${o.system ? ', a user' : ''} and a command`,
-      });
-      return;
-    }
-    const command = line.slice(head[0].length).replace(/[ \t]+$/, '');
-    const user = o.system ? words[nSched] : undefined;
-    const unit: Omit<UnitSpec, 'name'> = {
-      type: 'oneshot',
-      command: cronCommand(command, shell),
-      ...(env.length ? { env: env.map((e) => ({ ...e })) } : {}),
-      ...(user !== undefined ? { user } : {}),
-    };
-    if (words[0] === '@reboot') {
-      found.push({ line: n, unit });
-      return;
-    }
-    let schedule: string;
-    if (macro) schedule = words[0]!;
+    const r = envMatch ? { note: envLine(st, envMatch[1]!, envValue(envMatch[2]!)) } : jobLine(line, st, o);
+    if ('refused' in r) issues.push({ source: at(n), kind: 'unsupported', message: r.refused });
     else {
-      const t = translateSchedule(words.slice(0, 5));
-      if ('refused' in t) {
-        issues.push({ source: at(n), kind: 'unsupported', message: t.refused });
-        return;
-      }
-      schedule = t.schedule;
-      if (schedule !== words.slice(0, 5).join(' ')) {
-        issues.push({
-          source: at(n),
-          kind: 'note',
-          message: `schedule '${words.slice(0, 5).join(' ')}' written as '${schedule}' (the same times under Kubernetes CronJob's rules)`,
-        });
-      }
+      if (r.note !== undefined) issues.push({ source: at(n), kind: 'note', message: r.note });
+      if ('unit' in r) found.push({ line: n, schedule: r.unit.schedule, unit: r.unit });
     }
-    try {
-      parseCron(schedule);
-    } catch (err) {
-      issues.push({ source: at(n), kind: 'unsupported', message: (err as Error).message });
-      return;
-    }
-    found.push({ line: n, schedule, unit: { ...unit, schedule, ...(timeZone !== undefined ? { timeZone } : {}) } });
   });
   const base = toName(o.file === '-' ? 'crontab' : (o.file.split('/').pop() ?? 'crontab').replace(/\.(crontab|cron)$/, ''));
   const names = uniqueNames(found.map((j) => (found.length === 1 ? base : j.schedule === undefined ? `${base}-reboot` : base)));
