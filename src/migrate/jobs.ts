@@ -19,6 +19,25 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const scalar = (v: unknown): v is string | number => typeof v === 'string' || typeof v === 'number';
 
+type Resources = NonNullable<UnitSpec['resources']>;
+
+/** requests.cpu, limits.cpu, limits.memory, limits.tasks; anything else is reported through bad(). */
+function resources(v: unknown, bad: (message: string) => void): Resources | undefined {
+  const r = isObj(v) ? v : {};
+  const req = isObj(r.requests) ? r.requests : {};
+  const lim = isObj(r.limits) ? r.limits : {};
+  for (const k of Object.keys(req)) if (k !== 'cpu') bad(`resources.requests.${k}: only cpu (CPUWeight=)`);
+  for (const k of Object.keys(lim)) if (!['cpu', 'memory', 'tasks'].includes(k)) bad(`resources.limits.${k}: only cpu, memory, tasks`);
+  const out: Resources = {};
+  if (scalar(req.cpu)) out.requests = { cpu: req.cpu };
+  const limits: NonNullable<Resources['limits']> = {};
+  if (scalar(lim.cpu)) limits.cpu = lim.cpu;
+  if (scalar(lim.memory)) limits.memory = lim.memory;
+  if (typeof lim.tasks === 'number') limits.tasks = lim.tasks;
+  if (Object.keys(limits).length) out.limits = limits;
+  return Object.keys(out).length ? out : undefined;
+}
+
 const JOB_KEYS = ['name', 'schedule', 'timeZone', 'command', 'user', 'env', 'resources'];
 
 export function importJobList(text: string, file: string): ImportResult {
@@ -47,27 +66,14 @@ export function importJobList(text: string, file: string): ImportResult {
     const u: UnitSpec = { name: toName(j.name), type: j.schedule === undefined ? 'service' : 'oneshot', command };
     if (u.name !== j.name)
       issues.push({ source: at, kind: 'note', message: `name '${j.name}' written as '${u.name}' (a DNS label of at most 40 characters)` });
-    if (scalar(j.schedule)) u.schedule = String(j.schedule);
-    else if (j.schedule !== undefined) bad('schedule: must be a string');
-    if (scalar(j.timeZone)) u.timeZone = String(j.timeZone);
-    else if (j.timeZone !== undefined) bad('timeZone: must be a string');
-    if (scalar(j.user)) u.user = String(j.user);
-    else if (j.user !== undefined) bad('user: must be a string');
+    for (const k of ['schedule', 'timeZone', 'user'] as const) {
+      if (scalar(j[k])) u[k] = String(j[k]);
+      else if (j[k] !== undefined) bad(`${k}: must be a string`);
+    }
     if (isObj(j.env)) u.env = Object.entries(j.env).map(([name, value]) => ({ name, value: String(value) }));
     else if (j.env !== undefined) bad('env: a mapping NAME: value');
-    if (j.resources !== undefined) {
-      const r = isObj(j.resources) ? j.resources : {};
-      const req = isObj(r.requests) ? r.requests : {};
-      const lim = isObj(r.limits) ? r.limits : {};
-      for (const k of Object.keys(req)) if (k !== 'cpu') bad(`resources.requests.${k}: only cpu (CPUWeight=)`);
-      for (const k of Object.keys(lim)) if (!['cpu', 'memory', 'tasks'].includes(k)) bad(`resources.limits.${k}: only cpu, memory, tasks`);
-      if (scalar(req.cpu)) u.resources = { requests: { cpu: req.cpu } };
-      const limits: NonNullable<NonNullable<UnitSpec['resources']>['limits']> = {};
-      if (scalar(lim.cpu)) limits.cpu = lim.cpu;
-      if (scalar(lim.memory)) limits.memory = lim.memory;
-      if (typeof lim.tasks === 'number') limits.tasks = lim.tasks;
-      if (Object.keys(limits).length) u.resources = { ...u.resources, limits };
-    }
+    const res = j.resources !== undefined ? resources(j.resources, bad) : undefined;
+    if (res) u.resources = res;
     units.push(u);
     sources.push(at);
   });
