@@ -7,7 +7,7 @@ JEST := npx jest
 # Integration and e2e tests each start a real control plane and systemd nodes.
 JEST_WORKERS ?= 2
 
-.PHONY: all deps k8s-binaries helm kstatus vm-image build lint format typecheck crds test test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
+.PHONY: all deps k8s-binaries helm kstatus cron-oracle vm-image build lint format typecheck crds test test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
 
 # The image `make image` builds and `make deploy` runs (config/ and the chart default to it).
 IMG ?= ghcr.io/example/systemd-workload-operator:0.1.0
@@ -40,6 +40,11 @@ helm: deps
 kstatus: deps
 	@hack/kstatus/build.sh >/dev/null
 
+# The cron oracle (robfig/cron v3, as Kubernetes CronJob), built from the Go module
+# proxy into the cache: the schedule tests compare OnCalendar= against it.
+cron-oracle: deps
+	@hack/cron-oracle/build.sh >/dev/null
+
 build: deps
 	npx tsc -p tsconfig.json
 	chmod +x dist/src/cli/main.js
@@ -64,12 +69,12 @@ test: deps k8s-binaries build lint test-unit test-integration test-e2e
 test-unit: deps
 	$(JEST) --selectProjects unit
 
-test-integration: deps k8s-binaries helm build
+test-integration: deps k8s-binaries helm cron-oracle build
 	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit
 
 # Includes test/e2e/vm/ (one VM under software emulation: see test-vm) and
 # test/e2e/nodes/ (kubelet nodes deploying the project's image: see test-nodes).
-test-e2e: deps k8s-binaries helm kstatus vm-image image build
+test-e2e: deps k8s-binaries helm kstatus cron-oracle vm-image image build
 	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
 
 # Only the VM node suite: the agent on systemd as PID 1 with cgroup v2.

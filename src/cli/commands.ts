@@ -8,6 +8,7 @@ import { formatStatus, formatStatusJson, useColour } from './format.js';
 import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
 import { CliError, DEFAULT_OPERATOR_NAMESPACE, runLogs } from './logs.js';
 import { ROLLOUT_HELP, runRollout } from './rollout.js';
+import { exportCommand, importCommand } from './migrate.js';
 import { COMMANDS, TOP_HELP } from './spec.js';
 import { statusViews } from './statusView.js';
 
@@ -143,7 +144,14 @@ async function logs(p: ParsedArgs, io: IO): Promise<number> {
   return 0;
 }
 
-const HANDLERS: Record<string, (p: ParsedArgs, io: IO) => Promise<number>> = { status, render, validate, logs };
+const HANDLERS: Record<string, (p: ParsedArgs, io: IO) => Promise<number>> = {
+  status,
+  render,
+  validate,
+  logs,
+  import: importCommand,
+  export: exportCommand,
+};
 
 export async function run(argv: readonly string[], io: IO): Promise<number> {
   const [cmd, ...rest] = argv;

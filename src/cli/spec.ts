@@ -113,6 +113,79 @@ The agent checks the token with the API server and serves only if you may
 is prefixed with [NODE].
 `,
   },
+  import: {
+    spec: {
+      positionals: [2, Infinity],
+      positionalNames: ['SOURCE', 'FILE'],
+      flags: {
+        namespace: { type: 'string', short: 'n' },
+        'node-selector': { type: 'string', repeatable: true },
+        user: { type: 'string' },
+        'one-workload': { type: 'string' },
+        system: { type: 'boolean' },
+        'allow-unsupported': { type: 'boolean' },
+        'output-dir': { type: 'string', short: 'o' },
+      },
+    },
+    help: `Turn crontabs, unit files or a job list into SystemdWorkload YAML that
+kubectl apply accepts as is (stdout, or one file per workload with -o DIR).
+
+Usage:
+  kubectl sdw import crontab FILE|-     a user crontab (crontab -l)
+  kubectl sdw import cron.d FILE|-      /etc/crontab or an /etc/cron.d file (user column)
+  kubectl sdw import unit FILE...       .service and .timer files (a timer with its service)
+  kubectl sdw import jobs FILE|-        a job list: [{name, schedule, timeZone, command,
+                                        user, env, resources: {requests, limits}}]
+
+Flags:
+  -n, --namespace NS              metadata.namespace of every workload
+      --node-selector KEY=VALUE   spec.nodeSelector (repeatable)
+      --user USER                 run every unit as USER (overrides the user column, User=)
+      --one-workload NAME         one workload NAME with every job as a unit
+                                  (default: one workload per job, named as the job)
+      --system                    crontab FILE has a user column (as /etc/crontab, /etc/cron.d;
+                                  implied for such paths and by "import cron.d")
+      --allow-unsupported         import what can be, leaving out what is reported unsupported
+  -o, --output-dir DIR            write DIR/<workload>.yaml instead of printing
+
+Every line or directive not carried over as is gets a report line on stderr,
+FILE:LINE: unsupported|note: why. Any "unsupported" fails the import (exit 1,
+nothing printed) unless --allow-unsupported. What each construct becomes is in
+the README (Migrating from cron and unit files).
+`,
+  },
+  export: {
+    spec: {
+      positionals: [1, 1],
+      positionalNames: ['NAME'],
+      flags: {
+        format: { type: 'string', choices: ['crontab', 'units'] },
+        filename: { type: 'string', short: 'f' },
+        namespace: { type: 'string', short: 'n' },
+        'output-dir': { type: 'string', short: 'o' },
+        ...cluster,
+      },
+    },
+    help: `Write a SystemdWorkload back as crontab lines or unit files, to move a job
+back to where it came from.
+
+Usage:
+  kubectl sdw export NAME [--format crontab|units] [-n NS | -f FILE] [-o DIR]
+
+Flags:
+      --format crontab   (default) an /etc/cron.d file when a unit names a user,
+                         else a user crontab; @reboot for unscheduled oneshots
+      --format units     the rendered files as <unit>.service / <unit>.timer,
+                         without the operator's header and ownership marker
+  -f, --filename FILE    read the workload from FILE instead of the cluster
+  -n, --namespace NS     the workload's namespace in the cluster
+  -o, --output-dir DIR   write the files into DIR instead of printing
+      --kubeconfig PATH, --context NAME
+
+A unit with no equivalent (a long-running service as crontab) is reported on
+stderr and the exit code is 1.
+`,
+  },
 };
 
 export const TOP_HELP = `kubectl-sdw: the kubectl plugin of systemd-workload-operator.
@@ -126,6 +199,8 @@ Commands:
   validate FILE...   the admission checks, offline, for CI (exit code 1 on problems)
   logs NAME          a unit's journal, through the node's agent
   rollout SUB NAME   history (revisions) and undo (back to a revision)
+  import SOURCE FILE crontab, cron.d, unit or jobs files -> SystemdWorkload YAML
+  export NAME        a workload back to crontab lines or unit files
 
 Run "kubectl sdw COMMAND --help" for a command's flags.
 `;
