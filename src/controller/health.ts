@@ -144,3 +144,31 @@ export function progressDeadlineRecheckMs(status: SystemdWorkloadStatus, deadlin
   if (reconciling?.status !== 'True' || reconciling.reason === 'RolloutPaused' || !status.lastProgress) return undefined;
   return Math.max(0, Date.parse(status.lastProgress.time) + deadlineSeconds * 1000 - now) + DEADLINE_MARGIN_MS;
 }
+
+/**
+ * After an auto-revert every node runs the last good revision again, so the
+ * counts read complete; but what the spec asks for was refused and will not
+ * roll out until someone changes it. Tools must see that, as Argo Rollouts'
+ * abort reads Degraded: Stalled True (kstatus Failed), Ready and Reconciling
+ * False, reason RolledBack, with the RolledBack condition's message.
+ */
+export function stalledByRollback(
+  status: SystemdWorkloadStatus,
+  previous: SystemdWorkloadStatus | undefined,
+  now: number,
+): SystemdWorkloadStatus {
+  const rolledBack = status.conditions?.find((c) => c.type === 'RolledBack' && c.status === 'True');
+  if (!rolledBack) return status;
+  const at = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+  const override: Record<string, Condition['status']> = { Ready: 'False', Reconciling: 'False', Stalled: 'True' };
+  const conditions = (status.conditions ?? []).map((c) => {
+    const want = override[c.type];
+    if (!want) return c;
+    const old = previous?.conditions?.find((p) => p.type === c.type);
+    const lastTransitionTime = old && old.status === want ? old.lastTransitionTime : c.status === want ? c.lastTransitionTime : at;
+    return { ...c, status: want, reason: 'RolledBack', message: rolledBack.message, lastTransitionTime };
+  });
+  const out: SystemdWorkloadStatus = { ...status, conditions };
+  delete out.lastProgress; // no deadline runs on a refused revision
+  return out;
+}

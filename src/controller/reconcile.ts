@@ -19,7 +19,7 @@ import { syncRevisions, type RevisionDeps, type RevisionOutcome } from './revisi
 import { planRollout, resolveMaxUnavailable } from './rollout.js';
 import { nodeMatches, type NodeInfo } from './selection.js';
 import { foldStatus, type ChildStatusView, type SpecErrorReason } from './status.js';
-import { DEFAULT_PROGRESS_DEADLINE_SECONDS, progressDeadlineRecheckMs } from './health.js';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS, progressDeadlineRecheckMs, stalledByRollback } from './health.js';
 
 export interface Action {
   requeueAfterMs?: number;
@@ -72,7 +72,7 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
     children = project(observed.views, applied, target.spec!.hash);
     recheckAfterMs = plan.recheckAfterMs;
   }
-  const status = withRevisions(wl, foldWorkloadStatus(wl, target, observed, children, now), revisions);
+  const status = stalledByRollback(withRevisions(wl, foldWorkloadStatus(wl, target, observed, children, now), revisions), wl.status, now);
   await writeStatusWithEvents(wl, status, d);
   const deadlineMs = progressDeadlineRecheckMs(status, progressDeadlineSeconds(wl), now);
   return {

@@ -214,6 +214,14 @@ describe('reconcile: auto-revert', () => {
     const after = api.workload(key).status!;
     expect(after.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
     expect(after.conditions?.find((c) => c.type === 'RolledBack')?.status).toBe('True');
+    // The nodes are healthy, but the spec's revision was refused: kstatus must read Failed, not Current.
+    const health = Object.fromEntries(
+      (after.conditions ?? [])
+        .filter((c) => ['Ready', 'Reconciling', 'Stalled'].includes(c.type))
+        .map((c) => [c.type, [c.status, c.reason]]),
+    );
+    expect(health).toEqual({ Ready: ['False', 'RolledBack'], Reconciling: ['False', 'RolledBack'], Stalled: ['True', 'RolledBack'] });
+    expect(after.lastProgress).toBeUndefined();
     expect(api.events().filter((e) => e.reason === 'RolledBack')).toHaveLength(1);
     expect(api.calls.filter((c) => c.verb === 'patch').map((c) => ('node' in c ? c.node : ''))).toEqual(['n1', 'n1']);
 
@@ -221,6 +229,7 @@ describe('reconcile: auto-revert', () => {
     api.editSpec(key, (s) => ({ ...s, units: spec('v3').units }));
     await reconcileWorkload(key, api.deps());
     expect(api.workload(key).status!.conditions?.find((c) => c.type === 'RolledBack')).toBeUndefined();
+    expect(api.workload(key).status!.conditions?.find((c) => c.type === 'Stalled')?.status).toBe('False');
     expect(
       api
         .childrenOf(key)
