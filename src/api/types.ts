@@ -17,6 +17,12 @@ export const UNITSET_PLURAL = 'systemdunitsets';
 export const LABEL_NODE = `${GROUP}/node`;
 export const LABEL_WORKLOAD = `${GROUP}/workload`;
 export const LABEL_WORKLOAD_UID = `${GROUP}/workload-uid`;
+/**
+ * Set on a workload by `kubectl sdw rollout restart` (as `kubectl rollout restart`
+ * sets kubectl.kubernetes.io/restartedAt): a new value restarts every unit,
+ * node by node under maxUnavailable, with no spec change.
+ */
+export const ANNOTATION_RESTARTED_AT = `${GROUP}/restartedAt`;
 
 export interface ObjectMeta {
   name?: string;
@@ -97,7 +103,13 @@ export interface SystemdWorkloadSpec {
   units: UnitSpec[];
   updateStrategy?: {
     type?: 'RollingUpdate';
-    rollingUpdate?: { maxUnavailable?: number | string };
+    rollingUpdate?: {
+      maxUnavailable?: number | string;
+      /** Nodes kept on the old version until promoted (canary hold). */
+      partition?: number;
+      /** Update node groups (by a node label's value) one after another. */
+      nodeOrder?: { labelKey: string };
+    };
   };
   minReadySeconds?: number;
   paused?: boolean;

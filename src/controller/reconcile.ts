@@ -11,7 +11,7 @@ import { forEachLimited } from '../kube/concurrency.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
-import { newChild, workloadRef, type WorkloadRef } from './child.js';
+import { childAnnotations, newChild, restartStamp, workloadRef, type WorkloadRef } from './child.js';
 import { eventsFor } from './events.js';
 import type { CreateExpectations } from './expectations.js';
 import { evaluatePolicies, formatPolicyIssues } from './policy.js';
@@ -58,13 +58,15 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   const observed = observe(wl, ref, d);
   let children = observed.views; // a refused spec changes no child
   let recheckAfterMs: number | undefined;
+  let held: string[] = [];
   if (desired.spec) {
     const plan = planWrites(wl, desired.spec.hash, observed, now);
-    const applied = await apply({ ref, desired: desired.spec, d, log }, plan);
+    const applied = await apply({ ref, desired: desired.spec, d, log, annotations: childAnnotations(wl) }, plan);
     children = project(observed.views, applied, desired.spec.hash);
     recheckAfterMs = plan.recheckAfterMs;
+    held = plan.held;
   }
-  const status = foldWorkloadStatus(wl, desired, observed, children, now);
+  const status = foldWorkloadStatus(wl, desired, observed, children, now, held);
   await writeStatusWithEvents(wl, status, d);
   return {
     requeueAfterMs: requeueAfterMs(
@@ -91,7 +93,7 @@ function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPol
   const violations = evaluatePolicies(wl, policies);
   if (violations.length > 0) return { error: { reason: 'PolicyViolation', message: formatPolicyIssues(violations) } };
   try {
-    return { spec: render(wl, '') };
+    return { spec: render(wl, '', { restartedAt: restartStamp(wl) }) };
   } catch (err) {
     return { error: { reason: 'InvalidSpec', message: errorMessage(err) } };
   }
@@ -101,6 +103,8 @@ function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPol
 interface Observed {
   /** Matching nodes, sorted. */
   nodes: string[];
+  /** With a nodeOrder: each matching node's failure domain (its label's value). */
+  domainOf?: Map<string, string | undefined>;
   maxUnavailable: number;
   /** The cached children, by node: the only ones a pass may update or delete. */
   cached: Map<string, SystemdUnitSet>;
@@ -109,23 +113,22 @@ interface Observed {
 }
 
 function observe(wl: SystemdWorkload, ref: WorkloadRef, d: ReconcilerDeps): Observed {
-  const nodes = d
-    .nodes()
-    .filter((n) => nodeMatches(wl.spec, n))
-    .map((n) => n.name)
-    .sort();
+  const matching = d.nodes().filter((n) => nodeMatches(wl.spec, n));
+  const nodes = matching.map((n) => n.name).sort();
+  const orderKey = wl.spec.updateStrategy?.rollingUpdate?.nodeOrder?.labelKey;
+  const domainOf = orderKey === undefined ? undefined : new Map(matching.map((n) => [n.name, n.labels[orderKey]]));
   const children = d.children(ref.namespace, ref.uid);
   const cached = new Map(children.map((c) => [c.spec.nodeName, c]));
   // Created by an earlier pass, not in the cache yet: they exist (no second create), with
   // no status yet; updates and deletions of them wait until the cache shows them.
-  const matching = new Set(nodes);
-  const unseen = (d.expectations?.unseen(ref.uid, new Set(cached.keys())) ?? []).filter((e) => matching.has(e.node));
+  const matchingNames = new Set(nodes);
+  const unseen = (d.expectations?.unseen(ref.uid, new Set(cached.keys())) ?? []).filter((e) => matchingNames.has(e.node));
   const views = [
     ...children.map((c) => childView(c, d.heartbeatAgeMs(c.spec.nodeName), d.heartbeatGraceMs)),
     ...unseen.map((e): ChildStatusView => ({ node: e.node, specHash: e.hash })),
   ];
   const maxUnavailable = resolveMaxUnavailable(wl.spec.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length);
-  return { nodes, maxUnavailable, cached, views };
+  return { nodes, domainOf, maxUnavailable, cached, views };
 }
 
 function childView(c: SystemdUnitSet, heartbeatAgeMs: number | undefined, graceMs: number): ChildStatusView {
@@ -146,6 +149,8 @@ interface ChildWrites {
   create: string[];
   update: SystemdUnitSet[];
   delete: SystemdUnitSet[];
+  /** Outdated nodes the partition keeps on the old version. */
+  held: string[];
   /** When the plan may change by time alone (minReadySeconds). */
   recheckAfterMs?: number;
 }
@@ -158,6 +163,8 @@ function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: 
     maxUnavailable: o.maxUnavailable,
     minReadySeconds: wl.spec.minReadySeconds ?? 0,
     paused: wl.spec.paused ?? false,
+    partition: wl.spec.updateStrategy?.rollingUpdate?.partition,
+    domainOf: o.domainOf,
     now,
   });
   const cachedChildren = (nodes: string[]): SystemdUnitSet[] => nodes.flatMap((n) => o.cached.get(n) ?? []);
@@ -165,6 +172,7 @@ function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: 
     create: plan.create,
     update: cachedChildren(plan.update),
     delete: cachedChildren(plan.delete),
+    held: plan.held,
     recheckAfterMs: plan.recheckAfterMs,
   };
 }
@@ -181,6 +189,8 @@ interface WriteContext {
   desired: SystemdUnitSetSpec;
   d: ReconcilerDeps;
   log: Logger;
+  /** The workload's annotations its children carry (the restart stamp). */
+  annotations?: Record<string, string>;
 }
 
 /**
@@ -196,8 +206,8 @@ async function apply(w: WriteContext, writes: ChildWrites): Promise<Applied> {
   return { created: writes.create, updated: nodes(writes.update), deleted: nodes(writes.delete) };
 }
 
-async function createChild({ ref, desired, d, log }: WriteContext, node: string): Promise<void> {
-  const child = newChild(ref, node, { ...desired, nodeName: node });
+async function createChild({ ref, desired, d, log, annotations }: WriteContext, node: string): Promise<void> {
+  const child = newChild(ref, node, { ...desired, nodeName: node }, annotations);
   try {
     await d.childApi.create(ref.namespace, child);
   } catch (err) {
@@ -207,10 +217,10 @@ async function createChild({ ref, desired, d, log }: WriteContext, node: string)
   log.info('child created', { node, child: child.metadata.name });
 }
 
-async function updateChild({ ref, desired, d, log }: WriteContext, child: SystemdUnitSet): Promise<void> {
+async function updateChild({ ref, desired, d, log, annotations }: WriteContext, child: SystemdUnitSet): Promise<void> {
   const node = child.spec.nodeName;
   await d.childApi.patch(ref.namespace, child.metadata.name ?? '', {
-    metadata: { resourceVersion: child.metadata.resourceVersion },
+    metadata: { resourceVersion: child.metadata.resourceVersion, ...(annotations ? { annotations } : {}) },
     spec: { ...desired, nodeName: node },
   });
   log.info('child updated', { node, hash: desired.hash.slice(0, 12) });
@@ -242,6 +252,7 @@ function foldWorkloadStatus(
   observed: Observed,
   children: ChildStatusView[],
   now: number,
+  held: readonly string[],
 ): SystemdWorkloadStatus {
   return foldStatus({
     generation: wl.metadata.generation ?? 0,
@@ -251,6 +262,8 @@ function foldWorkloadStatus(
     minReadySeconds: wl.spec.minReadySeconds ?? 0,
     maxUnavailable: observed.maxUnavailable,
     paused: wl.spec.paused ?? false,
+    partition: wl.spec.updateStrategy?.rollingUpdate?.partition ?? 0,
+    held: held.length,
     error: desired.error?.message,
     errorReason: desired.error?.reason,
     previous: wl.status,
