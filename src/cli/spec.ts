@@ -125,6 +125,7 @@ Commands:
   render FILE        the exact unit files a node would get (offline)
   validate FILE...   the admission checks, offline, for CI (exit code 1 on problems)
   logs NAME          a unit's journal, through the node's agent
+  rollout SUBCOMMAND status, pause, resume, restart, promote a workload's rollout
 
 Run "kubectl sdw COMMAND --help" for a command's flags.
 `;

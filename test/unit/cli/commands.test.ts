@@ -2,22 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, type IO } from '../../../src/cli/commands.js';
-
-async function exec(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: IO = {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    env: {},
-    isTTY: false,
-    readStdin: async () => '',
-    signal: new AbortController().signal,
-  };
-  const code = await run(argv, io);
-  return { code, out, err };
-}
+import { exec } from './execCli.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sdw-cli-'));
 const good = path.join(dir, 'good.yaml');
