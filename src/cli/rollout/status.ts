@@ -3,7 +3,7 @@
 // complete (or held at its partition, as kubectl treats a partitioned
 // StatefulSet), 1 when it cannot finish (Stalled=True, phase Failed, a
 // partition no node count can satisfy) or the --timeout passes.
-import type { Condition, SystemdWorkload } from '../../api/types.js';
+import type { Condition, SystemdWorkload, SystemdWorkloadStatus } from '../../api/types.js';
 import { UsageError, str } from '../args.js';
 import { CliError } from '../logs.js';
 import { nameSpec, objectName, target, TARGET_HELP, type RolloutSubcommand } from './subcommand.js';
@@ -33,10 +33,11 @@ export function rolloutProgress(wl: SystemdWorkload): RolloutProgress {
   }
   const failure = failureOf(wl);
   if (failure) return { state: 'failed', message: failure };
-  const progressing = conditionOf(wl, 'Progressing');
-  const desired = s.desiredNodes ?? 0;
-  const updated = s.updatedNodes ?? 0;
-  const ready = s.readyNodes ?? 0;
+  return endOf(conditionOf(wl, 'Progressing'), s.updatedNodes ?? 0, s.desiredNodes ?? 0) ?? waiting(wl, s);
+}
+
+/** What the Progressing condition says is an end: complete, held at the partition, or a partition no node count meets. */
+function endOf(progressing: Condition | undefined, updated: number, desired: number): RolloutProgress | undefined {
   switch (progressing?.reason) {
     case 'RolloutComplete':
       return { state: 'done', message: `rollout complete: ${updated} of ${desired} nodes updated and available` };
@@ -45,16 +46,19 @@ export function rolloutProgress(wl: SystemdWorkload): RolloutProgress {
     case 'PartitionExceedsNodes':
       return { state: 'failed', message: `rollout cannot proceed: ${progressing.message}` };
   }
-  if (wl.spec.paused)
-    return {
-      state: 'waiting',
-      message: `Waiting for rollout to finish: paused with ${updated} of ${desired} nodes updated (kubectl sdw rollout resume)...`,
-    };
-  if (updated < desired)
-    return { state: 'waiting', message: `Waiting for rollout to finish: ${updated} out of ${desired} new nodes have been updated...` };
-  if (ready < desired)
-    return { state: 'waiting', message: `Waiting for rollout to finish: ${ready} of ${desired} updated nodes are available...` };
-  return { state: 'waiting', message: 'Waiting for rollout to finish...' };
+  return undefined;
+}
+
+/** The progress line while waiting, in kubectl rollout status's words. */
+function waiting(wl: SystemdWorkload, s: SystemdWorkloadStatus): RolloutProgress {
+  const desired = s.desiredNodes ?? 0;
+  const updated = s.updatedNodes ?? 0;
+  const ready = s.readyNodes ?? 0;
+  const wait = (what: string): RolloutProgress => ({ state: 'waiting', message: `Waiting for rollout to finish${what}...` });
+  if (wl.spec.paused) return wait(`: paused with ${updated} of ${desired} nodes updated (kubectl sdw rollout resume)`);
+  if (updated < desired) return wait(`: ${updated} out of ${desired} new nodes have been updated`);
+  if (ready < desired) return wait(`: ${ready} of ${desired} updated nodes are available`);
+  return wait('');
 }
 
 /** A Go-style duration ("90s", "5m", "1m30s", "500ms"; a bare number is seconds) in ms; 0 = no limit. */
