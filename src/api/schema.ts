@@ -68,6 +68,9 @@ export const LIMITS = {
   nodeSelector: 64,
   minReadySeconds: 86400,
   progressDeadlineSeconds: 86400,
+  /** rollingUpdate.partition: nodes kept on the old version (more than any cluster's nodes is a typo). */
+  partition: 100000,
+  labelKeyLength: 317,
   /** status.nodes of a workload: the controller keeps the problem nodes first. */
   nodeSummaries: 100,
   conditions: 16,
@@ -100,6 +103,8 @@ export const PATTERNS = {
   })(),
   timeZone: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$',
   maxUnavailablePercent: '^(100|[1-9][0-9]?)%$',
+  /** A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 characters. */
+  labelKey: `^(${DNS_LABEL}(\\.${DNS_LABEL})*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`,
   schedule: SCHEDULE_PATTERN,
   unitFileName: `^sdw-${DNS_LABEL}_[a-z0-9]([-a-z0-9.]*[a-z0-9])?_${DNS_LABEL}\\.(service|timer)$`,
   sha256: '^[0-9a-f]{64}$',
@@ -133,6 +138,7 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [PATTERNS.user]: 'must be a user/group name (^[A-Za-z_][A-Za-z0-9_.-]*$, at most 32 characters) or a numeric id',
   [PATTERNS.absolutePath]: "must be an absolute normalized path without whitespace, quotes, backslashes or '.'/'..' components",
   [PATTERNS.timeZone]: 'must be an IANA time zone name such as Europe/Berlin',
+  [PATTERNS.labelKey]: 'must be a label key such as topology.kubernetes.io/zone (an optional DNS prefix and /, then at most 63 characters)',
 };
 
 // ---- building blocks ----
@@ -482,6 +488,26 @@ const workloadSpecSchema: JSONSchema = {
                 'spec stays as written, the RolledBack condition and a Warning Event name the revision, the node and the reason. ' +
                 'A new spec generation starts a new rollout. Default false.',
             },
+            partition: {
+              type: 'integer',
+              description:
+                'Nodes kept on the old version (a canary hold, as OpenKruise Advanced DaemonSet): the first (matching nodes - partition) nodes, in nodeOrder and then name order, are updated, the rest wait until the partition is lowered (`kubectl sdw rollout promote` sets it to 0). Nodes new to the workload get the current version. Default 0. A partition of at least the node count updates no node; the Progressing condition and an Event say so.',
+              minimum: 0,
+              maximum: LIMITS.partition,
+            },
+            nodeOrder: {
+              type: 'object',
+              description:
+                'The order in which nodes are updated, by failure domain: nodes are grouped by the value of the node label labelKey (sorted by value; nodes without the label last), and no node of the next group is updated before every node of the current group is updated and available. Absent: node name order.',
+              required: ['labelKey'],
+              properties: {
+                labelKey: str(LIMITS.labelKeyLength, {
+                  description: 'The node label whose values are the failure domains, e.g. topology.kubernetes.io/zone.',
+                  minLength: 1,
+                  pattern: PATTERNS.labelKey,
+                }),
+              },
+            },
           },
         },
       },
@@ -500,7 +526,7 @@ const workloadSpecSchema: JSONSchema = {
       maximum: LIMITS.progressDeadlineSeconds,
       default: 600,
     },
-    paused: { type: 'boolean', description: 'Stop rolling out changes.' },
+    paused: { type: 'boolean', description: 'Stop rolling out changes (`kubectl sdw rollout pause` / `resume` set it).' },
     revisionHistoryLimit: {
       type: 'integer',
       format: 'int32',

@@ -19,6 +19,12 @@ export const LABEL_WORKLOAD = `${GROUP}/workload`;
 export const LABEL_WORKLOAD_UID = `${GROUP}/workload-uid`;
 /** On a ControllerRevision: the short hash of the rendered units it restores (its name's suffix). */
 export const LABEL_REVISION_HASH = `${GROUP}/revision-hash`;
+/**
+ * Set on a workload by `kubectl sdw rollout restart` (as `kubectl rollout restart`
+ * sets kubectl.kubernetes.io/restartedAt): a new value restarts every unit,
+ * node by node under maxUnavailable, with no spec change.
+ */
+export const ANNOTATION_RESTARTED_AT = `${GROUP}/restartedAt`;
 
 export interface ObjectMeta {
   name?: string;
@@ -103,6 +109,10 @@ export interface SystemdWorkloadSpec {
       maxUnavailable?: number | string;
       /** A new revision that fails on a node returns the updated nodes to the last revision healthy everywhere. */
       autoRevert?: boolean;
+      /** Nodes kept on the old version until promoted (canary hold). */
+      partition?: number;
+      /** Update node groups (by a node label's value) one after another. */
+      nodeOrder?: { labelKey: string };
     };
   };
   minReadySeconds?: number;

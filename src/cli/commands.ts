@@ -2,26 +2,19 @@
 // only process wiring. Exit codes: 0 ok, 1 problems found or a failure, 2 usage.
 import { promises as fs } from 'node:fs';
 import { LABEL_WORKLOAD_UID, type SystemdWorkload } from '../api/types.js';
-import { UsageError, bool, list, parseArgs, str, type ParsedArgs } from './args.js';
+import { UsageError, bool, list, str, type ParsedArgs } from './args.js';
 import { checkDocuments, formatProblem, parseDocuments, parseLabels, renderWorkloadText, type Doc, type Problem } from './documents.js';
 import { formatStatus, formatStatusJson, useColour } from './format.js';
 import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
 import { CliError, DEFAULT_OPERATOR_NAMESPACE, runLogs } from './logs.js';
-import { ROLLOUT_HELP, runRollout } from './rollout.js';
 import { exportCommand, importCommand } from './migrate.js';
 import { COMMANDS, TOP_HELP } from './spec.js';
 import { statusViews } from './statusView.js';
+import type { IO } from './io.js';
+import { ROLLOUT_COMMAND, rolloutHelp, runRollout } from './rollout/index.js';
+import { runCommand } from './runCommand.js';
 
-export interface IO {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-  isTTY: boolean | undefined;
-  readStdin: () => Promise<string>;
-  /** Aborted on SIGINT (logs -f). */
-  signal: AbortSignal;
-  now?: () => number;
-}
+export type { IO } from './io.js';
 
 async function readFile(file: string, io: IO): Promise<string> {
   return file === '-' ? io.readStdin() : fs.readFile(file, 'utf8');
@@ -158,36 +151,16 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     const topic = cmd === 'help' ? rest[0] : undefined;
     if (topic && COMMANDS[topic]) io.out(COMMANDS[topic].help);
-    else if (topic === 'rollout') io.out(ROLLOUT_HELP);
+    else if (topic === ROLLOUT_COMMAND) io.out(rolloutHelp());
     else io.out(TOP_HELP);
     return cmd === undefined ? 2 : 0;
   }
-  if (cmd === 'rollout') return reportingErrors(cmd, io, () => runRollout(rest, io));
+  // rollout has subcommands of its own, each with its flags: it parses its own argv.
+  if (cmd === ROLLOUT_COMMAND) return runRollout(rest, io);
   const command = COMMANDS[cmd];
   if (!command) {
     io.err(`error: unknown command "${cmd}"\n\n${TOP_HELP}`);
     return 2;
   }
-  return reportingErrors(cmd, io, async () => {
-    const parsed = parseArgs(rest, command.spec);
-    if (parsed.help) {
-      io.out(command.help);
-      return 0;
-    }
-    return HANDLERS[cmd]!(parsed, io);
-  });
-}
-
-/** A command's errors as exit codes: usage 2 (with a pointer to --help), anything else 1. */
-async function reportingErrors(cmd: string, io: IO, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`error: ${err.message}\nRun "kubectl sdw ${cmd} --help" for usage.\n`);
-      return 2;
-    }
-    io.err(`error: ${err instanceof CliError ? err.message : apiErrorMessage(err)}\n`);
-    return 1;
-  }
+  return runCommand(cmd, rest, command, HANDLERS[cmd]!, io);
 }

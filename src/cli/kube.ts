@@ -1,6 +1,7 @@
 // API access for kubectl-sdw (the only cluster I/O besides the agent's /logs).
 import * as k8s from '@kubernetes/client-node';
 import type https from 'node:https';
+import { mergePatch } from '../kube/client.js';
 import { GROUP, UNITSET_PLURAL, VERSION, WORKLOAD_PLURAL, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
 
 export interface ClusterFlags {
@@ -64,6 +65,14 @@ export class SdwClient {
       plural: WORKLOAD_PLURAL,
       name,
     })) as SystemdWorkload;
+  }
+
+  /** A JSON merge patch of the workload (spec fields, annotations). */
+  async patchWorkload(namespace: string, name: string, body: object): Promise<SystemdWorkload> {
+    return (await this.api.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural: WORKLOAD_PLURAL, name, body },
+      mergePatch,
+    )) as SystemdWorkload;
   }
 
   private async list<T>(plural: string, namespace: string | undefined, labelSelector?: string): Promise<T[]> {

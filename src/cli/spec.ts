@@ -198,7 +198,7 @@ Commands:
   render FILE        the exact unit files a node would get (offline)
   validate FILE...   the admission checks, offline, for CI (exit code 1 on problems)
   logs NAME          a unit's journal, through the node's agent
-  rollout SUB NAME   history (revisions) and undo (back to a revision)
+  rollout SUBCOMMAND status, history, undo, pause, resume, restart, promote
   import SOURCE FILE crontab, cron.d, unit or jobs files -> SystemdWorkload YAML
   export NAME        a workload back to crontab lines or unit files
 

@@ -2,6 +2,7 @@
 // DaemonSet): its name, labels and owner reference, from the workload's identity.
 import { createHash } from 'node:crypto';
 import {
+  ANNOTATION_RESTARTED_AT,
   API_VERSION,
   LABEL_NODE,
   LABEL_WORKLOAD,
@@ -38,13 +39,30 @@ export function labelValue(node: string): string {
   return `${node.slice(0, 50)}-${createHash('sha256').update(node).digest('hex').slice(0, 12)}`;
 }
 
-export function newChild(owner: WorkloadRef, node: string, spec: SystemdUnitSetSpec): SystemdUnitSet {
+/**
+ * The restart stamp the units are rendered with: the workload's restartedAt
+ * annotation. A new value changes every unit file (X-SDW-Restarted-At=), so the
+ * children's hash changes and the rollout restarts the units at its own pace.
+ */
+export function restartStamp(wl: SystemdWorkload): string | undefined {
+  const v = wl.metadata.annotations?.[ANNOTATION_RESTARTED_AT];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** The workload's annotations its children carry: the restart stamp (so `kubectl get sdus -o yaml` shows why they changed). */
+export function childAnnotations(wl: SystemdWorkload): Record<string, string> | undefined {
+  const stamp = restartStamp(wl);
+  return stamp === undefined ? undefined : { [ANNOTATION_RESTARTED_AT]: stamp };
+}
+
+export function newChild(owner: WorkloadRef, node: string, spec: SystemdUnitSetSpec, annotations?: Record<string, string>): SystemdUnitSet {
   return {
     apiVersion: API_VERSION,
     kind: UNITSET_KIND,
     metadata: {
       name: childName(owner.name, node),
       namespace: owner.namespace,
+      ...(annotations ? { annotations } : {}),
       labels: {
         [LABEL_NODE]: labelValue(node),
         [LABEL_WORKLOAD]: owner.name.slice(0, 63),

@@ -10,7 +10,11 @@ export interface WorkloadEvent {
   message: string;
 }
 
-const SPEC_ERRORS: ReadonlySet<string> = new Set<SpecErrorReason>(['InvalidSpec', 'PolicyViolation']);
+const SPEC_ERRORS: ReadonlySet<string> = new Set<SpecErrorReason | 'PartitionExceedsNodes'>([
+  'InvalidSpec',
+  'PolicyViolation',
+  'PartitionExceedsNodes',
+]);
 
 export function eventsFor(prev: SystemdWorkloadStatus | undefined, next: SystemdWorkloadStatus): WorkloadEvent[] {
   const out: WorkloadEvent[] = [];
@@ -31,9 +35,13 @@ export function eventsFor(prev: SystemdWorkloadStatus | undefined, next: Systemd
       message: `${next.updatedNodes} of ${next.desiredNodes} nodes updated and ready`,
     });
   }
-  const before = new Map((prev?.nodes ?? []).map((n) => [n.node, n]));
+  const held = cond(next, 'Progressing');
+  if (held?.reason === 'PartitionedRollout' && cond(prev, 'Progressing')?.reason !== 'PartitionedRollout') {
+    out.push({ type: 'Normal', reason: 'PartitionedRollout', message: held.message });
+  }
+  const prevNodes = new Map((prev?.nodes ?? []).map((n) => [n.node, n]));
   for (const n of next.nodes ?? []) {
-    const b = before.get(n.node);
+    const b = prevNodes.get(n.node);
     if (n.phase === 'Failed' && b?.phase !== 'Failed') {
       out.push({
         type: 'Warning',
@@ -58,10 +66,16 @@ export function eventsFor(prev: SystemdWorkloadStatus | undefined, next: Systemd
   if (rolledBack?.status === 'True' && cond(prev, 'RolledBack')?.message !== rolledBack.message) {
     out.push({ type: 'Warning', reason: 'RolledBack', message: rolledBack.message });
   }
-  // The controller refused the spec (invalid, or against a policy): said once per
-  // distinct message, as the Progressing condition carries it.
+  // The controller refused the spec (invalid, or against a policy), or cannot
+  // honour it (a partition above the node count, which admission cannot see):
+  // said once per distinct message, as the Progressing condition carries it.
   const progressing = cond(next, 'Progressing');
-  if (progressing && SPEC_ERRORS.has(progressing.reason) && cond(prev, 'Progressing')?.message !== progressing.message) {
+  const before = cond(prev, 'Progressing');
+  if (
+    progressing &&
+    SPEC_ERRORS.has(progressing.reason) &&
+    (before?.reason !== progressing.reason || before.message !== progressing.message)
+  ) {
     out.push({ type: 'Warning', reason: progressing.reason, message: progressing.message });
   }
   return out;

@@ -10,6 +10,8 @@
 //     ... with no progress for progressDeadline   Stalled True          -> Failed
 //   paused before the rollout finished            Reconciling True      -> InProgress
 //   every node updated and ready (or none match)  Ready True            -> Current
+//   held at rollingUpdate.partition               Ready True            -> Current (as a StatefulSet)
+//   partition above the node count                Stalled True          -> Failed
 import type { Condition, ProgressMark, SystemdWorkloadStatus } from '../api/types.js';
 
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
@@ -28,6 +30,13 @@ export interface HealthInput {
   complete: boolean;
   /** spec.paused while the rollout is not complete. */
   paused: boolean;
+  /**
+   * The rollout holds at rollingUpdate.partition: reached (every node it lets
+   * move updated and ready) reads Ready, as kstatus reads a StatefulSet held at
+   * its partition; a partition above the node count (nothing can move until a
+   * person lowers it) reads Stalled.
+   */
+  hold?: { reason: string; message: string; stalled: boolean };
   /** The controller refused the spec (errorReason says why): no node gets it, so nothing will progress. */
   error?: string;
   errorReason: string;
@@ -86,6 +95,14 @@ export function foldHealth(i: HealthInput): Health {
       ready: healthCondition('Ready', 'False', reason, message),
       reconciling: healthCondition('Reconciling', 'False', reason, 'the spec is refused; nothing rolls out until it is fixed'),
       stalled: healthCondition('Stalled', 'True', reason, message),
+    };
+  }
+  if (i.hold) {
+    const { reason, message, stalled } = i.hold;
+    return {
+      ready: healthCondition('Ready', stalled ? 'False' : 'True', reason, message),
+      reconciling: healthCondition('Reconciling', 'False', reason, message),
+      stalled: healthCondition('Stalled', stalled ? 'True' : 'False', reason, message),
     };
   }
   if (i.complete) {

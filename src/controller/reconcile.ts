@@ -11,7 +11,7 @@ import { forEachLimited } from '../kube/concurrency.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
-import { newChild, workloadRef, type WorkloadRef } from './child.js';
+import { childAnnotations, newChild, restartStamp, workloadRef, type WorkloadRef } from './child.js';
 import { eventsFor } from './events.js';
 import type { CreateExpectations } from './expectations.js';
 import { evaluatePolicies, formatPolicyIssues } from './policy.js';
@@ -64,15 +64,21 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   let recheckAfterMs: number | undefined;
   let revisions: RevisionOutcome | undefined;
   let target = desired;
+  let held: string[] = [];
   if (desired.spec) {
     revisions = d.revisions && (await syncRevisions(wl, ref, desired.spec, observed.views, d.revisions, log, now));
     if (revisions) target = { spec: revisions.target };
     const plan = planWrites(wl, target.spec!.hash, observed, now, revisions?.revertNodes);
-    const applied = await apply({ ref, desired: target.spec!, d, log }, plan);
+    const applied = await apply({ ref, desired: target.spec!, d, log, annotations: childAnnotations(wl) }, plan);
     children = project(observed.views, applied, target.spec!.hash);
     recheckAfterMs = plan.recheckAfterMs;
+    held = plan.held;
   }
-  const status = stalledByRollback(withRevisions(wl, foldWorkloadStatus(wl, target, observed, children, now), revisions), wl.status, now);
+  const status = stalledByRollback(
+    withRevisions(wl, foldWorkloadStatus(wl, target, observed, children, now, held), revisions),
+    wl.status,
+    now,
+  );
   await writeStatusWithEvents(wl, status, d);
   const deadlineMs = progressDeadlineRecheckMs(status, progressDeadlineSeconds(wl), now);
   return {
@@ -100,7 +106,7 @@ function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPol
   const violations = evaluatePolicies(wl, policies);
   if (violations.length > 0) return { error: { reason: 'PolicyViolation', message: formatPolicyIssues(violations) } };
   try {
-    return { spec: render(wl, '') };
+    return { spec: render(wl, '', { restartedAt: restartStamp(wl) }) };
   } catch (err) {
     return { error: { reason: 'InvalidSpec', message: errorMessage(err) } };
   }
@@ -110,6 +116,8 @@ function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPol
 interface Observed {
   /** Matching nodes, sorted. */
   nodes: string[];
+  /** With a nodeOrder: each matching node's failure domain (its label's value). */
+  domainOf?: Map<string, string | undefined>;
   maxUnavailable: number;
   /** The cached children, by node: the only ones a pass may update or delete. */
   cached: Map<string, SystemdUnitSet>;
@@ -118,23 +126,22 @@ interface Observed {
 }
 
 function observe(wl: SystemdWorkload, ref: WorkloadRef, d: ReconcilerDeps): Observed {
-  const nodes = d
-    .nodes()
-    .filter((n) => nodeMatches(wl.spec, n))
-    .map((n) => n.name)
-    .sort();
+  const matching = d.nodes().filter((n) => nodeMatches(wl.spec, n));
+  const nodes = matching.map((n) => n.name).sort();
+  const orderKey = wl.spec.updateStrategy?.rollingUpdate?.nodeOrder?.labelKey;
+  const domainOf = orderKey === undefined ? undefined : new Map(matching.map((n) => [n.name, n.labels[orderKey]]));
   const children = d.children(ref.namespace, ref.uid);
   const cached = new Map(children.map((c) => [c.spec.nodeName, c]));
   // Created by an earlier pass, not in the cache yet: they exist (no second create), with
   // no status yet; updates and deletions of them wait until the cache shows them.
-  const matching = new Set(nodes);
-  const unseen = (d.expectations?.unseen(ref.uid, new Set(cached.keys())) ?? []).filter((e) => matching.has(e.node));
+  const matchingNames = new Set(nodes);
+  const unseen = (d.expectations?.unseen(ref.uid, new Set(cached.keys())) ?? []).filter((e) => matchingNames.has(e.node));
   const views = [
     ...children.map((c) => childView(c, d.heartbeatAgeMs(c.spec.nodeName), d.heartbeatGraceMs)),
     ...unseen.map((e): ChildStatusView => ({ node: e.node, specHash: e.hash })),
   ];
   const maxUnavailable = resolveMaxUnavailable(wl.spec.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length);
-  return { nodes, maxUnavailable, cached, views };
+  return { nodes, domainOf, maxUnavailable, cached, views };
 }
 
 function childView(c: SystemdUnitSet, heartbeatAgeMs: number | undefined, graceMs: number): ChildStatusView {
@@ -155,6 +162,8 @@ interface ChildWrites {
   create: string[];
   update: SystemdUnitSet[];
   delete: SystemdUnitSet[];
+  /** Outdated nodes the partition keeps on the old version. */
+  held: string[];
   /** When the plan may change by time alone (minReadySeconds). */
   recheckAfterMs?: number;
 }
@@ -167,6 +176,8 @@ function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: 
     maxUnavailable: o.maxUnavailable,
     minReadySeconds: wl.spec.minReadySeconds ?? 0,
     paused: wl.spec.paused ?? false,
+    partition: wl.spec.updateStrategy?.rollingUpdate?.partition,
+    domainOf: o.domainOf,
     now,
     revertNodes,
   });
@@ -175,6 +186,7 @@ function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: 
     create: plan.create,
     update: cachedChildren(plan.update),
     delete: cachedChildren(plan.delete),
+    held: plan.held,
     recheckAfterMs: plan.recheckAfterMs,
   };
 }
@@ -191,6 +203,8 @@ interface WriteContext {
   desired: SystemdUnitSetSpec;
   d: ReconcilerDeps;
   log: Logger;
+  /** The workload's annotations its children carry (the restart stamp). */
+  annotations?: Record<string, string>;
 }
 
 /**
@@ -206,8 +220,8 @@ async function apply(w: WriteContext, writes: ChildWrites): Promise<Applied> {
   return { created: writes.create, updated: nodes(writes.update), deleted: nodes(writes.delete) };
 }
 
-async function createChild({ ref, desired, d, log }: WriteContext, node: string): Promise<void> {
-  const child = newChild(ref, node, { ...desired, nodeName: node });
+async function createChild({ ref, desired, d, log, annotations }: WriteContext, node: string): Promise<void> {
+  const child = newChild(ref, node, { ...desired, nodeName: node }, annotations);
   try {
     await d.childApi.create(ref.namespace, child);
   } catch (err) {
@@ -217,10 +231,10 @@ async function createChild({ ref, desired, d, log }: WriteContext, node: string)
   log.info('child created', { node, child: child.metadata.name });
 }
 
-async function updateChild({ ref, desired, d, log }: WriteContext, child: SystemdUnitSet): Promise<void> {
+async function updateChild({ ref, desired, d, log, annotations }: WriteContext, child: SystemdUnitSet): Promise<void> {
   const node = child.spec.nodeName;
   await d.childApi.patch(ref.namespace, child.metadata.name ?? '', {
-    metadata: { resourceVersion: child.metadata.resourceVersion },
+    metadata: { resourceVersion: child.metadata.resourceVersion, ...(annotations ? { annotations } : {}) },
     spec: { ...desired, nodeName: node },
   });
   log.info('child updated', { node, hash: desired.hash.slice(0, 12) });
@@ -252,6 +266,7 @@ function foldWorkloadStatus(
   observed: Observed,
   children: ChildStatusView[],
   now: number,
+  held: readonly string[],
 ): SystemdWorkloadStatus {
   return foldStatus({
     generation: wl.metadata.generation ?? 0,
@@ -262,6 +277,8 @@ function foldWorkloadStatus(
     maxUnavailable: observed.maxUnavailable,
     paused: wl.spec.paused ?? false,
     progressDeadlineSeconds: progressDeadlineSeconds(wl),
+    partition: wl.spec.updateStrategy?.rollingUpdate?.partition ?? 0,
+    held: held.length,
     error: desired.error?.message,
     errorReason: desired.error?.reason,
     previous: wl.status,

@@ -26,6 +26,10 @@ export interface FoldInput {
   paused: boolean;
   /** spec.progressDeadlineSeconds: no progress for this long makes the workload Stalled. */
   progressDeadlineSeconds?: number;
+  /** rollingUpdate.partition (0: none). */
+  partition?: number;
+  /** Outdated nodes the partition keeps on the old version now. */
+  held?: number;
   /** Problems found by the controller itself (e.g. a render or policy error). */
   error?: string;
   /** The conditions' reason when there is an error (InvalidSpec unless said otherwise). */
@@ -115,6 +119,11 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
   const minAvailable = Math.max(0, desired - input.maxUnavailable);
   const problems = problemNodes(nodes);
   const progress = `${updated} of ${desired} nodes updated, ${ready} ready`;
+  const partition = input.partition ?? 0;
+  const held = input.held ?? 0;
+  // Held at the partition: every node it lets move is updated and ready.
+  const partitionReached = held > 0 && updated + held >= desired && ready >= desired - held;
+  const partitionExceeded = held > 0 && partition > desired;
   const health = foldHealth({
     generation: g,
     desiredHash: input.desiredHash,
@@ -123,6 +132,19 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
     updated,
     complete: rolloutDone && ready === desired,
     paused: input.paused && !rolloutDone,
+    hold: partitionExceeded
+      ? {
+          reason: 'PartitionExceedsNodes',
+          message: `rollingUpdate.partition ${partition} is larger than the ${desired} matching nodes`,
+          stalled: true,
+        }
+      : partitionReached
+        ? {
+            reason: 'PartitionedRollout',
+            message: `held at partition ${partition}: ${updated} of ${desired} nodes updated and ready`,
+            stalled: false,
+          }
+        : undefined,
     error: input.error,
     errorReason,
     progressDeadlineSeconds: input.progressDeadlineSeconds,
@@ -151,29 +173,45 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
         ? { type: 'Progressing', status: 'False', observedGeneration: g, reason: errorReason, message: input.error }
         : health.progressing
           ? { ...health.progressing, observedGeneration: g }
-          : input.paused && !rolloutDone
+          : partitionExceeded
             ? {
                 type: 'Progressing',
                 status: 'Unknown',
                 observedGeneration: g,
-                reason: 'RolloutPaused',
-                message: `paused with ${updated} of ${desired} nodes updated`,
+                reason: 'PartitionExceedsNodes',
+                message: `rollingUpdate.partition ${partition} is larger than the ${desired} matching nodes: no node is updated (lower it, or kubectl sdw rollout promote)`,
               }
-            : rolloutDone && ready === desired
+            : input.paused && !rolloutDone
               ? {
                   type: 'Progressing',
-                  status: 'False',
+                  status: 'Unknown',
                   observedGeneration: g,
-                  reason: 'RolloutComplete',
-                  message: `${desired} nodes updated and ready`,
+                  reason: 'RolloutPaused',
+                  message: `paused with ${updated} of ${desired} nodes updated`,
                 }
-              : {
-                  type: 'Progressing',
-                  status: 'True',
-                  observedGeneration: g,
-                  reason: 'RollingOut',
-                  message: `${updated} of ${desired} nodes updated, ${ready} ready`,
-                },
+              : partitionReached
+                ? {
+                    type: 'Progressing',
+                    status: 'Unknown',
+                    observedGeneration: g,
+                    reason: 'PartitionedRollout',
+                    message: `held at partition ${partition}: ${updated} of ${desired} nodes updated, ${held} kept on the old version until kubectl sdw rollout promote`,
+                  }
+                : rolloutDone && ready === desired
+                  ? {
+                      type: 'Progressing',
+                      status: 'False',
+                      observedGeneration: g,
+                      reason: 'RolloutComplete',
+                      message: `${desired} nodes updated and ready`,
+                    }
+                  : {
+                      type: 'Progressing',
+                      status: 'True',
+                      observedGeneration: g,
+                      reason: 'RollingOut',
+                      message: `${updated} of ${desired} nodes updated, ${ready} ready${held > 0 ? `, ${held} held by partition ${partition}` : ''}`,
+                    },
       input.now,
     ),
     condition(

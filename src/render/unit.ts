@@ -25,7 +25,7 @@ import { validateWorkload } from '../api/validate.js';
 import { effectiveRestartPolicy } from '../api/defaults.js';
 import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
 import { cronToOnCalendar } from './calendar.js';
-import { specHash, unitFilesHash } from './hash.js';
+import { sha256Hex, specHash, unitFilesHash } from './hash.js';
 
 export const START_LIMIT_BURST = 5;
 
@@ -40,6 +40,25 @@ function section(name: string, lines: string[]): string {
 interface Ctx {
   namespace: string;
   workload: string;
+  /** The workload's restart stamp (see RenderOptions). */
+  restartedAt?: string;
+}
+
+export interface RenderOptions {
+  /**
+   * The restart stamp (`kubectl sdw rollout restart`): written into every
+   * service file as X-SDW-Restarted-At=, so a new stamp changes the files and
+   * the agents restart the units. A value that is not a plain timestamp is
+   * written as its digest: nothing from an annotation reaches a file unchecked.
+   */
+  restartedAt?: string;
+}
+
+export const RESTARTED_AT_KEY = 'X-SDW-Restarted-At';
+
+/** The stamp as written: itself when it is a plain timestamp-like token, else a digest of it. */
+export function restartStampValue(stamp: string): string {
+  return /^[0-9A-Za-z:.+_-]{1,64}$/.test(stamp) ? stamp : `sha256-${sha256Hex(stamp).slice(0, 16)}`;
 }
 
 function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
@@ -52,6 +71,7 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
   const sibling = (n: string) => unitFileName(ctx.namespace, ctx.workload, n, 'service');
   if (u.after?.length) unitLines.push(`After=${u.after.map(sibling).join(' ')}`);
   if (u.requires?.length) unitLines.push(`Requires=${u.requires.map(sibling).join(' ')}`);
+  if (ctx.restartedAt !== undefined) unitLines.push(`${RESTARTED_AT_KEY}=${restartStampValue(ctx.restartedAt)}`);
 
   const policy = effectiveRestartPolicy(u);
   const delay = u.restart?.delaySeconds;
@@ -115,8 +135,14 @@ function withHash(content: string, hash: string): string {
 }
 
 /** The files of one workload unit (validated input assumed; still throws FieldError on unsafe strings). */
-export function renderUnitFiles(namespace: string, workload: string, u: UnitSpec, field = 'unit'): RenderedUnit[] {
-  const ctx = { namespace, workload };
+export function renderUnitFiles(
+  namespace: string,
+  workload: string,
+  u: UnitSpec,
+  field = 'unit',
+  opts: RenderOptions = {},
+): RenderedUnit[] {
+  const ctx: Ctx = { namespace, workload, ...(opts.restartedAt !== undefined ? { restartedAt: opts.restartedAt } : {}) };
   const service = unitFileName(namespace, workload, u.name, 'service');
   const files: RenderedUnit[] = [{ name: service, content: HEADER + renderService(ctx, u, field) }];
   if (u.schedule !== undefined) {
@@ -133,7 +159,7 @@ export function renderUnitFiles(namespace: string, workload: string, u: UnitSpec
  * same on every node and the rollout can compare it across nodes (the controller
  * renders once with nodeName '' and sets nodeName per child).
  */
-export function render(workload: SystemdWorkload, nodeName: string): SystemdUnitSetSpec {
+export function render(workload: SystemdWorkload, nodeName: string, opts: RenderOptions = {}): SystemdUnitSetSpec {
   const issues = validateWorkload(workload);
   const namespace = workload?.metadata?.namespace;
   if (namespace === undefined || namespace === '') issues.push({ field: 'metadata.namespace', message: 'is required' });
@@ -145,7 +171,7 @@ export function render(workload: SystemdWorkload, nodeName: string): SystemdUnit
     type: u.type ?? 'service',
     scheduled: u.schedule !== undefined,
     restart: effectiveRestartPolicy(u),
-    files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`),
+    files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`, opts),
   }));
   const hash = specHash(units.flatMap((u) => u.files));
   return { nodeName, units, hash, shortHash: hash.slice(0, 12) };

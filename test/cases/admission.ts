@@ -44,6 +44,21 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     { units: [unit()], updateStrategy: { rollingUpdate: { maxUnavailable: '150%' } } },
     /spec\.updateStrategy\.rollingUpdate\.maxUnavailable/,
   ],
+  [
+    'negative partition',
+    { units: [unit()], updateStrategy: { rollingUpdate: { partition: -1 } } },
+    /spec\.updateStrategy\.rollingUpdate\.partition/,
+  ],
+  [
+    'nodeOrder label key with a space',
+    { units: [unit()], updateStrategy: { rollingUpdate: { nodeOrder: { labelKey: 'my zone' } } } },
+    /spec\.updateStrategy\.rollingUpdate\.nodeOrder\.labelKey/,
+  ],
+  [
+    'nodeOrder without labelKey',
+    { units: [unit()], updateStrategy: { rollingUpdate: { nodeOrder: {} } } },
+    /spec\.updateStrategy\.rollingUpdate\.nodeOrder\.labelKey/,
+  ],
   ['user and dynamicUser both set', { units: [unit({ user: 'nobody', dynamicUser: true })] }, /spec\.units\[0\]\.user/],
   ['too many units', { units: Array.from({ length: 33 }, (_, i) => unit({ name: `u${i}` })) }, /spec\.units.*(Too many|must have at most)/],
   ['no units', { units: [] }, /spec\.units/],

@@ -1,7 +1,7 @@
 // kubectl sdw rollout history / undo without a cluster: the table, the choice of
 // revision, and the group's help and usage errors (the e2e test runs them on a cluster).
 import type { SystemdWorkload } from '../../../src/api/types.js';
-import { formatHistory, undoTarget } from '../../../src/cli/rolloutHistory.js';
+import { formatHistory, undoTarget } from '../../../src/cli/rollout/history.js';
 import { newRevision } from '../../../src/controller/revisions.js';
 import { exec } from './execCli.js';
 
@@ -40,7 +40,7 @@ describe('kubectl sdw rollout history/undo', () => {
   });
 
   it('has help, and refuses an unknown subcommand or a bad revision with usage exit code 2', async () => {
-    expect((await exec(['rollout', '--help'])).out).toMatch(/history NAME/);
+    expect((await exec(['rollout', '--help'])).out).toMatch(/^ {2}history /m);
     expect((await exec(['rollout', 'undo', '--help'])).out).toMatch(/kubectl sdw rollout undo NAME/);
     expect(await exec(['rollout', 'frobnicate', 'web'])).toMatchObject({
       code: 2,

@@ -35,6 +35,19 @@ describe('eventsFor', () => {
       [['Normal', 'RolloutStarted', /bbbbbbbbbbbb to 2 nodes/]],
     ],
     [
+      'held at the partition: said once',
+      st({ progressing: 'RollingOut' }),
+      st({ progressing: 'PartitionedRollout' }),
+      [['Normal', 'PartitionedRollout']],
+    ],
+    ['still held: nothing', st({ progressing: 'PartitionedRollout' }), st({ progressing: 'PartitionedRollout' }), []],
+    [
+      'a partition above the node count: a Warning',
+      st({ progressing: 'RollingOut' }),
+      st({ progressing: 'PartitionExceedsNodes' }),
+      [['Warning', 'PartitionExceedsNodes']],
+    ],
+    [
       'finished: RolloutComplete once',
       st({ progressing: 'RollingOut' }),
       st({ progressing: 'RolloutComplete' }),

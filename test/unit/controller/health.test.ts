@@ -59,6 +59,22 @@ describe('foldStatus: Ready, Reconciling, Stalled', () => {
       'InProgress',
       { Reconciling: ['True', 'RolloutPaused'], Stalled: ['False', 'RolloutPaused'] },
     ],
+    [
+      'held at the partition: the nodes it lets move are updated and ready',
+      { children: [run('a'), run('b', { specHash: 'old', appliedHash: 'old' })], partition: 1, held: 1 },
+      'Current',
+      { Ready: ['True', 'PartitionedRollout'], Reconciling: ['False', 'PartitionedRollout'], Stalled: ['False', 'PartitionedRollout'] },
+    ],
+    [
+      'a partition above the node count: nothing can move',
+      {
+        children: [run('a', { specHash: 'old', appliedHash: 'old' }), run('b', { specHash: 'old', appliedHash: 'old' })],
+        partition: 5,
+        held: 2,
+      },
+      'Failed',
+      { Stalled: ['True', 'PartitionExceedsNodes'], Ready: ['False', 'PartitionExceedsNodes'] },
+    ],
   ])('%s', (_n, x, verdict, want) => {
     const s = fold(x);
     for (const [t, [status, reason]] of Object.entries(want)) expect(cond(s, t)).toMatchObject({ status, reason, observedGeneration: 3 });

@@ -1,4 +1,11 @@
-import { availability, planRollout, resolveMaxUnavailable, type ChildView, type RolloutInput } from '../../../src/controller/rollout.js';
+import {
+  availability,
+  planRollout,
+  resolveMaxUnavailable,
+  updateOrder,
+  type ChildView,
+  type RolloutInput,
+} from '../../../src/controller/rollout.js';
 
 const NOW = Date.parse('2025-01-01T00:10:00Z');
 const OLD = 'old';
@@ -171,7 +178,7 @@ describe('planRollout', () => {
     ],
   ])('%s', (_name, x, want) => {
     const plan = planRollout(input(x));
-    expect(plan).toEqual({ create: [], update: [], delete: [], ...want });
+    expect(plan).toEqual({ create: [], update: [], delete: [], held: [], ...want });
   });
 
   it('never takes more than maxUnavailable nodes down, step by step to the end (a simulation)', () => {
@@ -190,5 +197,93 @@ describe('planRollout', () => {
       }
       expect(children.every((c) => c.appliedHash === NEW)).toBe(true);
     }
+  });
+});
+
+/** Steps a rollout to its end: each pass's updates are applied and ready by the next pass. */
+function simulate(x: Partial<RolloutInput>): { order: string[][]; children: ChildView[] } {
+  let children = x.children ?? [];
+  const order: string[][] = [];
+  for (let step = 0; step < 50; step++) {
+    const plan = planRollout(input({ ...x, children }));
+    if (plan.update.length === 0) break;
+    order.push(plan.update);
+    children = children.map((c) => (plan.update.includes(c.node) ? ready(c.node, NEW) : c));
+  }
+  return { order, children };
+}
+
+describe('planRollout: partition (nodes kept on the old version)', () => {
+  const nodes = ['c', 'a', 'b'];
+  const old = () => nodes.map((n) => ready(n));
+
+  it('partition 2 of 3: only the first node in name order is updated, the other two are held', () => {
+    const { order, children } = simulate({ nodes, children: old(), partition: 2 });
+    expect(order).toEqual([['a']]);
+    expect(children.filter((c) => c.specHash === NEW).map((c) => c.node)).toEqual(['a']);
+    expect(planRollout(input({ nodes, children, partition: 2 })).held).toEqual(['b', 'c']);
+  });
+
+  it('promote (partition 0) after the hold: the rest follow one at a time', () => {
+    const held = simulate({ nodes, children: old(), partition: 2 }).children;
+    expect(simulate({ nodes, children: held, partition: 0 }).order).toEqual([['b'], ['c']]);
+  });
+
+  it('a partition of at least the node count updates nothing and holds every outdated node', () => {
+    for (const partition of [3, 7]) {
+      const plan = planRollout(input({ nodes, children: old(), partition }));
+      expect(plan.update).toEqual([]);
+      expect(plan.held).toEqual(['a', 'b', 'c']);
+    }
+  });
+
+  it('a held node that is down stays held (the canary set does not grow by failures)', () => {
+    const children = [ready('a'), ready('b'), ready('c', OLD, { phase: 'Failed' })];
+    expect(planRollout(input({ nodes, children, partition: 2, maxUnavailable: 2 }))).toMatchObject({ update: ['a'], held: ['b', 'c'] });
+  });
+
+  it('a new node gets the current version at once, whatever the partition', () => {
+    expect(planRollout(input({ nodes: ['a', 'b', 'd'], children: [ready('a'), ready('b')], partition: 3 }))).toMatchObject({
+      create: ['d'],
+      update: [],
+    });
+  });
+});
+
+describe('planRollout: nodeOrder (one failure domain at a time)', () => {
+  const zone = new Map<string, string | undefined>([
+    ['n1', 'b'],
+    ['n2', 'a'],
+    ['n3', 'a'],
+    ['n4', 'b'],
+    ['n5', undefined],
+  ]);
+  const nodes = [...zone.keys()];
+
+  it('orders by domain value, nodes without the label last, then by name', () => {
+    expect(updateOrder(nodes, zone)).toEqual(['n2', 'n3', 'n1', 'n4', 'n5']);
+    expect(updateOrder(['b', 'a'])).toEqual(['a', 'b']);
+  });
+
+  it('zone a entirely before zone b, b before the unlabelled nodes, even with budget to spare', () => {
+    const { order } = simulate({ nodes, children: nodes.map((n) => ready(n)), domainOf: zone, maxUnavailable: 5 });
+    expect(order).toEqual([['n2', 'n3'], ['n1', 'n4'], ['n5']]);
+  });
+
+  it('a node of the current domain updated but not available yet holds the next domain, even its down nodes', () => {
+    const children = [
+      ready('n2', NEW),
+      ready('n3', NEW, { appliedHash: OLD }),
+      ready('n1', OLD, { phase: 'Failed' }),
+      ready('n4'),
+      ready('n5'),
+    ];
+    const plan = planRollout(input({ nodes, children, domainOf: zone, maxUnavailable: 5 }));
+    expect(plan).toMatchObject({ update: [], domain: 'a' });
+  });
+
+  it('with a partition: the canaries are the first nodes of the order (zone a), and zone b waits', () => {
+    const { order } = simulate({ nodes, children: nodes.map((n) => ready(n)), domainOf: zone, partition: 3 });
+    expect(order).toEqual([['n2'], ['n3']]);
   });
 });

@@ -102,6 +102,36 @@ describe('foldStatus: conditions', () => {
       { nodes: ['a', 'b'], children: [run('a'), run('b', { specHash: 'old', appliedHash: 'old' })], paused: true },
       { Progressing: ['Unknown', 'RolloutPaused'] },
     ],
+    [
+      'held at the partition: the nodes it lets move are updated and ready',
+      {
+        nodes: ['a', 'b', 'c'],
+        children: [run('a'), run('b', { specHash: 'old', appliedHash: 'old' }), run('c', { specHash: 'old', appliedHash: 'old' })],
+        partition: 2,
+        held: 2,
+      },
+      { Progressing: ['Unknown', 'PartitionedRollout'] },
+    ],
+    [
+      'partition reached nodes not ready yet: still rolling',
+      {
+        nodes: ['a', 'b'],
+        children: [run('a', { appliedHash: 'old' }), run('b', { specHash: 'old', appliedHash: 'old' })],
+        partition: 1,
+        held: 1,
+      },
+      { Progressing: ['True', 'RollingOut'] },
+    ],
+    [
+      'a partition above the node count',
+      {
+        nodes: ['a', 'b'],
+        children: [run('a', { specHash: 'old', appliedHash: 'old' }), run('b', { specHash: 'old', appliedHash: 'old' })],
+        partition: 5,
+        held: 2,
+      },
+      { Progressing: ['Unknown', 'PartitionExceedsNodes'] },
+    ],
     ['paused when done is complete', { nodes: ['a'], children: [run('a')], paused: true }, { Progressing: ['False', 'RolloutComplete'] }],
     [
       'invalid spec',
@@ -207,5 +237,19 @@ describe('foldStatus: node list', () => {
   it('bounds a node message to what the API accepts', () => {
     const s = fold({ nodes: ['a'], children: [run('a', { phase: 'Failed', message: 'x'.repeat(5000) })] });
     expect(s.nodes![0]!.message!.length).toBeLessThanOrEqual(1024);
+  });
+});
+
+describe('foldStatus: partition messages', () => {
+  it('the hold names the partition and the promote command; a partition above the node count says no node is updated', () => {
+    const old = { specHash: 'old', appliedHash: 'old' };
+    const held = fold({ nodes: ['a', 'b', 'c'], children: [run('a'), run('b', old), run('c', old)], partition: 2, held: 2 });
+    expect(cond(held, 'Progressing').message).toBe(
+      'held at partition 2: 1 of 3 nodes updated, 2 kept on the old version until kubectl sdw rollout promote',
+    );
+    const tooLarge = fold({ nodes: ['a'], children: [run('a', old)], partition: 4, held: 1 });
+    expect(cond(tooLarge, 'Progressing').message).toMatch(
+      /^rollingUpdate\.partition 4 is larger than the 1 matching nodes: no node is updated/,
+    );
   });
 });

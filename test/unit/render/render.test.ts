@@ -199,3 +199,28 @@ describe('render', () => {
     for (const f of fields) expect(() => render(wl([{ ...MINIMAL, ...f }]), 'n')).toThrow(InvalidWorkloadError);
   });
 });
+
+describe('render: the restart stamp (kubectl sdw rollout restart)', () => {
+  const base = wl([MINIMAL, BACKUP]);
+
+  it('a new stamp changes every service file and the hash; the same stamp renders the same; no stamp renders as before', () => {
+    const plain = render(base, 'n1');
+    const a = render(base, 'n1', { restartedAt: '2026-11-30T18:00:00Z' });
+    const b = render(base, 'n1', { restartedAt: '2026-11-30T18:05:00Z' });
+    expect(new Set([plain.hash, a.hash, b.hash]).size).toBe(3);
+    expect(render(base, 'n1', { restartedAt: '2026-11-30T18:00:00Z' }).hash).toBe(a.hash);
+    expect(render(base, 'n1', {}).hash).toBe(plain.hash);
+    const service = a.units[0]!.files[0]!;
+    expect(service.content).toMatch(/^X-SDW-Restarted-At=2026-11-30T18:00:00Z$/m);
+    // The marker's hash covers the stamp: the agent sees a new version, not a hand edit.
+    expect(parseOwnerMarker(service.content)?.hash).toBe(unitFilesHash(a.units[0]!.files));
+    expect(parseOwnerMarker(service.content)?.hash).not.toBe(parseOwnerMarker(plain.units[0]!.files[0]!.content)?.hash);
+  });
+
+  it('a stamp that is not a plain token reaches the file only as its digest', () => {
+    const spec = render(base, 'n1', { restartedAt: 'x\nExecStartPre=/bin/evil' });
+    const content = spec.units[0]!.files[0]!.content;
+    expect(content).not.toContain('evil');
+    expect(content).toMatch(/^X-SDW-Restarted-At=sha256-[0-9a-f]{16}$/m);
+  });
+});

@@ -3,11 +3,12 @@
 // back to one of them, as kubectl rollout history/undo do for a DaemonSet. The
 // choosing and formatting are pure; the two handlers are the cluster I/O.
 import * as k8s from '@kubernetes/client-node';
-import { GROUP, LABEL_WORKLOAD_UID, VERSION, WORKLOAD_PLURAL, type ControllerRevision, type SystemdWorkload } from '../api/types.js';
-import { str, type CommandSpec, type FlagSpec, type ParsedArgs } from './args.js';
-import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
-import { CliError } from './logs.js';
-import type { IO } from './commands.js';
+import { GROUP, LABEL_WORKLOAD_UID, VERSION, WORKLOAD_PLURAL, type ControllerRevision, type SystemdWorkload } from '../../api/types.js';
+import { str, type CommandSpec, type FlagSpec, type ParsedArgs } from '../args.js';
+import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from '../kube.js';
+import { CliError } from '../logs.js';
+import type { IO } from '../io.js';
+import type { RolloutSubcommand } from './subcommand.js';
 
 const cluster: Record<string, FlagSpec> = { kubeconfig: { type: 'string' }, context: { type: 'string' } };
 
@@ -108,7 +109,7 @@ async function load(p: ParsedArgs): Promise<Target> {
   return { workload, revisions, objects: kc.makeApiClient(k8s.CustomObjectsApi) };
 }
 
-export async function history(p: ParsedArgs, io: IO): Promise<number> {
+async function runHistory(p: ParsedArgs, io: IO): Promise<number> {
   const { workload, revisions } = await load(p);
   const n = str(p, 'revision');
   if (n === undefined || Number(n) === 0) {
@@ -123,7 +124,7 @@ export async function history(p: ParsedArgs, io: IO): Promise<number> {
   return 0;
 }
 
-export async function undo(p: ParsedArgs, io: IO): Promise<number> {
+async function runUndo(p: ParsedArgs, io: IO): Promise<number> {
   const { workload, revisions, objects } = await load(p);
   const to = str(p, 'to-revision');
   const target = undoTarget(revisions, to === undefined ? undefined : Number(to));
@@ -148,3 +149,15 @@ export async function undo(p: ParsedArgs, io: IO): Promise<number> {
   io.out(`${kind} rolled back to revision ${target.revision} (${target.metadata.name})\n`);
   return 0;
 }
+
+export const history: RolloutSubcommand = {
+  summary: "the workload's revisions (ControllerRevisions), or one revision's units",
+  ...HISTORY_COMMANDS.history!,
+  run: runHistory,
+};
+
+export const undo: RolloutSubcommand = {
+  summary: "patch the spec back to a revision's units (default: the one before the newest)",
+  ...HISTORY_COMMANDS.undo!,
+  run: runUndo,
+};
