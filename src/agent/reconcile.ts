@@ -35,7 +35,15 @@ export const SIGNAL_STATUS_DELAY_MS = 100;
 
 export type AgentBus = Pick<
   SystemdBus,
-  'getUnitState' | 'stopUnit' | 'disableUnitFiles' | 'reload' | 'resetFailedUnit' | 'startUnit' | 'restartUnit' | 'enableUnitFiles'
+  | 'getUnitState'
+  | 'stopUnit'
+  | 'cleanUnit'
+  | 'disableUnitFiles'
+  | 'reload'
+  | 'resetFailedUnit'
+  | 'startUnit'
+  | 'restartUnit'
+  | 'enableUnitFiles'
 >;
 export type AgentStore = Pick<UnitFileStore, 'listOwned' | 'writeMany' | 'remove'>;
 
@@ -210,6 +218,13 @@ async function execute(plan: AgentPlan, deps: SyncDeps): Promise<Set<string>> {
   if (plan.remove.length) {
     await Promise.all(
       plan.remove.map((f) => bus.stopUnit(f).catch((err) => log.warn('stop failed', { unit: f, error: errorMessage(err) }))),
+    );
+    // A removed timer leaves no Persistent= stamp: applied again, it must not catch up a run
+    // of the workload that was deleted. Cleaned while still loaded (it names the stamp's path).
+    await Promise.all(
+      plan.remove
+        .filter((f) => f.endsWith('.timer'))
+        .map((f) => bus.cleanUnit(f, ['state']).catch((err) => log.warn('clean failed', { unit: f, error: errorMessage(err) }))),
     );
     await bus.disableUnitFiles(plan.remove).catch((err) => log.warn('disable failed', { error: errorMessage(err) }));
     for (const f of plan.remove) await deps.store.remove(f);

@@ -8,7 +8,7 @@
 // What CEL cannot do is left to validateWorkload() in the controller: ordering
 // cycles longer than two units, the exact cron reason (range order, never-firing
 // dates), quantity ranges beyond "greater than zero".
-import { SCHEDULE_PATTERN } from './cron.js';
+import { SCHEDULE_FIRES_RULE, SCHEDULE_PATTERN } from './cron.js';
 
 export interface JSONSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
@@ -122,7 +122,9 @@ export const MESSAGES = {
   depsExist: 'units[].after and units[].requires: must name units of this workload',
   afterTwoCycle: 'units[].after: two units must not be ordered after each other (an ordering cycle)',
   schedule:
-    'schedule: must be a 5-field cron expression (minute 0-59, hour 0-23, day-of-month 1-31, month 1-12 or JAN-DEC, day-of-week 0-7 or SUN-SAT; * ? , - /) or @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly',
+    'schedule: must be a 5-field cron expression as Kubernetes CronJob reads it (minute 0-59, hour 0-23, day-of-month 1-31, month 1-12 or JAN-DEC, day-of-week 0-6 or SUN-SAT; * ? , - /) or @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly',
+  scheduleFires: 'schedule: never fires (no month of the schedule has its day-of-month, e.g. 30 February)',
+  timeZoneKnown: 'timeZone: must be a time zone of the IANA database (e.g. Europe/Berlin)',
   memory: "resources.limits.memory: must be a quantity greater than 0 (e.g. '256Mi')",
   cpuLimit: "resources.limits.cpu: must be a quantity greater than 0 (e.g. '500m', 2)",
   cpuRequest: "resources.requests.cpu: must be a quantity greater than 0 (e.g. '250m', 1)",
@@ -319,13 +321,26 @@ const unitSchema: JSONSchema = {
     },
     schedule: {
       type: 'string',
-      description: 'Cron expression (Kubernetes CronJob syntax): the unit runs from a systemd timer (OnCalendar=, Persistent=true).',
+      description:
+        'Cron expression, read exactly as Kubernetes CronJob reads it (robfig/cron v3): the unit runs from a systemd timer ' +
+        '(one OnCalendar= per cron case, Persistent=true) at the same times as a CronJob would, except at a fall-back ' +
+        'daylight saving change, where a time in the repeated hour runs once (the first occurrence), not twice. ' +
+        '7 as Sunday, upper-case descriptors, @every and schedules that never fire are refused.',
       maxLength: LIMITS.scheduleLength,
-      'x-kubernetes-validations': [{ rule: `self.matches('(?i)${SCHEDULE_PATTERN}')`, message: MESSAGES.schedule }],
+      'x-kubernetes-validations': [
+        { rule: `self.matches('${SCHEDULE_PATTERN}')`, message: MESSAGES.schedule },
+        { rule: SCHEDULE_FIRES_RULE, message: MESSAGES.scheduleFires },
+      ],
     },
     timeZone: str(LIMITS.timeZoneLength, {
-      description: "IANA time zone of schedule, appended to each OnCalendar= line; default the node's local time.",
+      description:
+        "IANA time zone of schedule, as CronJob's spec.timeZone (appended to each OnCalendar=); default the node's local time. " +
+        'At the fall-back change a time in the repeated hour runs once, at its first occurrence (CronJob runs it twice).',
       pattern: PATTERNS.timeZone,
+      'x-kubernetes-validations': [
+        // An unknown zone makes getHours() fail, and the API server refuses the object naming this field.
+        { rule: "timestamp('2000-01-01T00:00:00Z').getHours(self) >= 0", message: MESSAGES.timeZoneKnown },
+      ],
     }),
     sandbox: {
       type: 'object',

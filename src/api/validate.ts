@@ -15,11 +15,12 @@
 //   the schema). Several twins say more than CEL can: the exact cron reason,
 //   quantity parsing, ordering cycles of any length.
 // - metadata: the API server checks names itself, not through our schema.
-// - Time zones: whether a name is known (Intl) is a fact of the node's tzdata.
+// - Time zones: the CEL rule asks the API server's tz database (Go's), the twin
+//   this machine's (Intl, ICU's); they agree on IANA names.
 import { API_VERSION, WORKLOAD_KIND } from './types.js';
 import { LIMITS, MESSAGES, PATTERNS, PATTERN_MESSAGES, workloadSchema, type JSONSchema } from './schema.js';
 import { FieldError, type FieldIssue } from './errors.js';
-import { parseCron } from './cron.js';
+import { NEVER_FIRES, parseCron } from './cron.js';
 import { DNS_LABEL, DNS_SUBDOMAIN } from './names.js';
 import { cpuMillis, memoryBytes } from './quantity.js';
 
@@ -247,16 +248,14 @@ const CEL_TWINS = new Map<string, Twin>([
       if (cycle) add(`${path}[${units.findIndex((u) => u.name === cycle[0])}].after`, `ordering cycle: ${cycle.join(' -> ')}`);
     },
   ],
+  // The schedule's two rules share parseCron: the pattern's twin reports every
+  // reason but "never fires", which is the never-fires rule's.
+  [MESSAGES.schedule, (self, path, add) => cronReason(self, path, add, false)],
+  [MESSAGES.scheduleFires, (self, path, add) => cronReason(self, path, add, true)],
   [
-    MESSAGES.schedule,
+    MESSAGES.timeZoneKnown,
     (self, path, add) => {
-      if (typeof self !== 'string') return;
-      try {
-        parseCron(self, path);
-      } catch (e) {
-        if (e instanceof FieldError) add(e.field, e.reason);
-        else throw e;
-      }
+      if (typeof self === 'string' && !knownTimeZone(self)) add(path, `unknown time zone '${self}'`);
     },
   ],
   [
@@ -267,6 +266,16 @@ const CEL_TWINS = new Map<string, Twin>([
     },
   ],
 ]);
+
+function cronReason(self: unknown, path: string, add: Add, neverFires: boolean): void {
+  if (typeof self !== 'string') return;
+  try {
+    parseCron(self, path);
+  } catch (e) {
+    if (!(e instanceof FieldError)) throw e;
+    if (e.reason.startsWith(NEVER_FIRES) === neverFires) add(e.field, e.reason);
+  }
+}
 
 /** The CEL rules (by message) that have a twin: a unit test checks every rule of the workload schema is one. */
 export const CEL_RULES_WITH_TWINS: ReadonlySet<string> = new Set(CEL_TWINS.keys());
@@ -316,23 +325,12 @@ function checkMetadata(meta: unknown, add: Add): void {
 
 function knownTimeZone(tz: string): boolean {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
+    // Intl matches names case-insensitively; Go and systemd look the file up, case-sensitively.
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    return resolved === tz || resolved.toLowerCase() !== tz.toLowerCase();
   } catch {
     return false;
   }
-}
-
-/** A time zone the pattern admits but this machine's tzdata does not know. */
-function checkTimeZones(spec: unknown, add: Add): void {
-  const units = isObj(spec) ? unitsOf(spec.units) : [];
-  const tzPattern = new RegExp(PATTERNS.timeZone);
-  units.forEach((u, i) => {
-    const tz = u.timeZone;
-    if (typeof tz === 'string' && u.schedule !== undefined && tzPattern.test(tz) && !knownTimeZone(tz)) {
-      add(`spec.units[${i}].timeZone`, `unknown time zone '${tz}'`);
-    }
-  });
 }
 
 /**
@@ -351,6 +349,5 @@ export function validateWorkload(obj: unknown): FieldIssue[] {
   checkMetadata(obj.metadata, add);
   // status is the controller's; a manifest's status is ignored, as the API server ignores it on create.
   checkSchema(workloadSchema, { ...obj, status: undefined }, '', add);
-  checkTimeZones(obj.spec, add);
   return issues;
 }

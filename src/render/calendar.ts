@@ -12,17 +12,18 @@ function pad(n: number): string {
   return n.toString().padStart(2, '0');
 }
 
-/** Compact systemd calendar component for a sorted set of values within [min, max]. */
+/**
+ * Compact systemd calendar component for a sorted set of values within [min, max].
+ * A progression is always written bounded (`00..56/7`), never open-ended (`00/7`):
+ * systemd 252 skips the first slot(s) after an open-ended repetition rolls over
+ * into the next hour, day, month or year (`*:00/7` never fired at 00:00).
+ */
 function component(values: number[], min: number, max: number): string {
   if (values.length === max - min + 1) return '*';
   if (values.length >= 3) {
     const step = (values[1] as number) - (values[0] as number);
     const isProgression = step > 1 && values.every((v, i) => i === 0 || v - (values[i - 1] as number) === step);
-    if (isProgression) {
-      const first = values[0] as number;
-      const last = values[values.length - 1] as number;
-      return last + step > max ? `${pad(first)}/${step}` : `${pad(first)}..${pad(last)}/${step}`;
-    }
+    if (isProgression) return `${pad(values[0] as number)}..${pad(values[values.length - 1] as number)}/${step}`;
   }
   const out: string[] = [];
   for (let i = 0; i < values.length;) {

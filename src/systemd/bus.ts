@@ -256,6 +256,15 @@ export class SystemdBus {
     return toChanges(changes);
   }
 
+  /**
+   * CleanUnit: removes what systemd keeps of a stopped unit; for a timer, "state"
+   * is its Persistent= stamp (/var/lib/systemd/timers/stamp-<timer>), so the
+   * same timer installed again does not catch up a run it never owned.
+   */
+  async cleanUnit(name: string, what: string[]): Promise<void> {
+    await this.call(MANAGER_PATH, MANAGER, 'CleanUnit', 'sas', [name, what]);
+  }
+
   async resetFailedUnit(name: string): Promise<void> {
     await this.call(MANAGER_PATH, MANAGER, 'ResetFailedUnit', 's', [name]);
   }

@@ -31,6 +31,31 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   ['bad cron: minute 61', { units: [unit({ schedule: '61 * * * *', type: 'oneshot' })] }, /spec\.units\[0\]\.schedule/],
   ['bad cron: four fields', { units: [unit({ schedule: '* * * *', type: 'oneshot' })] }, /spec\.units\[0\]\.schedule/],
+  // Kubernetes CronJob (robfig/cron v3) refuses these too; CronJob would never run the never-firing ones.
+  ['cron: 7 as Sunday', { units: [unit({ schedule: '0 0 * * 7', type: 'oneshot' })] }, /spec\.units\[0\]\.schedule/],
+  ['cron: upper-case @DAILY', { units: [unit({ schedule: '@DAILY', type: 'oneshot' })] }, /spec\.units\[0\]\.schedule/],
+  ['cron: @every', { units: [unit({ schedule: '@every 1h', type: 'oneshot' })] }, /spec\.units\[0\]\.schedule/],
+  [
+    'cron never fires: 30 February',
+    { units: [unit({ schedule: '0 0 30 2 *', type: 'oneshot' })] },
+    /spec\.units\[0\]\.schedule.*never fires/,
+  ],
+  [
+    'cron never fires: 31st of 30-day months',
+    { units: [unit({ schedule: '0 0 31 4,6,9,11 *', type: 'oneshot' })] },
+    /spec\.units\[0\]\.schedule.*never fires/,
+  ],
+  [
+    'cron never fires: 30-31 in February (names, ?)',
+    { units: [unit({ schedule: '0 0 30-31 feb,02 ?', type: 'oneshot' })] },
+    /spec\.units\[0\]\.schedule.*never fires/,
+  ],
+  ['unknown time zone', { units: [unit({ schedule: '@daily', timeZone: 'Mars/Olympus', type: 'oneshot' })] }, /spec\.units\[0\]\.timeZone/],
+  [
+    'time zone in the wrong case',
+    { units: [unit({ schedule: '@daily', timeZone: 'europe/berlin', type: 'oneshot' })] },
+    /spec\.units\[0\]\.timeZone/,
+  ],
   ['bad memory quantity', { units: [unit({ resources: { limits: { memory: 'lots' } } })] }, /spec\.units\[0\]\.resources\.limits\.memory/],
   ['zero cpu limit', { units: [unit({ resources: { limits: { cpu: '0' } } })] }, /spec\.units\[0\]\.resources\.limits\.cpu/],
   ['tasks 0', { units: [unit({ resources: { limits: { tasks: 0 } } })] }, /spec\.units\[0\]\.resources\.limits\.tasks/],
@@ -87,6 +112,21 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     { units: [unit({ sandbox: { readWritePaths: ['data'] } })] },
     /spec\.units\[0\]\.sandbox\.readWritePaths\[0\]/,
   ],
+];
+
+/** Schedules Kubernetes CronJob accepts, near the edges of the refusals above: admitted as they are ([schedule, timeZone or '']). */
+export const ACCEPTED_SCHEDULES: Array<[string, string]> = [
+  ['*/60 * * * *', ''],
+  ['*/45 */13 */40 */12 ?', ''],
+  ['? ? ? ? ?', ''],
+  ['007 07 * * sun', ''],
+  ['0 0 30 2 mon', ''], // day-of-month OR day-of-week: every Monday of February
+  ['0 0 30 */2 *', ''], // months 1, 3, ...: 30 January
+  ['0 0 31 2-12/5 *', ''], // months 2, 7, 12: 31 July
+  ['0 0 31 4-6 *', ''], // 31 May
+  ['0 0 29 2 *', ''], // leap years
+  ['30 1 * * *', 'America/New_York'],
+  ['@hourly', 'Etc/GMT+5'],
 ];
 
 /**

@@ -5,6 +5,7 @@
 #   DIR/bus      <- the node's /run/dbus   (DIR/bus/system_bus_socket is its system bus)
 #   DIR/units    <- the node's /etc/systemd/system
 #   DIR/journal  <- the node's /var/log/journal
+#   DIR/timers   <- the node's /var/lib/systemd/timers (Persistent= stamps stay the node's)
 # Optional, for nodes that run more than systemd (kubeletNode.ts sets them):
 #   SDNODE_WANTS    units the boot target also starts (e.g. containerd.service)
 #   SDNODE_BINDS    node paths that get their own directory DIR/fs<path> (per-node
@@ -25,7 +26,7 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
   echo "node-sandbox: this host has a pure cgroup v2 layout; the namespace test nodes need the hybrid (v1 controllers) layout of the CI machines. Boot the host with systemd.unified_cgroup_hierarchy=0, or run the cgroup v2 suite alone: make test-vm" >&2
   exit 2
 fi
-mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal"
+mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal" "$DIR/timers" /var/lib/systemd/timers
 for d in ${SDNODE_BINDS:-}; do
   [ -d "$d" ] || { echo "node-sandbox: mount point $d is missing on the host: run hack/install-deps.sh" >&2; exit 2; }
   mkdir -p "$DIR/fs$d"
@@ -69,6 +70,7 @@ Wants=dbus.socket dbus.service systemd-journald.service ${SDNODE_WANTS:-}
 EOT
 mount --bind "$DIR/units" /etc/systemd/system
 mkdir -p /var/log/journal && mount --bind "$DIR/journal" /var/log/journal
+mount --bind "$DIR/timers" /var/lib/systemd/timers
 mount -t proc proc /proc
 for d in ${SDNODE_BINDS:-}; do mount --bind "$DIR/fs$d" "$d"; done
 mkdir -p "$DIR/sysctl"

@@ -21,6 +21,12 @@ function workload(name: string, units: UnitSpec[]): string {
   });
 }
 
+const exists = (f: string): Promise<boolean> =>
+  fs.access(f).then(
+    () => true,
+    () => false,
+  );
+
 describe('agent status on a real node', () => {
   let cluster: Cluster;
   let controller: OperatorProcess;
@@ -131,6 +137,24 @@ describe('agent status on a real node', () => {
     expect(u.lastTermination).toMatchObject({ code: 'exited', status: 0, reason: 'Completed' });
     expect((await fs.readFile(out, 'utf8')).trim().split('\n').length).toBeGreaterThanOrEqual(1);
     expect(child.status?.phase).toBe('Running');
+    // The node's Persistent= stamp (its own /var/lib/systemd/timers: node-sandbox.sh).
+    const stamp = path.join(cluster.nodes.get(NODE)!.dir, 'timers', 'stamp-sdw-default_cron_tick.timer');
+    await fs.access(stamp);
+    await cluster.kubectlOk(['delete', 'sdw', 'cron', '--wait=true']);
+    await waitFor(
+      'unit files removed',
+      async () => (await getChild(cluster, 'cron', NODE)) === undefined && !(await exists(stamp)),
+      60_000,
+    );
+    // Applied again on the same node, the timer starts clean: no catch-up run of the deleted one.
+    const runs = (await fs.readFile(out, 'utf8')).trim().split('\n').length;
+    await apply(
+      cluster,
+      workload('cron', [{ name: 'tick', type: 'oneshot', schedule: '* * * * *', command: ['/bin/sh', '-c', `date +%s >> ${out}`] }]),
+    );
+    const again = await waitForChild(cluster, 'cron', NODE, 'timer waiting', (c) => !!c.status?.units?.[0]?.timer?.nextElapse, 60_000);
+    expect(again.status!.units![0]!.timer?.lastTrigger).toBeUndefined();
+    expect((await fs.readFile(out, 'utf8')).trim().split('\n').length).toBe(runs);
     await cluster.kubectlOk(['delete', 'sdw', 'cron', '--wait=true']);
   });
 

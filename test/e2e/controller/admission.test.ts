@@ -5,7 +5,7 @@ import { Cluster } from '../../harness/cluster.js';
 import { delay, waitFor } from '../../harness/process.js';
 import { startController, type OperatorProcess } from '../../harness/operator.js';
 import { eventsFor, waitForWorkload } from '../../harness/assertions.js';
-import { SCHEMA_CASES, manifest, unit } from '../../cases/admission.js';
+import { ACCEPTED_SCHEDULES, SCHEMA_CASES, manifest, unit } from '../../cases/admission.js';
 
 // The table is shared with test/e2e/security/bad-inputs.test.ts, which re-runs it against real nodes,
 // and test/unit/api/admission-table.test.ts, which runs it through the offline validator.
@@ -27,6 +27,13 @@ describe('admission: invalid workloads are refused with the field named', () => 
 
   it('accepts the valid base workload (the cases below differ from it in one field)', async () => {
     const r = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifest('base', { units: [unit()] }) });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it.each(ACCEPTED_SCHEDULES)('accepts the CronJob schedule %j (time zone %j)', async (schedule, timeZone) => {
+    const spec = { units: [unit({ type: 'oneshot', schedule, ...(timeZone ? { timeZone } : {}) })] };
+    const r = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifest('sched', spec) });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });

@@ -91,6 +91,10 @@ class FakeSystemd implements AgentBus {
   resetFailedUnit(): Promise<void> {
     return Promise.resolve();
   }
+  cleanUnit(name: string, what: string[]): Promise<void> {
+    this.calls.push(`clean ${name} ${what.join(',')}`);
+    return Promise.resolve();
+  }
 }
 
 /** The unit directory: only files with the ownership marker are listed, as UnitFileStore does. */
