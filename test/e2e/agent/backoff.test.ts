@@ -71,16 +71,15 @@ describe('crash-loop back-off on real nodes', () => {
       if (w.status?.nodes?.some((n) => backOffMessage.test(n.message ?? ''))) workloadSaidBackOff = true;
       return w;
     };
-    await waitFor(
+    // The units as they were at one moment when both were in the agent's back-off
+    // (read again later, a unit may be in systemd's own restarts).
+    const inBackOff = await waitFor(
       'both nodes in the agent back-off, past StartLimitBurst, for about 2 minutes',
       async () => {
         await sample();
         if (Date.now() - t0 < OUTAGE_MS) return false;
-        for (const n of NODES) {
-          const u = (await getChild(cluster, 'flaky', n))?.status?.units?.[0];
-          if (!u || (u.backOffAttempts ?? 0) < 3 || u.activeState !== 'failed') return false;
-        }
-        return true;
+        const units = await Promise.all(NODES.map(async (n) => (await getChild(cluster, 'flaky', n))?.status?.units?.[0]));
+        return units.every((u) => u && (u.backOffAttempts ?? 0) >= 3 && u.activeState === 'failed') ? units : false;
       },
       OUTAGE_MS + 180_000,
       1000,
@@ -88,8 +87,7 @@ describe('crash-loop back-off on real nodes', () => {
     // What a user sees while it fails: Degraded, and per unit the back-off with the last exit.
     const table = await cluster.kubectlOk(['get', 'sdw', 'flaky']);
     expect(table).toMatch(/^flaky\s+2\s+0\s+\d+\s+\d+\s+Degraded/m);
-    for (const n of NODES) {
-      const u = (await getChild(cluster, 'flaky', n))?.status?.units?.[0];
+    for (const u of inBackOff) {
       expect(u).toMatchObject({ reason: 'CrashLoopBackOff', activeState: 'failed', lastTermination: { code: 'exited', status: 3 } });
       expect(u?.message).toMatch(backOffMessage);
       expect(u?.nextStartTime).toEqual(expect.any(String));
