@@ -228,7 +228,8 @@ export class Agent {
     }
     states.set(unit, next);
     // A unit of ours stopped by hand: put it back (planSync decides whether it should run).
-    if (patch.activeState === 'inactive') this.syncLoop.queue.add(NODE_SYNC_KEY);
+    // A unit that went "failed": the back-off (backoff.ts) decides when it starts again.
+    if (patch.activeState === 'inactive' || patch.activeState === 'failed') this.syncLoop.queue.add(NODE_SYNC_KEY);
     statusDue();
   }
 

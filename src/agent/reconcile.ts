@@ -19,6 +19,8 @@ import type { UnitFileStore } from '../systemd/unitStore.js';
 import type { AgentMetrics } from './metrics.js';
 import { desiredFiles, planSync, type AgentPlan, type DiskFile, type ObservedState } from './plan.js';
 import { childStatus, settlesInMs, type Usage } from './status.js';
+import { afterAgentStart, planBackOff, type BackOffRecord, type BackOffUnit } from './backoff.js';
+import { DEFAULT_MAX_RESTART_DELAY_SECONDS, defaultRestartPolicy } from '../api/defaults.js';
 
 /** The sync queue's only key: every change of the node's children folds into it. */
 export const NODE_SYNC_KEY = 'node';
@@ -73,6 +75,8 @@ export class NodeState {
   firstSyncDone = false;
   /** A problem with the whole unit directory (it cannot be listed). */
   nodeError: string | undefined;
+  /** Crash-loop back-off per service file (backoff.ts), seeded from the child's status after an agent restart. */
+  readonly backOff = new Map<string, BackOffRecord>();
   /** The last write error of each file (cleared by the next sync's attempt). */
   readonly fileErrors = new Map<string, string>();
 
@@ -199,10 +203,11 @@ export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
     // Units the plan did not touch keep the state read above, kept current by signals.
     const touched = new Set([...plan.write.map((w) => w.file), ...plan.start, ...plan.restart]);
     await Promise.all([...desired.keys()].filter((n) => touched.has(n) || !node.states.has(n)).map((n) => refreshState(deps, n)));
+    const backOff = await runBackOff(deps, children, touched);
     deps.statusDue(childKeys);
     if (failed.size > 0) throw new Error(`${failed.size} unit(s) not applied: ${[...failed].sort().slice(0, 5).join(', ')}`);
     deps.metrics.syncs.inc({ result: 'success' });
-    return {};
+    return backOff.nextInMs === undefined ? {} : { requeueAfterMs: backOff.nextInMs + SIGNAL_STATUS_DELAY_MS };
   } catch (err) {
     deps.metrics.syncs.inc({ result: 'error' });
     throw err;
@@ -275,7 +280,53 @@ async function execute(plan: AgentPlan, deps: SyncDeps): Promise<Set<string>> {
   return failed;
 }
 
+/**
+ * The crash-loop back-off (backoff.ts) over this node's restarting services: starts
+ * the failed ones that are due, remembers when the others are. Units this pass
+ * wrote or started begin a fresh record (a new spec is a new start, as a new Pod).
+ */
+async function runBackOff(deps: SyncDeps, children: readonly SystemdUnitSet[], touched: Set<string>) {
+  const { node, bus, log } = deps;
+  const units: BackOffUnit[] = [];
+  for (const c of children) {
+    for (const u of c.spec.units ?? []) {
+      const file = u.files.find((f) => f.name.endsWith('.service'))?.name;
+      if (!file) continue;
+      if (touched.has(file)) node.backOff.delete(file);
+      let record = node.backOff.get(file);
+      if (!record) {
+        const st = touched.has(file) ? undefined : c.status?.units?.find((x) => x.name === u.name);
+        record = { attempts: st?.backOffAttempts ?? 0, earlierRestarts: st?.earlierRestarts ?? 0 };
+      }
+      units.push({
+        file,
+        policy: u.restart ?? defaultRestartPolicy(u.type, u.scheduled),
+        scheduled: u.scheduled,
+        delaySeconds: u.backOff?.delaySeconds ?? 0,
+        maxDelaySeconds: u.backOff?.maxDelaySeconds ?? DEFAULT_MAX_RESTART_DELAY_SECONDS,
+        state: node.states.get(file),
+        record,
+      });
+    }
+  }
+  const plan = planBackOff(units, Date.now());
+  for (const f of node.backOff.keys()) if (!plan.records.has(f)) node.backOff.delete(f);
+  for (const [f, r] of plan.records) node.backOff.set(f, r);
+  await Promise.all(
+    plan.start.map(async (f) => {
+      node.backOff.set(f, afterAgentStart(plan.records.get(f)!, node.states.get(f)));
+      log.info('back-off over, starting the failed unit again', { unit: f, attempt: node.backOff.get(f)!.attempts });
+      await bus.resetFailedUnit(f).catch(() => undefined);
+      const result = await bus.startUnit(f).catch((err) => errorMessage(err));
+      if (result !== 'done') log.warn('back-off start did not finish cleanly', { unit: f, result });
+      await refreshState(deps, f);
+    }),
+  );
+  return plan;
+}
+
 function forget(deps: SyncDeps, file: string): void {
+  deps.node.backOff.delete(file);
   deps.node.states.delete(file);
   deps.node.terminations.delete(file);
   deps.node.usage.delete(file);
@@ -320,6 +371,7 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
     states: deps.node.states,
     terminations: deps.node.terminations,
     usage: deps.node.usage,
+    backOff: deps.node.backOff,
     applied: deps.node.applied.get(key) === cached.spec.hash,
     error: deps.node.errorOf(cached),
     now,

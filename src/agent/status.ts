@@ -4,6 +4,11 @@
 import type { NodePhase, SystemdUnitSet, SystemdUnitSetStatus, UnitStatus } from '../api/types.js';
 import type { Termination } from '../systemd/termination.js';
 import type { UnitState } from '../systemd/properties.js';
+import { defaultRestartPolicy } from '../api/defaults.js';
+import { restartsAfterFailure, type BackOffRecord } from './backoff.js';
+
+/** A unit crashing and being restarted (by systemd or by the agent's back-off), as a Pod's container reason. */
+export const CRASH_LOOP_REASON = 'CrashLoopBackOff';
 
 export interface Usage {
   memoryBytes?: number;
@@ -18,6 +23,8 @@ export interface StatusInput {
   /** Last termination by unit file name (from signals: polling misses crash loops). */
   terminations: Map<string, Termination>;
   usage: Map<string, Usage>;
+  /** The agent's crash-loop back-off by service file name (backoff.ts). */
+  backOff?: Map<string, BackOffRecord>;
   /** The child's hash was fully applied (files written, jobs done). */
   applied: boolean;
   /** A node-level problem (e.g. the unit directory is not writable). */
@@ -76,7 +83,10 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
     const timerFile = u.files.find((f) => f.name.endsWith('.timer'))?.name;
     const svc = states.get(svcFile);
     const timer = timerFile ? states.get(timerFile) : undefined;
-    const failed = u.scheduled ? timer?.activeState === 'failed' : svc?.activeState === 'failed';
+    // A failed unit whose policy restarts is in the agent's back-off, not finished.
+    const inBackOff = restartsAfterFailure(u.restart ?? defaultRestartPolicy(u.type, u.scheduled), u.scheduled, svc);
+    const failed = u.scheduled ? timer?.activeState === 'failed' : svc?.activeState === 'failed' && !inBackOff;
+    const backOff = input.backOff?.get(svcFile);
     let ready = unitReady(u.type, u.scheduled, svc, timer);
     anyFailed ||= failed;
     if (u.scheduled || u.type !== 'oneshot') allCompleted = false;
@@ -84,7 +94,10 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
     if (svc?.activeState) st.activeState = u.scheduled && timer?.activeState ? timer.activeState : svc.activeState;
     if (svc?.subState) st.subState = u.scheduled && timer?.subState ? timer.subState : svc.subState;
     if (svc?.result) st.result = svc.result;
-    st.restarts = svc?.nRestarts ?? 0;
+    // The agent's starts reset systemd's NRestarts: what came before is carried.
+    st.restarts = (svc?.nRestarts ?? 0) + (backOff?.earlierRestarts ?? 0);
+    if (backOff?.earlierRestarts) st.earlierRestarts = backOff.earlierRestarts;
+    if (backOff?.attempts) st.backOffAttempts = backOff.attempts;
     if (svc?.execMainCode === 1 && svc.execMainStatus !== undefined) st.exitCode = svc.execMainStatus;
     if (svc?.execMainStatus !== undefined) st.exitStatus = svc.execMainStatus;
     if (svc?.execMainStartTimestamp) st.lastStartTime = svc.execMainStartTimestamp;
@@ -119,7 +132,15 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       Date.parse(st.lastTermination.time) + RESTART_SETTLE_MS > input.now;
     if (restarting) ready = false;
     allReady &&= ready;
-    if (failed)
+    const crashLoop = inBackOff || (!u.scheduled && svc?.subState === 'auto-restart') || restarting;
+    if (crashLoop) st.reason = CRASH_LOOP_REASON;
+    const lastExit = term ? whyEnded(term, svc) : `systemd result ${svc?.result ?? 'unknown'}`;
+    if (inBackOff) {
+      const at = backOff?.nextStartAt;
+      if (at !== undefined) st.nextStartTime = new Date(at).toISOString().replace(/\.\d+Z$/, 'Z');
+      const when = at === undefined ? 'due' : `in ${Math.max(0, Math.ceil((at - input.now) / 1000))}s`;
+      st.message = `${st.unit} back-off, next start ${when} (${st.restarts} restarts); last exit: ${lastExit}`;
+    } else if (failed)
       st.message = `${st.unit} failed: ${term ? whyEnded(term, svc) : `systemd result ${svc?.result ?? timer?.result ?? 'unknown'}`}`;
     else if (svc?.subState === 'auto-restart' || restarting) {
       st.message = `${st.unit} restarting (${st.restarts} restarts) after ${term ? whyEnded(term, svc) : 'an exit'}`;

@@ -12,3 +12,6 @@ export function defaultRestartPolicy(type: UnitType, scheduled: boolean): Restar
 export function effectiveRestartPolicy(u: UnitSpec): RestartPolicy {
   return u.restart?.policy ?? defaultRestartPolicy(u.type ?? 'service', u.schedule !== undefined);
 }
+
+/** The cap of the agent's crash-loop back-off when restart.maxDelaySeconds is unset: 5 minutes, as Kubernetes. */
+export const DEFAULT_MAX_RESTART_DELAY_SECONDS = 300;

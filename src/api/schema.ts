@@ -116,6 +116,8 @@ export const MESSAGES = {
   commandPath: "command[0]: must be an absolute path to an executable (starting with '/', not ending with '/', without '$')",
   dynamicUser: 'user: must not be set when dynamicUser is true',
   oneshotAlways: 'restart.policy: Always is not allowed for type oneshot (use OnFailure or Never)',
+  maxDelayBelowDelay:
+    'restart.maxDelaySeconds: must not be less than restart.delaySeconds (the back-off starts at the delay and doubles up to this cap)',
   timeZoneNeedsSchedule: 'timeZone: is only allowed together with schedule',
   afterSelf: 'after: a unit must not list itself',
   requiresSelf: 'requires: a unit must not list itself',
@@ -214,7 +216,8 @@ const unitSchema: JSONSchema = {
     name: unitNameStr('DNS label; the systemd unit is sdw-<namespace>_<workload>_<name>.service.'),
     type: {
       type: 'string',
-      description: 'service (long-running: Type=simple) or oneshot (runs to completion: Type=oneshot, RemainAfterExit=yes).',
+      description:
+        'service (long-running: Type=exec, so a missing binary fails the start) or oneshot (runs to completion: Type=oneshot, RemainAfterExit=yes).',
       enum: ['service', 'oneshot'],
       default: 'service',
     },
@@ -269,8 +272,15 @@ const unitSchema: JSONSchema = {
         delaySeconds: {
           type: 'integer',
           description:
-            'Seconds between a stop and the restart: RestartSec=. Also sets StartLimitBurst=5 and StartLimitIntervalSec=5*delay+10s, so a crash loop ends in failed.',
+            'RestartSec=: systemd restarts a crashed unit itself after this delay, up to StartLimitBurst=5 times; then the agent starts it again after a delay that doubles from delaySeconds (at least 1 s) up to maxDelaySeconds, for ever.',
           minimum: 0,
+          maximum: LIMITS.delaySeconds,
+        },
+        maxDelaySeconds: {
+          type: 'integer',
+          description:
+            "The cap of the agent's crash-loop back-off (default 300, as Kubernetes' CrashLoopBackOff). The delay doubles on each start the agent makes and resets once the unit has stayed up for 10 minutes. Agent-side: renders to no directive.",
+          minimum: 1,
           maximum: LIMITS.delaySeconds,
         },
       },
@@ -390,6 +400,11 @@ const unitSchema: JSONSchema = {
       rule: "!(has(self.type) && self.type == 'oneshot' && has(self.restart) && has(self.restart.policy) && self.restart.policy == 'Always')",
       message: MESSAGES.oneshotAlways,
       fieldPath: '.restart.policy',
+    },
+    {
+      rule: '!has(self.restart) || !has(self.restart.maxDelaySeconds) || !has(self.restart.delaySeconds) || self.restart.maxDelaySeconds >= self.restart.delaySeconds',
+      message: MESSAGES.maxDelayBelowDelay,
+      fieldPath: '.restart.maxDelaySeconds',
     },
     {
       rule: '!has(self.timeZone) || has(self.schedule)',
@@ -719,6 +734,26 @@ const unitSetSpecSchema: JSONSchema = {
           },
           scheduled: { type: 'boolean', description: 'true: the unit has a schedule, and a .timer starts it.' },
           restart: { ...restartPolicy, description: 'The restart policy in effect (defaults applied).' },
+          backOff: {
+            type: 'object',
+            description:
+              "The agent's crash-loop back-off for this unit: restart.delaySeconds and restart.maxDelaySeconds with defaults applied.",
+            required: ['delaySeconds', 'maxDelaySeconds'],
+            properties: {
+              delaySeconds: {
+                type: 'integer',
+                minimum: 0,
+                maximum: LIMITS.delaySeconds,
+                description: 'The first back-off delay (restart.delaySeconds).',
+              },
+              maxDelaySeconds: {
+                type: 'integer',
+                minimum: 1,
+                maximum: LIMITS.delaySeconds,
+                description: 'The back-off cap (restart.maxDelaySeconds).',
+              },
+            },
+          },
           files: {
             type: 'array',
             description: 'The .service file, and the .timer of a scheduled unit.',
@@ -752,8 +787,23 @@ const unitStatusSchema: JSONSchema = {
       type: 'integer',
       format: 'int64',
       minimum: 0,
-      description: 'Automatic restarts by systemd (NRestarts) since the agent last started the unit.',
+      description: "Restarts of the unit: systemd's own (NRestarts) plus the agent's back-off starts (earlierRestarts).",
     },
+    earlierRestarts: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description:
+        "Restarts counted before the agent's last back-off start, which resets systemd's NRestarts; kept so restarts never goes back.",
+    },
+    reason: str(64, { description: 'CrashLoopBackOff while the unit crashes and is being restarted (by systemd or by the agent).' }),
+    backOffAttempts: {
+      type: 'integer',
+      format: 'int32',
+      minimum: 0,
+      description: 'Starts the agent made in this crash loop (the delay doubles with each; back to 0 after 10 minutes up).',
+    },
+    nextStartTime: { type: 'string', format: 'date-time', description: 'When the agent starts the failed unit again.' },
     exitCode: {
       type: 'integer',
       format: 'int32',

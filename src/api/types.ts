@@ -70,7 +70,7 @@ export interface UnitSpec {
   group?: string;
   dynamicUser?: boolean;
   workingDirectory?: string;
-  restart?: { policy?: RestartPolicy; delaySeconds?: number };
+  restart?: { policy?: RestartPolicy; delaySeconds?: number; maxDelaySeconds?: number };
   resources?: {
     limits?: { memory?: string | number; cpu?: string | number; tasks?: number };
     requests?: { cpu?: string | number };
@@ -216,6 +216,8 @@ export interface SystemdUnitSetSpec {
     files: RenderedUnit[];
     /** The restart policy in effect (defaults applied), so the agent need not read it from the files. */
     restart?: RestartPolicy;
+    /** The agent's crash-loop back-off (restart.delaySeconds, restart.maxDelaySeconds with defaults applied). */
+    backOff?: { delaySeconds: number; maxDelaySeconds: number };
   }>;
   /** sha256 over every file's name and content: the rollout compares hashes. */
   hash: string;
@@ -230,6 +232,14 @@ export interface UnitStatus {
   subState?: string;
   result?: string;
   restarts?: number;
+  /** Restarts counted before the agent's last back-off start (which resets systemd's NRestarts). */
+  earlierRestarts?: number;
+  /** CrashLoopBackOff while the unit crashes and is restarted. */
+  reason?: string;
+  /** Starts the agent made in this crash loop. */
+  backOffAttempts?: number;
+  /** When the agent starts the failed unit again. */
+  nextStartTime?: string;
   exitCode?: number;
   exitStatus?: number;
   lastStartTime?: string;

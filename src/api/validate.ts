@@ -221,6 +221,16 @@ const CEL_TWINS = new Map<string, Twin>([
   quantity(MESSAGES.cpuRequest, cpuMillis),
   holds(MESSAGES.dynamicUser, (u) => !(u.dynamicUser === true && u.user !== undefined)),
   holds(MESSAGES.oneshotAlways, (u) => !(u.type === 'oneshot' && isObj(u.restart) && u.restart.policy === 'Always')),
+  holds(
+    MESSAGES.maxDelayBelowDelay,
+    (u) =>
+      !(
+        isObj(u.restart) &&
+        typeof u.restart.maxDelaySeconds === 'number' &&
+        typeof u.restart.delaySeconds === 'number' &&
+        u.restart.maxDelaySeconds < u.restart.delaySeconds
+      ),
+  ),
   holds(MESSAGES.timeZoneNeedsSchedule, (u) => u.timeZone === undefined || u.schedule !== undefined),
   holds(MESSAGES.afterSelf, (u) => !namesIn(u.after).includes(u.name as string)),
   holds(MESSAGES.requiresSelf, (u) => !namesIn(u.requires).includes(u.name as string)),

@@ -102,11 +102,13 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
   nodes.sort((a, b) => severity[a.phase] - severity[b.phase] || b.restarts - a.restarts || a.node.localeCompare(b.node));
 
   const rolloutDone = updated === desired && children.length === desired;
+  // A crash loop is Degraded from its first failed restart, not "Progressing".
+  const crashLooping = children.filter((c) => nodePhaseOf(c) === 'Pending' && c.units?.some((u) => u.reason === 'CrashLoopBackOff'));
   let phase: WorkloadPhase;
   if (input.error) phase = 'Failed';
   else if (desired === 0) phase = 'Pending';
   else if (failed === desired) phase = 'Failed';
-  else if (failed > 0 || unknown > 0) phase = 'Degraded';
+  else if (failed > 0 || unknown > 0 || crashLooping.length > 0) phase = 'Degraded';
   // Pending until some agent has applied something; after that, a rollout in
   // progress (even one where no node is ready yet) is Progressing.
   else if (!rolloutDone || ready < desired) phase = children.some((c) => c.appliedHash !== undefined) ? 'Progressing' : 'Pending';
@@ -216,13 +218,17 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
     ),
     condition(
       prev,
-      failed + unknown > 0
+      failed + unknown + crashLooping.length > 0
         ? {
             type: 'Degraded',
             status: 'True',
             observedGeneration: g,
-            reason: failed > 0 ? 'NodesFailed' : 'NodesUnknown',
-            message: problems,
+            reason: failed > 0 ? 'NodesFailed' : unknown > 0 ? 'NodesUnknown' : 'CrashLoopBackOff',
+            message: nodes
+              .filter((n) => n.phase === 'Failed' || n.phase === 'Unknown' || crashLooping.some((c) => c.node === n.node))
+              .slice(0, 5)
+              .map((n) => `${n.node}: ${n.phase}${n.message ? ` (${n.message})` : ''}`)
+              .join('; '),
           }
         : { type: 'Degraded', status: 'False', observedGeneration: g, reason: 'AsExpected', message: 'no node failed' },
       input.now,

@@ -22,7 +22,7 @@ import { HASH_KEY, OWNER_KEY } from '../api/markers.js';
 import { unitFileName } from '../api/names.js';
 import { cpuMillis, memoryBytes } from '../api/quantity.js';
 import { validateWorkload } from '../api/validate.js';
-import { effectiveRestartPolicy } from '../api/defaults.js';
+import { DEFAULT_MAX_RESTART_DELAY_SECONDS, effectiveRestartPolicy } from '../api/defaults.js';
 import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
 import { cronToOnCalendar } from './calendar.js';
 import { sha256Hex, specHash, unitFilesHash } from './hash.js';
@@ -84,7 +84,9 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
     svc.push('Type=oneshot');
     if (!scheduled) svc.push('RemainAfterExit=yes');
   } else {
-    svc.push('Type=simple');
+    // exec, not simple: a missing binary or a bad User= fails the start job
+    // instead of a unit reported "running" for an instant before it dies.
+    svc.push('Type=exec');
   }
   svc.push(`ExecStart=${execCommandLine(u.command, `${p}.command`)}`);
   u.env?.forEach((e, i) => svc.push(`Environment=${environmentAssignment(e.name, e.value ?? '', `${p}.env[${i}]`)}`));
@@ -171,6 +173,10 @@ export function render(workload: SystemdWorkload, nodeName: string, opts: Render
     type: u.type ?? 'service',
     scheduled: u.schedule !== undefined,
     restart: effectiveRestartPolicy(u),
+    backOff: {
+      delaySeconds: u.restart?.delaySeconds ?? 0,
+      maxDelaySeconds: u.restart?.maxDelaySeconds ?? DEFAULT_MAX_RESTART_DELAY_SECONDS,
+    },
     files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`, opts),
   }));
   const hash = specHash(units.flatMap((u) => u.files));

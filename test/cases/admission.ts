@@ -90,6 +90,13 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ['relative workingDirectory', { units: [unit({ workingDirectory: 'var/lib/x' })] }, /spec\.units\[0\]\.workingDirectory/],
   ['workingDirectory with ..', { units: [unit({ workingDirectory: '/var/../etc' })] }, /spec\.units\[0\]\.workingDirectory/],
   ['unknown restart policy', { units: [unit({ restart: { policy: 'Sometimes' } })] }, /spec\.units\[0\]\.restart\.policy/],
+  ['zero back-off cap', { units: [unit({ restart: { maxDelaySeconds: 0 } })] }, /spec\.units\[0\]\.restart\.maxDelaySeconds/],
+  ['negative back-off cap', { units: [unit({ restart: { maxDelaySeconds: -5 } })] }, /spec\.units\[0\]\.restart\.maxDelaySeconds/],
+  [
+    'back-off cap below the delay',
+    { units: [unit({ restart: { delaySeconds: 30, maxDelaySeconds: 10 } })] },
+    /spec\.units\[0\]\.restart\.maxDelaySeconds/,
+  ],
   ['negative restart delay', { units: [unit({ restart: { delaySeconds: -1 } })] }, /spec\.units\[0\]\.restart\.delaySeconds/],
   [
     'oneshot with restart Always',

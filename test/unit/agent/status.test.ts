@@ -19,10 +19,24 @@ const running: UnitState = {
   execMainStatus: 0,
 };
 
+/** A service that exited with status 3 after 5 restarts, and systemd gave up. */
+const failed: UnitState = {
+  loadState: 'loaded',
+  activeState: 'failed',
+  subState: 'failed',
+  result: 'exit-code',
+  nRestarts: 5,
+  execMainCode: 1,
+  execMainStatus: 3,
+  execMainExitTimestamp: T1,
+};
+
 describe('childStatus', () => {
   const web = child('web', [svc('server'), svc('sidecar')]);
   const SERVER = 'sdw-default_web_server.service';
   const SIDE = 'sdw-default_web_sidecar.service';
+  // restart: Never, so systemd's "failed" is the end (with a restarting policy the agent's back-off takes over).
+  const webNever = child('web', [svc('server', { restart: { policy: 'Never' } }), svc('sidecar')]);
 
   it('Pending until the hash is applied and every unit runs', () => {
     expect(childStatus(input(web, {}, { applied: false })).phase).toBe('Pending');
@@ -49,18 +63,8 @@ describe('childStatus', () => {
   });
 
   it('Failed with the reason and exit code when a unit failed; the termination is kept', () => {
-    const failed: UnitState = {
-      loadState: 'loaded',
-      activeState: 'failed',
-      subState: 'failed',
-      result: 'exit-code',
-      nRestarts: 5,
-      execMainCode: 1,
-      execMainStatus: 3,
-      execMainExitTimestamp: T1,
-    };
     const term = terminationFrom(failed)!;
-    const s = childStatus(input(web, { [SERVER]: failed, [SIDE]: running }, { terminations: new Map([[SERVER, term]]) }));
+    const s = childStatus(input(webNever, { [SERVER]: failed, [SIDE]: running }, { terminations: new Map([[SERVER, term]]) }));
     expect(s.phase).toBe('Failed');
     expect(s.units?.[0]).toMatchObject({
       restarts: 5,
@@ -89,15 +93,33 @@ describe('childStatus', () => {
       execMainExitTimestamp: T1,
     };
     const s = childStatus(
-      input(web, { [SERVER]: killed, [SIDE]: running }, { terminations: new Map([[SERVER, terminationFrom(killed)!]]) }),
+      input(webNever, { [SERVER]: killed, [SIDE]: running }, { terminations: new Map([[SERVER, terminationFrom(killed)!]]) }),
     );
     expect(s.units?.[0]?.lastTermination).toMatchObject({ code: 'killed', status: 9, reason: 'Killed(signal 9)' });
     expect(s.units?.[0]?.exitCode).toBe(9);
     expect(s.message).toMatch(/Killed\(signal 9\).*MemoryMax=33554432.*out of memory/);
     // cgroup v2: systemd says oom-kill itself.
     const oom: UnitState = { ...killed, result: 'oom-kill' };
-    const v2 = childStatus(input(web, { [SERVER]: oom, [SIDE]: running }, { terminations: new Map([[SERVER, terminationFrom(oom)!]]) }));
+    const v2 = childStatus(
+      input(webNever, { [SERVER]: oom, [SIDE]: running }, { terminations: new Map([[SERVER, terminationFrom(oom)!]]) }),
+    );
     expect(v2.message).toBe(`${SERVER} failed: OOMKilled (MemoryMax=33554432)`);
+  });
+
+  it('a failed unit whose policy restarts is in back-off: CrashLoopBackOff with the next start and the last exit, restarts carried', () => {
+    const backOff = new Map([[SERVER, { attempts: 2, earlierRestarts: 12, nextStartAt: NOW + 40_000 }]]);
+    const s = childStatus(
+      input(web, { [SERVER]: failed, [SIDE]: running }, { terminations: new Map([[SERVER, terminationFrom(failed)!]]), backOff }),
+    );
+    expect(s.phase).toBe('Pending');
+    expect(s.units?.[0]).toMatchObject({
+      reason: 'CrashLoopBackOff',
+      restarts: 17,
+      earlierRestarts: 12,
+      backOffAttempts: 2,
+      nextStartTime: '2024-05-01T12:00:40Z',
+    });
+    expect(s.message).toBe(`${SERVER} back-off, next start in 40s (17 restarts); last exit: Error(exit 3)`);
   });
 
   it('reports a crash loop while systemd restarts the unit', () => {

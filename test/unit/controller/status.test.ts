@@ -68,6 +68,16 @@ describe('foldStatus: phase', () => {
     ['some completed, some running', { nodes: ['a', 'b'], children: [run('a', { phase: 'Completed' }), run('b')] }, 'Running'],
     ['one failed', { nodes: ['a', 'b'], children: [run('a'), run('b', { phase: 'Failed' })] }, 'Degraded'],
     ['one unknown', { nodes: ['a', 'b'], children: [run('a'), run('b', { agentSilent: true })] }, 'Degraded'],
+    [
+      'every node crash-looping (from the first failed restart)',
+      {
+        nodes: ['a', 'b'],
+        children: ['a', 'b'].map((n) =>
+          run(n, { phase: 'Pending', units: [{ name: 'u', unit: 'u.service', restarts: 1, reason: 'CrashLoopBackOff' }] }),
+        ),
+      },
+      'Degraded',
+    ],
     ['all failed', { nodes: ['a', 'b'], children: [run('a', { phase: 'Failed' }), run('b', { phase: 'Failed' })] }, 'Failed'],
     ['invalid spec', { nodes: ['a'], children: [run('a')], error: 'spec.units[0].after: ordering cycle' }, 'Failed'],
   ])('%s -> %s', (_n, x, phase) => {
