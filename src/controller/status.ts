@@ -126,6 +126,7 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
   // Held at the partition: every node it lets move is updated and ready.
   const partitionReached = held > 0 && updated + held >= desired && ready >= desired - held;
   const partitionExceeded = held > 0 && partition > desired;
+  const exceededMessage = `rollingUpdate.partition ${partition} is larger than the ${desired} matching nodes: no node is updated (lower it, or kubectl sdw rollout promote)`;
   const health = foldHealth({
     generation: g,
     desiredHash: input.desiredHash,
@@ -137,7 +138,7 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
     hold: partitionExceeded
       ? {
           reason: 'PartitionExceedsNodes',
-          message: `rollingUpdate.partition ${partition} is larger than the ${desired} matching nodes`,
+          message: exceededMessage,
           stalled: true,
         }
       : partitionReached
@@ -181,7 +182,7 @@ export function foldStatus(input: FoldInput): SystemdWorkloadStatus {
                 status: 'Unknown',
                 observedGeneration: g,
                 reason: 'PartitionExceedsNodes',
-                message: `rollingUpdate.partition ${partition} is larger than the ${desired} matching nodes: no node is updated (lower it, or kubectl sdw rollout promote)`,
+                message: exceededMessage,
               }
             : input.paused && !rolloutDone
               ? {

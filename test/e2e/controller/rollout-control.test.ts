@@ -209,7 +209,8 @@ describe('rollout control: partition, promote, nodeOrder, restart and status, th
     );
     const r = await sdw(['rollout', 'status', 'rc', '--timeout', '60s']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`rollout cannot proceed: ${message}`);
+    // Stalled (PartitionExceedsNodes) as kstatus reads it, with the condition's message.
+    expect(r.stderr).toContain(`rollout stalled (PartitionExceedsNodes): ${message}`);
     for (const n of NAMES) expect(await execStart(n)).toContain('86404');
   });
 
