@@ -17,8 +17,11 @@ fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/debs" "$WORK/out"
-(cd "$WORK/debs" && apt-get download "${PACKAGES[@]}" >&2) || {
-  echo "debian-crontabs: apt-get download ${PACKAGES[*]} failed (run apt-get update first?)" >&2
+download() { (cd "$WORK/debs" && apt-get download "${PACKAGES[@]}" >&2); }
+# A machine whose package lists are missing or stale (a fresh image, or one whose
+# packages were all installed long ago) needs one apt-get update first.
+download || { apt-get update >&2 && download; } || {
+  echo "debian-crontabs: apt-get download ${PACKAGES[*]} failed, also after apt-get update" >&2
   exit 1
 }
 for p in "${PACKAGES[@]}"; do
