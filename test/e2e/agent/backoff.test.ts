@@ -5,8 +5,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { SystemdWorkload } from '../../../src/api/types.js';
-import { Cluster } from '../../harness/cluster.js';
-import { startAgent, startController, type OperatorProcess } from '../../harness/operator.js';
+import type { Cluster } from '../../harness/cluster.js';
+import { startOperatorCluster, type OperatorCluster } from '../../harness/operatorCluster.js';
 import { apply, waitForWorkload } from '../../harness/assertions.js';
 import { getChild } from '../../harness/agentHelpers.js';
 import { waitFor } from '../../harness/process.js';
@@ -17,19 +17,15 @@ const OUTAGE_MS = 120_000;
 
 describe('crash-loop back-off on real nodes', () => {
   let cluster: Cluster;
-  let controller: OperatorProcess;
-  const agents: OperatorProcess[] = [];
+  let operator: OperatorCluster | undefined;
 
   beforeAll(async () => {
-    cluster = await Cluster.start({ nodes: NODES.map((name) => ({ name })) });
-    controller = await startController(cluster);
-    for (const n of NODES) agents.push(await startAgent(cluster, n));
+    operator = await startOperatorCluster({ nodes: NODES.map((name) => ({ name })) });
+    cluster = operator.cluster;
   });
 
   afterAll(async () => {
-    for (const a of agents) await a.stop();
-    await controller?.stop();
-    await cluster?.stop();
+    await operator?.stop();
   });
 
   it('keeps retrying past StartLimitBurst with a capped doubling delay, reads Degraded, and heals by itself', async () => {

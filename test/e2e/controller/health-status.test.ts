@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SystemdWorkload } from '../../../src/api/types.js';
-import { Cluster } from '../../harness/cluster.js';
-import { startAgent, startController, type OperatorProcess } from '../../harness/operator.js';
+import type { Cluster } from '../../harness/cluster.js';
+import { startOperatorCluster, type OperatorCluster } from '../../harness/operatorCluster.js';
 import { apply, eventsFor, waitForWorkload } from '../../harness/assertions.js';
 import { repoRoot } from '../../harness/binaries.js';
 import { ARGOCD_HEALTH_LUA, argocdHealthOf, kstatusOf, type Verdict } from '../../harness/gitopsHealth.js';
@@ -30,8 +30,7 @@ const cond = (w: SystemdWorkload, type: string) => w.status?.conditions?.find((c
 
 describe('controller: health conditions as kstatus and Argo CD read them', () => {
   let cluster: Cluster;
-  let controller: OperatorProcess;
-  const agents: OperatorProcess[] = [];
+  let operator: OperatorCluster | undefined;
 
   /** The object as kubectl prints it, and what kstatus and the Argo CD check say of it. */
   async function judged(name: string, ns = 'default'): Promise<{ obj: SystemdWorkload; kstatus: Verdict; argocd: Verdict }> {
@@ -40,15 +39,12 @@ describe('controller: health conditions as kstatus and Argo CD read them', () =>
   }
 
   beforeAll(async () => {
-    cluster = await Cluster.start({ nodes: NODES.map((name) => ({ name, labels: SELECTOR })) });
-    controller = await startController(cluster);
-    for (const n of NODES) agents.push(await startAgent(cluster, n));
+    operator = await startOperatorCluster({ nodes: NODES.map((name) => ({ name, labels: SELECTOR })) });
+    cluster = operator.cluster;
   });
 
   afterAll(async () => {
-    for (const a of agents) await a.stop();
-    await controller?.stop();
-    await cluster?.stop();
+    await operator?.stop();
   });
 
   it('stable: Ready True, kstatus Current, Argo CD Healthy, and kubectl wait --for=condition=Ready returns', async () => {

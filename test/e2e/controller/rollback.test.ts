@@ -3,8 +3,8 @@
 // edits, rollout undo --to-revision puts an earlier one back on every node, and
 // with autoRevert a version that crashes on start never gets past the first
 // node and is taken back there (systemd's own ExecStart, sampled every 500 ms).
-import { Cluster } from '../../harness/cluster.js';
-import { startAgent, startController, type OperatorProcess } from '../../harness/operator.js';
+import type { Cluster } from '../../harness/cluster.js';
+import { startOperatorCluster, type OperatorCluster } from '../../harness/operatorCluster.js';
 import { apply, eventsFor, unitProperty, waitForWorkload } from '../../harness/assertions.js';
 import { runCli } from '../../harness/cliHelpers.js';
 import type { SystemdWorkload } from '../../../src/api/types.js';
@@ -36,23 +36,19 @@ const rolledOut = (w: SystemdWorkload): boolean =>
 
 describe('controller: revisions, undo and auto-revert on real nodes', () => {
   let cluster: Cluster;
-  let controller: OperatorProcess;
-  const agents: OperatorProcess[] = [];
+  let operator: OperatorCluster | undefined;
   const cli = (args: string[]) => runCli(args, { kubeconfig: cluster.kubeconfigPath });
   /** The version each node's systemd runs, read from the unit's ExecStart. */
   const versionOn = async (node: string): Promise<string | undefined> =>
     /echo (v\d+)/.exec(await unitProperty(cluster.node(node), UNIT, 'Service', 'ExecStart'))?.[1];
 
   beforeAll(async () => {
-    cluster = await Cluster.start({ nodes: NODES.map((name) => ({ name, labels: { role: 'rb' } })) });
-    controller = await startController(cluster);
-    for (const n of NODES) agents.push(await startAgent(cluster, n));
+    operator = await startOperatorCluster({ nodes: NODES.map((name) => ({ name, labels: { role: 'rb' } })) });
+    cluster = operator.cluster;
   });
 
   afterAll(async () => {
-    for (const a of agents) await a.stop();
-    await controller?.stop();
-    await cluster?.stop();
+    await operator?.stop();
   });
 
   it('history lists a revision per edit; undo --to-revision 1 restores the first version on every node', async () => {

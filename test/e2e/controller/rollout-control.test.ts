@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { GROUP } from '../../../src/api/types.js';
 import { binaries } from '../../harness/binaries.js';
-import { Cluster } from '../../harness/cluster.js';
-import { startAgent, startController, type OperatorProcess } from '../../harness/operator.js';
+import type { Cluster } from '../../harness/cluster.js';
+import { startOperatorCluster, type OperatorCluster } from '../../harness/operatorCluster.js';
 import { apply, eventsFor, invocationId, unitProperty, waitForWorkload } from '../../harness/assertions.js';
 import { ChildRecorder, listChildren } from '../../harness/controllerHelpers.js';
 import { kubectlSdw, type CliResult } from '../../harness/cliHelpers.js';
@@ -49,8 +49,7 @@ spec:
 
 describe('rollout control: partition, promote, nodeOrder, restart and status, through kubectl sdw', () => {
   let cluster: Cluster;
-  let controller: OperatorProcess;
-  const agents: OperatorProcess[] = [];
+  let operator: OperatorCluster | undefined;
   let rec: ChildRecorder | undefined;
   const sdw = (args: string[]): Promise<CliResult> =>
     kubectlSdw(binaries().kubectl, path.join(cluster.dir, 'plugin-bin'), args, { kubeconfig: cluster.kubeconfigPath });
@@ -60,16 +59,13 @@ describe('rollout control: partition, promote, nodeOrder, restart and status, th
   const execStart = (node: string) => unitProperty(cluster.node(node), UNIT, 'Service', 'ExecStart');
 
   beforeAll(async () => {
-    cluster = await Cluster.start({ nodes: NODES });
-    controller = await startController(cluster);
-    for (const n of NAMES) agents.push(await startAgent(cluster, n));
+    operator = await startOperatorCluster({ nodes: NODES });
+    cluster = operator.cluster;
   });
 
   afterAll(async () => {
     rec?.stop();
-    for (const a of agents) await a.stop();
-    await controller?.stop();
-    await cluster?.stop();
+    await operator?.stop();
   });
 
   it('rollout status waits for the first rollout and exits 0 with "rollout complete"', async () => {
