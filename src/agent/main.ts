@@ -7,6 +7,7 @@ import { parseFlags } from '../cmdline/flags.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
+import { METRICS_FLAG_DEFAULTS, startMetricsEndpoint } from '../kube/metricsEndpoint.js';
 import { Agent } from './agent.js';
 import { AgentMetrics } from './metrics.js';
 import { apiServerAuthorizer, journalHandler, ownedUnitChecker } from './journal.js';
@@ -16,6 +17,7 @@ const flags = parseFlags(process.argv.slice(2), {
   'unit-dir': '/etc/systemd/system',
   'bus-address': process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/run/dbus/system_bus_socket',
   'probe-port': '8082',
+  ...METRICS_FLAG_DEFAULTS,
   'heartbeat-namespace': process.env.POD_NAMESPACE ?? 'systemd-workload-operator',
   'heartbeat-period': '10',
   'usage-period': '30',
@@ -48,9 +50,11 @@ const agent = new Agent(kc, {
 });
 
 async function main(): Promise<void> {
+  const dedicatedMetrics = await startMetricsEndpoint(flags, kc, metrics, 'systemd-workload-agent-metrics');
   await startServer({
     port: Number(flags['probe-port']),
     metrics,
+    serveMetrics: !dedicatedMetrics,
     healthz: [{ name: 'systemd-bus', check: () => agent.connectedToSystemd || 'not connected to systemd' }],
     readyz: [{ name: 'synced', check: () => agent.ready || "first list of this node's units not done" }],
     // GET /logs: the journal of owned units, for `kubectl sdw logs` (see journal.ts for its protection).

@@ -14,6 +14,7 @@ import { LeaderElector } from '../kube/leaderElection.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
+import { METRICS_FLAG_DEFAULTS, startMetricsEndpoint } from '../kube/metricsEndpoint.js';
 import { parseFlags } from '../cmdline/flags.js';
 import { CreateExpectations } from './expectations.js';
 import { WorkloadMetrics } from './metrics.js';
@@ -22,6 +23,7 @@ import { cacheReads, ControllerIndex, createInformers, registerWatches } from '.
 
 const flags = parseFlags(process.argv.slice(2), {
   'probe-port': '8081',
+  ...METRICS_FLAG_DEFAULTS,
   'leader-elect': 'true',
   'leader-election-namespace': process.env.POD_NAMESPACE ?? 'systemd-workload-operator',
   'leader-election-id': 'systemd-workload-operator-controller',
@@ -90,9 +92,11 @@ function electLeader(): LeaderElector {
 }
 
 async function main(): Promise<void> {
+  const dedicatedMetrics = await startMetricsEndpoint(flags, kc, metrics, 'systemd-workload-controller-metrics');
   await startServer({
     port: Number(flags['probe-port']),
     metrics,
+    serveMetrics: !dedicatedMetrics,
     healthz: [{ name: 'ping', check: () => true }],
     readyz: [{ name: 'informers-synced', check: () => allInformers.every((i) => i.synced) || 'caches not synced' }],
   });
