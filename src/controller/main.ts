@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { UNITSET_PLURAL, WORKLOAD_PLURAL, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
 import { CustomObjects, loadKubeConfig } from '../kube/client.js';
+import { rateLimitRequests, TokenBucket } from '../kube/rateLimit.js';
 import { ControllerRevisions } from '../kube/controllerRevisions.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
 import { EventRecorder } from '../kube/events.js';
@@ -33,6 +34,9 @@ const flags = parseFlags(process.argv.slice(2), {
   'heartbeat-namespace': process.env.POD_NAMESPACE ?? 'systemd-workload-operator',
   'heartbeat-grace': '40',
   workers: '4',
+  // kube-controller-manager's defaults: what the DaemonSet controller runs with in a stock cluster.
+  'kube-api-qps': '20',
+  'kube-api-burst': '30',
   identity: `${os.hostname()}-${process.pid}`,
 });
 const leaderElect = flags['leader-elect'] === 'true';
@@ -42,6 +46,11 @@ const heartbeatGraceMs = Number(flags['heartbeat-grace']) * 1000;
 const log = createLogger({ component: 'controller' });
 const metrics = new Metrics();
 const kc = loadKubeConfig();
+const apiHost = new URL(kc.getCurrentCluster()?.server ?? 'https://unknown').host;
+// Every API request of this process waits for the client-side limit, as client-go's do.
+rateLimitRequests(kc, TokenBucket.fromFlags(flags['kube-api-qps'], flags['kube-api-burst']), (verb, seconds) =>
+  metrics.rateLimiterDuration.observe({ verb, host: apiHost }, seconds),
+);
 const informers = createInformers(kc, flags['heartbeat-namespace'], log);
 const index = new ControllerIndex();
 const expectations = new CreateExpectations();

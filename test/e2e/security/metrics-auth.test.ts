@@ -85,6 +85,9 @@ describe('metrics over HTTPS for authorized scrapers only', () => {
         1000,
       );
       if (who === 'agent') expect(body).toMatch(/^sdw_unit_active\{[^}]*workload="scraped"[^}]*\} 1$/m);
+      // The controller's requests pass its client-side limit (--kube-api-qps, default 20): each one is counted.
+      if (who === 'controller')
+        expect(body).toMatch(/^rest_client_rate_limiter_duration_seconds_count\{verb="(GET|POST|PATCH)",host="127\.0\.0\.1:\d+"\} [1-9]/m);
     },
   );
 
