@@ -6,7 +6,7 @@ import { UsageError, bool, list, str, type ParsedArgs } from './args.js';
 import { checkDocuments, formatProblem, parseDocuments, parseLabels, renderWorkloadText, type Doc, type Problem } from './documents.js';
 import { formatStatus, formatStatusJson, statusJson, useColour } from './format.js';
 import * as k8s from '@kubernetes/client-node';
-import { apiErrorMessage, contextNamespace } from './kube.js';
+import { contextNamespace, serverErrorMessage } from './kube.js';
 import { clusterClient, hoistGlobalFlags, parseRequestTimeout } from './clusterFlags.js';
 import { clusterLookup, complete, completionScript, formatCompletion } from './completion.js';
 import { get } from './get.js';
@@ -144,7 +144,7 @@ async function status(p: ParsedArgs, io: IO): Promise<number> {
     await pending;
   } catch (err) {
     if (err instanceof CliError || err instanceof UsageError) throw err;
-    throw new CliError(apiErrorMessage(err));
+    throw new CliError(serverErrorMessage(err));
   }
   return 0;
 }

@@ -6,7 +6,7 @@ import { UsageError, bool, str, type ParsedArgs } from './args.js';
 import { clusterClient, parseRequestTimeout } from './clusterFlags.js';
 import { formatAge } from './format.js';
 import type { IO } from './io.js';
-import { apiErrorMessage, contextNamespace, isNotFound } from './kube.js';
+import { contextNamespace, isNotFound, serverErrorMessage } from './kube.js';
 import { CliError } from './logs.js';
 import { listAndWatch } from './watch.js';
 
@@ -86,6 +86,7 @@ export async function get(p: ParsedArgs, io: IO): Promise<number> {
   const all = bool(p, 'all-namespaces');
   const selector = str(p, 'selector');
   if (name !== undefined && selector !== undefined) throw new UsageError('a NAME cannot be combined with -l/--selector');
+  if (all && name !== undefined) throw new UsageError('a NAME cannot be combined with -A/--all-namespaces');
   if (all && str(p, 'namespace') !== undefined) throw new UsageError('-n/--namespace cannot be combined with -A/--all-namespaces');
   const output = str(p, 'output');
   const watch = bool(p, 'watch');
@@ -134,7 +135,7 @@ export async function get(p: ParsedArgs, io: IO): Promise<number> {
   } catch (err) {
     if (err instanceof CliError || err instanceof UsageError) throw err;
     if (isNotFound(err)) throw new CliError(`the server could not find the requested resource (${GROUP} CRDs not installed?)`);
-    throw new CliError(apiErrorMessage(err));
+    throw new CliError(serverErrorMessage(err));
   }
   return 0;
 }

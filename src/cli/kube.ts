@@ -85,6 +85,19 @@ export function apiErrorMessage(err: unknown): string {
   return e?.message ?? String(err);
 }
 
+/** apiErrorMessage with the HTTP status and reason kubectl shows ("Error from server (Forbidden)"). */
+export function serverErrorMessage(err: unknown): string {
+  const e = err as { code?: unknown; body?: unknown };
+  let reason: string | undefined;
+  try {
+    reason = (JSON.parse(typeof e?.body === 'string' ? e.body : '{}') as { reason?: string }).reason;
+  } catch {
+    /* plain text */
+  }
+  const code = typeof e?.code === 'number' && e.code >= 400 ? e.code : undefined;
+  return code ? `${apiErrorMessage(err)} (HTTP ${code}${reason ? ` ${reason}` : ''})` : apiErrorMessage(err);
+}
+
 export { isNotFound } from '../kube/client.js';
 
 interface List<T> {
@@ -182,7 +195,16 @@ export class SdwClient {
       signal.addEventListener('abort', onAbort, { once: true });
       const finish = (err: unknown): void => {
         signal.removeEventListener('abort', onAbort);
-        if (err && !signal.aborted) reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
+        // A refused watch arrives as an HTTP status without the API server's message.
+        const status = (err as { statusCode?: number } | null)?.statusCode;
+        if (err && !signal.aborted)
+          reject(
+            status
+              ? new Error(`watch refused: HTTP ${status} ${(err as Error).message}`)
+              : err instanceof Error
+                ? err
+                : new Error(JSON.stringify(err)),
+          );
         else resolve(last);
       };
       new k8s.Watch(this.kc)

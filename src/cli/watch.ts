@@ -3,7 +3,7 @@
 // watch up again where it left off when the API server ends it. With
 // --request-timeout the whole watch ends after that long (exit 0), as kubectl's.
 import type { SystemdWorkload } from '../api/types.js';
-import type { SdwClient } from './kube.js';
+import { isNotFound, type SdwClient } from './kube.js';
 
 export interface WorkloadQuery {
   /** undefined: every namespace. */
@@ -19,6 +19,15 @@ export async function listAndWatch(
   onList: (items: SystemdWorkload[]) => void,
   onEvent: (type: string, w: SystemdWorkload) => void,
 ): Promise<void> {
+  // One object without a watch is a GET, as kubectl's: RBAC may grant get on a name but not list.
+  if (q.name !== undefined && q.namespace !== undefined && !opts.watch) {
+    const one = await client.getWorkload(q.namespace, q.name).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    onList(one ? [one] : []);
+    return;
+  }
   const first = await client.listWorkloadsForWatch(q.namespace, q);
   onList(first.items);
   if (!opts.watch) return;

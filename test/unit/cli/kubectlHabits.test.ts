@@ -68,6 +68,21 @@ describe('global flags', () => {
   });
 });
 
+/** A stand-in API server's answers for namespace "watched": a list of one workload, then one change on the first watch. */
+let watches = 0;
+function watched(req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.setHeader('content-type', 'application/json');
+  const w = (rv: string, phase: 'Progressing' | 'Running'): object => ({
+    ...workload('web', { phase }),
+    metadata: { name: 'web', namespace: 'watched', uid: 'u1', resourceVersion: rv },
+  });
+  if (!req.url!.includes('systemdworkloads')) return void res.end(JSON.stringify({ items: [], metadata: { resourceVersion: '5' } }));
+  if (!req.url!.includes('watch=true'))
+    return void res.end(JSON.stringify({ items: [w('5', 'Progressing')], metadata: { resourceVersion: '5' } }));
+  // A watch stays open; the first one reports the workload reaching Running.
+  if (watches++ === 0) res.write(JSON.stringify({ type: 'MODIFIED', object: w('6', 'Running') }) + '\n');
+}
+
 describe('impersonation and the request timeout on the wire', () => {
   let server: http.Server;
   let seen: string[][] = [];
@@ -77,6 +92,13 @@ describe('impersonation and the request timeout on the wire', () => {
     server = http.createServer((req, res) => {
       seen.push(req.rawHeaders);
       if (req.url?.includes('hang')) return; // never answers
+      if (req.url?.includes('/namespaces/watched/')) return watched(req, res);
+      if (req.url?.includes('/namespaces/forbidden/')) {
+        res.statusCode = 403;
+        res.setHeader('content-type', 'application/json');
+        const message = 'systemdworkloads.systemd.operators.dev is forbidden: User "bob" cannot list resource "systemdworkloads"';
+        return res.end(JSON.stringify({ kind: 'Status', status: 'Failure', message, reason: 'Forbidden', code: 403 }));
+      }
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [], metadata: { resourceVersion: '7' } }));
     });
@@ -123,6 +145,27 @@ current-context: c
     const spec = { positionals: [0, 0] as [number, number], flags: COMMANDS.get!.spec.flags };
     const client = clusterClient(parseArgs(['--kubeconfig', kubeconfig, '--context', 'hang', '--request-timeout', '300ms'], spec));
     await expect(client.listWorkloads('default')).rejects.toThrow(/abort|timeout/i);
+  });
+
+  it('-w prints the list, then each change; --request-timeout ends the watch with exit 0', async () => {
+    watches = 0;
+    const g = await exec(['get', '--kubeconfig', kubeconfig, '-n', 'watched', '-w', '--request-timeout', '1s']);
+    expect(g.code).toBe(0);
+    expect(g.out).toMatch(/^NAME\s+DESIRED.*\nweb\s+3\s+2\s+3\s+1\s+Progressing\s+\S+\nweb\s+3\s+2\s+3\s+1\s+Running\s+\S+\n$/);
+    watches = 0;
+    const s = await exec(['status', '--kubeconfig', kubeconfig, '-n', 'watched', '-w', '--request-timeout', '1s', '-o', 'json']);
+    expect(s.code).toBe(0);
+    const views = s.out.split(/\n(?=\{)/).map((t) => (JSON.parse(t) as { items: Array<{ phase: string }> }).items[0]!.phase);
+    expect(views).toEqual(['Progressing', 'Running']);
+  });
+
+  it('a refusal reads as the API server wrote it, with the HTTP status', async () => {
+    const r = await exec(['get', '--kubeconfig', kubeconfig, '-n', 'forbidden']);
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err: 'error: systemdworkloads.systemd.operators.dev is forbidden: User "bob" cannot list resource "systemdworkloads" (HTTP 403 Forbidden)\n',
+    });
   });
 });
 
