@@ -4,13 +4,14 @@
 // choosing and formatting are pure; the two handlers are the cluster I/O.
 import * as k8s from '@kubernetes/client-node';
 import { GROUP, LABEL_WORKLOAD_UID, VERSION, WORKLOAD_PLURAL, type ControllerRevision, type SystemdWorkload } from '../../api/types.js';
-import { str, type CommandSpec, type FlagSpec, type ParsedArgs } from '../args.js';
-import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from '../kube.js';
+import { str, type CommandSpec, type ParsedArgs } from '../args.js';
+import { CLUSTER_FLAGS, CLUSTER_HELP, clusterClient } from '../clusterFlags.js';
+import { apiErrorMessage, contextNamespace, isNotFound } from '../kube.js';
 import { CliError } from '../logs.js';
 import type { IO } from '../io.js';
 import type { RolloutSubcommand } from './subcommand.js';
 
-const cluster: Record<string, FlagSpec> = { kubeconfig: { type: 'string' }, context: { type: 'string' } };
+const cluster = CLUSTER_FLAGS;
 
 export const HISTORY_COMMANDS: Record<string, { spec: CommandSpec; help: string }> = {
   history: {
@@ -25,10 +26,13 @@ of units it rendered, kept up to spec.revisionHistoryLimit), or show one.
 Usage:
   kubectl sdw rollout history NAME [-n NAMESPACE] [--revision N]
 
+Examples:
+  kubectl sdw rollout history web --revision 2   # the units of revision 2
+
 Flags:
   -n, --namespace NS      the workload's namespace
       --revision N        print the units of revision N
-      --kubeconfig PATH, --context NAME
+${CLUSTER_HELP}
 `,
   },
   undo: {
@@ -43,10 +47,13 @@ controller rolls that out node by node like any change (the revision becomes the
 Usage:
   kubectl sdw rollout undo NAME [-n NAMESPACE] [--to-revision N]
 
+Examples:
+  kubectl sdw rollout undo web --to-revision 1
+
 Flags:
   -n, --namespace NS      the workload's namespace
       --to-revision N     the revision to go back to (default: the one before the newest)
-      --kubeconfig PATH, --context NAME
+${CLUSTER_HELP}
 `,
   },
 };
@@ -88,10 +95,10 @@ interface Target {
 }
 
 async function load(p: ParsedArgs): Promise<Target> {
-  const kc = loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') });
+  const client = clusterClient(p);
+  const kc = client.kc;
   const namespace = str(p, 'namespace') ?? contextNamespace(kc);
   const name = p.positionals[0]!;
-  const client = new SdwClient(kc);
   let workload: SystemdWorkload;
   try {
     workload = await client.getWorkload(namespace, name);
