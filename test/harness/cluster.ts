@@ -22,6 +22,8 @@ export interface NodeSpec {
   taints?: k8s.V1Taint[];
   /** false: only a Node object, no systemd (for fan-out tests with simulated agents). */
   systemd?: boolean;
+  /** SDNODE_* settings of node-sandbox.sh, e.g. SDNODE_BINDS for per-node directories. */
+  sandboxEnv?: Record<string, string>;
 }
 
 export interface KubeletNodeSpec {
@@ -126,7 +128,12 @@ export class Cluster {
   async addNode(spec: NodeSpec): Promise<SystemdNode | undefined> {
     let node: SystemdNode | undefined;
     if (spec.systemd !== false) {
-      node = await SystemdNode.start({ name: spec.name, baseDir: path.join(this.dir, 'nodes'), runId: this.runId });
+      node = await SystemdNode.start({
+        name: spec.name,
+        baseDir: path.join(this.dir, 'nodes'),
+        runId: this.runId,
+        ...(spec.sandboxEnv ? { sandboxEnv: spec.sandboxEnv } : {}),
+      });
       this.nodes.set(spec.name, node);
     }
     await registerNode(this.kc, spec);
