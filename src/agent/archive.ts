@@ -156,63 +156,101 @@ class Reader {
     this.buf = this.buf.subarray(n);
     return out;
   }
+
+  /** take(), or an error when the archive ends first. */
+  async must(n: number, truncated = 'tar archive truncated'): Promise<Buffer> {
+    const b = await this.take(n);
+    if (!b) throw new UnsafeArchiveError(truncated);
+    return b;
+  }
 }
 
 const META_LIMIT = 1 << 20;
+
+interface TarHeader {
+  type: string;
+  size: number;
+  /** The size rounded up to whole blocks: what follows the header. */
+  padded: number;
+  mode: number;
+  name: string;
+  link: string;
+}
+
+function parseHeader(h: Buffer): TarHeader {
+  if (!checksumOk(h)) throw new UnsafeArchiveError('not a tar archive (header checksum mismatch)');
+  const size = octal(h, 124, 12);
+  const prefix = h.subarray(257, 263).toString() === 'ustar\0' ? field(h, 345, 155) : '';
+  return {
+    type: String.fromCharCode(h[156]!),
+    size,
+    padded: Math.ceil(size / BLOCK) * BLOCK,
+    mode: octal(h, 100, 8),
+    name: prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100),
+    link: field(h, 157, 100),
+  };
+}
+
+/** What GNU long-name entries and pax headers say about the next entry. */
+interface Overrides {
+  name?: string;
+  link?: string;
+}
+
+const META_TYPES = new Set(['L', 'K', 'x', 'g']);
+const FILE_TYPES = new Set(['0', '\0', '7']);
+const REFUSED: Record<string, string> = { '1': 'a hard link', '3': 'a character device', '4': 'a block device', '6': 'a FIFO' };
+
+/** Reads a metadata entry's body into the overrides of the next entry. */
+async function readMeta(r: Reader, hdr: TarHeader, next: Overrides): Promise<void> {
+  if (hdr.size > META_LIMIT) throw new UnsafeArchiveError(`tar metadata entry of ${hdr.size} bytes`);
+  const body = (await r.must(hdr.padded)).subarray(0, hdr.size);
+  if (hdr.type === 'L') next.name = field(body, 0, body.length);
+  else if (hdr.type === 'K') next.link = field(body, 0, body.length);
+  else if (hdr.type === 'x') {
+    const pax = paxRecords(body);
+    next.name = pax.get('path') ?? next.name;
+    next.link = pax.get('linkpath') ?? next.link;
+  } // 'g': global pax headers carry nothing we use
+}
+
+async function extractEntry(tree: SafeTree, r: Reader, hdr: TarHeader): Promise<void> {
+  if (FILE_TYPES.has(hdr.type)) {
+    const fh = await tree.file(hdr.name, hdr.mode);
+    try {
+      for (let left = hdr.size; left > 0;) {
+        const chunk = await r.must(Math.min(left, 1 << 16));
+        await tree.write(fh, chunk);
+        left -= chunk.length;
+      }
+    } finally {
+      await fh.close();
+    }
+    await r.must(hdr.padded - hdr.size);
+  } else if (hdr.type === '5') await tree.dir(hdr.name);
+  else if (hdr.type === '2') await tree.symlink(hdr.name, hdr.link);
+  else
+    throw new UnsafeArchiveError(
+      `entry ${JSON.stringify(hdr.name)}: ${REFUSED[hdr.type] ?? `tar entry type '${hdr.type}'`} is not allowed`,
+    );
+}
 
 export async function unpackTarGz(archive: string, dest: string, maxBytes: number): Promise<void> {
   const tree = new SafeTree(dest, maxBytes);
   const stream = createReadStream(archive).pipe(createGunzip());
   const r = new Reader(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  let pax = new Map<string, string>();
+  let next: Overrides = {};
   try {
     for (;;) {
-      const h = await r.take(BLOCK);
-      if (!h) throw new UnsafeArchiveError('tar archive ends without its end-of-archive blocks');
+      const h = await r.must(BLOCK, 'tar archive ends without its end-of-archive blocks');
       if (h.every((b) => b === 0)) return; // end of archive
-      if (!checksumOk(h)) throw new UnsafeArchiveError('not a tar archive (header checksum mismatch)');
-      const type = String.fromCharCode(h[156]!);
-      const size = octal(h, 124, 12);
-      const padded = Math.ceil(size / BLOCK) * BLOCK;
-      const prefix = h.subarray(257, 263).toString() === 'ustar\0' ? field(h, 345, 155) : '';
-      const name = pax.get('path') ?? longName ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
-      const link = pax.get('linkpath') ?? longLink ?? field(h, 157, 100);
-      if (type === 'L' || type === 'K' || type === 'x' || type === 'g') {
-        if (size > META_LIMIT) throw new UnsafeArchiveError(`tar metadata entry of ${size} bytes`);
-        const data = await r.take(padded);
-        if (!data) throw new UnsafeArchiveError('tar archive truncated');
-        const body = data.subarray(0, size);
-        if (type === 'L') longName = field(body, 0, body.length);
-        else if (type === 'K') longLink = field(body, 0, body.length);
-        else if (type === 'x') pax = paxRecords(body);
-        continue; // 'g': global pax headers carry nothing we use
+      const hdr = parseHeader(h);
+      if (META_TYPES.has(hdr.type)) {
+        await readMeta(r, hdr, next);
+        continue;
       }
-      longName = longLink = undefined;
-      pax = new Map();
-      if (type === '0' || type === '\0' || type === '7') {
-        const fh = await tree.file(name, octal(h, 100, 8));
-        try {
-          let left = size;
-          while (left > 0) {
-            const chunk = await r.take(Math.min(left, 1 << 16));
-            if (!chunk) throw new UnsafeArchiveError('tar archive truncated');
-            await tree.write(fh, chunk);
-            left -= chunk.length;
-          }
-        } finally {
-          await fh.close();
-        }
-        if (padded > size && !(await r.take(padded - size))) throw new UnsafeArchiveError('tar archive truncated');
-      } else if (type === '5') {
-        await tree.dir(name);
-      } else if (type === '2') {
-        await tree.symlink(name, link);
-      } else {
-        const what: Record<string, string> = { '1': 'a hard link', '3': 'a character device', '4': 'a block device', '6': 'a FIFO' };
-        throw new UnsafeArchiveError(`entry ${JSON.stringify(name)}: ${what[type] ?? `tar entry type '${type}'`} is not allowed`);
-      }
+      await extractEntry(tree, r, { ...hdr, name: next.name ?? hdr.name, link: next.link ?? hdr.link });
+      next = {};
     }
   } finally {
     stream.destroy();
@@ -225,67 +263,89 @@ const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const S_IFDIR = 0o040000;
 
+interface ZipEntry {
+  name: string;
+  flags: number;
+  method: number;
+  compSize: number;
+  rawSize: number;
+  /** Unix st_mode from the external attributes (0 when not made on Unix). */
+  unixMode: number;
+  localOffset: number;
+  /** Where the next central directory record starts. */
+  next: number;
+}
+
+function centralEntry(cd: Buffer, p: number): ZipEntry {
+  if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50) throw new UnsafeArchiveError('zip central directory is corrupt');
+  const nameLen = cd.readUInt16LE(p + 28);
+  return {
+    name: cd.subarray(p + 46, p + 46 + nameLen).toString('utf8'),
+    flags: cd.readUInt16LE(p + 8),
+    method: cd.readUInt16LE(p + 10),
+    compSize: cd.readUInt32LE(p + 20),
+    rawSize: cd.readUInt32LE(p + 24),
+    unixMode: cd.readUInt16LE(p + 4) >> 8 === 3 ? cd.readUInt32LE(p + 38) >>> 16 : 0,
+    localOffset: cd.readUInt32LE(p + 42),
+    next: p + 46 + nameLen + cd.readUInt16LE(p + 30) + cd.readUInt16LE(p + 32),
+  };
+}
+
+/** The end-of-central-directory record: the entry count and where the central directory is. */
+function endRecord(tail: Buffer): { count: number; cdSize: number; cdOffset: number } {
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) !== 0x06054b50) continue;
+    const end = { count: tail.readUInt16LE(i + 10), cdSize: tail.readUInt32LE(i + 12), cdOffset: tail.readUInt32LE(i + 16) };
+    if (end.count === 0xffff || end.cdOffset === 0xffffffff) throw new UnsafeArchiveError('zip64 archives are not supported');
+    return end;
+  }
+  throw new UnsafeArchiveError('not a zip archive (no end of central directory)');
+}
+
+type ReadAt = (pos: number, len: number) => Promise<Buffer>;
+
+/** An entry's content, inflated and checked against its recorded size. */
+async function entryData(read: ReadAt, e: ZipEntry, maxBytes: number): Promise<Buffer> {
+  const what = `entry ${JSON.stringify(e.name)}`;
+  if (e.flags & 1) throw new UnsafeArchiveError(`${what}: encrypted`);
+  if (e.method !== 0 && e.method !== 8) throw new UnsafeArchiveError(`${what}: compression method ${e.method} is not supported`);
+  if (e.rawSize > maxBytes) throw new UnsafeArchiveError(`unpacks to more than ${maxBytes} bytes`);
+  const lh = await read(e.localOffset, 30);
+  if (lh.readUInt32LE(0) !== 0x04034b50) throw new UnsafeArchiveError(`${what}: bad local header`);
+  const raw = await read(e.localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28), e.compSize);
+  const data = e.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: Math.max(1, e.rawSize) });
+  if (data.length !== e.rawSize) throw new UnsafeArchiveError(`${what}: size mismatch`);
+  return data;
+}
+
 export async function unpackZip(archive: string, dest: string, maxBytes: number): Promise<void> {
   const tree = new SafeTree(dest, maxBytes);
   const fh = await fs.open(archive, 'r');
   try {
-    const { size } = await fh.stat();
-    const read = async (pos: number, len: number): Promise<Buffer> => {
+    const read: ReadAt = async (pos, len) => {
       const b = Buffer.alloc(len);
       const { bytesRead } = await fh.read(b, 0, len, pos);
       if (bytesRead !== len) throw new UnsafeArchiveError('zip archive truncated');
       return b;
     };
+    const { size } = await fh.stat();
     const tailLen = Math.min(size, 22 + 0xffff);
-    const tail = await read(size - tailLen, tailLen);
-    let eocd = -1;
-    for (let i = tail.length - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === 0x06054b50) {
-        eocd = i;
-        break;
-      }
-    }
-    if (eocd < 0) throw new UnsafeArchiveError('not a zip archive (no end of central directory)');
-    const count = tail.readUInt16LE(eocd + 10);
-    const cdSize = tail.readUInt32LE(eocd + 12);
-    const cdOffset = tail.readUInt32LE(eocd + 16);
-    if (count === 0xffff || cdOffset === 0xffffffff) throw new UnsafeArchiveError('zip64 archives are not supported');
+    const { count, cdSize, cdOffset } = endRecord(await read(size - tailLen, tailLen));
     const cd = await read(cdOffset, cdSize);
-    let p = 0;
-    for (let n = 0; n < count; n++) {
-      if (cd.readUInt32LE(p) !== 0x02014b50) throw new UnsafeArchiveError('zip central directory is corrupt');
-      const madeBy = cd.readUInt16LE(p + 4) >> 8;
-      const flags = cd.readUInt16LE(p + 8);
-      const method = cd.readUInt16LE(p + 10);
-      const compSize = cd.readUInt32LE(p + 20);
-      const rawSize = cd.readUInt32LE(p + 24);
-      const nameLen = cd.readUInt16LE(p + 28);
-      const extraLen = cd.readUInt16LE(p + 30);
-      const commentLen = cd.readUInt16LE(p + 32);
-      const unixMode = madeBy === 3 ? cd.readUInt32LE(p + 38) >>> 16 : 0;
-      const local = cd.readUInt32LE(p + 42);
-      const name = cd.subarray(p + 46, p + 46 + nameLen).toString('utf8');
-      p += 46 + nameLen + extraLen + commentLen;
-      if (flags & 1) throw new UnsafeArchiveError(`entry ${JSON.stringify(name)}: encrypted`);
-      if (name.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR) {
-        await tree.dir(name);
+    for (let n = 0, p = 0; n < count; n++) {
+      const e = centralEntry(cd, p);
+      p = e.next;
+      const type = e.unixMode & S_IFMT;
+      if (e.name.endsWith('/') || type === S_IFDIR) {
+        await tree.dir(e.name);
         continue;
       }
-      const lh = await read(local, 30);
-      if (lh.readUInt32LE(0) !== 0x04034b50) throw new UnsafeArchiveError(`entry ${JSON.stringify(name)}: bad local header`);
-      const raw = await read(local + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28), compSize);
-      let data: Buffer;
-      if (method === 0) data = raw;
-      else if (method === 8) {
-        if (rawSize > maxBytes) throw new UnsafeArchiveError(`unpacks to more than ${maxBytes} bytes`);
-        data = inflateRawSync(raw, { maxOutputLength: Math.max(1, rawSize) });
-      } else throw new UnsafeArchiveError(`entry ${JSON.stringify(name)}: compression method ${method} is not supported`);
-      if (data.length !== rawSize) throw new UnsafeArchiveError(`entry ${JSON.stringify(name)}: size mismatch`);
-      if ((unixMode & S_IFMT) === S_IFLNK) {
-        await tree.symlink(name, data.toString('utf8'));
+      const data = await entryData(read, e, maxBytes);
+      if (type === S_IFLNK) {
+        await tree.symlink(e.name, data.toString('utf8'));
         continue;
       }
-      const out = await tree.file(name, unixMode & 0o777 || 0o644);
+      const out = await tree.file(e.name, e.unixMode & 0o777 || 0o644);
       try {
         await tree.write(out, data);
       } finally {
