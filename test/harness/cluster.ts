@@ -22,8 +22,6 @@ export interface NodeSpec {
   taints?: k8s.V1Taint[];
   /** false: only a Node object, no systemd (for fan-out tests with simulated agents). */
   systemd?: boolean;
-  /** SDNODE_* settings of node-sandbox.sh, e.g. SDNODE_BINDS for per-node directories. */
-  sandboxEnv?: Record<string, string>;
 }
 
 export interface KubeletNodeSpec {
@@ -128,12 +126,7 @@ export class Cluster {
   async addNode(spec: NodeSpec): Promise<SystemdNode | undefined> {
     let node: SystemdNode | undefined;
     if (spec.systemd !== false) {
-      node = await SystemdNode.start({
-        name: spec.name,
-        baseDir: path.join(this.dir, 'nodes'),
-        runId: this.runId,
-        ...(spec.sandboxEnv ? { sandboxEnv: spec.sandboxEnv } : {}),
-      });
+      node = await SystemdNode.start({ name: spec.name, baseDir: path.join(this.dir, 'nodes'), runId: this.runId });
       this.nodes.set(spec.name, node);
     }
     await registerNode(this.kc, spec);

@@ -35,8 +35,8 @@ describe('artifacts on real nodes', () => {
   const served = new Map<string, Buffer>();
   const cut = new Set<string>();
 
-  /** The node's artifact directory as the agent (on the host) sees it. */
-  const hostDir = (node: string) => path.join(cluster.node(node).dir, 'fs', ARTIFACT_ROOT);
+  /** The node's artifact directory as the agent (on the host) sees it: its own (the harness binds it), as on two machines. */
+  const hostDir = (node: string) => cluster.node(node).artifactDir;
   const bundleDir = (node: string) => path.join(hostDir(node), 'default/art/bundle');
 
   beforeAll(async () => {
@@ -51,10 +51,10 @@ describe('artifacts on real nodes', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     cluster = await Cluster.start({
-      nodes: NODES.map((name) => ({ name, labels: { role: 'art' }, sandboxEnv: { SDNODE_BINDS: ARTIFACT_ROOT } })),
+      nodes: NODES.map((name) => ({ name, labels: { role: 'art' } })),
     });
     controller = await startController(cluster);
-    for (const n of NODES) agents.push(await startAgent(cluster, n, { extraArgs: [`--artifact-dir=${hostDir(n)}`] }));
+    for (const n of NODES) agents.push(await startAgent(cluster, n));
   });
 
   afterAll(async () => {
