@@ -191,7 +191,7 @@ function artifactCases(): Array<[string, Record<string, unknown>, RegExp]> {
   const app = (x: Record<string, unknown> = {}) => ({ name: 'app', url: 'https://releases.example.com/app.tar.gz', sha256, ...x });
   const spec = (...artifacts: Array<Record<string, unknown>>) => ({ units: [unit({ artifacts: ['app'] })], artifacts });
   return [
-    ['artifact without sha256', spec(app({ sha256: undefined })), /spec\.artifacts\[0\]\.sha256.*required/],
+    ['artifact without sha256', spec(app({ sha256: undefined })), /spec\.artifacts\[0\]\.sha256.*[Rr]equired/],
     ['artifact sha256 of 63 hex digits', spec(app({ sha256: 'a'.repeat(63) })), /spec\.artifacts\[0\]\.sha256/],
     ['artifact sha256 not hex', spec(app({ sha256: 'z'.repeat(64) })), /spec\.artifacts\[0\]\.sha256/],
     ['artifact url with scheme ftp', spec(app({ url: 'ftp://releases.example.com/app.tar.gz' })), /spec\.artifacts\[0\]\.url.*http/],
