@@ -27,6 +27,7 @@ import { timerStatePatch, unitStatePatch, type UnitState } from '../systemd/prop
 import { terminationFrom } from '../systemd/termination.js';
 import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
+import { ArtifactStore } from './artifacts.js';
 import {
   NODE_SYNC_KEY,
   NodeState,
@@ -49,6 +50,8 @@ export interface AgentOptions {
   usagePeriodMs: number;
   resyncPeriodMs: number;
   watchSilenceMs?: number;
+  /** Where artifacts are staged (the node's /var/lib/sdw/artifacts, as units see it). */
+  artifactDir: string;
   log: Logger;
   metrics: AgentMetrics;
 }
@@ -65,6 +68,7 @@ export class Agent {
   readonly informer: Informer<SystemdUnitSet>;
   private bus: SystemdBus | undefined;
   private readonly store: UnitFileStore;
+  private readonly artifacts: ArtifactStore;
   private readonly node = new NodeState();
   private readonly written = new WrittenStatuses();
   private readonly syncLoop: ControllerLoop;
@@ -79,6 +83,7 @@ export class Agent {
   ) {
     const { log, metrics, nodeName } = opts;
     this.store = new UnitFileStore(opts.unitDir);
+    this.artifacts = new ArtifactStore(opts.artifactDir, log);
     const childApi = new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL);
     const events = new EventRecorder(kc, 'systemd-workload-agent', log, nodeName);
     this.heartbeat = new Heartbeat(
@@ -111,6 +116,7 @@ export class Agent {
           metrics,
           log,
           statusDue: (keys) => keys.forEach((k) => this.statusLoop.queue.add(k)),
+          artifacts: this.artifacts,
         }),
       metrics.base,
       log,

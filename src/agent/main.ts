@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { loadKubeConfig } from '../kube/client.js';
 import { parseFlags } from '../cmdline/flags.js';
+import { ARTIFACT_ROOT } from '../api/artifacts.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
@@ -27,6 +28,8 @@ const flags = parseFlags(process.argv.slice(2), {
   'journal-dir': '',
   // Where `kubectl sdw logs` reaches this agent; default http://$POD_IP:<probe-port> in a pod.
   'advertise-url': '',
+  // Where artifacts are staged; units see them at /var/lib/sdw/artifacts (mount it there).
+  'artifact-dir': ARTIFACT_ROOT,
 });
 
 /** How long a pass still running at SIGTERM may take to finish (the next agent completes an interrupted sync). */
@@ -45,6 +48,7 @@ const agent = new Agent(kc, {
   usagePeriodMs: Number(flags['usage-period']) * 1000,
   resyncPeriodMs: Number(flags['resync-period']) * 1000,
   watchSilenceMs: Number(flags['watch-silence']) * 1000,
+  artifactDir: flags['artifact-dir'],
   log,
   metrics: new AgentMetrics(metrics),
 });

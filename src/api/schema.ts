@@ -9,6 +9,7 @@
 // cycles longer than two units, the exact cron reason (range order, never-firing
 // dates), quantity ranges beyond "greater than zero".
 import { SCHEDULE_FIRES_RULE, SCHEDULE_PATTERN } from './cron.js';
+import { artifactRefsRule, artifactsSchema, childArtifactsSchema, unitArtifactsSchema } from './artifacts.js';
 
 export interface JSONSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
@@ -142,6 +143,7 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [PATTERNS.user]: 'must be a user/group name (^[A-Za-z_][A-Za-z0-9_.-]*$, at most 32 characters) or a numeric id',
   [PATTERNS.absolutePath]: "must be an absolute normalized path without whitespace, quotes, backslashes or '.'/'..' components",
   [PATTERNS.timeZone]: 'must be an IANA time zone name such as Europe/Berlin',
+  [PATTERNS.sha256]: 'must be 64 lowercase hex digits (a SHA-256, as sha256sum prints it)',
   [PATTERNS.labelKey]: 'must be a label key such as topology.kubernetes.io/zone (an optional DNS prefix and /, then at most 63 characters)',
 };
 
@@ -388,6 +390,7 @@ const unitSchema: JSONSchema = {
         },
       },
     },
+    artifacts: unitArtifactsSchema,
   },
   'x-kubernetes-validations': [
     {
@@ -483,6 +486,7 @@ const workloadSpecSchema: JSONSchema = {
       'x-kubernetes-list-type': 'atomic',
     },
     units: unitsSchema,
+    artifacts: artifactsSchema,
     updateStrategy: {
       type: 'object',
       description: 'How a changed spec reaches the nodes.',
@@ -566,6 +570,7 @@ const workloadSpecSchema: JSONSchema = {
       minimum: 0,
     },
   },
+  'x-kubernetes-validations': [artifactRefsRule],
 };
 
 const nodeSummarySchema: JSONSchema = {
@@ -765,6 +770,7 @@ const unitSetSpecSchema: JSONSchema = {
         },
       },
     },
+    artifacts: childArtifactsSchema,
     hash: str(64, {
       description: "SHA-256 of the units' content: equal to the workload's status.hash when this node is up to date.",
       pattern: PATTERNS.sha256,

@@ -90,6 +90,31 @@ export interface UnitSpec {
     readOnlyPaths?: string[];
     readWritePaths?: string[];
   };
+  /** Names of spec.artifacts this unit runs from (their digests are part of its hash). */
+  artifacts?: string[];
+}
+
+/** An artifact (src/api/artifacts.ts): a file at an http(s) URL, verified by sha256, optionally unpacked. */
+export interface ArtifactSpec {
+  name: string;
+  url: string;
+  sha256: string;
+  unpack?: 'tar.gz' | 'zip';
+  /** Quantity; default 1Gi. */
+  maxSize?: string | number;
+  /** Default 300. */
+  timeoutSeconds?: number;
+}
+
+/** An artifact as the agent stages it: defaults applied, sizes in bytes. */
+export interface ChildArtifact {
+  name: string;
+  url: string;
+  sha256: string;
+  unpack?: 'tar.gz' | 'zip';
+  fileName: string;
+  maxSizeBytes: number;
+  timeoutSeconds: number;
 }
 
 export interface Toleration {
@@ -103,6 +128,8 @@ export interface SystemdWorkloadSpec {
   nodeSelector?: Record<string, string>;
   tolerations?: Toleration[];
   units: UnitSpec[];
+  /** Files fetched by each node's agent before its units change (src/api/artifacts.ts). */
+  artifacts?: ArtifactSpec[];
   updateStrategy?: {
     type?: 'RollingUpdate';
     rollingUpdate?: {
@@ -179,7 +206,7 @@ export interface SystemdWorkloadStatus {
 
 /** What a ControllerRevision of a workload holds: enough to render its units again, and to patch the spec back. */
 export interface WorkloadRevisionData {
-  spec: { units: UnitSpec[] };
+  spec: { units: UnitSpec[]; artifacts?: ArtifactSpec[] };
 }
 
 /** apps/v1 ControllerRevision, as the controller writes it for a workload. */
@@ -219,7 +246,9 @@ export interface SystemdUnitSetSpec {
     /** The agent's crash-loop back-off (restart.delaySeconds, restart.maxDelaySeconds with defaults applied). */
     backOff?: { delaySeconds: number; maxDelaySeconds: number };
   }>;
-  /** sha256 over every file's name and content: the rollout compares hashes. */
+  /** The artifacts the agent stages (all of them) before it changes any unit. */
+  artifacts?: ChildArtifact[];
+  /** sha256 over every file's name and content (and the artifacts): the rollout compares hashes. */
   hash: string;
   /** The first 12 hex digits of hash, for the HASH printer column (render() sets it). */
   shortHash?: string;

@@ -23,6 +23,7 @@ import { FieldError, type FieldIssue } from './errors.js';
 import { NEVER_FIRES, parseCron } from './cron.js';
 import { DNS_LABEL, DNS_SUBDOMAIN } from './names.js';
 import { cpuMillis, memoryBytes } from './quantity.js';
+import { ARTIFACT_MESSAGES } from './artifacts.js';
 
 export type { FieldIssue } from './errors.js';
 
@@ -275,6 +276,27 @@ const CEL_TWINS = new Map<string, Twin>([
       if (!ok) add(path, reason(MESSAGES.maxUnavailable));
     },
   ],
+  // Artifacts (artifacts.ts): CEL's url() and quantity(), and the references from units.
+  [
+    ARTIFACT_MESSAGES.url,
+    (self, path, add) => {
+      if (typeof self === 'string' && !isHttpUrl(self)) add(path, reason(ARTIFACT_MESSAGES.url));
+    },
+  ],
+  quantity(ARTIFACT_MESSAGES.maxSize, memoryBytes),
+  [
+    ARTIFACT_MESSAGES.refsExist,
+    (self, path, add) => {
+      if (!isObj(self)) return;
+      const declared = new Set(unitsOf(self.artifacts).map((a) => a.name));
+      unitsOf(self.units).forEach((u, i) =>
+        namesIn(u.artifacts).forEach((n, j) => {
+          if (!declared.has(n))
+            add(`${path}.units[${i}].artifacts[${j}]`, `${reason(ARTIFACT_MESSAGES.refsExist)} (artifact '${n}' is not declared)`);
+        }),
+      );
+    },
+  ],
 ]);
 
 function cronReason(self: unknown, path: string, add: Add, neverFires: boolean): void {
@@ -330,6 +352,16 @@ function checkMetadata(meta: unknown, add: Add): void {
   else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) add('metadata.name', 'must be a lowercase DNS subdomain');
   if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace))) {
     add('metadata.namespace', 'must be a lowercase DNS label');
+  }
+}
+
+/** What CEL's isURL(self) && url(self).getScheme() in ['http', 'https'] && getHostname() != '' accepts. */
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
   }
 }
 

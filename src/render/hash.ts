@@ -1,6 +1,6 @@
 // Content hashes (sha256, hex). Pure: node:crypto only.
 import { createHash } from 'node:crypto';
-import type { RenderedUnit } from '../api/types.js';
+import type { ChildArtifact, RenderedUnit } from '../api/types.js';
 import { HASH_KEY } from '../api/markers.js';
 
 export function sha256Hex(data: string): string {
@@ -35,7 +35,12 @@ export function unitFilesHash(files: readonly RenderedUnit[]): string {
   return hashFiles(files, true);
 }
 
-/** SystemdUnitSetSpec.hash: over every file's name and full content, in order. */
-export function specHash(files: readonly RenderedUnit[]): string {
-  return hashFiles(files, false);
+/**
+ * SystemdUnitSetSpec.hash: over every file's name and full content, in order,
+ * and the artifacts when there are any (a changed URL or limit is a new
+ * revision too; without artifacts the hash is what it was before they existed).
+ */
+export function specHash(files: readonly RenderedUnit[], artifacts?: readonly ChildArtifact[]): string {
+  const h = hashFiles(files, false);
+  return artifacts?.length ? sha256Hex(`${h}\nartifacts:${JSON.stringify(artifacts)}`) : h;
 }

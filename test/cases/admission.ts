@@ -182,7 +182,31 @@ export const SCHEMA_EXTRA_CASES: Array<[string, Record<string, unknown>, RegExp,
     { units: [unit({ command: ['/bin/echo', 'y'.repeat(5000)] })] },
     /spec\.units\[0\]\.command\[1\].*(Too long|at most)/,
   ],
+  ...artifactCases(),
 ];
+
+/** spec.artifacts (src/api/artifacts.ts): a unit that uses artifact 'app', declared as each case says. */
+function artifactCases(): Array<[string, Record<string, unknown>, RegExp]> {
+  const sha256 = 'a'.repeat(64);
+  const app = (x: Record<string, unknown> = {}) => ({ name: 'app', url: 'https://releases.example.com/app.tar.gz', sha256, ...x });
+  const spec = (...artifacts: Array<Record<string, unknown>>) => ({ units: [unit({ artifacts: ['app'] })], artifacts });
+  return [
+    ['artifact without sha256', spec(app({ sha256: undefined })), /spec\.artifacts\[0\]\.sha256.*[Rr]equired/],
+    ['artifact sha256 of 63 hex digits', spec(app({ sha256: 'a'.repeat(63) })), /spec\.artifacts\[0\]\.sha256/],
+    ['artifact sha256 not hex', spec(app({ sha256: 'z'.repeat(64) })), /spec\.artifacts\[0\]\.sha256/],
+    ['artifact url with scheme ftp', spec(app({ url: 'ftp://releases.example.com/app.tar.gz' })), /spec\.artifacts\[0\]\.url.*http/],
+    ['artifact url without a scheme', spec(app({ url: 'releases.example.com/app.tar.gz' })), /spec\.artifacts\[0\]\.url.*http/],
+    ['artifact url file://', spec(app({ url: 'file:///etc/shadow' })), /spec\.artifacts\[0\]\.url.*http/],
+    ['two artifacts named alike', spec(app(), app()), /spec\.artifacts\[1\].*Duplicate value/],
+    ['artifact unpack format rar', spec(app({ unpack: 'rar' })), /spec\.artifacts\[0\]\.unpack/],
+    ['artifact maxSize 0', spec(app({ maxSize: '0' })), /spec\.artifacts\[0\]\.maxSize/],
+    [
+      'a unit naming an undeclared artifact',
+      { units: [unit({ artifacts: ['app'] })], artifacts: [app({ name: 'other' })] },
+      /spec.*must name artifacts of spec\.artifacts/,
+    ],
+  ];
+}
 
 // ---- SystemdWorkloadPolicy (config/policy/workload_policy.yaml and src/controller/policy.ts) ----
 // Messages name the namespace as NS and the policy as P; each runner puts in its own.

@@ -123,6 +123,7 @@ export async function spawnAgent(cluster: Cluster, nodeName: string, opts: Agent
       entry('agent/main.js'),
       `--node-name=${nodeName}`,
       `--unit-dir=${node.unitDir}`,
+      `--artifact-dir=${node.artifactDir}`,
       `--bus-address=${node.busAddress}`,
       `--probe-port=${port}`,
       `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,

@@ -136,7 +136,12 @@ async function runUndo(p: ParsedArgs, io: IO): Promise<number> {
   const to = str(p, 'to-revision');
   const target = undoTarget(revisions, to === undefined ? undefined : Number(to));
   const kind = `systemdworkload.${GROUP}/${workload.metadata.name}`;
-  if (JSON.stringify(target.data.spec.units) === JSON.stringify(workload.spec.units)) {
+  // The artifacts the units name go back with them (a merge patch with null removes them).
+  const artifacts = target.data.spec.artifacts ?? null;
+  if (
+    JSON.stringify(target.data.spec.units) === JSON.stringify(workload.spec.units) &&
+    JSON.stringify(artifacts) === JSON.stringify(workload.spec.artifacts ?? null)
+  ) {
     io.out(`${kind} skipped rollback (current template already matches revision ${target.revision})\n`);
     return 0;
   }
@@ -149,7 +154,7 @@ async function runUndo(p: ParsedArgs, io: IO): Promise<number> {
       plural: WORKLOAD_PLURAL,
       name: name!,
       // resourceVersion: a concurrent edit is refused rather than overwritten.
-      body: { metadata: { resourceVersion }, spec: { units: target.data.spec.units } },
+      body: { metadata: { resourceVersion }, spec: { units: target.data.spec.units, artifacts } },
     },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
