@@ -35,7 +35,15 @@ export function unitFilesHash(files: readonly RenderedUnit[]): string {
   return hashFiles(files, true);
 }
 
-/** SystemdUnitSetSpec.hash: over every file's name and full content, in order. */
-export function specHash(files: readonly RenderedUnit[]): string {
-  return hashFiles(files, false);
+/**
+ * SystemdUnitSetSpec.hash: over every file's name and full content, in order,
+ * and over what the agent does beside the files (probes), so that a probe change
+ * rolls out too. A spec with no probes hashes its files alone, as before probes
+ * existed: upgrading the operator does not roll every workload.
+ */
+export function specHash(files: readonly RenderedUnit[], probes: ReadonlyArray<Record<string, unknown>> = []): string {
+  const filesHash = hashFiles(files, false);
+  const withProbes = probes.filter((p) => Object.entries(p).some(([k, v]) => k !== 'unit' && v !== undefined));
+  if (withProbes.length === 0) return filesHash;
+  return sha256Hex(`${filesHash}\nprobes:${JSON.stringify(withProbes)}`);
 }
