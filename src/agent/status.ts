@@ -4,6 +4,7 @@
 import type { NodePhase, SystemdUnitSet, SystemdUnitSetStatus, UnitStatus } from '../api/types.js';
 import type { Termination } from '../systemd/termination.js';
 import type { UnitState } from '../systemd/properties.js';
+import { probeResult, type ProbeState } from '../probe/state.js';
 import { defaultRestartPolicy } from '../api/defaults.js';
 import { restartsAfterFailure, type BackOffRecord } from './backoff.js';
 
@@ -27,6 +28,8 @@ export interface StatusInput {
   backOff?: Map<string, BackOffRecord>;
   /** The child's hash was fully applied (files written, jobs done). */
   applied: boolean;
+  /** Probe states by workload unit name (src/agent/probes.ts); a unit with a readinessProbe and no state is not ready. */
+  probes?: Map<string, { readiness?: ProbeState; liveness?: ProbeState }>;
   /** A node-level problem (e.g. the unit directory is not writable). */
   error?: string;
   now: number;
@@ -131,6 +134,14 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       (st.restarts ?? 0) > 0 &&
       Date.parse(st.lastTermination.time) + RESTART_SETTLE_MS > input.now;
     if (restarting) ready = false;
+    const probes = input.probes?.get(u.name);
+    if (u.readinessProbe && probes?.readiness?.result !== 'Success') ready = false;
+    if (probes?.readiness || probes?.liveness) {
+      st.probes = {};
+      if (u.readinessProbe && probes.readiness) st.probes.readiness = probeResult(probes.readiness);
+      if (u.livenessProbe && probes.liveness) st.probes.liveness = probeResult(probes.liveness);
+    }
+    st.ready = ready;
     allReady &&= ready;
     const crashLoop = inBackOff || (!u.scheduled && svc?.subState === 'auto-restart') || restarting;
     if (crashLoop) st.reason = CRASH_LOOP_REASON;
@@ -144,6 +155,8 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       st.message = `${st.unit} failed: ${term ? whyEnded(term, svc) : `systemd result ${svc?.result ?? timer?.result ?? 'unknown'}`}`;
     else if (svc?.subState === 'auto-restart' || restarting) {
       st.message = `${st.unit} restarting (${st.restarts} restarts) after ${term ? whyEnded(term, svc) : 'an exit'}`;
+    } else if (u.readinessProbe && !ready && st.activeState === 'active') {
+      st.message = `${st.unit} not ready: readiness probe ${probes?.readiness?.message ?? 'not run yet'}`;
     }
     units.push(st);
   }

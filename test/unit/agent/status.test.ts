@@ -248,3 +248,42 @@ describe('childStatus', () => {
     expect(s).toMatchObject({ phase: 'Failed', message: 'unit store: cannot write /x/y.service: EPERM (operation not permitted)' });
   });
 });
+
+describe('childStatus with a readiness probe', () => {
+  const web = child('web', [svc('server', { readinessProbe: { httpGet: { port: 8080 } } })]);
+  const SERVER = 'sdw-default_web_server.service';
+  const probeState = (result: 'Success' | 'Failure' | 'Pending', message: string) => ({
+    readiness: { result, successes: result === 'Success' ? 1 : 0, failures: result === 'Success' ? 0 : 1, message },
+  });
+
+  it('an active unit is not ready, and the node not Running, until its readiness probe holds', () => {
+    const before = childStatus(input(web, { [SERVER]: running }));
+    expect(before.phase).toBe('Pending');
+    expect(before.readySince).toBeUndefined();
+    expect(before.units?.[0]).toMatchObject({ ready: false, message: `${SERVER} not ready: readiness probe not run yet` });
+
+    const refused = childStatus(
+      input(web, { [SERVER]: running }, { probes: new Map([['server', probeState('Pending', 'ECONNREFUSED')]]) }),
+    );
+    expect(refused.units?.[0]).toMatchObject({
+      ready: false,
+      probes: { readiness: { result: 'Pending', consecutiveFailures: 1, message: 'ECONNREFUSED' } },
+    });
+
+    const holds = childStatus(input(web, { [SERVER]: running }, { probes: new Map([['server', probeState('Success', 'HTTP 200')]]) }));
+    expect(holds).toMatchObject({ phase: 'Running', readySince: new Date(NOW).toISOString() });
+    expect(holds.units?.[0]).toMatchObject({ ready: true, probes: { readiness: { result: 'Success', message: 'HTTP 200' } } });
+  });
+
+  it('a probe that holds does not make an inactive unit ready', () => {
+    const s = childStatus(
+      input(
+        web,
+        { [SERVER]: { ...running, activeState: 'inactive', subState: 'dead' } },
+        { probes: new Map([['server', probeState('Success', 'HTTP 200')]]) },
+      ),
+    );
+    expect(s.units?.[0]?.ready).toBe(false);
+    expect(s.phase).toBe('Pending');
+  });
+});
