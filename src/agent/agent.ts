@@ -27,6 +27,7 @@ import { timerStatePatch, unitStatePatch, type UnitState } from '../systemd/prop
 import { terminationFrom } from '../systemd/termination.js';
 import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
+import { ProbeScheduler } from './probes.js';
 import {
   NODE_SYNC_KEY,
   NodeState,
@@ -71,6 +72,7 @@ export class Agent {
   private readonly statusLoop: ControllerLoop;
   private readonly heartbeat: Heartbeat;
   private timers: NodeJS.Timeout[] = [];
+  private readonly probes: ProbeScheduler;
   private stopped = false;
 
   constructor(
@@ -96,6 +98,15 @@ export class Agent {
       kind: UNITSET_KIND,
       fieldSelector: `spec.nodeName=${nodeName}`,
       silenceMs: opts.watchSilenceMs,
+      log,
+    });
+    this.probes = new ProbeScheduler({
+      busAddress: opts.busAddress,
+      states: this.node.states,
+      restart: (unit) => this.bus!.restartUnit(unit),
+      statusDue: (key) => this.statusLoop.queue.add(key),
+      livenessFailed: (child, unit, message) =>
+        void events.record(child, 'Warning', 'LivenessProbeFailed', `unit ${unit}: ${message}; restarting it`),
       log,
     });
     this.syncLoop = new ControllerLoop(
@@ -127,6 +138,7 @@ export class Agent {
           api: childApi,
           metrics,
           now: Date.now,
+          probes: (k) => this.probes.statesOf(k),
         }),
       metrics.base,
       log,
@@ -157,6 +169,7 @@ export class Agent {
     this.informer.on((type, child, old) => {
       this.written.seen(child);
       if (type === 'delete') this.written.forget(objectKey(child));
+      this.probes.sync(this.ourChildren().map((c) => ({ key: objectKey(c), child: c })));
       // The first event of a burst (a rollout, many workloads applied at once) waits
       // SYNC_BATCH_MS and the rest fold into the same pending key: one sync, one Reload.
       if (needsNodeSync(type, child, old)) this.syncLoop.queue.addAfter(NODE_SYNC_KEY, SYNC_BATCH_MS);
@@ -183,6 +196,7 @@ export class Agent {
   async stop(graceMs = 5_000): Promise<void> {
     this.stopped = true;
     this.timers.forEach((t) => clearInterval(t));
+    this.probes.stopAll();
     this.syncLoop.stop();
     this.statusLoop.stop();
     this.heartbeat.stop();

@@ -21,6 +21,7 @@ import { desiredFiles, planSync, type AgentPlan, type DiskFile, type ObservedSta
 import { childStatus, settlesInMs, type Usage } from './status.js';
 import { afterAgentStart, planBackOff, type BackOffRecord, type BackOffUnit } from './backoff.js';
 import { DEFAULT_MAX_RESTART_DELAY_SECONDS, defaultRestartPolicy } from '../api/defaults.js';
+import type { UnitProbes } from './probes.js';
 
 /** The sync queue's only key: every change of the node's children folds into it. */
 export const NODE_SYNC_KEY = 'node';
@@ -349,6 +350,8 @@ export interface StatusDeps {
   api: StatusWriter;
   metrics: AgentMetrics;
   now(): number;
+  /** The probe states of a child's units (src/agent/probes.ts). */
+  probes?(key: string): Map<string, UnitProbes>;
 }
 
 /**
@@ -375,6 +378,7 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
     applied: deps.node.applied.get(key) === cached.spec.hash,
     error: deps.node.errorOf(cached),
     now,
+    probes: deps.probes?.(key),
   });
   deps.metrics.observe(cached, status);
   try {

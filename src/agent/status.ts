@@ -4,7 +4,8 @@
 import type { NodePhase, SystemdUnitSet, SystemdUnitSetStatus, UnitStatus } from '../api/types.js';
 import type { Termination } from '../systemd/termination.js';
 import type { UnitState } from '../systemd/properties.js';
-import { probeResult, type ProbeState } from '../probe/state.js';
+import { probeResult } from '../probe/state.js';
+import type { UnitProbes } from './probes.js';
 import { defaultRestartPolicy } from '../api/defaults.js';
 import { restartsAfterFailure, type BackOffRecord } from './backoff.js';
 
@@ -29,7 +30,7 @@ export interface StatusInput {
   /** The child's hash was fully applied (files written, jobs done). */
   applied: boolean;
   /** Probe states by workload unit name (src/agent/probes.ts); a unit with a readinessProbe and no state is not ready. */
-  probes?: Map<string, { readiness?: ProbeState; liveness?: ProbeState }>;
+  probes?: Map<string, UnitProbes>;
   /** A node-level problem (e.g. the unit directory is not writable). */
   error?: string;
   now: number;
@@ -105,7 +106,14 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
     if (svc?.execMainStatus !== undefined) st.exitStatus = svc.execMainStatus;
     if (svc?.execMainStartTimestamp) st.lastStartTime = svc.execMainStartTimestamp;
     if (svc?.execMainExitTimestamp) st.lastExitTime = svc.execMainExitTimestamp;
-    const term = input.terminations.get(svcFile) ?? prev?.units?.find((x) => x.unit === st.unit || x.name === u.name)?.lastTermination;
+    const probes = input.probes?.get(u.name);
+    let term = input.terminations.get(svcFile) ?? prev?.units?.find((x) => x.unit === st.unit || x.name === u.name)?.lastTermination;
+    // A restart by the liveness probe (RestartUnit): systemd's NRestarts does not count it, the agent does.
+    const killed = probes?.lastLivenessRestart;
+    st.restarts += probes?.livenessRestarts ?? 0;
+    if (killed && (!term?.time || Date.parse(killed.time) >= Date.parse(term.time) - 1000)) {
+      term = { code: term?.code ?? 'killed', status: term?.status ?? 15, time: killed.time, reason: 'LivenessProbeFailed' };
+    }
     if (term) {
       st.lastTermination = {
         code: term.code,
@@ -134,7 +142,6 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       (st.restarts ?? 0) > 0 &&
       Date.parse(st.lastTermination.time) + RESTART_SETTLE_MS > input.now;
     if (restarting) ready = false;
-    const probes = input.probes?.get(u.name);
     if (u.readinessProbe && probes?.readiness?.result !== 'Success') ready = false;
     if (probes?.readiness || probes?.liveness) {
       st.probes = {};

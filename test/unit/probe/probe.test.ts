@@ -5,6 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { httpGetProbe, tcpSocketProbe } from '../../../src/probe/network.js';
+import { execProbeArgs } from '../../../src/probe/exec.js';
 import { initialProbeState, nextProbeState, probeResult, type ProbeState } from '../../../src/probe/state.js';
 
 function listen(server: net.Server): Promise<number> {
@@ -110,5 +111,27 @@ describe('the probe state', () => {
   it('shows the result, the failures in a row and the message, without a time (no status write per probe)', () => {
     const s = nextProbeState('readiness', {}, initialProbeState('readiness'), bad, 0).state;
     expect(probeResult(s)).toEqual({ result: 'Pending', consecutiveFailures: 1, message: 'bad' });
+  });
+});
+
+describe('exec probes run as the unit', () => {
+  it("pass the unit's User=, Group= and DynamicUser= and the timeout to systemd-run", () => {
+    expect(execProbeArgs(['/usr/bin/test', '-f', '/x'], { user: 'svc', group: 'svc' }, 3)).toEqual([
+      '--wait',
+      '--quiet',
+      '--collect',
+      '--service-type=exec',
+      '-p',
+      'RuntimeMaxSec=3s',
+      '-p',
+      'User=svc',
+      '-p',
+      'Group=svc',
+      '--',
+      '/usr/bin/test',
+      '-f',
+      '/x',
+    ]);
+    expect(execProbeArgs(['/bin/true'], { dynamicUser: true }, 1)).toContain('DynamicUser=yes');
   });
 });
