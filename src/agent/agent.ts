@@ -28,6 +28,7 @@ import { terminationFrom } from '../systemd/termination.js';
 import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
 import { ProbeScheduler } from './probes.js';
+import { NetnsProbeRunner } from '../probe/netns.js';
 import {
   NODE_SYNC_KEY,
   NodeState,
@@ -50,6 +51,8 @@ export interface AgentOptions {
   usagePeriodMs: number;
   resyncPeriodMs: number;
   watchSilenceMs?: number;
+  /** Where httpGet/tcpSocket probes connect from, if not this process's network namespace (src/probe/netns.ts). */
+  probeNetns?: string;
   log: Logger;
   metrics: AgentMetrics;
 }
@@ -73,6 +76,7 @@ export class Agent {
   private readonly heartbeat: Heartbeat;
   private timers: NodeJS.Timeout[] = [];
   private readonly probes: ProbeScheduler;
+  private readonly probeNetns: NetnsProbeRunner | undefined;
   private stopped = false;
 
   constructor(
@@ -100,8 +104,11 @@ export class Agent {
       silenceMs: opts.watchSilenceMs,
       log,
     });
+    this.probeNetns = opts.probeNetns ? new NetnsProbeRunner(opts.probeNetns) : undefined;
+    const netns = this.probeNetns;
     this.probes = new ProbeScheduler({
-      busAddress: opts.busAddress,
+      ...(netns ? { network: (probe, timeout) => netns.run(probe, timeout) } : {}),
+      startTransient: (name, props) => this.bus!.startTransientUnit(name, props),
       states: this.node.states,
       restart: (unit) => this.bus!.restartUnit(unit),
       statusDue: (key) => this.statusLoop.queue.add(key),
@@ -197,6 +204,7 @@ export class Agent {
     this.stopped = true;
     this.timers.forEach((t) => clearInterval(t));
     this.probes.stopAll();
+    this.probeNetns?.stop();
     this.syncLoop.stop();
     this.statusLoop.stop();
     this.heartbeat.stop();

@@ -25,6 +25,9 @@ const flags = parseFlags(process.argv.slice(2), {
   'journal-dir': '',
   // Where `kubectl sdw logs` reaches this agent; default http://$POD_IP:<probe-port> in a pod.
   'advertise-url': '',
+  // A network namespace file for httpGet/tcpSocket probes; empty: the agent's own,
+  // which is the node's with the DaemonSet's hostNetwork (src/probe/netns.ts says when it is needed).
+  'probe-netns': '',
 });
 
 /** How long a pass still running at SIGTERM may take to finish (the next agent completes an interrupted sync). */
@@ -43,6 +46,7 @@ const agent = new Agent(kc, {
   usagePeriodMs: Number(flags['usage-period']) * 1000,
   resyncPeriodMs: Number(flags['resync-period']) * 1000,
   watchSilenceMs: Number(flags['watch-silence']) * 1000,
+  probeNetns: flags['probe-netns'] || undefined,
   log,
   metrics: new AgentMetrics(metrics),
 });

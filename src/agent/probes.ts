@@ -6,13 +6,14 @@
 // probe that reaches failureThreshold restarts the unit (RestartUnit: only units
 // of our children, which the agent wrote) and says why with an Event.
 import type { Probe, SystemdUnitSet } from '../api/types.js';
-import { httpGetProbe, tcpSocketProbe, type ProbeOutcome } from '../probe/network.js';
-import { execProbe, type RunAs } from '../probe/exec.js';
+import { networkProbe, type NetworkProbe, type ProbeOutcome } from '../probe/network.js';
+import { execProbe, type RunAs, type StartTransient } from '../probe/exec.js';
 import { initialProbeState, nextProbeState, type ProbeKind, type ProbeState } from '../probe/state.js';
 import type { UnitState } from '../systemd/properties.js';
 
 export interface ProbeDeps {
-  busAddress: string;
+  /** Starts a transient unit on the node's systemd, for exec probes; resolves with its start job's result. */
+  startTransient: StartTransient;
   /** Unit state by file name (the agent's NodeState.states). */
   states: Map<string, UnitState>;
   restart(unitFile: string): Promise<unknown>;
@@ -20,6 +21,8 @@ export interface ProbeDeps {
   /** A liveness restart, for the child's Event and the unit's status. */
   livenessFailed(child: SystemdUnitSet, unit: string, message: string): void;
   log: { warn(msg: string, fields?: Record<string, unknown>): void };
+  /** Runs an httpGet or tcpSocket probe where the node's units listen (default: from this process; src/probe/netns.ts otherwise). */
+  network?(probe: NetworkProbe, timeoutSeconds: number): Promise<ProbeOutcome>;
 }
 
 /** The probe states of one unit, and the restarts its liveness probe caused (NRestarts does not count RestartUnit). */
@@ -120,7 +123,7 @@ export class ProbeScheduler {
         r.timer = setTimeout(() => void tick(), Math.min(period, Math.max(delayLeft, 100)));
         return;
       }
-      const outcome = await this.probeOnce(p.probe, p.runAs);
+      const outcome = await this.probeOnce(p.probe, p.runAs, p.svcFile);
       if (this.running.get(k) !== r) return;
       const step = nextProbeState(p.kind, p.probe, r.state, outcome, Date.now());
       this.setState(p.key, r, step.state);
@@ -137,16 +140,16 @@ export class ProbeScheduler {
     };
   }
 
-  private setState(childKey: string, r: Running, next: ProbeState): void {
+  private setState(childKey: string, r: Running, outcome: ProbeState): void {
+    const next: ProbeState = { ...outcome, startedAt: r.startedAt };
     const changed = next.result !== r.state.result || next.message !== r.state.message || next.failures > 0 !== r.state.failures > 0;
     r.state = next;
     if (changed) this.deps.statusDue(childKey);
   }
 
-  private probeOnce(probe: Probe, runAs: RunAs): Promise<ProbeOutcome> {
+  private probeOnce(probe: Probe, runAs: RunAs, unit: string): Promise<ProbeOutcome> {
     const timeout = probe.timeoutSeconds ?? 1;
-    if (probe.httpGet) return httpGetProbe(probe.httpGet, timeout);
-    if (probe.tcpSocket) return tcpSocketProbe(probe.tcpSocket, timeout);
-    return execProbe(probe.exec?.command ?? [], runAs, timeout, this.deps.busAddress);
+    if (probe.httpGet || probe.tcpSocket) return (this.deps.network ?? networkProbe)(probe, timeout);
+    return execProbe(probe.exec?.command ?? [], runAs, timeout, unit, this.deps.startTransient);
   }
 }

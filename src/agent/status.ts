@@ -142,11 +142,14 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       (st.restarts ?? 0) > 0 &&
       Date.parse(st.lastTermination.time) + RESTART_SETTLE_MS > input.now;
     if (restarting) ready = false;
-    if (u.readinessProbe && probes?.readiness?.result !== 'Success') ready = false;
-    if (probes?.readiness || probes?.liveness) {
+    // A result speaks only for the run of the unit it probed: a restarted unit, or a
+    // new version started from the same probe spec, is not ready until probed again.
+    const readiness = probes?.readiness?.startedAt === svc?.execMainStartTimestamp ? probes?.readiness : undefined;
+    if (u.readinessProbe && readiness?.result !== 'Success') ready = false;
+    if (readiness || probes?.liveness) {
       st.probes = {};
-      if (u.readinessProbe && probes.readiness) st.probes.readiness = probeResult(probes.readiness);
-      if (u.livenessProbe && probes.liveness) st.probes.liveness = probeResult(probes.liveness);
+      if (u.readinessProbe && readiness) st.probes.readiness = probeResult(readiness);
+      if (u.livenessProbe && probes?.liveness) st.probes.liveness = probeResult(probes.liveness);
     }
     st.ready = ready;
     allReady &&= ready;
@@ -163,7 +166,7 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
     else if (svc?.subState === 'auto-restart' || restarting) {
       st.message = `${st.unit} restarting (${st.restarts} restarts) after ${term ? whyEnded(term, svc) : 'an exit'}`;
     } else if (u.readinessProbe && !ready && st.activeState === 'active') {
-      st.message = `${st.unit} not ready: readiness probe ${probes?.readiness?.message ?? 'not run yet'}`;
+      st.message = `${st.unit} not ready: readiness probe ${readiness?.message ?? 'not run yet'}`;
     }
     units.push(st);
   }

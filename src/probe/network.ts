@@ -49,3 +49,12 @@ export function tcpSocketProbe(t: NonNullable<Probe['tcpSocket']>, timeoutSecond
     socket.once('error', (e) => done({ ok: false, message: `${where}: ${e.message}` }));
   });
 }
+
+/** The network handler of a probe (httpGet or tcpSocket), run from this process's network namespace. */
+export type NetworkProbe = Pick<Probe, 'httpGet' | 'tcpSocket'>;
+
+export function networkProbe(p: NetworkProbe, timeoutSeconds?: number): Promise<ProbeOutcome> {
+  if (p.httpGet) return httpGetProbe(p.httpGet, timeoutSeconds);
+  if (p.tcpSocket) return tcpSocketProbe(p.tcpSocket, timeoutSeconds);
+  return Promise.resolve({ ok: false, message: 'no httpGet or tcpSocket handler' });
+}

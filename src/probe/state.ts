@@ -15,6 +15,8 @@ export interface ProbeState {
   failures: number;
   message?: string;
   lastProbeTime?: string;
+  /** The unit's ExecMainStartTimestamp when probed: a result speaks only for that run of the unit. */
+  startedAt?: string;
 }
 
 export function initialProbeState(kind: ProbeKind): ProbeState {

@@ -183,7 +183,7 @@ export function render(workload: SystemdWorkload, nodeName: string, opts: Render
       maxDelaySeconds: u.restart?.maxDelaySeconds ?? DEFAULT_MAX_RESTART_DELAY_SECONDS,
     },
     files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`, opts),
-    ...unitProbes(u),
+    ...unitProbes(u, unitFileName(namespace as string, name, u.name)),
   }));
   const hash = specHash(
     units.flatMap((u) => u.files),

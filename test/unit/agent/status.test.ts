@@ -275,6 +275,18 @@ describe('childStatus with a readiness probe', () => {
     expect(holds.units?.[0]).toMatchObject({ ready: true, probes: { readiness: { result: 'Success', message: 'HTTP 200' } } });
   });
 
+  it('a result from an earlier run of the unit does not count: a restarted unit (or a new version) waits for its own probe', () => {
+    const started = (t: string): UnitState => ({ ...running, execMainStartTimestamp: t });
+    const heldFor = (t: string) => new Map([['server', { readiness: { ...probeState('Success', 'HTTP 200').readiness, startedAt: t } }]]);
+    const T1 = '2026-11-30T10:00:00.000Z';
+    const T2 = '2026-11-30T10:05:00.000Z';
+    expect(childStatus(input(web, { [SERVER]: started(T1) }, { probes: heldFor(T1) })).units?.[0]?.ready).toBe(true);
+    const restarted = childStatus(input(web, { [SERVER]: started(T2) }, { probes: heldFor(T1) }));
+    expect(restarted.phase).toBe('Pending');
+    expect(restarted.units?.[0]).toMatchObject({ ready: false, message: `${SERVER} not ready: readiness probe not run yet` });
+    expect(restarted.units?.[0]?.probes).toBeUndefined();
+  });
+
   it('a probe that holds does not make an inactive unit ready', () => {
     const s = childStatus(
       input(

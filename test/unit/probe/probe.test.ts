@@ -5,8 +5,9 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { httpGetProbe, tcpSocketProbe } from '../../../src/probe/network.js';
-import { execProbeArgs } from '../../../src/probe/exec.js';
+import { execProbe, execProbeProperties } from '../../../src/probe/exec.js';
 import { initialProbeState, nextProbeState, probeResult, type ProbeState } from '../../../src/probe/state.js';
+import { dynamicUserName, siphash24 } from '../../../src/render/dynamicUser.js';
 
 function listen(server: net.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -115,23 +116,48 @@ describe('the probe state', () => {
 });
 
 describe('exec probes run as the unit', () => {
-  it("pass the unit's User=, Group= and DynamicUser= and the timeout to systemd-run", () => {
-    expect(execProbeArgs(['/usr/bin/test', '-f', '/x'], { user: 'svc', group: 'svc' }, 3)).toEqual([
-      '--wait',
-      '--quiet',
-      '--collect',
-      '--service-type=exec',
-      '-p',
-      'RuntimeMaxSec=3s',
-      '-p',
-      'User=svc',
-      '-p',
-      'Group=svc',
-      '--',
-      '/usr/bin/test',
-      '-f',
-      '/x',
+  it("give the transient oneshot the unit's User= and Group=, or its dynamic user by name, and the timeout", () => {
+    const props = execProbeProperties(['/usr/bin/test', '-f', '/x'], { user: 'svc', group: 'svc' }, 3, 'u.service');
+    expect(props).toEqual([
+      ['Description', 's', 'exec probe of u.service'],
+      ['Type', 's', 'oneshot'],
+      ['ExecStart', 'a(sasb)', [['/usr/bin/test', ['/usr/bin/test', '-f', '/x'], false]]],
+      ['TimeoutStartUSec', 't', 3_000_000n],
+      ['CollectMode', 's', 'inactive-or-failed'],
+      ['User', 's', 'svc'],
+      ['Group', 's', 'svc'],
     ]);
-    expect(execProbeArgs(['/bin/true'], { dynamicUser: true }, 1)).toContain('DynamicUser=yes');
+    const dyn = execProbeProperties(['/bin/true'], { dynamicUser: true, user: 'sdw-default_web_server' }, 1, 'u.service');
+    expect(dyn).toContainEqual(['DynamicUser', 'b', true]);
+    expect(dyn).toContainEqual(['User', 's', 'sdw-default_web_server']);
+  });
+
+  it('reads the start job: done is exit 0, anything else a failure; a job that took the timeout says so', async () => {
+    const run = (result: string) => execProbe(['/bin/true'], {}, 1, 'u.service', () => Promise.resolve(result));
+    expect(await run('done')).toEqual({ ok: true, message: 'exec /bin/true: exit 0' });
+    expect(await run('failed')).toEqual({ ok: false, message: 'exec /bin/true: failed (a non-zero exit, or it could not start)' });
+    const refused = await execProbe(['/bin/true'], {}, 1, 'u.service', () => Promise.reject(new Error('Access denied')));
+    expect(refused).toEqual({ ok: false, message: 'exec /bin/true: Access denied' });
+  });
+});
+
+describe("the unit's dynamic user, which exec probes share", () => {
+  it('SipHash-2-4 gives the reference vectors (key 00..0f)', () => {
+    const key = Uint8Array.from({ length: 16 }, (_, i) => i);
+    expect(siphash24(new Uint8Array(0), key)).toBe(0x726fdb47dd0e0e31n);
+    expect(
+      siphash24(
+        Uint8Array.from({ length: 15 }, (_, i) => i),
+        key,
+      ),
+    ).toBe(0xa129ca6149be45e5n);
+  });
+
+  it("is the unit name's prefix when that is a valid user name of at most 31 characters, else _du and a hash, as systemd 252", () => {
+    expect(dynamicUserName('sdw-default_web_server.service')).toBe('sdw-default_web_server');
+    const long = dynamicUserName('sdw-default_exec-as-unit-user_app.service');
+    expect(long).toMatch(/^_du[0-9a-f]{16}$/);
+    expect(dynamicUserName('sdw-default_exec-as-unit-user_app.service')).toBe(long);
+    expect(dynamicUserName('sdw-default_web.v2_server.service')).toMatch(/^_du[0-9a-f]{16}$/);
   });
 });
