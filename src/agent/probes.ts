@@ -71,6 +71,9 @@ export class ProbeScheduler {
       }
     }
     for (const k of [...this.running.keys()]) if (!wanted.has(k)) this.stop(k);
+    // A child that is gone takes its liveness restart counts along.
+    const keys = new Set(children.map((c) => c.key));
+    for (const rk of [...this.restarts.keys()]) if (!keys.has(rk.split('\u0000')[0]!)) this.restarts.delete(rk);
   }
 
   /** Probe states of a child's units, for childStatus. */
