@@ -28,6 +28,8 @@ import { terminationFrom } from '../systemd/termination.js';
 import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
 import { ArtifactStore } from './artifacts.js';
+import { ProbeScheduler } from './probes.js';
+import { NetnsProbeRunner } from '../probe/netns.js';
 import {
   NODE_SYNC_KEY,
   NodeState,
@@ -52,6 +54,8 @@ export interface AgentOptions {
   watchSilenceMs?: number;
   /** Where artifacts are staged (the node's /var/lib/sdw/artifacts, as units see it). */
   artifactDir: string;
+  /** Where httpGet/tcpSocket probes connect from, if not this process's network namespace (src/probe/netns.ts). */
+  probeNetns?: string;
   log: Logger;
   metrics: AgentMetrics;
 }
@@ -75,6 +79,8 @@ export class Agent {
   private readonly statusLoop: ControllerLoop;
   private readonly heartbeat: Heartbeat;
   private timers: NodeJS.Timeout[] = [];
+  private readonly probes: ProbeScheduler;
+  private readonly probeNetns: NetnsProbeRunner | undefined;
   private stopped = false;
 
   constructor(
@@ -101,6 +107,18 @@ export class Agent {
       kind: UNITSET_KIND,
       fieldSelector: `spec.nodeName=${nodeName}`,
       silenceMs: opts.watchSilenceMs,
+      log,
+    });
+    this.probeNetns = opts.probeNetns ? new NetnsProbeRunner(opts.probeNetns) : undefined;
+    const netns = this.probeNetns;
+    this.probes = new ProbeScheduler({
+      ...(netns ? { network: (probe, timeout) => netns.run(probe, timeout) } : {}),
+      startTransient: (name, props) => this.bus!.startTransientUnit(name, props),
+      states: this.node.states,
+      restart: (unit) => this.bus!.restartUnit(unit),
+      statusDue: (key) => this.statusLoop.queue.add(key),
+      livenessFailed: (child, unit, message) =>
+        void events.record(child, 'Warning', 'LivenessProbeFailed', `unit ${unit}: ${message}; restarting it`),
       log,
     });
     this.syncLoop = new ControllerLoop(
@@ -133,6 +151,7 @@ export class Agent {
           api: childApi,
           metrics,
           now: Date.now,
+          probes: (k) => this.probes.statesOf(k),
         }),
       metrics.base,
       log,
@@ -163,6 +182,7 @@ export class Agent {
     this.informer.on((type, child, old) => {
       this.written.seen(child);
       if (type === 'delete') this.written.forget(objectKey(child));
+      this.probes.sync(this.ourChildren().map((c) => ({ key: objectKey(c), child: c })));
       // The first event of a burst (a rollout, many workloads applied at once) waits
       // SYNC_BATCH_MS and the rest fold into the same pending key: one sync, one Reload.
       if (needsNodeSync(type, child, old)) this.syncLoop.queue.addAfter(NODE_SYNC_KEY, SYNC_BATCH_MS);
@@ -189,6 +209,8 @@ export class Agent {
   async stop(graceMs = 5_000): Promise<void> {
     this.stopped = true;
     this.timers.forEach((t) => clearInterval(t));
+    this.probes.stopAll();
+    this.probeNetns?.stop();
     this.syncLoop.stop();
     this.statusLoop.stop();
     this.heartbeat.stop();

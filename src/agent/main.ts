@@ -30,6 +30,9 @@ const flags = parseFlags(process.argv.slice(2), {
   'advertise-url': '',
   // Where artifacts are staged; units see them at /var/lib/sdw/artifacts (mount it there).
   'artifact-dir': ARTIFACT_ROOT,
+  // A network namespace file for httpGet/tcpSocket probes; empty: the agent's own,
+  // which is the node's with the DaemonSet's hostNetwork (src/probe/netns.ts says when it is needed).
+  'probe-netns': '',
 });
 
 /** How long a pass still running at SIGTERM may take to finish (the next agent completes an interrupted sync). */
@@ -49,6 +52,7 @@ const agent = new Agent(kc, {
   resyncPeriodMs: Number(flags['resync-period']) * 1000,
   watchSilenceMs: Number(flags['watch-silence']) * 1000,
   artifactDir: flags['artifact-dir'],
+  probeNetns: flags['probe-netns'] || undefined,
   log,
   metrics: new AgentMetrics(metrics),
 });

@@ -23,6 +23,7 @@ import { childStatus, settlesInMs, type Usage } from './status.js';
 import { afterAgentStart, planBackOff, type BackOffRecord, type BackOffUnit } from './backoff.js';
 import { DEFAULT_MAX_RESTART_DELAY_SECONDS, defaultRestartPolicy } from '../api/defaults.js';
 import type { ArtifactStore } from './artifacts.js';
+import type { UnitProbes } from './probes.js';
 
 /** The sync queue's only key: every change of the node's children folds into it. */
 export const NODE_SYNC_KEY = 'node';
@@ -404,6 +405,8 @@ export interface StatusDeps {
   api: StatusWriter;
   metrics: AgentMetrics;
   now(): number;
+  /** The probe states of a child's units (src/agent/probes.ts). */
+  probes?(key: string): Map<string, UnitProbes>;
 }
 
 /**
@@ -430,6 +433,7 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
     applied: deps.node.applied.get(key) === cached.spec.hash,
     error: deps.node.errorOf(cached),
     now,
+    probes: deps.probes?.(key),
   });
   deps.metrics.observe(cached, status);
   try {

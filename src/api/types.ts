@@ -47,7 +47,7 @@ export interface ObjectMeta {
   }>;
 }
 
-export type UnitType = 'service' | 'oneshot';
+export type UnitType = 'service' | 'notify' | 'oneshot';
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface EnvVar {
@@ -92,6 +92,10 @@ export interface UnitSpec {
   };
   /** Names of spec.artifacts this unit runs from (their digests are part of its hash). */
   artifacts?: string[];
+  /** Ready = active and this holds (defaults: src/api/defaults.ts). */
+  readinessProbe?: Probe;
+  /** failureThreshold failures in a row restart the unit. */
+  livenessProbe?: Probe;
 }
 
 /** An artifact (src/api/artifacts.ts): a file at an http(s) URL, verified by sha256, optionally unpacked. */
@@ -115,6 +119,21 @@ export interface ChildArtifact {
   fileName: string;
   maxSizeBytes: number;
   timeoutSeconds: number;
+}
+
+/** A probe, as a Pod's: exactly one of exec, httpGet, tcpSocket (src/agent/probes.ts runs it). */
+export interface Probe {
+  /** Run as the unit's user, in a transient unit; exit 0 is success. */
+  exec?: { command: string[] };
+  /** Status 200-399 is success. host default 127.0.0.1, path '/', scheme HTTP. */
+  httpGet?: { port: number; path?: string; host?: string; scheme?: 'HTTP' | 'HTTPS' };
+  /** An accepted connection is success. host default 127.0.0.1. */
+  tcpSocket?: { port: number; host?: string };
+  initialDelaySeconds?: number; // default 0
+  periodSeconds?: number; // default 10
+  timeoutSeconds?: number; // default 1
+  failureThreshold?: number; // default 3
+  successThreshold?: number; // default 1 (must be 1 for liveness)
 }
 
 export interface Toleration {
@@ -245,6 +264,11 @@ export interface SystemdUnitSetSpec {
     restart?: RestartPolicy;
     /** The agent's crash-loop back-off (restart.delaySeconds, restart.maxDelaySeconds with defaults applied). */
     backOff?: { delaySeconds: number; maxDelaySeconds: number };
+    /** The unit's probes with their defaults applied (the agent runs them). */
+    readinessProbe?: Probe;
+    livenessProbe?: Probe;
+    /** Who exec probes run as: the unit's user, group, dynamicUser (only with an exec probe). */
+    runAs?: { user?: string; group?: string; dynamicUser?: boolean };
   }>;
   /** The artifacts the agent stages (all of them) before it changes any unit. */
   artifacts?: ChildArtifact[];
@@ -279,6 +303,16 @@ export interface UnitStatus {
   cpuNanoseconds?: number;
   tasks?: number;
   timer?: { lastTrigger?: string; nextElapse?: string; lastResult?: string };
+  message?: string;
+  /** Active and its readinessProbe (if any) holds. */
+  ready?: boolean;
+  probes?: { readiness?: ProbeResult; liveness?: ProbeResult };
+}
+
+/** A probe's state on the node, as the agent last saw it. */
+export interface ProbeResult {
+  result: 'Success' | 'Failure' | 'Pending';
+  consecutiveFailures?: number;
   message?: string;
 }
 

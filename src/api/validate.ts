@@ -197,6 +197,17 @@ const quantity = (message: string, parse: (q: string | number, field: string) =>
   },
 ];
 
+/** command[0] absolute, without '$' (a unit's command, an exec probe's). */
+const argv0Absolute = (message: string): [string, Twin] => [
+  message,
+  (self, path, add) => {
+    const argv0: unknown = Array.isArray(self) ? self[0] : undefined;
+    if (typeof argv0 === 'string' && (!argv0.startsWith('/') || argv0.endsWith('/') || argv0.includes('$'))) {
+      add(`${path}[0]`, reason(message));
+    }
+  },
+];
+
 const unitsOf = (self: unknown): Obj[] => (Array.isArray(self) ? self.filter(isObj) : []);
 const namesIn = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
@@ -208,15 +219,17 @@ const CEL_TWINS = new Map<string, Twin>([
       if (typeof name === 'string' && name.length > LIMITS.workloadNameLength) add('metadata.name', reason(MESSAGES.workloadName));
     },
   ],
-  [
-    MESSAGES.commandPath,
-    (self, path, add) => {
-      const argv0: unknown = Array.isArray(self) ? self[0] : undefined;
-      if (typeof argv0 === 'string' && (!argv0.startsWith('/') || argv0.endsWith('/') || argv0.includes('$'))) {
-        add(`${path}[0]`, reason(MESSAGES.commandPath));
-      }
-    },
-  ],
+  argv0Absolute(MESSAGES.commandPath),
+  argv0Absolute(MESSAGES.probeCommandPath),
+  holds(MESSAGES.probeHandler, (p) => ['exec', 'httpGet', 'tcpSocket'].filter((h) => p[h] !== undefined).length === 1),
+  holds(
+    MESSAGES.livenessSuccess,
+    (u) => !isObj(u.livenessProbe) || u.livenessProbe.successThreshold === undefined || u.livenessProbe.successThreshold === 1,
+  ),
+  holds(
+    MESSAGES.probeOneshot,
+    (u) => (u.readinessProbe === undefined && u.livenessProbe === undefined) || (u.type !== 'oneshot' && u.schedule === undefined),
+  ),
   quantity(MESSAGES.memory, memoryBytes),
   quantity(MESSAGES.cpuLimit, cpuMillis),
   quantity(MESSAGES.cpuRequest, cpuMillis),

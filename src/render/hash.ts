@@ -37,10 +37,19 @@ export function unitFilesHash(files: readonly RenderedUnit[]): string {
 
 /**
  * SystemdUnitSetSpec.hash: over every file's name and full content, in order,
- * and the artifacts when there are any (a changed URL or limit is a new
- * revision too; without artifacts the hash is what it was before they existed).
+ * and over what the agent does beside the files: probes (a probe change rolls
+ * out too) and artifacts (a changed URL or limit is a new revision too). A spec
+ * with neither hashes its files alone, as before they existed: upgrading the
+ * operator does not roll every workload.
  */
-export function specHash(files: readonly RenderedUnit[], artifacts?: readonly ChildArtifact[]): string {
-  const h = hashFiles(files, false);
-  return artifacts?.length ? sha256Hex(`${h}\nartifacts:${JSON.stringify(artifacts)}`) : h;
+export function specHash(
+  files: readonly RenderedUnit[],
+  probes: ReadonlyArray<Record<string, unknown>> = [],
+  artifacts?: readonly ChildArtifact[],
+): string {
+  let h = hashFiles(files, false);
+  const withProbes = probes.filter((p) => Object.entries(p).some(([k, v]) => k !== 'unit' && v !== undefined));
+  if (withProbes.length > 0) h = sha256Hex(`${h}\nprobes:${JSON.stringify(withProbes)}`);
+  if (artifacts?.length) h = sha256Hex(`${h}\nartifacts:${JSON.stringify(artifacts)}`);
+  return h;
 }

@@ -23,6 +23,7 @@ import { unitFileName } from '../api/names.js';
 import { cpuMillis, memoryBytes } from '../api/quantity.js';
 import { validateWorkload } from '../api/validate.js';
 import { DEFAULT_MAX_RESTART_DELAY_SECONDS, effectiveRestartPolicy } from '../api/defaults.js';
+import { unitProbes } from './probes.js';
 import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
 import { cronToOnCalendar } from './calendar.js';
 import { sha256Hex, specHash, unitFilesHash } from './hash.js';
@@ -90,6 +91,10 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
   if (type === 'oneshot') {
     svc.push('Type=oneshot');
     if (!scheduled) svc.push('RemainAfterExit=yes');
+  } else if (type === 'notify') {
+    // NotifyAccess=all: a wrapper script's systemd-notify (a child of the main
+    // process) may send READY=1, not only the main process itself.
+    svc.push('Type=notify', 'NotifyAccess=all');
   } else {
     // exec, not simple: a missing binary or a bad User= fails the start job
     // instead of a unit reported "running" for an instant before it dies.
@@ -191,10 +196,12 @@ export function render(workload: SystemdWorkload, nodeName: string, opts: Render
       maxDelaySeconds: u.restart?.maxDelaySeconds ?? DEFAULT_MAX_RESTART_DELAY_SECONDS,
     },
     files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`, { ...opts, artifacts: workload.spec.artifacts }),
+    ...unitProbes(u, unitFileName(namespace as string, name, u.name)),
   }));
   const artifacts = childArtifacts(workload.spec.artifacts);
   const hash = specHash(
     units.flatMap((u) => u.files),
+    units.map(({ name: unit, readinessProbe, livenessProbe, runAs }) => ({ unit, readinessProbe, livenessProbe, runAs })),
     artifacts,
   );
   return { nodeName, units, ...(artifacts ? { artifacts } : {}), hash, shortHash: hash.slice(0, 12) };

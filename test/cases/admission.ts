@@ -118,6 +118,57 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     'relative readWritePaths entry',
     { units: [unit({ sandbox: { readWritePaths: ['data'] } })] },
     /spec\.units\[0\]\.sandbox\.readWritePaths\[0\]/,
+  ], // Probes (issue 14): each refusal names the probe's field.
+  [
+    'probe without a handler',
+    { units: [unit({ readinessProbe: { periodSeconds: 5 } })] },
+    /spec\.units\[0\]\.readinessProbe.*exactly one handler/,
+  ],
+  [
+    'probe with two handlers',
+    { units: [unit({ livenessProbe: { tcpSocket: { port: 80 }, httpGet: { port: 80 } } })] },
+    /spec\.units\[0\]\.livenessProbe.*exactly one handler/,
+  ],
+  [
+    'probe period 0',
+    { units: [unit({ readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 0 } })] },
+    /spec\.units\[0\]\.readinessProbe\.periodSeconds/,
+  ],
+  [
+    'negative probe period',
+    { units: [unit({ readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: -10 } })] },
+    /spec\.units\[0\]\.readinessProbe\.periodSeconds/,
+  ],
+  [
+    'probe failureThreshold 0',
+    { units: [unit({ livenessProbe: { tcpSocket: { port: 80 }, failureThreshold: 0 } })] },
+    /spec\.units\[0\]\.livenessProbe\.failureThreshold/,
+  ],
+  [
+    'probe port 70000',
+    { units: [unit({ readinessProbe: { httpGet: { port: 70000 } } })] },
+    /spec\.units\[0\]\.readinessProbe\.httpGet\.port/,
+  ],
+  ['probe port 0', { units: [unit({ readinessProbe: { tcpSocket: { port: 0 } } })] }, /spec\.units\[0\]\.readinessProbe\.tcpSocket\.port/],
+  [
+    'exec probe with a relative command',
+    { units: [unit({ livenessProbe: { exec: { command: ['test', '-f', '/tmp/x'] } } })] },
+    /spec\.units\[0\]\.livenessProbe\.exec\.command.*absolute path/,
+  ],
+  [
+    'httpGet path without a leading slash',
+    { units: [unit({ readinessProbe: { httpGet: { port: 80, path: 'healthz' } } })] },
+    /spec\.units\[0\]\.readinessProbe\.httpGet\.path/,
+  ],
+  [
+    'liveness successThreshold 2',
+    { units: [unit({ livenessProbe: { tcpSocket: { port: 80 }, successThreshold: 2 } })] },
+    /spec\.units\[0\]\.livenessProbe\.successThreshold/,
+  ],
+  [
+    'a probe on a oneshot unit',
+    { units: [unit({ type: 'oneshot', readinessProbe: { tcpSocket: { port: 80 } } })] },
+    /spec\.units\[0\]\.type.*readinessProbe and livenessProbe/,
   ],
 ];
 

@@ -131,6 +131,12 @@ export async function spawnAgent(cluster: Cluster, nodeName: string, opts: Agent
       `--heartbeat-period=${opts.heartbeatPeriodSeconds ?? 2}`,
       `--resync-period=${opts.resyncPeriodSeconds ?? 10}`,
       `--advertise-url=http://127.0.0.1:${port}`,
+      // The node is a network namespace of this host (node-sandbox.sh: unshare --net)
+      // and its units listen there; this agent stays in the host's namespace, where
+      // the API server and the tests reach it on loopback. In production the agent
+      // pod's hostNetwork puts it in the node's namespace; here only its httpGet and
+      // tcpSocket probes enter the node's (src/probe/netns.ts).
+      `--probe-netns=/proc/${node.systemdPid}/ns/net`,
       ...(opts.extraArgs ?? []),
     ],
     path.join(cluster.dir, `agent-${nodeName}.log`),
