@@ -6,7 +6,7 @@ import { UsageError, bool, list, str, type ParsedArgs } from './args.js';
 import { checkDocuments, formatProblem, parseDocuments, parseLabels, renderWorkloadText, type Doc, type Problem } from './documents.js';
 import { formatStatus, formatStatusJson, useColour } from './format.js';
 import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
-import { CliError, DEFAULT_OPERATOR_NAMESPACE, runLogs } from './logs.js';
+import { CliError, parseSince, parseTail, runLogs } from './logs.js';
 import { exportCommand, importCommand } from './migrate.js';
 import { COMMANDS, TOP_HELP } from './spec.js';
 import { statusViews } from './statusView.js';
@@ -117,19 +117,19 @@ async function status(p: ParsedArgs, io: IO): Promise<number> {
 }
 
 async function logs(p: ParsedArgs, io: IO): Promise<number> {
-  const client = new SdwClient(loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') }));
+  const kc = loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') });
+  const since = str(p, 'since');
   await runLogs(
-    client,
+    kc,
     {
-      namespace: str(p, 'namespace') ?? contextNamespace(client.kc),
+      namespace: str(p, 'namespace') ?? contextNamespace(kc),
       name: p.positionals[0]!,
       node: str(p, 'node'),
       unit: str(p, 'unit'),
       follow: bool(p, 'follow'),
-      lines: Number(str(p, 'lines') ?? 100),
-      agentUrl: str(p, 'agent-url'),
-      operatorNamespace: str(p, 'operator-namespace') ?? DEFAULT_OPERATOR_NAMESPACE,
-      token: str(p, 'token'),
+      tailLines: parseTail(str(p, 'tail')),
+      sinceSeconds: since === undefined ? undefined : parseSince(since),
+      timestamps: bool(p, 'timestamps'),
     },
     io.out,
     io.signal,
