@@ -8,9 +8,10 @@ import { parseFlags } from '../cmdline/flags.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
+import { METRICS_FLAG_DEFAULTS, startMetricsEndpoint } from '../kube/metricsEndpoint.js';
 import { Agent } from './agent.js';
 import { AgentMetrics } from './metrics.js';
-import { selfSignedCert } from '../tls/selfSigned.js';
+import { selfSignedCert } from '../observability/selfSignedCert.js';
 import { apiServerAuthorizer, journalHandler, ownedUnitChecker } from './journal.js';
 
 const flags = parseFlags(process.argv.slice(2), {
@@ -18,6 +19,7 @@ const flags = parseFlags(process.argv.slice(2), {
   'unit-dir': '/etc/systemd/system',
   'bus-address': process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/run/dbus/system_bus_socket',
   'probe-port': '8082',
+  ...METRICS_FLAG_DEFAULTS,
   'heartbeat-namespace': process.env.POD_NAMESPACE ?? 'systemd-workload-operator',
   'heartbeat-period': '10',
   'usage-period': '30',
@@ -26,7 +28,7 @@ const flags = parseFlags(process.argv.slice(2), {
   // Where journalctl reads (--directory); empty: the host's journal (/var/log/journal mounted).
   'journal-dir': '',
   // The journal endpoint for the aggregated logs API: TLS only, on its own port.
-  'logs-port': '8443',
+  'logs-port': '9444',
   'logs-bind-address': '0.0.0.0',
   // Where the logs API reaches this agent; default https://$POD_IP:<logs-port> in a pod.
   'advertise-url': '',
@@ -40,9 +42,11 @@ const metrics = new Metrics({ node: flags['node-name'] });
 const kc = loadKubeConfig();
 const advertiseUrl = flags['advertise-url'] || (process.env.POD_IP ? `https://${process.env.POD_IP}:${flags['logs-port']}` : '');
 // A fresh key at every start, never stored: the certificate is published on the heartbeat Lease and pinned by callers.
-const logsCert = selfSignedCert(`sdw-agent-${flags['node-name']}`, [
-  ...new Set([advertiseUrl && new URL(advertiseUrl).hostname.replace(/^\[|\]$/g, ''), '127.0.0.1', 'localhost'].filter(Boolean)),
-]);
+// Ten years: a pinned certificate needs no rotation while the agent runs.
+const logsCert = selfSignedCert(
+  [...new Set([advertiseUrl && new URL(advertiseUrl).hostname.replace(/^\[|\]$/g, ''), '127.0.0.1', 'localhost'].filter(Boolean))],
+  3650,
+);
 const agent = new Agent(kc, {
   nodeName: flags['node-name'],
   unitDir: flags['unit-dir'],
@@ -85,9 +89,11 @@ async function startLogsServer(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const dedicatedMetrics = await startMetricsEndpoint(flags, kc, metrics, 'systemd-workload-agent-metrics');
   await startServer({
     port: Number(flags['probe-port']),
     metrics,
+    serveMetrics: !dedicatedMetrics,
     healthz: [{ name: 'systemd-bus', check: () => agent.connectedToSystemd || 'not connected to systemd' }],
     readyz: [{ name: 'synced', check: () => agent.ready || "first list of this node's units not done" }],
   });

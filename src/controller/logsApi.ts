@@ -10,7 +10,7 @@ import { AGENT_CERT_ANNOTATION, AGENT_URL_ANNOTATION, heartbeatLeaseName } from 
 import { loadRequestHeaderConfig } from '../logsapi/frontProxy.js';
 import { startLogsApiServer } from '../logsapi/server.js';
 import type { Logger } from '../observability/log.js';
-import { selfSignedCert } from '../tls/selfSigned.js';
+import { selfSignedCert } from '../observability/selfSignedCert.js';
 import type { ControllerIndex, ControllerInformers } from './watches.js';
 
 export interface LogsApiFlags {
@@ -32,7 +32,7 @@ export async function startLogsApi(
   const serving =
     f.certFile && f.keyFile
       ? { cert: await fs.readFile(f.certFile, 'utf8'), key: await fs.readFile(f.keyFile, 'utf8') }
-      : selfSignedCert('systemd-workload-operator-logs-api', ['localhost', '127.0.0.1']);
+      : selfSignedCert(['localhost', '127.0.0.1']);
   return startLogsApiServer(
     { port: f.port, host: f.host || undefined, ...serving },
     {

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { UNITSET_PLURAL, WORKLOAD_PLURAL, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
 import { CustomObjects, loadKubeConfig } from '../kube/client.js';
+import { rateLimitRequests, TokenBucket } from '../kube/rateLimit.js';
 import { ControllerRevisions } from '../kube/controllerRevisions.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
 import { EventRecorder } from '../kube/events.js';
@@ -14,6 +15,7 @@ import { LeaderElector } from '../kube/leaderElection.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
+import { METRICS_FLAG_DEFAULTS, startMetricsEndpoint } from '../kube/metricsEndpoint.js';
 import { parseFlags } from '../cmdline/flags.js';
 import { CreateExpectations } from './expectations.js';
 import { startLogsApi } from './logsApi.js';
@@ -23,6 +25,7 @@ import { cacheReads, ControllerIndex, createInformers, registerWatches } from '.
 
 const flags = parseFlags(process.argv.slice(2), {
   'probe-port': '8081',
+  ...METRICS_FLAG_DEFAULTS,
   'leader-elect': 'true',
   'leader-election-namespace': process.env.POD_NAMESPACE ?? 'systemd-workload-operator',
   'leader-election-id': 'systemd-workload-operator-controller',
@@ -33,10 +36,13 @@ const flags = parseFlags(process.argv.slice(2), {
   'heartbeat-grace': '40',
   workers: '4',
   // The aggregated logs API (APIService v1alpha1.subresources.systemd.operators.dev); 0 turns it off.
-  'logs-api-port': '8443',
+  'logs-api-port': '9443',
   'logs-api-bind-address': '',
   'logs-api-tls-cert-file': '',
   'logs-api-tls-key-file': '',
+  // kube-controller-manager's defaults: what the DaemonSet controller runs with in a stock cluster.
+  'kube-api-qps': '20',
+  'kube-api-burst': '30',
   identity: `${os.hostname()}-${process.pid}`,
 });
 const leaderElect = flags['leader-elect'] === 'true';
@@ -46,6 +52,11 @@ const heartbeatGraceMs = Number(flags['heartbeat-grace']) * 1000;
 const log = createLogger({ component: 'controller' });
 const metrics = new Metrics();
 const kc = loadKubeConfig();
+const apiHost = new URL(kc.getCurrentCluster()?.server ?? 'https://unknown').host;
+// Every API request of this process waits for the client-side limit, as client-go's do.
+rateLimitRequests(kc, TokenBucket.fromFlags(flags['kube-api-qps'], flags['kube-api-burst']), (verb, seconds) =>
+  metrics.rateLimiterDuration.observe({ verb, host: apiHost }, seconds),
+);
 const informers = createInformers(kc, flags['heartbeat-namespace'], log);
 const index = new ControllerIndex();
 const expectations = new CreateExpectations();
@@ -96,9 +107,11 @@ function electLeader(): LeaderElector {
 }
 
 async function main(): Promise<void> {
+  const dedicatedMetrics = await startMetricsEndpoint(flags, kc, metrics, 'systemd-workload-controller-metrics');
   await startServer({
     port: Number(flags['probe-port']),
     metrics,
+    serveMetrics: !dedicatedMetrics,
     healthz: [{ name: 'ping', check: () => true }],
     readyz: [{ name: 'informers-synced', check: () => allInformers.every((i) => i.synced) || 'caches not synced' }],
   });

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { logPath, logQuery, parseLogOptions } from '../../../src/api/logs.js';
 import { failureMessage, parseSince, parseTail } from '../../../src/cli/logs.js';
 import { logTargets } from '../../../src/logsapi/server.js';
-import { selfSignedCert } from '../../../src/tls/selfSigned.js';
+import { selfSignedCert } from '../../../src/observability/selfSignedCert.js';
 import type { SystemdUnitSet, SystemdWorkload } from '../../../src/api/types.js';
 
 const workload = {
@@ -65,9 +65,9 @@ describe('logTargets', () => {
   });
 });
 
-describe('selfSignedCert', () => {
-  it('is a valid certificate for its hosts that a client pinning it accepts, and one pinning another refuses', async () => {
-    const mine = selfSignedCert('sdw-agent-n1', ['127.0.0.1', 'localhost']);
+describe('pinning the self-signed certificate an agent publishes', () => {
+  it('a client pinning it accepts it, and one pinning another refuses', async () => {
+    const mine = selfSignedCert(['127.0.0.1', 'localhost']);
     const x = new X509Certificate(mine.cert);
     expect(x.subjectAltName).toBe('IP Address:127.0.0.1, DNS:localhost');
     expect(x.verify(x.publicKey)).toBe(true);
@@ -86,7 +86,7 @@ describe('selfSignedCert', () => {
       });
     try {
       expect(await get(mine.cert)).toBe('ok');
-      expect(await get(selfSignedCert('other', ['127.0.0.1']).cert)).toMatch(/^error: /);
+      expect(await get(selfSignedCert(['127.0.0.1']).cert)).toMatch(/^error: /);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
