@@ -12,6 +12,7 @@ import { promises as fs, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot, binaries } from '../test/harness/binaries.js';
 import { Cluster } from '../test/harness/cluster.js';
+import { createLogsApiHost, registerLogsApi, type LogsApiHost } from '../test/harness/logsApi.js';
 import { startAgent, startController } from '../test/harness/operator.js';
 import { Supervisor } from '../test/harness/supervisor.js';
 import { alive, waitFor, type ManagedProcess } from '../test/harness/process.js';
@@ -142,6 +143,7 @@ async function serve(): Promise<void> {
   await fs.mkdir(demoDir, { recursive: true });
   await write({ pid: process.pid, ready: false });
   let cluster: Cluster | undefined;
+  let logsApi: LogsApiHost | undefined;
   // The controller and the agents run as a cluster runs them: restarted when they
   // exit (the controller exits by design when it loses its Lease, e.g. while the
   // datastore is stalled), as a Deployment's and a DaemonSet's kubelet would.
@@ -154,6 +156,7 @@ async function serve(): Promise<void> {
     await prometheus?.stop().catch(() => undefined);
     for (const p of procs) await p.stop().catch(() => undefined);
     await cluster?.stop().catch((e) => process.stderr.write(`teardown: ${String(e)}\n`));
+    await logsApi?.bridge.remove().catch((e) => process.stderr.write(`teardown: ${String(e)}\n`));
     // After a failure the log and state stay, so `make demo` can say why.
     if (!failed) await fs.rm(demoDir, { recursive: true, force: true });
     process.exit(failed ? 1 : 0);
@@ -161,7 +164,9 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
   try {
-    cluster = await Cluster.start({ nodes: NODES, baseDir: path.join(demoDir, 'run') });
+    // `kubectl sdw logs` goes through the API server to the controller's aggregated logs API.
+    logsApi = await createLogsApiHost();
+    cluster = await Cluster.start({ nodes: NODES, baseDir: path.join(demoDir, 'run'), aggregation: true });
     await fs.copyFile(cluster.kubeconfigPath, path.join(demoDir, 'kubeconfig'));
     // The admission policies as shipped (no root by default), and this namespace
     // opened for exactly what examples/ needs: the allow-root label a cluster
@@ -169,8 +174,9 @@ async function serve(): Promise<void> {
     await cluster.kubectlOk(['apply', '-k', path.join(repoRoot, 'config', 'policy')]);
     await cluster.kubectlOk(['label', '--overwrite', 'namespace', 'default', 'systemd.operators.dev/allow-root=true']);
     await cluster.kubectlOk(['apply', '-f', path.join(repoRoot, 'config', 'policy', 'samples', 'demo-default.yaml')]);
-    const controller = await startController(cluster, { identity: 'demo-controller' });
+    const controller = await startController(cluster, { identity: 'demo-controller', logsApi: logsApi.listen });
     procs.push(new Supervisor(controller).start());
+    await registerLogsApi(cluster, logsApi);
     for (const n of NODES) {
       const node = cluster.node(n.name);
       const dir = path.join(demoDir, 'nodes', n.name);

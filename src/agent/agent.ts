@@ -19,7 +19,7 @@ import { API_VERSION, UNITSET_KIND, UNITSET_PLURAL, type SystemdUnitSet } from '
 import { CustomObjects } from '../kube/client.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
 import { EventRecorder } from '../kube/events.js';
-import { AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
+import { AGENT_CERT_ANNOTATION, AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
 import { Informer, objectKey } from '../kube/informer.js';
 import type { Logger } from '../observability/log.js';
 import { SystemdBus } from '../systemd/bus.js';
@@ -47,8 +47,10 @@ export interface AgentOptions {
   busAddress: string;
   heartbeatNamespace: string;
   heartbeatPeriodMs: number;
-  /** Published on the heartbeat Lease for `kubectl sdw logs`; empty: not published. */
+  /** Published on the heartbeat Lease for the aggregated logs API; empty: not published. */
   advertiseUrl?: string;
+  /** The PEM certificate served at advertiseUrl, published beside it for callers to pin. */
+  advertiseCert?: string;
   usagePeriodMs: number;
   resyncPeriodMs: number;
   watchSilenceMs?: number;
@@ -98,7 +100,9 @@ export class Agent {
       nodeName,
       opts.heartbeatPeriodMs,
       log,
-      opts.advertiseUrl ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl } : {},
+      opts.advertiseUrl
+        ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl, ...(opts.advertiseCert ? { [AGENT_CERT_ANNOTATION]: opts.advertiseCert } : {}) }
+        : {},
     );
     const [group, version] = API_VERSION.split('/');
     this.informer = new Informer<SystemdUnitSet>(kc, {

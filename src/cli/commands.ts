@@ -11,7 +11,7 @@ import { clusterClient, hoistGlobalFlags, parseRequestTimeout } from './clusterF
 import { clusterLookup, complete, completionScript, formatCompletion } from './completion.js';
 import { get } from './get.js';
 import { listAndWatch } from './watch.js';
-import { CliError, DEFAULT_OPERATOR_NAMESPACE, runLogs } from './logs.js';
+import { CliError, parseSince, parseTail, runLogs } from './logs.js';
 import { exportCommand, importCommand } from './migrate.js';
 import { COMMANDS, TOP_HELP } from './spec.js';
 import { statusViews } from './statusView.js';
@@ -150,19 +150,20 @@ async function status(p: ParsedArgs, io: IO): Promise<number> {
 }
 
 async function logs(p: ParsedArgs, io: IO): Promise<number> {
-  const client = clusterClient(p);
+  // The logs API is reached with the kubeconfig's own TLS and credentials, and the global flags (--as, --request-timeout).
+  const kc = clusterClient(p).kc;
+  const since = str(p, 'since');
   await runLogs(
-    client,
+    kc,
     {
-      namespace: str(p, 'namespace') ?? contextNamespace(client.kc),
+      namespace: str(p, 'namespace') ?? contextNamespace(kc),
       name: p.positionals[0]!,
       node: str(p, 'node'),
       unit: str(p, 'unit'),
       follow: bool(p, 'follow'),
-      lines: Number(str(p, 'lines') ?? 100),
-      agentUrl: str(p, 'agent-url'),
-      operatorNamespace: str(p, 'operator-namespace') ?? DEFAULT_OPERATOR_NAMESPACE,
-      token: str(p, 'token'),
+      tailLines: parseTail(str(p, 'tail')),
+      sinceSeconds: since === undefined ? undefined : parseSince(since),
+      timestamps: bool(p, 'timestamps'),
     },
     io.out,
     io.signal,

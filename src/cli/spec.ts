@@ -128,17 +128,16 @@ Documents of other API groups (a Namespace, say) are skipped.
         node: { type: 'string' },
         unit: { type: 'string' },
         follow: { type: 'boolean', short: 'f' },
-        lines: { type: 'string', integer: true },
-        'agent-url': { type: 'string' },
-        'operator-namespace': { type: 'string' },
-        token: { type: 'string' },
+        tail: { type: 'string' },
+        since: { type: 'string' },
+        timestamps: { type: 'boolean' },
         ...cluster,
       },
     },
-    help: `Print the journal of a workload's units, read on the node by its agent.
+    help: `Print the journal of a workload's units on its nodes, through the API server.
 
 Usage:
-  kubectl sdw logs NAME [-n NAMESPACE] [--node NODE] [--unit UNIT] [-f] [--lines N]
+  kubectl sdw logs NAME [-n NAMESPACE] [--node NODE] [--unit UNIT] [-f] [--tail N] [--since 1h] [--timestamps]
 
 Examples:
   kubectl sdw logs web --node demo-1 --unit server -f
@@ -147,17 +146,21 @@ Flags:
   -n, --namespace NS              the workload's namespace
       --node NODE                 only this node (default: every node of the workload)
       --unit UNIT                 only this unit (spec.units[].name; default: all)
-  -f, --follow                    keep printing new lines
-      --lines N                   lines of history per node (default 100)
-      --agent-url URL             the agent's address (default: read from the agent's
-                                  heartbeat Lease annotation systemd.operators.dev/agent-url)
-      --operator-namespace NS     where the agents' Leases are (default systemd-workload-operator)
-      --token TOKEN               bearer token to present (default: the kubeconfig user's)
+  -f, --follow                    keep printing new lines (also after the unit restarts)
+      --tail N                    the last N lines per node (default -1: all)
+      --since DURATION            only lines newer than this (5s, 2m, 3h)
+      --timestamps                an RFC 3339 time before each line
 ${CLUSTER_HELP}
 
-The agent checks the token with the API server and serves only if you may
-"get" systemdworkloads/log on the workload (RBAC). With several nodes each line
-is prefixed with [NODE].
+With several nodes each line starts with its node's name, with several units
+with the unit's name. Any kubeconfig kubectl accepts works (token, client
+certificate, exec plugin): the request goes to the API server, which needs you
+to have "get" on systemdworkloads/log in API group
+subresources.systemd.operators.dev in the namespace (RBAC), and passes it to
+the operator's aggregated logs API.
+
+Example:
+  kubectl sdw logs web --unit server --since 10m -f
 `,
   },
   import: {

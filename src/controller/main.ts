@@ -18,6 +18,7 @@ import { startServer } from '../observability/server.js';
 import { METRICS_FLAG_DEFAULTS, startMetricsEndpoint } from '../kube/metricsEndpoint.js';
 import { parseFlags } from '../cmdline/flags.js';
 import { CreateExpectations } from './expectations.js';
+import { startLogsApi } from './logsApi.js';
 import { WorkloadMetrics } from './metrics.js';
 import { reconcileWorkload } from './reconcile.js';
 import { cacheReads, ControllerIndex, createInformers, registerWatches } from './watches.js';
@@ -34,6 +35,11 @@ const flags = parseFlags(process.argv.slice(2), {
   'heartbeat-namespace': process.env.POD_NAMESPACE ?? 'systemd-workload-operator',
   'heartbeat-grace': '40',
   workers: '4',
+  // The aggregated logs API (APIService v1alpha1.subresources.systemd.operators.dev); 0 turns it off.
+  'logs-api-port': '9443',
+  'logs-api-bind-address': '',
+  'logs-api-tls-cert-file': '',
+  'logs-api-tls-key-file': '',
   // kube-controller-manager's defaults: what the DaemonSet controller runs with in a stock cluster.
   'kube-api-qps': '20',
   'kube-api-burst': '30',
@@ -116,6 +122,26 @@ async function main(): Promise<void> {
     children: informers.children.list().length,
     nodes: informers.nodes.list().length,
   });
+  // Every replica serves it (reads only, from the caches just synced): the Service spreads requests.
+  // A cluster without a front proxy (no --requestheader-* flags) only loses `kubectl sdw logs`: reconciling goes on.
+  if (Number(flags['logs-api-port']) > 0) {
+    await startLogsApi(
+      kc,
+      {
+        port: Number(flags['logs-api-port']),
+        host: flags['logs-api-bind-address'],
+        certFile: flags['logs-api-tls-cert-file'],
+        keyFile: flags['logs-api-tls-key-file'],
+        heartbeatNamespace: flags['heartbeat-namespace'],
+      },
+      informers,
+      index,
+      log,
+    ).then(
+      () => log.info('logs API serving', { port: flags['logs-api-port'] }),
+      (err: unknown) => log.error('logs API not served', { error: String(err) }),
+    );
+  }
 
   if (!leaderElect) {
     startReconciling();

@@ -1,6 +1,6 @@
 // kubectl-sdw as a user runs it (a subprocess with KUBECONFIG) against a real
 // cluster: real API server, two real systemd nodes, the controller and one agent
-// per node (with the journal endpoint reading each node's journal directory).
+// per node.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -10,9 +10,9 @@ import { loadYaml } from '@kubernetes/client-node';
 import { Cluster } from '../../harness/cluster.js';
 import { binaries, repoRoot } from '../../harness/binaries.js';
 import { waitFor } from '../../harness/process.js';
-import { OPERATOR_NAMESPACE, startAgent, startController, type OperatorProcess } from '../../harness/operator.js';
-import { activeState, apply, waitForWorkload } from '../../harness/assertions.js';
-import { runCli, spawnCli, type CliResult } from '../../harness/cliHelpers.js';
+import { startAgent, startController, type OperatorProcess } from '../../harness/operator.js';
+import { apply, waitForWorkload } from '../../harness/assertions.js';
+import { runCli, type CliResult } from '../../harness/cliHelpers.js';
 import type { WorkloadView } from '../../../src/cli/statusView.js';
 import type { SystemdWorkload } from '../../../src/api/types.js';
 import type { KrewManifest } from '../../../hack/plugin/krew.js';
@@ -20,21 +20,6 @@ import type { KrewManifest } from '../../../hack/plugin/krew.js';
 const execFileP = promisify(execFile);
 
 const EXAMPLES = path.join(repoRoot, 'examples');
-const MARKER = `sdw-e2e-marker-${process.pid}`;
-
-function echoYaml(): string {
-  return `
-apiVersion: systemd.operators.dev/v1alpha1
-kind: SystemdWorkload
-metadata: {name: echo, namespace: default}
-spec:
-  nodeSelector: {kubernetes.io/hostname: demo-2}
-  units:
-  - name: talker
-    command: ["/bin/sh", "-c", "echo ${MARKER} first; sleep 2; echo ${MARKER} second; exec sleep infinity"]
-`;
-}
-
 describe('kubectl-sdw against a running cluster', () => {
   let cluster: Cluster;
   let controller: OperatorProcess;
@@ -47,7 +32,7 @@ describe('kubectl-sdw against a running cluster', () => {
     kubeconfig = cluster.kubeconfigPath;
     controller = await startController(cluster);
     for (const n of ['demo-1', 'demo-2']) {
-      agents.set(n, await startAgent(cluster, n, { extraArgs: [`--journal-dir=${cluster.node(n).journalDir}`] }));
+      agents.set(n, await startAgent(cluster, n));
     }
     examples = (await fs.readdir(EXAMPLES))
       .filter((f) => f.endsWith('.yaml'))
@@ -150,105 +135,8 @@ describe('kubectl-sdw against a running cluster', () => {
     const missing = await runCli(['status', 'nope'], { kubeconfig });
     expect(missing).toMatchObject({ code: 1, stderr: 'error: SystemdWorkload "nope" not found in namespace "default"\n' });
   });
+  // logs: test/e2e/cli/logs.test.ts (through the API server, both credential kinds).
 
-  describe('logs', () => {
-    let agentUrl: string;
-    beforeAll(async () => {
-      await apply(cluster, echoYaml());
-      await waitForWorkload(cluster, 'echo', 'Running', (w) => w.status?.phase === 'Running', 120_000);
-      agentUrl = `http://127.0.0.1:${agents.get('demo-2')!.probePort}`;
-    });
-
-    it('prints the lines the unit wrote, through the agent (--agent-url)', async () => {
-      await waitFor(
-        'both lines in the journal',
-        async () => {
-          const r = await runCli(['logs', 'echo', '--agent-url', agentUrl], { kubeconfig });
-          return r.code === 0 && r.stdout.includes(`${MARKER} second`) ? r : undefined;
-        },
-        60_000,
-        500,
-      ).then((r) => {
-        expect(r.stdout).toMatch(new RegExp(`^\\S+T\\S+ \\S+ sh\\[\\d+\\]: ${MARKER} first$`, 'm'));
-      });
-      const one = await runCli(['logs', 'echo', '--unit', 'talker', '--node', 'demo-2', '--lines', '1', '--agent-url', agentUrl], {
-        kubeconfig,
-      });
-      expect(one.code).toBe(0);
-      expect(one.stdout.trim().split('\n')).toHaveLength(1);
-      const badUnit = await runCli(['logs', 'echo', '--unit', 'nope', '--agent-url', agentUrl], { kubeconfig });
-      expect(badUnit).toMatchObject({ code: 1, stderr: "error: workload default/echo has no unit 'nope' (units: talker)\n" });
-    });
-
-    it('finds the agent from the address it advertises on its heartbeat Lease', async () => {
-      const lease = JSON.parse(await cluster.kubectlOk(['get', 'lease', '-n', OPERATOR_NAMESPACE, 'sdw-agent-demo-2', '-o', 'json'])) as {
-        metadata: { annotations: Record<string, string> };
-      };
-      expect(lease.metadata.annotations['systemd.operators.dev/agent-url']).toBe(agentUrl);
-      const r = await runCli(['logs', 'echo'], { kubeconfig });
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain(`${MARKER} first`);
-    });
-
-    it('-f keeps streaming until interrupted', async () => {
-      const p = spawnCli(['logs', 'echo', '-f', '--lines', '5', '--agent-url', agentUrl], { kubeconfig });
-      await waitFor('follow output', async () => p.output().includes(`${MARKER} second`), 30_000);
-      p.child.kill('SIGINT');
-      expect(await p.exited).toBe(0);
-    });
-
-    it('the agent authenticates the token and authorizes systemdworkloads/log (RBAC)', async () => {
-      const raw = await fetch(`${agentUrl}/logs?unit=sdw-default_echo_talker.service`);
-      expect(raw.status).toBe(401);
-      const forged = await fetch(`${agentUrl}/logs?unit=sdw-default_echo_talker.service`, { headers: { Authorization: 'Bearer forged' } });
-      expect(forged.status).toBe(401);
-      await cluster.kubectlOk(['create', 'serviceaccount', 'viewer', '-n', 'default']);
-      const token = (await cluster.kubectlOk(['create', 'token', 'viewer', '-n', 'default'])).trim();
-      const denied = await runCli(['logs', 'echo', '--token', token, '--agent-url', agentUrl], { kubeconfig });
-      expect(denied.code).toBe(1);
-      expect(denied.stderr).toContain(
-        "HTTP 403: user 'system:serviceaccount:default:viewer' may not get systemdworkloads/log 'echo' in namespace 'default'",
-      );
-      await cluster.kubectlOk([
-        'create',
-        'role',
-        'echo-logs',
-        '-n',
-        'default',
-        '--verb=get',
-        '--resource=systemdworkloads.systemd.operators.dev/log',
-        '--resource-name=echo',
-      ]);
-      await cluster.kubectlOk([
-        'create',
-        'rolebinding',
-        'echo-logs',
-        '-n',
-        'default',
-        '--role=echo-logs',
-        '--serviceaccount=default:viewer',
-      ]);
-      const allowed = await waitFor(
-        'RBAC grant effective',
-        async () => {
-          const r = await runCli(['logs', 'echo', '--token', token, '--agent-url', agentUrl], { kubeconfig });
-          return r.code === 0 ? r : undefined;
-        },
-        30_000,
-        500,
-      );
-      expect(allowed.stdout).toContain(`${MARKER} first`);
-      // A unit of another workload on the same agent: the grant is per workload.
-      const other = await fetch(`${agentUrl}/logs?unit=sdw-default_bootstrap_app.service`, {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      expect(other.status).toBe(403);
-      // Not the operator's unit at all.
-      const foreign = await fetch(`${agentUrl}/logs?unit=dbus.service`, { headers: { Authorization: `Bearer ${token}` } });
-      expect(foreign.status).toBe(400);
-      expect(await activeState(cluster.node('demo-2'), 'sdw-default_echo_talker.service')).toBe('active');
-    });
-  });
   // kubectl's habits, with the plugin installed from the krew archive as krew
   // installs it (archive unpacked, its bin linked into a PATH directory) and run
   // by kubectl as `kubectl sdw`.
