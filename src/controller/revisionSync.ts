@@ -73,6 +73,8 @@ export async function syncRevisions(
     update,
     stable: stable && stableRevision && { name: stableRevision.metadata.name ?? '', revision: stableRevision.revision, hash: stable.hash },
     children,
+    stalled: wl.status?.conditions?.find((c) => c.type === 'Stalled'),
+    stalledGeneration: wl.status?.observedGeneration,
     now,
   });
   if (decision.revert && wl.status?.conditions?.find((c) => c.type === ROLLED_BACK) !== decision.condition) {

@@ -135,6 +135,13 @@ export interface RevertInput {
   /** The last revision healthy everywhere (status.currentRevision), with the hash it renders. */
   stable?: { name: string; revision: number; hash: string };
   children: readonly ChildStatusView[];
+  /**
+   * The last status's Stalled condition and the generation it was folded for:
+   * a revision that runs but never becomes ready stalls the rollout at its
+   * first nodes without failing there, and the deadline is what says so.
+   */
+  stalled?: Condition;
+  stalledGeneration?: number;
   now: number;
 }
 
@@ -147,22 +154,29 @@ export function decideRevert(input: RevertInput): RevertDecision {
   // Decided for this generation already: stays until the spec changes.
   if (previous?.status === 'True' && previous.observedGeneration === input.generation) return { revert: true, condition: previous };
   if (stable.hash === update.hash) return { revert: false };
-  for (const c of [...input.children].sort((a, b) => a.node.localeCompare(b.node))) {
+  const rolledBack = (reason: string, why: string): RevertDecision => ({
+    revert: true,
+    condition: {
+      type: ROLLED_BACK,
+      status: 'True',
+      observedGeneration: input.generation,
+      reason,
+      message: `revision ${update.revision} (${update.name}) ${why}; updated nodes returned to revision ${stable.revision} (${stable.name})`,
+      lastTransitionTime: new Date(input.now).toISOString().replace(/\.\d+Z$/, 'Z'),
+    },
+  });
+  const byNode = [...input.children].sort((a, b) => a.node.localeCompare(b.node));
+  for (const c of byNode) {
     const why = nodeFailure(c, update.hash);
-    if (!why) continue;
-    return {
-      revert: true,
-      condition: {
-        type: ROLLED_BACK,
-        status: 'True',
-        observedGeneration: input.generation,
-        reason: 'RevisionFailed',
-        message:
-          `revision ${update.revision} (${update.name}) failed on node ${c.node}: ${why}; ` +
-          `updated nodes returned to revision ${stable.revision} (${stable.name})`,
-        lastTransitionTime: new Date(input.now).toISOString().replace(/\.\d+Z$/, 'Z'),
-      },
-    };
+    if (why) return rolledBack('RevisionFailed', `failed on node ${c.node}: ${why}`);
+  }
+  // Not failed, but not ready by the deadline on a node that runs it (a readiness
+  // probe that never holds): the revision is what stalls the rollout. A deadline
+  // passed for other reasons (a node gone silent, nothing updated yet) reverts nothing.
+  const { stalled } = input;
+  if (stalled?.status === 'True' && stalled.reason === 'ProgressDeadlineExceeded' && input.stalledGeneration === input.generation) {
+    const notReady = byNode.find((c) => c.specHash === update.hash && c.appliedHash === update.hash && !c.agentSilent && !c.readySince);
+    if (notReady) return rolledBack('ProgressDeadlineExceeded', `was not ready on node ${notReady.node} within progressDeadlineSeconds`);
   }
   return { revert: false };
 }

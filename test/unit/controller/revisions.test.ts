@@ -65,6 +65,39 @@ describe('decideRevert', () => {
     });
   });
 
+  it('a revision that runs but is not ready on its node by the progress deadline reverts; a deadline passed for other reasons does not', () => {
+    const stalled = { type: 'Stalled', status: 'True' as const, reason: 'ProgressDeadlineExceeded', message: 'no progress for 60s' };
+    const notReady = { node: 'n1', specHash: h('b'), appliedHash: h('b'), phase: 'Running' as const };
+    const d = decideRevert({
+      ...base,
+      stalled,
+      stalledGeneration: 2,
+      children: [notReady, { ...notReady, node: 'n2', specHash: h('a'), appliedHash: h('a') }],
+    });
+    expect(d.revert && d.condition).toMatchObject({
+      reason: 'ProgressDeadlineExceeded',
+      message:
+        'revision 2 (app-bbbbbbbbbb) was not ready on node n1 within progressDeadlineSeconds; updated nodes returned to revision 1 (app-aaaaaaaaaa)',
+    });
+    // The deadline of an older generation, a node that is ready on it, a silent agent, or nothing applied yet: no revert.
+    expect(decideRevert({ ...base, stalled, stalledGeneration: 1, children: [notReady] })).toEqual({ revert: false });
+    expect(
+      decideRevert({ ...base, stalled, stalledGeneration: 2, children: [{ ...notReady, readySince: '2026-01-01T00:00:00Z' }] }),
+    ).toEqual({
+      revert: false,
+    });
+    expect(decideRevert({ ...base, stalled, stalledGeneration: 2, children: [{ ...notReady, agentSilent: true }] })).toEqual({
+      revert: false,
+    });
+    expect(decideRevert({ ...base, stalled, stalledGeneration: 2, children: [{ ...notReady, appliedHash: h('a') }] })).toEqual({
+      revert: false,
+    });
+    expect(decideRevert({ ...base, autoRevert: false, stalled, stalledGeneration: 2, children: [notReady] })).toEqual({ revert: false });
+    expect(decideRevert({ ...base, stalled: { ...stalled, status: 'False' }, stalledGeneration: 2, children: [notReady] })).toEqual({
+      revert: false,
+    });
+  });
+
   it('no revert without autoRevert, without a stable revision, or while the new one is healthy', () => {
     const failed = [{ node: 'n1', specHash: h('b'), appliedHash: h('b'), phase: 'Failed' as const }];
     expect(decideRevert({ ...base, autoRevert: false, children: failed })).toEqual({ revert: false });
