@@ -13,7 +13,7 @@ const NODES = ['rb-1', 'rb-2', 'rb-3'];
 const UNIT = 'sdw-default_rb_main.service';
 
 /** The workload with its unit's command echoing VERSION, then sleeping; `crash` exits 3 a second after start. */
-function workload(version: string, opts: { crash?: boolean; autoRevert?: boolean } = {}): string {
+function workload(version: string, opts: { crash?: boolean; autoRevert?: boolean; neverReady?: boolean; deadline?: number } = {}): string {
   const script = opts.crash ? `echo ${version}; sleep 1; exit 3` : `echo ${version}; exec sleep infinity`;
   return JSON.stringify({
     apiVersion: 'systemd.operators.dev/v1alpha1',
@@ -23,7 +23,17 @@ function workload(version: string, opts: { crash?: boolean; autoRevert?: boolean
       nodeSelector: { role: 'rb' },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, autoRevert: opts.autoRevert ?? false } },
       minReadySeconds: 5,
-      units: [{ name: 'main', command: ['/bin/sh', '-c', script], dynamicUser: true, restart: { policy: 'Always', delaySeconds: 1 } }],
+      ...(opts.deadline ? { progressDeadlineSeconds: opts.deadline } : {}),
+      units: [
+        {
+          name: 'main',
+          command: ['/bin/sh', '-c', script],
+          dynamicUser: true,
+          restart: { policy: 'Always', delaySeconds: 1 },
+          // A readiness probe that never holds: the unit runs, and is never ready.
+          ...(opts.neverReady ? { readinessProbe: { exec: { command: ['/bin/false'] }, periodSeconds: 1 } } : {}),
+        },
+      ],
     },
   });
 }
@@ -142,5 +152,39 @@ describe('controller: revisions, undo and auto-revert on real nodes', () => {
     expect(events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'RolledBack', message: rolledBack.message }));
     // The spec stays as the user wrote it.
     expect(reverted.spec.units[0]!.command[2]).toContain('v9');
+  });
+
+  it('autoRevert: a version that runs but is never ready is taken back from its first node at the progress deadline', async () => {
+    await apply(cluster, workload('v1', { autoRevert: true, deadline: 30 }));
+    const stable = await waitForWorkload(cluster, 'rb', 'v1 again, deadline 30 s', rolledOut, 180_000);
+    const ranBad = new Set<string>();
+    let sampling = true;
+    const samples = (async () => {
+      while (sampling) {
+        for (const n of NODES) if ((await versionOn(n).catch(() => undefined)) === 'v8') ranBad.add(n);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    await apply(cluster, workload('v8', { autoRevert: true, neverReady: true, deadline: 30 }));
+    const reverted = await waitForWorkload(
+      cluster,
+      'rb',
+      'rolled back at the deadline and Available',
+      (w) =>
+        w.status?.conditions?.some((c) => c.type === 'RolledBack' && c.status === 'True' && c.reason === 'ProgressDeadlineExceeded') ===
+          true &&
+        w.status.readyNodes === 3 &&
+        w.status.updatedNodes === 3 &&
+        w.status.conditions.some((c) => c.type === 'Available' && c.status === 'True'),
+      240_000,
+    );
+    sampling = false;
+    await samples;
+    expect(ranBad.size).toBe(1);
+    for (const n of NODES) expect(await versionOn(n)).toBe('v1');
+    expect(reverted.status!.currentRevision).toBe(stable.status!.currentRevision);
+    expect(reverted.status!.conditions!.find((c) => c.type === 'RolledBack')!.message).toMatch(
+      new RegExp(`^revision \\d+ \\(rb-[0-9a-f]{10}\\) was not ready on node ${[...ranBad][0]} within progressDeadlineSeconds`),
+    );
   });
 });

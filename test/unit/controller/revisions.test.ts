@@ -66,7 +66,13 @@ describe('decideRevert', () => {
   });
 
   it('a revision that runs but is not ready on its node by the progress deadline reverts; a deadline passed for other reasons does not', () => {
-    const stalled = { type: 'Stalled', status: 'True' as const, reason: 'ProgressDeadlineExceeded', message: 'no progress for 60s' };
+    const stalled = {
+      type: 'Stalled',
+      status: 'True' as const,
+      reason: 'ProgressDeadlineExceeded',
+      message: 'no progress for 60s',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    };
     const notReady = { node: 'n1', specHash: h('b'), appliedHash: h('b'), phase: 'Running' as const };
     const d = decideRevert({
       ...base,
