@@ -621,7 +621,8 @@ const workloadSpecSchema: JSONSchema = {
             autoRevert: {
               type: 'boolean',
               description:
-                'When a new revision fails on a node (its units fail or restart) before the rollout completes, stop the rollout and ' +
+                'When a new revision fails on a node (its units fail or restart), or runs there but is not ready within progressDeadlineSeconds, ' +
+                'before the rollout completes, stop the rollout and ' +
                 'render the updated nodes from the last revision that was healthy everywhere (status.currentRevision) again; the ' +
                 'spec stays as written, the RolledBack condition and a Warning Event name the revision, the node and the reason. ' +
                 'A new spec generation starts a new rollout. Default false.',
