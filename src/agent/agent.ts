@@ -14,13 +14,12 @@
 // - when the API server is unreachable the informer keeps its last view, so the
 //   units stay as they were (fail static) and drift repair still works;
 // - one daemon Reload per sync, however many files changed.
-import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, UNITSET_KIND, UNITSET_PLURAL, type SystemdUnitSet } from '../api/types.js';
-import { CustomObjects } from '../kube/client.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
-import { EventRecorder } from '../kube/events.js';
+import { EventRecorder, restEventWriter } from '../kube/events.js';
 import { AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
 import { Informer, objectKey } from '../kube/informer.js';
+import type { KubeRest } from '../kube/rest.js';
 import type { Logger } from '../observability/log.js';
 import { SystemdBus } from '../systemd/bus.js';
 import { timerStatePatch, unitStatePatch, type UnitState } from '../systemd/properties.js';
@@ -34,6 +33,7 @@ import {
   SYNC_BATCH_MS,
   WrittenStatuses,
   needsNodeSync,
+  type StatusWriter,
   syncNode,
   writeChildStatus,
 } from './reconcile.js';
@@ -74,24 +74,28 @@ export class Agent {
   private stopped = false;
 
   constructor(
-    kc: k8s.KubeConfig,
+    rest: KubeRest,
     private readonly opts: AgentOptions,
   ) {
     const { log, metrics, nodeName } = opts;
     this.store = new UnitFileStore(opts.unitDir);
-    const childApi = new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL);
-    const events = new EventRecorder(kc, 'systemd-workload-agent', log, nodeName);
+    const [group, version] = API_VERSION.split('/');
+    const unitSets = `/apis/${group}/${version}`;
+    const childApi: StatusWriter = {
+      patchStatus: (ns, name, body) =>
+        rest.mergePatch<SystemdUnitSet>(`${unitSets}/namespaces/${ns}/${UNITSET_PLURAL}/${name}/status`, body),
+    };
+    const events = new EventRecorder(restEventWriter(rest), 'systemd-workload-agent', log, nodeName);
     this.heartbeat = new Heartbeat(
-      kc,
+      rest,
       opts.heartbeatNamespace,
       nodeName,
       opts.heartbeatPeriodMs,
       log,
       opts.advertiseUrl ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl } : {},
     );
-    const [group, version] = API_VERSION.split('/');
-    this.informer = new Informer<SystemdUnitSet>(kc, {
-      path: `/apis/${group}/${version}/${UNITSET_PLURAL}`,
+    this.informer = new Informer<SystemdUnitSet>(rest, {
+      path: `${unitSets}/${UNITSET_PLURAL}`,
       apiVersion: API_VERSION,
       kind: UNITSET_KIND,
       fieldSelector: `spec.nodeName=${nodeName}`,

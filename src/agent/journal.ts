@@ -34,10 +34,11 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { GROUP, WORKLOAD_PLURAL } from '../api/types.js';
 import { parseOwnerMarker } from '../api/markers.js';
 import { parseUnitFileName } from '../api/names.js';
+import type { V1SubjectAccessReview, V1TokenReview } from '@kubernetes/client-node';
+import type { KubeRest } from '../kube/rest.js';
 import type { Logger } from '../observability/log.js';
 
 export const LOG_SUBRESOURCE = 'log';
@@ -70,34 +71,34 @@ export interface JournalHandlerOptions {
 }
 
 /** TokenReview + SubjectAccessReview against the API server, with the agent's own credentials. */
-export function apiServerAuthorizer(kc: k8s.KubeConfig): Authorizer {
-  const authn = kc.makeApiClient(k8s.AuthenticationV1Api);
-  const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+export function apiServerAuthorizer(rest: KubeRest): Authorizer {
   return {
     async authenticate(token) {
-      const r = await authn.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
+      const r = await rest.create<V1TokenReview>('/apis/authentication.k8s.io/v1/tokenreviews', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token },
+      });
       const u = r.status?.user;
       if (!r.status?.authenticated || !u?.username) return undefined;
       return { username: u.username, uid: u.uid, groups: u.groups, extra: u.extra };
     },
     async allowed(caller, namespace, workload) {
-      const r = await authz.createSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: {
-            user: caller.username,
-            uid: caller.uid,
-            groups: caller.groups,
-            extra: caller.extra,
-            resourceAttributes: {
-              group: GROUP,
-              resource: WORKLOAD_PLURAL,
-              subresource: LOG_SUBRESOURCE,
-              verb: 'get',
-              namespace,
-              name: workload,
-            },
+      const r = await rest.create<V1SubjectAccessReview>('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: caller.username,
+          uid: caller.uid,
+          groups: caller.groups,
+          extra: caller.extra,
+          resourceAttributes: {
+            group: GROUP,
+            resource: WORKLOAD_PLURAL,
+            subresource: LOG_SUBRESOURCE,
+            verb: 'get',
+            namespace,
+            name: workload,
           },
         },
       });

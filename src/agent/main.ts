@@ -2,7 +2,8 @@
 // The agent process: one per node (a DaemonSet pod in production, with the
 // host's system bus socket and /etc/systemd/system mounted).
 import os from 'node:os';
-import { loadKubeConfig } from '../kube/client.js';
+import { KubeRest } from '../kube/rest.js';
+import { loadRestAuth } from '../kube/restConfig.js';
 import { parseFlags } from '../cmdline/flags.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
@@ -32,8 +33,11 @@ const SHUTDOWN_GRACE_MS = 5_000;
 
 const log = createLogger({ component: 'agent', node: flags['node-name'] });
 const metrics = new Metrics({ node: flags['node-name'] });
-const kc = loadKubeConfig();
-const agent = new Agent(kc, {
+// The lean client (kube/rest.ts), not client-node: the agent's memory is most of its cost on every node.
+const { auth, via } = await loadRestAuth();
+if (via === 'kubeconfig') log.info('credentials need client-node (exec plugin, auth provider or proxy): loaded it');
+const rest = new KubeRest(auth);
+const agent = new Agent(rest, {
   nodeName: flags['node-name'],
   unitDir: flags['unit-dir'],
   busAddress: flags['bus-address'],
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
     extra: journalHandler({
       journalDir: flags['journal-dir'] || undefined,
       unitOwned: ownedUnitChecker(flags['unit-dir']),
-      authorizer: apiServerAuthorizer(kc),
+      authorizer: apiServerAuthorizer(rest),
       log,
     }),
   });

@@ -7,7 +7,8 @@
 // They read the informer's objects and never change them: a status is computed
 // into a new object, and what was last written is remembered here, not in the cache.
 import type { SystemdUnitSet, SystemdUnitSetStatus } from '../api/types.js';
-import { isNotFound, writeStatusIfChanged } from '../kube/client.js';
+import { isNotFound } from '../kube/apiErrors.js';
+import { writeStatusIfChanged } from '../kube/statusWrite.js';
 import type { ReconcileResult } from '../kube/controllerLoop.js';
 import { objectKey } from '../kube/informer.js';
 import type { Logger } from '../observability/log.js';

@@ -5,7 +5,7 @@
 // keeps warm caches and serves probes).
 import os from 'node:os';
 import { UNITSET_PLURAL, WORKLOAD_PLURAL, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
-import { CustomObjects, loadKubeConfig } from '../kube/client.js';
+import { CustomObjects, clientNodeEventWriter, loadKubeConfig } from '../kube/client.js';
 import { ControllerRevisions } from '../kube/controllerRevisions.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
 import { EventRecorder } from '../kube/events.js';
@@ -50,7 +50,7 @@ const deps = {
   heartbeatGraceMs,
   workloadApi: new CustomObjects<SystemdWorkload>(kc, WORKLOAD_PLURAL),
   childApi: new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL),
-  events: new EventRecorder(kc, 'systemd-workload-controller', log, os.hostname()),
+  events: new EventRecorder(clientNodeEventWriter(kc), 'systemd-workload-controller', log, os.hostname()),
   log,
   expectations,
 };
