@@ -254,7 +254,9 @@ async function main(): Promise<void> {
     '# footprint: agent and controller',
     '',
     `Produced by \`node dist/bench/footprint.js\` (\`make bench-footprint\`; env ${env}). Method in the header of bench/footprint.ts.`,
-    `The agent ran as the DaemonSet runs it: \`node ${nodeFlags.join(' ')} dist/src/agent/main.js\`.`,
+    experiment
+      ? `The agent ran as \`node ${nodeFlags.join(' ')} dist/src/agent/main.js\` (FOOTPRINT_NODE_FLAGS: an experiment, not the DaemonSet's flags).`
+      : `The agent ran as the DaemonSet runs it: \`node ${nodeFlags.join(' ')} dist/src/agent/main.js\`.`,
     "RSS = VmRSS from /proc/<pid>/status sampled every second; heap = the agent's nodejs_heap_size_* metrics at the end of the idle window; CPU = utime+stime over the window, % of one core.",
     '',
     '## Summary (median of the samples)',

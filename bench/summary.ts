@@ -68,6 +68,8 @@ async function main(): Promise<void> {
     // What bounds fan-out against the DaemonSet controller: the API server's CPU per create.
     createCost: pick(createCost, 'summary'),
     agentRssMiB: pick(footprint, 'summary', 'agentRssMiB'),
+    // The peak RSS under 300 unit restarts a minute (median over samples; footprint.ts).
+    agentRssChurnMiB: pick(footprint, 'summary', 'agentRssChurnMiB'),
     // footprint.ts's controller part when run (FOOTPRINT_NODES > 0), else the controller of idle.ts
     // (10 workloads x 1000 simulated nodes + 1 real: 10,010 children), so `make bench` builds that fleet once.
     controllerRssMiB: pick(footprint, 'summary', 'controllerRssMiB') ?? pick(idle, 'summary', 'controllerRssMiB'),
@@ -125,7 +127,8 @@ async function main(): Promise<void> {
         ],
         ['idle workload status writes/min', String(s.idleWritesPerMinute), '0 for unchanged state'],
         ['crash-to-status p50 / p99, s', `${String(s.crashToStatus.p50Seconds)} / ${String(s.crashToStatus.p99Seconds)}`, 'p99 < 2'],
-        ['agent RSS idle, MiB', String(s.agentRssMiB), '-'],
+        ['agent RSS idle, 50 units, MiB', String(s.agentRssMiB), '<= 80'],
+        ['agent RSS peak under 300 unit restarts a minute, MiB', String(s.agentRssChurnMiB), '<= 120'],
         [`controller RSS at ${String(s.controllerRssChildren)} children (target size 10,000), MiB`, String(s.controllerRssMiB), '-'],
         ['timer lateness p50 / p99, s', `${String(s.timerLateness.p50Seconds)} / ${String(s.timerLateness.p99Seconds)}`, '-'],
       ],
