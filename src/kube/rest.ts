@@ -118,6 +118,9 @@ export class KubeRest {
       if (ev?.type && ev.object) onEvent(ev.type, ev.object);
     });
     lines.on('close', () => finish());
+    // readline re-emits its input's errors: without a listener a reset connection (the API
+    // server going away mid-watch) would be an uncaught exception and end the agent.
+    lines.on('error', (err) => finish(err));
     res.on('error', (err) => finish(err));
     res.on('aborted', () => finish(new Error('watch connection aborted')));
     return ac;
