@@ -17,7 +17,7 @@
 import { API_VERSION, UNITSET_KIND, UNITSET_PLURAL, type SystemdUnitSet } from '../api/types.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
 import { EventRecorder, restEventWriter } from '../kube/events.js';
-import { AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
+import { AGENT_CERT_ANNOTATION, AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
 import { Informer, objectKey } from '../kube/informer.js';
 import type { KubeRest } from '../kube/rest.js';
 import type { Logger } from '../observability/log.js';
@@ -26,6 +26,9 @@ import { timerStatePatch, unitStatePatch, type UnitState } from '../systemd/prop
 import { terminationFrom } from '../systemd/termination.js';
 import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
+import { ArtifactStore } from './artifacts.js';
+import { ProbeScheduler } from './probes.js';
+import { NetnsProbeRunner } from '../probe/netns.js';
 import {
   NODE_SYNC_KEY,
   NodeState,
@@ -44,11 +47,17 @@ export interface AgentOptions {
   busAddress: string;
   heartbeatNamespace: string;
   heartbeatPeriodMs: number;
-  /** Published on the heartbeat Lease for `kubectl sdw logs`; empty: not published. */
+  /** Published on the heartbeat Lease for the aggregated logs API; empty: not published. */
   advertiseUrl?: string;
+  /** The PEM certificate served at advertiseUrl, published beside it for callers to pin. */
+  advertiseCert?: string;
   usagePeriodMs: number;
   resyncPeriodMs: number;
   watchSilenceMs?: number;
+  /** Where artifacts are staged (the node's /var/lib/sdw/artifacts, as units see it). */
+  artifactDir: string;
+  /** Where httpGet/tcpSocket probes connect from, if not this process's network namespace (src/probe/netns.ts). */
+  probeNetns?: string;
   log: Logger;
   metrics: AgentMetrics;
 }
@@ -61,16 +70,29 @@ const STATUS_WORKERS = 4;
  */
 const BACKOFF = { baseMs: 200, maxMs: 30_000 };
 
+/** Our API group's root as the lean client addresses it (API_VERSION is group/version). */
+const API_ROOT = `/apis/${API_VERSION}`;
+
+/** Children's status writes through the lean client: a merge patch of the status subresource. */
+function restStatusWriter(rest: KubeRest): StatusWriter {
+  return {
+    patchStatus: (ns, name, body) => rest.mergePatch<SystemdUnitSet>(`${API_ROOT}/namespaces/${ns}/${UNITSET_PLURAL}/${name}/status`, body),
+  };
+}
+
 export class Agent {
   readonly informer: Informer<SystemdUnitSet>;
   private bus: SystemdBus | undefined;
   private readonly store: UnitFileStore;
+  private readonly artifacts: ArtifactStore;
   private readonly node = new NodeState();
   private readonly written = new WrittenStatuses();
   private readonly syncLoop: ControllerLoop;
   private readonly statusLoop: ControllerLoop;
   private readonly heartbeat: Heartbeat;
   private timers: NodeJS.Timeout[] = [];
+  private readonly probes: ProbeScheduler;
+  private readonly probeNetns: NetnsProbeRunner | undefined;
   private stopped = false;
 
   constructor(
@@ -79,12 +101,8 @@ export class Agent {
   ) {
     const { log, metrics, nodeName } = opts;
     this.store = new UnitFileStore(opts.unitDir);
-    const [group, version] = API_VERSION.split('/');
-    const unitSets = `/apis/${group}/${version}`;
-    const childApi: StatusWriter = {
-      patchStatus: (ns, name, body) =>
-        rest.mergePatch<SystemdUnitSet>(`${unitSets}/namespaces/${ns}/${UNITSET_PLURAL}/${name}/status`, body),
-    };
+    this.artifacts = new ArtifactStore(opts.artifactDir, log);
+    const childApi = restStatusWriter(rest);
     const events = new EventRecorder(restEventWriter(rest), 'systemd-workload-agent', log, nodeName);
     this.heartbeat = new Heartbeat(
       rest,
@@ -92,14 +110,28 @@ export class Agent {
       nodeName,
       opts.heartbeatPeriodMs,
       log,
-      opts.advertiseUrl ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl } : {},
+      opts.advertiseUrl
+        ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl, ...(opts.advertiseCert ? { [AGENT_CERT_ANNOTATION]: opts.advertiseCert } : {}) }
+        : {},
     );
     this.informer = new Informer<SystemdUnitSet>(rest, {
-      path: `${unitSets}/${UNITSET_PLURAL}`,
+      path: `${API_ROOT}/${UNITSET_PLURAL}`,
       apiVersion: API_VERSION,
       kind: UNITSET_KIND,
       fieldSelector: `spec.nodeName=${nodeName}`,
       silenceMs: opts.watchSilenceMs,
+      log,
+    });
+    this.probeNetns = opts.probeNetns ? new NetnsProbeRunner(opts.probeNetns) : undefined;
+    const netns = this.probeNetns;
+    this.probes = new ProbeScheduler({
+      ...(netns ? { network: (probe, timeout) => netns.run(probe, timeout) } : {}),
+      startTransient: (name, props) => this.bus!.startTransientUnit(name, props),
+      states: this.node.states,
+      restart: (unit) => this.bus!.restartUnit(unit),
+      statusDue: (key) => this.statusLoop.queue.add(key),
+      livenessFailed: (child, unit, message) =>
+        void events.record(child, 'Warning', 'LivenessProbeFailed', `unit ${unit}: ${message}; restarting it`),
       log,
     });
     this.syncLoop = new ControllerLoop(
@@ -115,6 +147,7 @@ export class Agent {
           metrics,
           log,
           statusDue: (keys) => keys.forEach((k) => this.statusLoop.queue.add(k)),
+          artifacts: this.artifacts,
         }),
       metrics.base,
       log,
@@ -131,6 +164,7 @@ export class Agent {
           api: childApi,
           metrics,
           now: Date.now,
+          probes: (k) => this.probes.statesOf(k),
         }),
       metrics.base,
       log,
@@ -161,6 +195,7 @@ export class Agent {
     this.informer.on((type, child, old) => {
       this.written.seen(child);
       if (type === 'delete') this.written.forget(objectKey(child));
+      this.probes.sync(this.ourChildren().map((c) => ({ key: objectKey(c), child: c })));
       // The first event of a burst (a rollout, many workloads applied at once) waits
       // SYNC_BATCH_MS and the rest fold into the same pending key: one sync, one Reload.
       if (needsNodeSync(type, child, old)) this.syncLoop.queue.addAfter(NODE_SYNC_KEY, SYNC_BATCH_MS);
@@ -187,6 +222,8 @@ export class Agent {
   async stop(graceMs = 5_000): Promise<void> {
     this.stopped = true;
     this.timers.forEach((t) => clearInterval(t));
+    this.probes.stopAll();
+    this.probeNetns?.stop();
     this.syncLoop.stop();
     this.statusLoop.stop();
     this.heartbeat.stop();

@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import type http from 'node:http';
 import type https from 'node:https';
 import { GROUP, VERSION } from '../api/types.js';
+import type { ReviewApi } from './delegatedAuth.js';
 import type { EventWriter } from './events.js';
 
 // Free of client-node (the agent imports them directly); re-exported for the controller, the CLI and tests.
@@ -69,6 +70,16 @@ export function clientNodeEventWriter(kc: k8s.KubeConfig): EventWriter {
   return {
     create: (namespace, body) => core.createNamespacedEvent({ namespace, body }),
     mergePatch: (namespace, name, body) => core.patchNamespacedEvent({ namespace, name, body }, mergePatch),
+  };
+}
+
+/** Delegated auth's reviews through client-node (the controller's, rate limited with its other requests; the agent's go through rest.ts). */
+export function clientNodeReviewApi(kc: k8s.KubeConfig): ReviewApi {
+  const authn = kc.makeApiClient(k8s.AuthenticationV1Api);
+  const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+  return {
+    createTokenReview: (body) => authn.createTokenReview({ body }),
+    createSubjectAccessReview: (body) => authz.createSubjectAccessReview({ body }),
   };
 }
 

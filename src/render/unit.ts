@@ -16,16 +16,18 @@
 // StartLimitBurst=5 and StartLimitIntervalSec=5*d+10s: five quick failures in a
 // row still end in "failed", as with systemd's defaults. Without a delay we leave
 // systemd's defaults (RestartSec=100ms, 5 in 10s).
-import type { RenderedUnit, SystemdUnitSetSpec, SystemdWorkload, UnitSpec } from '../api/types.js';
+import type { ArtifactSpec, RenderedUnit, SystemdUnitSetSpec, SystemdWorkload, UnitSpec } from '../api/types.js';
 import { InvalidWorkloadError } from '../api/errors.js';
 import { HASH_KEY, OWNER_KEY } from '../api/markers.js';
 import { unitFileName } from '../api/names.js';
 import { cpuMillis, memoryBytes } from '../api/quantity.js';
 import { validateWorkload } from '../api/validate.js';
 import { DEFAULT_MAX_RESTART_DELAY_SECONDS, effectiveRestartPolicy } from '../api/defaults.js';
+import { unitProbes } from './probes.js';
 import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
 import { cronToOnCalendar } from './calendar.js';
 import { sha256Hex, specHash, unitFilesHash } from './hash.js';
+import { artifactDirectives, childArtifacts } from './artifacts.js';
 
 export const START_LIMIT_BURST = 5;
 
@@ -42,6 +44,8 @@ interface Ctx {
   workload: string;
   /** The workload's restart stamp (see RenderOptions). */
   restartedAt?: string;
+  /** The workload's artifacts, for the units that use them. */
+  artifacts?: readonly ArtifactSpec[];
 }
 
 export interface RenderOptions {
@@ -52,6 +56,8 @@ export interface RenderOptions {
    * written as its digest: nothing from an annotation reaches a file unchecked.
    */
   restartedAt?: string;
+  /** spec.artifacts: units[].artifacts render their digests and paths from it. */
+  artifacts?: readonly ArtifactSpec[];
 }
 
 export const RESTARTED_AT_KEY = 'X-SDW-Restarted-At';
@@ -72,6 +78,8 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
   if (u.after?.length) unitLines.push(`After=${u.after.map(sibling).join(' ')}`);
   if (u.requires?.length) unitLines.push(`Requires=${u.requires.map(sibling).join(' ')}`);
   if (ctx.restartedAt !== undefined) unitLines.push(`${RESTARTED_AT_KEY}=${restartStampValue(ctx.restartedAt)}`);
+  const artifacts = artifactDirectives(ctx, u, p);
+  unitLines.push(...artifacts.unit);
 
   const policy = effectiveRestartPolicy(u);
   const delay = u.restart?.delaySeconds;
@@ -83,6 +91,10 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
   if (type === 'oneshot') {
     svc.push('Type=oneshot');
     if (!scheduled) svc.push('RemainAfterExit=yes');
+  } else if (type === 'notify') {
+    // NotifyAccess=all: a wrapper script's systemd-notify (a child of the main
+    // process) may send READY=1, not only the main process itself.
+    svc.push('Type=notify', 'NotifyAccess=all');
   } else {
     // exec, not simple: a missing binary or a bad User= fails the start job
     // instead of a unit reported "running" for an instant before it dies.
@@ -90,6 +102,7 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
   }
   svc.push(`ExecStart=${execCommandLine(u.command, `${p}.command`)}`);
   u.env?.forEach((e, i) => svc.push(`Environment=${environmentAssignment(e.name, e.value ?? '', `${p}.env[${i}]`)}`));
+  svc.push(...artifacts.service);
   if (u.dynamicUser) svc.push('DynamicUser=yes');
   if (u.user !== undefined) svc.push(`User=${escapeSpecifiers(u.user, `${p}.user`)}`);
   if (u.group !== undefined) svc.push(`Group=${escapeSpecifiers(u.group, `${p}.group`)}`);
@@ -144,7 +157,12 @@ export function renderUnitFiles(
   field = 'unit',
   opts: RenderOptions = {},
 ): RenderedUnit[] {
-  const ctx: Ctx = { namespace, workload, ...(opts.restartedAt !== undefined ? { restartedAt: opts.restartedAt } : {}) };
+  const ctx: Ctx = {
+    namespace,
+    workload,
+    ...(opts.restartedAt !== undefined ? { restartedAt: opts.restartedAt } : {}),
+    ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
+  };
   const service = unitFileName(namespace, workload, u.name, 'service');
   const files: RenderedUnit[] = [{ name: service, content: HEADER + renderService(ctx, u, field) }];
   if (u.schedule !== undefined) {
@@ -177,10 +195,16 @@ export function render(workload: SystemdWorkload, nodeName: string, opts: Render
       delaySeconds: u.restart?.delaySeconds ?? 0,
       maxDelaySeconds: u.restart?.maxDelaySeconds ?? DEFAULT_MAX_RESTART_DELAY_SECONDS,
     },
-    files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`, opts),
+    files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`, { ...opts, artifacts: workload.spec.artifacts }),
+    ...unitProbes(u, unitFileName(namespace as string, name, u.name)),
   }));
-  const hash = specHash(units.flatMap((u) => u.files));
-  return { nodeName, units, hash, shortHash: hash.slice(0, 12) };
+  const artifacts = childArtifacts(workload.spec.artifacts);
+  const hash = specHash(
+    units.flatMap((u) => u.files),
+    units.map(({ name: unit, readinessProbe, livenessProbe, runAs }) => ({ unit, readinessProbe, livenessProbe, runAs })),
+    artifacts,
+  );
+  return { nodeName, units, ...(artifacts ? { artifacts } : {}), hash, shortHash: hash.slice(0, 12) };
 }
 
 /** CPUQuota= for a CPU limit: 1 CPU = 100% (500m -> "50%", 2 -> "200%", 1m -> "0.1%"). */
