@@ -151,8 +151,8 @@ bench-node-apply: deps k8s-binaries
 
 # Benchmarks of issue 8 beside node-apply; each also runs alone (node dist/bench/<name>.js)
 # and shrinks by env (see each file's header). `make bench` ends with bench/results/summary.json.
-.PHONY: bench-build bench-fanout bench-idle bench-crash bench-footprint bench-timers bench-client-reuse bench-create-cost bench-summary
-bench: bench-fanout bench-create-cost bench-idle bench-crash bench-footprint bench-timers bench-client-reuse bench-summary
+.PHONY: bench-build bench-fanout bench-idle bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-create-cost bench-summary
+bench: bench-fanout bench-create-cost bench-idle bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-summary
 
 bench-build: deps k8s-binaries
 	npx tsc -p tsconfig.json
@@ -165,6 +165,10 @@ bench-idle: bench-build
 
 bench-crash: bench-build
 	node dist/bench/crash.js
+
+# What loading each candidate Kubernetes client costs the agent (issue 18; light, no cluster).
+bench-agent-imports: bench-build
+	node dist/bench/agent-imports.js
 
 bench-footprint: bench-build
 	node dist/bench/footprint.js

@@ -8,7 +8,17 @@ import { mdTable } from './md.js';
 export type J = Record<string, unknown>;
 
 /** The benchmarks summary.ts reads, by the name of their result file. */
-export const BENCHMARKS = ['node-apply', 'fanout', 'idle', 'crash', 'footprint', 'timers', 'client-reuse', 'create-cost'] as const;
+export const BENCHMARKS = [
+  'node-apply',
+  'fanout',
+  'idle',
+  'crash',
+  'footprint',
+  'agent-imports',
+  'timers',
+  'client-reuse',
+  'create-cost',
+] as const;
 export type Results = Partial<Record<(typeof BENCHMARKS)[number], J>>;
 
 export function pick(o: J | undefined, ...keys: string[]): unknown {
@@ -65,6 +75,8 @@ export function summarize(r: Results, machine: unknown) {
     // What bounds fan-out against the DaemonSet controller: the API server's CPU per create.
     createCost: pick(createCost, 'summary'),
     agentRssMiB: pick(footprint, 'summary', 'agentRssMiB'),
+    // The peak RSS under 300 unit restarts a minute (median over samples; footprint.ts).
+    agentRssChurnMiB: pick(footprint, 'summary', 'agentRssChurnMiB'),
     // footprint.ts's controller part when run (FOOTPRINT_NODES > 0), else the controller of idle.ts
     // (10 workloads x 1000 simulated nodes + 1 real: 10,010 children), so `make bench` builds that fleet once.
     controllerRssMiB: pick(footprint, 'summary', 'controllerRssMiB') ?? pick(idle, 'summary', 'controllerRssMiB'),
@@ -257,27 +269,36 @@ function idleFigures(i: J | undefined, s: ReturnType<typeof summarize>): Row[] {
 }
 
 function footprintFigures(f: J | undefined): Row[] {
-  const updates = num(pick(f, 'agent', 'churn', 'updates'));
-  const restarts = num(pick(f, 'agent', 'churn', 'unitRestarts'));
-  // footprint.ts restarts every unit at each update: unitRestarts = updates x units.
-  const units = updates && restarts !== null && Number.isInteger(restarts / updates) ? restarts / updates : null;
-  const window = num(pick(f, 'agent', 'idle', 'seconds'));
+  const s = (k: string): number | null => num(pick(f, 'summary', k));
+  const n = s('agentSamples');
+  const samples = n === null ? '-' : medianSamples([n]);
+  const at = (k: string): string => `footprint.json summary.${k}`;
   return [
-    row('agent footprint: units', units, (x) => `${quote.count(x)} units`, 'footprint.json agent.churn.unitRestarts / agent.churn.updates'),
+    row('agent footprint: units', s('agentUnits'), (x) => `${quote.count(x)} units`, at('agentUnits')),
+    row('agent RSS idle', s('agentRssMiB'), (x) => `${quote.whole(x)} MiB`, at('agentRssMiB'), samples),
+    row('agent CPU idle, % of a core', s('agentIdleCpuPercent'), (x) => `${quote.whole(x)}%`, at('agentIdleCpuPercent'), samples),
     row(
-      'agent RSS idle',
-      num(pick(f, 'agent', 'idle', 'rssMedianMiB')),
-      (x) => `${quote.whole(x)} MiB`,
-      'footprint.json agent.idle.rssMedianMiB',
-      window === null ? '-' : `median over ${quote.whole(window)} s`,
+      'agent churn: unit restarts a minute',
+      s('agentChurnRestartsPerMinute'),
+      (x) => `${quote.whole(x)} restarts`,
+      at('agentChurnRestartsPerMinute'),
+      samples,
     ),
-    row(
-      'agent CPU idle, % of a core',
-      num(pick(f, 'agent', 'idle', 'cpuPercent')),
-      (x) => `${quote.whole(x)}%`,
-      'footprint.json agent.idle.cpuPercent',
-    ),
+    row('agent RSS peak under churn', s('agentRssChurnMiB'), (x) => `${quote.whole(x)} MiB`, at('agentRssChurnMiB'), samples),
   ];
+}
+
+/** What loading each candidate Kubernetes client costs the agent (bench/agent-imports.ts). */
+function agentImportFigures(a: J | undefined): Row[] {
+  return ((pick(a, 'rows') as J[] | null) ?? []).map((r) =>
+    row(
+      `RSS after loading: ${String(r.name)}`,
+      num(r.rssMiB),
+      (x) => `${quote.whole(x)} MiB`,
+      `agent-imports.json rows[name=${String(r.name)}].rssMiB`,
+      num(r.samples) === null ? '-' : medianSamples([num(r.samples)!]),
+    ),
+  );
 }
 
 function timerFigures(t: J | undefined): Row[] {
@@ -312,6 +333,7 @@ export function quotedFigures(r: Results): QuotedFigure[] {
     ...crashFigures(r.crash),
     ...idleFigures(r.idle, summarize(r, null)),
     ...footprintFigures(r.footprint),
+    ...agentImportFigures(r['agent-imports']),
     ...timerFigures(r.timers),
   ].filter((x): x is QuotedFigure => x !== null);
 }
@@ -349,7 +371,8 @@ export function renderSummaryMd(r: Results): string {
         ],
         ['idle workload status writes/min', String(s.idleWritesPerMinute), '0 for unchanged state'],
         ['crash-to-status p50 / p99, s', `${String(s.crashToStatus.p50Seconds)} / ${String(s.crashToStatus.p99Seconds)}`, 'p99 < 2'],
-        ['agent RSS idle, MiB', String(s.agentRssMiB), '-'],
+        ['agent RSS idle, 50 units, MiB', String(s.agentRssMiB), '<= 80'],
+        ['agent RSS peak under 300 unit restarts a minute, MiB', String(s.agentRssChurnMiB), '<= 120'],
         [`controller RSS at ${String(s.controllerRssChildren)} children (target size 10,000), MiB`, String(s.controllerRssMiB), '-'],
         ['timer lateness p50 / p99, s', `${String(s.timerLateness.p50Seconds)} / ${String(s.timerLateness.p99Seconds)}`, '-'],
       ],

@@ -14,13 +14,12 @@
 // - when the API server is unreachable the informer keeps its last view, so the
 //   units stay as they were (fail static) and drift repair still works;
 // - one daemon Reload per sync, however many files changed.
-import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, UNITSET_KIND, UNITSET_PLURAL, type SystemdUnitSet } from '../api/types.js';
-import { CustomObjects } from '../kube/client.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
-import { EventRecorder } from '../kube/events.js';
+import { EventRecorder, restEventWriter } from '../kube/events.js';
 import { AGENT_CERT_ANNOTATION, AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
 import { Informer, objectKey } from '../kube/informer.js';
+import type { KubeRest } from '../kube/rest.js';
 import type { Logger } from '../observability/log.js';
 import { SystemdBus } from '../systemd/bus.js';
 import { timerStatePatch, unitStatePatch, type UnitState } from '../systemd/properties.js';
@@ -37,6 +36,7 @@ import {
   SYNC_BATCH_MS,
   WrittenStatuses,
   needsNodeSync,
+  type StatusWriter,
   syncNode,
   writeChildStatus,
 } from './reconcile.js';
@@ -70,6 +70,16 @@ const STATUS_WORKERS = 4;
  */
 const BACKOFF = { baseMs: 200, maxMs: 30_000 };
 
+/** Our API group's root as the lean client addresses it (API_VERSION is group/version). */
+const API_ROOT = `/apis/${API_VERSION}`;
+
+/** Children's status writes through the lean client: a merge patch of the status subresource. */
+function restStatusWriter(rest: KubeRest): StatusWriter {
+  return {
+    patchStatus: (ns, name, body) => rest.mergePatch<SystemdUnitSet>(`${API_ROOT}/namespaces/${ns}/${UNITSET_PLURAL}/${name}/status`, body),
+  };
+}
+
 export class Agent {
   readonly informer: Informer<SystemdUnitSet>;
   private bus: SystemdBus | undefined;
@@ -86,16 +96,16 @@ export class Agent {
   private stopped = false;
 
   constructor(
-    kc: k8s.KubeConfig,
+    rest: KubeRest,
     private readonly opts: AgentOptions,
   ) {
     const { log, metrics, nodeName } = opts;
     this.store = new UnitFileStore(opts.unitDir);
     this.artifacts = new ArtifactStore(opts.artifactDir, log);
-    const childApi = new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL);
-    const events = new EventRecorder(kc, 'systemd-workload-agent', log, nodeName);
+    const childApi = restStatusWriter(rest);
+    const events = new EventRecorder(restEventWriter(rest), 'systemd-workload-agent', log, nodeName);
     this.heartbeat = new Heartbeat(
-      kc,
+      rest,
       opts.heartbeatNamespace,
       nodeName,
       opts.heartbeatPeriodMs,
@@ -104,9 +114,8 @@ export class Agent {
         ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl, ...(opts.advertiseCert ? { [AGENT_CERT_ANNOTATION]: opts.advertiseCert } : {}) }
         : {},
     );
-    const [group, version] = API_VERSION.split('/');
-    this.informer = new Informer<SystemdUnitSet>(kc, {
-      path: `/apis/${group}/${version}/${UNITSET_PLURAL}`,
+    this.informer = new Informer<SystemdUnitSet>(rest, {
+      path: `${API_ROOT}/${UNITSET_PLURAL}`,
       apiVersion: API_VERSION,
       kind: UNITSET_KIND,
       fieldSelector: `spec.nodeName=${nodeName}`,

@@ -37,19 +37,14 @@ import { promises as fs } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import * as k8s from '@kubernetes/client-node';
 import { WORKLOAD_PLURAL } from '../api/types.js';
 import { LOGS_GROUP, LOG_SUBRESOURCE, MAX_TAIL_LINES, parseLogOptions, type LogOptions } from '../api/logs.js';
 import { parseOwnerMarker } from '../api/markers.js';
 import { parseUnitFileName } from '../api/names.js';
+import type { AccessReviews, ReviewedUser } from '../kube/delegatedAuth.js';
 import type { Logger } from '../observability/log.js';
 
-export interface Caller {
-  username: string;
-  uid?: string;
-  groups?: string[];
-  extra?: Record<string, string[]>;
-}
+export type Caller = ReviewedUser;
 
 export interface Authorizer {
   /** The caller behind a bearer token, or undefined when the API server does not authenticate it. */
@@ -69,40 +64,22 @@ export interface JournalHandlerOptions {
   log?: Logger;
 }
 
-/** TokenReview + SubjectAccessReview against the API server, with the agent's own credentials. */
-export function apiServerAuthorizer(kc: k8s.KubeConfig): Authorizer {
-  const authn = kc.makeApiClient(k8s.AuthenticationV1Api);
-  const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+/**
+ * The API server's answers (kube/delegatedAuth.ts, through whichever client the
+ * process has): TokenReview, then `get systemdworkloads/log` of the workload.
+ */
+export function apiServerAuthorizer(reviews: Pick<AccessReviews, 'authenticate' | 'allowedResource'>): Authorizer {
   return {
-    async authenticate(token) {
-      const r = await authn.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
-      const u = r.status?.user;
-      if (!r.status?.authenticated || !u?.username) return undefined;
-      return { username: u.username, uid: u.uid, groups: u.groups, extra: u.extra };
-    },
-    async allowed(caller, namespace, workload) {
-      const r = await authz.createSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: {
-            user: caller.username,
-            uid: caller.uid,
-            groups: caller.groups,
-            extra: caller.extra,
-            resourceAttributes: {
-              group: LOGS_GROUP,
-              resource: WORKLOAD_PLURAL,
-              subresource: LOG_SUBRESOURCE,
-              verb: 'get',
-              namespace,
-              name: workload,
-            },
-          },
-        },
-      });
-      return r.status?.allowed === true;
-    },
+    authenticate: (token) => reviews.authenticate(token),
+    allowed: (caller, namespace, workload) =>
+      reviews.allowedResource(caller, {
+        group: LOGS_GROUP,
+        resource: WORKLOAD_PLURAL,
+        subresource: LOG_SUBRESOURCE,
+        verb: 'get',
+        namespace,
+        name: workload,
+      }),
   };
 }
 

@@ -3,13 +3,15 @@
 // host's system bus socket and /etc/systemd/system mounted).
 import https from 'node:https';
 import os from 'node:os';
-import { loadKubeConfig } from '../kube/client.js';
+import { KubeRest } from '../kube/rest.js';
+import { loadRestAuth } from '../kube/restConfig.js';
 import { parseFlags } from '../cmdline/flags.js';
 import { ARTIFACT_ROOT } from '../api/artifacts.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
 import { METRICS_FLAG_DEFAULTS, startMetricsEndpoint } from '../kube/metricsEndpoint.js';
+import { apiServerReviews, restReviewApi } from '../kube/delegatedAuth.js';
 import { Agent } from './agent.js';
 import { AgentMetrics } from './metrics.js';
 import { selfSignedCert } from '../observability/selfSignedCert.js';
@@ -45,7 +47,12 @@ const SHUTDOWN_GRACE_MS = 5_000;
 
 const log = createLogger({ component: 'agent', node: flags['node-name'] });
 const metrics = new Metrics({ node: flags['node-name'] });
-const kc = loadKubeConfig();
+// The lean client (kube/rest.ts), not client-node: the agent's memory is most of its cost on every node.
+const { auth, via } = await loadRestAuth();
+if (via === 'kubeconfig') log.info('credentials need client-node (exec plugin, auth provider or proxy): loaded it');
+const rest = new KubeRest(auth);
+// Delegated authn/authz of /metrics and of the journal endpoint, through the same lean client.
+const reviews = apiServerReviews(restReviewApi(rest));
 const advertiseUrl = flags['advertise-url'] || (process.env.POD_IP ? `https://${process.env.POD_IP}:${flags['logs-port']}` : '');
 // A fresh key at every start, never stored: the certificate is published on the heartbeat Lease and pinned by callers.
 // Ten years: a pinned certificate needs no rotation while the agent runs.
@@ -53,7 +60,7 @@ const logsCert = selfSignedCert(
   [...new Set([advertiseUrl && new URL(advertiseUrl).hostname.replace(/^\[|\]$/g, ''), '127.0.0.1', 'localhost'].filter(Boolean))],
   3650,
 );
-const agent = new Agent(kc, {
+const agent = new Agent(rest, {
   nodeName: flags['node-name'],
   unitDir: flags['unit-dir'],
   busAddress: flags['bus-address'],
@@ -75,7 +82,7 @@ async function startLogsServer(): Promise<void> {
   const handler = journalHandler({
     journalDir: flags['journal-dir'] || undefined,
     unitOwned: ownedUnitChecker(flags['unit-dir']),
-    authorizer: apiServerAuthorizer(kc),
+    authorizer: apiServerAuthorizer(reviews),
     log,
   });
   const server = https.createServer({ cert: logsCert.cert, key: logsCert.key, minVersion: 'TLSv1.2' }, (req, res) => {
@@ -97,7 +104,7 @@ async function startLogsServer(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const dedicatedMetrics = await startMetricsEndpoint(flags, kc, metrics, 'systemd-workload-agent-metrics');
+  const dedicatedMetrics = await startMetricsEndpoint(flags, reviews, metrics, 'systemd-workload-agent-metrics');
   await startServer({
     port: Number(flags['probe-port']),
     metrics,

@@ -8,7 +8,8 @@
 // into a new object, and what was last written is remembered here, not in the cache.
 import { LABEL_WORKLOAD, type SystemdUnitSet, type SystemdUnitSetStatus } from '../api/types.js';
 import { UNIT_PREFIX } from '../api/names.js';
-import { isNotFound, writeStatusIfChanged } from '../kube/client.js';
+import { isNotFound } from '../kube/apiErrors.js';
+import { writeStatusIfChanged } from '../kube/statusWrite.js';
 import type { ReconcileResult } from '../kube/controllerLoop.js';
 import { objectKey } from '../kube/informer.js';
 import type { Logger } from '../observability/log.js';

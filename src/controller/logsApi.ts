@@ -6,6 +6,8 @@ import { promises as fs } from 'node:fs';
 import type https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { apiServerAuthorizer } from '../agent/journal.js';
+import { clientNodeReviewApi } from '../kube/client.js';
+import { apiServerReviews } from '../kube/delegatedAuth.js';
 import { AGENT_CERT_ANNOTATION, AGENT_URL_ANNOTATION, heartbeatLeaseName } from '../kube/heartbeat.js';
 import { loadRequestHeaderConfig } from '../logsapi/frontProxy.js';
 import { startLogsApiServer } from '../logsapi/server.js';
@@ -52,7 +54,7 @@ export async function startLogsApi(
         if (typeof h !== 'string') throw new Error("the controller's credentials carry no bearer token for the agents' TokenReview");
         return h;
       },
-      authorizer: apiServerAuthorizer(kc),
+      authorizer: apiServerAuthorizer(apiServerReviews(clientNodeReviewApi(kc))),
       requestHeader: await loadRequestHeaderConfig(kc),
       log,
     },

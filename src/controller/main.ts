@@ -5,7 +5,8 @@
 // keeps warm caches and serves probes).
 import os from 'node:os';
 import { UNITSET_PLURAL, WORKLOAD_PLURAL, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
-import { CustomObjects, loadKubeConfig } from '../kube/client.js';
+import { CustomObjects, clientNodeEventWriter, clientNodeReviewApi, loadKubeConfig } from '../kube/client.js';
+import { apiServerReviews } from '../kube/delegatedAuth.js';
 import { rateLimitRequests, TokenBucket } from '../kube/rateLimit.js';
 import { ControllerRevisions } from '../kube/controllerRevisions.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
@@ -67,7 +68,7 @@ const deps = {
   heartbeatGraceMs,
   workloadApi: new CustomObjects<SystemdWorkload>(kc, WORKLOAD_PLURAL),
   childApi: new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL),
-  events: new EventRecorder(kc, 'systemd-workload-controller', log, os.hostname()),
+  events: new EventRecorder(clientNodeEventWriter(kc), 'systemd-workload-controller', log, os.hostname()),
   log,
   expectations,
 };
@@ -107,7 +108,12 @@ function electLeader(): LeaderElector {
 }
 
 async function main(): Promise<void> {
-  const dedicatedMetrics = await startMetricsEndpoint(flags, kc, metrics, 'systemd-workload-controller-metrics');
+  const dedicatedMetrics = await startMetricsEndpoint(
+    flags,
+    apiServerReviews(clientNodeReviewApi(kc)),
+    metrics,
+    'systemd-workload-controller-metrics',
+  );
   await startServer({
     port: Number(flags['probe-port']),
     metrics,

@@ -1,10 +1,15 @@
 // Thin helpers over @kubernetes/client-node: config loading, typed custom
 // object calls for our group, merge patches, and error classification.
 import * as k8s from '@kubernetes/client-node';
-import fastJsonPatch from 'fast-json-patch';
 import type http from 'node:http';
 import type https from 'node:https';
 import { GROUP, VERSION } from '../api/types.js';
+import type { ReviewApi } from './delegatedAuth.js';
+import type { EventWriter } from './events.js';
+
+// Free of client-node (the agent imports them directly); re-exported for the controller, the CLI and tests.
+export { isConflict, isNotFound, statusCode } from './apiErrors.js';
+export { topLevelMergePatch, writeStatusIfChanged, type StatusPatcher } from './statusWrite.js';
 
 export function loadKubeConfig(): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
@@ -59,13 +64,24 @@ function pemText(v: unknown): string {
 
 export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
-export function statusCode(err: unknown): number | undefined {
-  const e = err as { code?: number; statusCode?: number };
-  return typeof e?.code === 'number' ? e.code : e?.statusCode;
+/** An EventRecorder's writes through client-node (the controller's; the agent's go through rest.ts). */
+export function clientNodeEventWriter(kc: k8s.KubeConfig): EventWriter {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  return {
+    create: (namespace, body) => core.createNamespacedEvent({ namespace, body }),
+    mergePatch: (namespace, name, body) => core.patchNamespacedEvent({ namespace, name, body }, mergePatch),
+  };
 }
 
-export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
-export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
+/** Delegated auth's reviews through client-node (the controller's, rate limited with its other requests; the agent's go through rest.ts). */
+export function clientNodeReviewApi(kc: k8s.KubeConfig): ReviewApi {
+  const authn = kc.makeApiClient(k8s.AuthenticationV1Api);
+  const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+  return {
+    createTokenReview: (body) => authn.createTokenReview({ body }),
+    createSubjectAccessReview: (body) => authz.createSubjectAccessReview({ body }),
+  };
+}
 
 /** Custom objects of our API group, one plural at a time. */
 export class CustomObjects<T extends object> {
@@ -112,31 +128,4 @@ export class CustomObjects<T extends object> {
       body: uid ? { preconditions: { uid } } : undefined,
     });
   }
-}
-
-/**
- * A merge patch that turns `from` into `to` at the top level of an object:
- * changed keys carry their new value, removed keys are set to null.
- */
-export function topLevelMergePatch(from: Record<string, unknown> | undefined, to: Record<string, unknown>): Record<string, unknown> {
-  const patch: Record<string, unknown> = { ...to };
-  for (const k of Object.keys(from ?? {})) if (!(k in to)) patch[k] = null;
-  return patch;
-}
-
-/**
- * The status write of a reconcile: a merge patch of the status subresource when
- * `status` differs from what obj has, nothing otherwise (an idle operator writes
- * nothing). Returns the object the API server answered with, or undefined when
- * there was nothing to write.
- */
-export async function writeStatusIfChanged<T extends { metadata: { namespace?: string; name?: string }; status?: object }>(
-  api: Pick<CustomObjects<T>, 'patchStatus'>,
-  obj: T,
-  status: NonNullable<T['status']>,
-): Promise<T | undefined> {
-  if (fastJsonPatch.compare(obj.status ?? {}, status).length === 0) return undefined;
-  return api.patchStatus(obj.metadata.namespace ?? '', obj.metadata.name ?? '', {
-    status: topLevelMergePatch(obj.status as Record<string, unknown> | undefined, status as unknown as Record<string, unknown>),
-  });
 }

@@ -1,14 +1,21 @@
-// Delegated authentication and authorization for /metrics, as
-// controller-runtime's WithAuthenticationAndAuthorization filter: the bearer
-// token goes to the API server in a TokenReview, and the user it names must be
-// allowed `get` on the non-resource URL /metrics (a SubjectAccessReview), which
-// the ClusterRole systemd-workload-operator-metrics-reader grants. Answers are
-// cached as the API server's own webhook authenticator and authorizer cache
-// them (2 min for a token, 5 min allowed, 30 s denied), so a scrape every 30 s
-// costs the API server nothing after the first.
+// Delegated authentication and authorization, as controller-runtime's
+// WithAuthenticationAndAuthorization filter and the API server's webhook
+// authenticator and authorizer: a bearer token goes to the API server in a
+// TokenReview, and the user it names must be allowed what it asks for (a
+// SubjectAccessReview). One implementation serves every endpoint that needs it:
+// /metrics (`get` on the non-resource URL /metrics, which the ClusterRole
+// systemd-workload-operator-metrics-reader grants) and the journal endpoint and
+// logs API (`get systemdworkloads/log`, src/agent/journal.ts).
+// The two reviews travel through a ReviewApi: the agent's lean client
+// (restReviewApi) or client-node's, rate limited in the controller
+// (clientNodeReviewApi in client.ts). This module loads no client-node code.
+// /metrics answers are cached as the API server caches its webhooks' (2 min for
+// a token, 5 min allowed, 30 s denied), so a scrape every 30 s costs the API
+// server nothing after the first.
 import { createHash } from 'node:crypto';
-import * as k8s from '@kubernetes/client-node';
+import type { V1ResourceAttributes, V1SubjectAccessReview, V1TokenReview } from '@kubernetes/client-node';
 import type { MetricsGuard, MetricsVerdict } from '../observability/server.js';
+import type { KubeRest } from './rest.js';
 
 export interface ReviewedUser {
   username: string;
@@ -17,34 +24,52 @@ export interface ReviewedUser {
   extra?: Record<string, string[]>;
 }
 
-/** The two questions the guard asks the API server; a fake in unit tests. */
+/** The questions the guards ask the API server; a fake in unit tests. */
 export interface AccessReviews {
   /** The token's user, or undefined when the token is not valid. */
   authenticate(token: string): Promise<ReviewedUser | undefined>;
   /** Whether the user may `verb` the non-resource `path`. */
   allowedNonResource(user: ReviewedUser, verb: string, path: string): Promise<boolean>;
+  /** Whether the user may do what `attributes` say to a resource (verb, group, resource, subresource, namespace, name). */
+  allowedResource(user: ReviewedUser, attributes: V1ResourceAttributes): Promise<boolean>;
 }
 
-export function apiServerReviews(kc: k8s.KubeConfig): AccessReviews {
-  const authn = kc.makeApiClient(k8s.AuthenticationV1Api);
-  const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+/** How the two reviews reach the API server: each posts its object and answers with the API server's. */
+export interface ReviewApi {
+  createTokenReview(body: V1TokenReview): Promise<V1TokenReview>;
+  createSubjectAccessReview(body: V1SubjectAccessReview): Promise<V1SubjectAccessReview>;
+}
+
+/** The reviews through the lean client (the agent's: it never loads client-node). */
+export function restReviewApi(rest: Pick<KubeRest, 'create'>): ReviewApi {
+  return {
+    createTokenReview: (body) => rest.create<V1TokenReview>('/apis/authentication.k8s.io/v1/tokenreviews', body),
+    createSubjectAccessReview: (body) => rest.create<V1SubjectAccessReview>('/apis/authorization.k8s.io/v1/subjectaccessreviews', body),
+  };
+}
+
+/** TokenReview + SubjectAccessReview against the API server, with the caller's own (the process's) credentials. */
+export function apiServerReviews(api: ReviewApi): AccessReviews {
+  const allowed = async (
+    user: ReviewedUser,
+    attributes: Pick<V1SubjectAccessReview['spec'], 'resourceAttributes' | 'nonResourceAttributes'>,
+  ) => {
+    const r = await api.createSubjectAccessReview({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, ...attributes },
+    });
+    return r.status?.allowed === true;
+  };
   return {
     async authenticate(token) {
-      const r = await authn.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
+      const r = await api.createTokenReview({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
       const u = r.status?.user;
       if (!r.status?.authenticated || !u?.username) return undefined;
       return { username: u.username, uid: u.uid, groups: u.groups, extra: u.extra };
     },
-    async allowedNonResource(user, verb, path) {
-      const r = await authz.createSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, nonResourceAttributes: { verb, path } },
-        },
-      });
-      return r.status?.allowed === true;
-    },
+    allowedNonResource: (user, verb, path) => allowed(user, { nonResourceAttributes: { verb, path } }),
+    allowedResource: (user, resourceAttributes) => allowed(user, { resourceAttributes }),
   };
 }
 
@@ -70,7 +95,10 @@ class TtlCache<V> {
 export const CACHE_TTL_MS = { authenticated: 120_000, unauthenticated: 10_000, allowed: 300_000, denied: 30_000 };
 
 /** The /metrics guard: 401 without a valid bearer token, 403 without `get /metrics`. */
-export function metricsGuard(reviews: AccessReviews, clock: () => number = Date.now): MetricsGuard {
+export function metricsGuard(
+  reviews: Pick<AccessReviews, 'authenticate' | 'allowedNonResource'>,
+  clock: () => number = Date.now,
+): MetricsGuard {
   const users = new TtlCache<ReviewedUser | null>();
   const decisions = new TtlCache<boolean>();
   return async (authorization): Promise<MetricsVerdict> => {

@@ -3,7 +3,7 @@
 // policy says when to look again and how loudly to say so. Nothing is dropped:
 // a key that keeps failing is retried at the backoff's cap for ever, since the
 // API server, a node's systemd and a cache that is behind all heal by themselves.
-import { statusCode } from './client.js';
+import { statusCode } from './apiErrors.js';
 
 export interface ErrorDecision {
   /** 'backoff': the key's exponential backoff (longer with each failure in a row); a number: retry after that many ms. */

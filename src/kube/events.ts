@@ -2,10 +2,11 @@
 // (object, type, reason, message) within the correlation window bump count and
 // lastTimestamp on one Event instead of creating a new one, as client-go's
 // EventCorrelator does, so a crash-looping unit cannot flood etcd.
-import * as k8s from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
+import type { KubeRest } from './rest.js';
 
 export interface InvolvedObject {
   apiVersion?: string;
@@ -15,18 +16,28 @@ export interface InvolvedObject {
 
 const WINDOW_MS = 10 * 60_000;
 
+/** The two Event calls a recorder makes: client-node's CoreV1Api (client.ts) or the lean client. */
+export interface EventWriter {
+  create(namespace: string, event: CoreV1Event): Promise<unknown>;
+  mergePatch(namespace: string, name: string, patch: object): Promise<unknown>;
+}
+
+export function restEventWriter(rest: KubeRest): EventWriter {
+  return {
+    create: (ns, event) => rest.create(`/api/v1/namespaces/${ns}/events`, event),
+    mergePatch: (ns, name, patch) => rest.mergePatch(`/api/v1/namespaces/${ns}/events/${name}`, patch),
+  };
+}
+
 export class EventRecorder {
-  private readonly core: k8s.CoreV1Api;
   private readonly seen = new Map<string, { name: string; count: number; at: number }>();
 
   constructor(
-    kc: k8s.KubeConfig,
+    private readonly writer: EventWriter,
     private readonly component: string,
     private readonly log: Logger,
     private readonly host = '',
-  ) {
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-  }
+  ) {}
 
   /** Records an event; never throws (an event is not worth failing a reconcile). */
   async record(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
@@ -39,38 +50,32 @@ export class EventRecorder {
       if (prev && now - prev.at < WINDOW_MS) {
         prev.count++;
         prev.at = now;
-        await this.core.patchNamespacedEvent(
-          { name: prev.name, namespace: ns, body: { count: prev.count, lastTimestamp: ts } },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-        );
+        await this.writer.mergePatch(ns, prev.name, { count: prev.count, lastTimestamp: ts });
         return;
       }
       const name = `${obj.metadata?.name}.${createHash('sha1')
         .update(key + now)
         .digest('hex')
         .slice(0, 12)}`;
-      await this.core.createNamespacedEvent({
-        namespace: ns,
-        body: {
-          metadata: { name, namespace: ns },
-          involvedObject: {
-            apiVersion: obj.apiVersion,
-            kind: obj.kind,
-            name: obj.metadata?.name,
-            namespace: ns,
-            uid: obj.metadata?.uid,
-            resourceVersion: obj.metadata?.resourceVersion,
-          },
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: { component: this.component, host: this.host || undefined },
-          reportingComponent: this.component,
-          reportingInstance: this.host || this.component,
-          firstTimestamp: ts,
-          lastTimestamp: ts,
-          count: 1,
+      await this.writer.create(ns, {
+        metadata: { name, namespace: ns },
+        involvedObject: {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: obj.metadata?.name,
+          namespace: ns,
+          uid: obj.metadata?.uid,
+          resourceVersion: obj.metadata?.resourceVersion,
         },
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: { component: this.component, host: this.host || undefined },
+        reportingComponent: this.component,
+        reportingInstance: this.host || this.component,
+        firstTimestamp: ts,
+        lastTimestamp: ts,
+        count: 1,
       });
       this.seen.set(key, { name, count: 1, at: now });
       if (this.seen.size > 5000) this.prune(now);

@@ -1,10 +1,12 @@
 // The agent's per-node heartbeat: a Lease named after the node, renewed every
 // few seconds, so the controller can tell a silent agent from a dead node.
-import * as k8s from '@kubernetes/client-node';
+// Through the lean client (rest.ts): only the agent renews a heartbeat.
+import type { V1Lease } from '@kubernetes/client-node';
 import { GROUP } from '../api/types.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
-import { isConflict, isNotFound } from './client.js';
+import { isConflict, isNotFound } from './apiErrors.js';
+import type { KubeRest } from './rest.js';
 
 export const HEARTBEAT_LABEL = `${GROUP}/agent-heartbeat`;
 const NODE_ANNOTATION = `${GROUP}/node`;
@@ -20,28 +22,36 @@ export function heartbeatLeaseName(node: string): string {
   return `sdw-agent-${node}`.slice(0, 253);
 }
 
-export function heartbeatNode(lease: k8s.V1Lease): string | undefined {
+/** A Lease as JSON: times are MicroTime strings (RFC 3339 with 6 fractional digits). */
+interface Lease {
+  metadata?: V1Lease['metadata'];
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string; acquireTime?: string };
+}
+
+/** metav1.MicroTime as the API server parses it: exactly six fractional digits. */
+export function microTime(d = new Date()): string {
+  return d.toISOString().replace(/Z$/, '000Z');
+}
+
+export function heartbeatNode(lease: Pick<V1Lease, 'metadata'>): string | undefined {
   return lease.metadata?.annotations?.[NODE_ANNOTATION];
 }
 
 export class Heartbeat {
-  private readonly coord: k8s.CoordinationV1Api;
   private timer: NodeJS.Timeout | undefined;
   /** The Lease as last written: a renewal is one replace, not a read and a replace. */
-  private lease: k8s.V1Lease | undefined;
+  private lease: Lease | undefined;
   lastSuccess = 0;
 
   constructor(
-    kc: k8s.KubeConfig,
+    private readonly rest: KubeRest,
     private readonly namespace: string,
     private readonly node: string,
     private readonly periodMs: number,
     private readonly log: Logger,
     /** Extra annotations, e.g. the agent's URL for `kubectl sdw logs`. */
     private readonly annotations: Record<string, string> = {},
-  ) {
-    this.coord = kc.makeApiClient(k8s.CoordinationV1Api);
-  }
+  ) {}
 
   start(): void {
     const tick = async (): Promise<void> => {
@@ -62,11 +72,12 @@ export class Heartbeat {
 
   private async renew(): Promise<void> {
     const name = heartbeatLeaseName(this.node);
-    const now = new k8s.V1MicroTime();
+    const now = microTime();
+    const leases = `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`;
     if (this.lease) {
-      const body: k8s.V1Lease = { ...this.lease, spec: { ...this.lease.spec, holderIdentity: this.node, renewTime: now } };
+      const body: Lease = { ...this.lease, spec: { ...this.lease.spec, holderIdentity: this.node, renewTime: now } };
       try {
-        this.lease = await this.coord.replaceNamespacedLease({ name, namespace: this.namespace, body });
+        this.lease = await this.rest.replace<Lease>(`${leases}/${name}`, body);
         return;
       } catch (err) {
         this.lease = undefined; // conflict or gone: read afresh below
@@ -75,27 +86,19 @@ export class Heartbeat {
     }
     const annotations = { [NODE_ANNOTATION]: this.node, ...this.annotations };
     try {
-      const lease = await this.coord.readNamespacedLease({ name, namespace: this.namespace });
+      const lease = await this.rest.get<Lease>(`${leases}/${name}`);
       lease.metadata = { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...annotations } };
-      lease.spec = {
-        ...lease.spec,
-        holderIdentity: this.node,
-        renewTime: now,
-        acquireTime: lease.spec?.acquireTime ? new k8s.V1MicroTime(new Date(lease.spec.acquireTime).getTime()) : now,
-      };
-      this.lease = await this.coord.replaceNamespacedLease({ name, namespace: this.namespace, body: lease });
+      lease.spec = { ...lease.spec, holderIdentity: this.node, renewTime: now, acquireTime: lease.spec?.acquireTime ?? now };
+      this.lease = await this.rest.replace<Lease>(`${leases}/${name}`, lease);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      this.lease = await this.coord.createNamespacedLease({
-        namespace: this.namespace,
-        body: {
-          metadata: { name, namespace: this.namespace, labels: { [HEARTBEAT_LABEL]: 'true' }, annotations },
-          spec: {
-            holderIdentity: this.node,
-            leaseDurationSeconds: Math.ceil((this.periodMs * 4) / 1000),
-            renewTime: now,
-            acquireTime: now,
-          },
+      this.lease = await this.rest.create<Lease>(leases, {
+        metadata: { name, namespace: this.namespace, labels: { [HEARTBEAT_LABEL]: 'true' }, annotations },
+        spec: {
+          holderIdentity: this.node,
+          leaseDurationSeconds: Math.ceil((this.periodMs * 4) / 1000),
+          renewTime: now,
+          acquireTime: now,
         },
       });
     }

@@ -3,9 +3,14 @@
 // (bookmarks arrive about once a minute, so silence means a dead connection),
 // 410 Gone leads to a fresh list, and every relist is diffed against the
 // cache so deletions missed during an outage still reach the handlers.
-import * as k8s from '@kubernetes/client-node';
+//
+// Free of client-node at runtime: the agent lists and watches through the lean
+// client (rest.ts); given a KubeConfig (the controller, tests), the informer
+// loads clientNodeListWatch.ts on first use.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
+import type { ListPage, Query, WatchEvent } from './rest.js';
 
 export type EventType = 'add' | 'update' | 'delete';
 
@@ -36,6 +41,18 @@ export function objectKey(o: KubeObject): string {
   return m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? '');
 }
 
+/** One page of a list, as an informer asks for it. */
+export type ListRequest = Pick<InformerOptions, 'path' | 'apiVersion' | 'kind' | 'namespace' | 'labelSelector' | 'fieldSelector'> & {
+  limit: number;
+  continue?: string;
+};
+
+/** Where an informer lists and watches: the lean client (KubeRest) or client-node (clientNodeListWatch.ts). */
+export interface ListWatch {
+  list<T>(r: ListRequest): Promise<ListPage<T>>;
+  watch<T>(path: string, query: Query, onEvent: WatchEvent<T>, onDone: (err?: unknown) => void): Promise<AbortController>;
+}
+
 type Handler<T> = (type: EventType, obj: T, old?: T) => void;
 
 export class Informer<T extends KubeObject> {
@@ -48,15 +65,21 @@ export class Informer<T extends KubeObject> {
   private failures = 0;
   private syncedOnce = false;
   private lastContact = 0;
-  private readonly objectApi: k8s.KubernetesObjectApi;
+  private source: ListWatch | undefined;
   /** Counts for tests and metrics. */
   readonly stats = { lists: 0, watches: 0, watchdogRestarts: 0, gone: 0, errors: 0 };
 
   constructor(
-    private readonly kc: k8s.KubeConfig,
+    private readonly from: KubeConfig | ListWatch,
     private readonly opts: InformerOptions,
-  ) {
-    this.objectApi = k8s.KubernetesObjectApi.makeApiClient(kc);
+  ) {}
+
+  private async listWatch(): Promise<ListWatch> {
+    if (!this.source) {
+      const from = this.from;
+      this.source = 'makeApiClient' in from ? (await import('./clientNodeListWatch.js')).clientNodeListWatch(from) : from;
+    }
+    return this.source;
   }
 
   on(handler: Handler<T>): this {
@@ -116,26 +139,26 @@ export class Informer<T extends KubeObject> {
     const fresh = new Map<string, T>();
     let cont: string | undefined;
     let rv = '';
+    const source = await this.listWatch();
+    const { path, apiVersion, kind, namespace, labelSelector, fieldSelector } = this.opts;
     do {
-      const page = await this.objectApi.list<T & k8s.KubernetesObject>(
-        this.opts.apiVersion,
-        this.opts.kind,
-        this.opts.namespace,
-        undefined,
-        undefined,
-        undefined,
-        this.opts.fieldSelector,
-        this.opts.labelSelector,
-        this.opts.pageSize ?? 500,
-        cont,
-      );
+      const page = await source.list<T>({
+        path,
+        apiVersion,
+        kind,
+        namespace,
+        labelSelector,
+        fieldSelector,
+        limit: this.opts.pageSize ?? 500,
+        continue: cont,
+      });
       for (const item of page.items) {
         // list items carry no apiVersion/kind; restore them so handlers see whole objects
         item.apiVersion ??= this.opts.apiVersion;
         item.kind ??= this.opts.kind;
         fresh.set(objectKey(item), item);
       }
-      cont = page.metadata?._continue || undefined;
+      cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
     } while (cont);
     this.lastContact = Date.now();
@@ -211,53 +234,54 @@ export class Informer<T extends KubeObject> {
       };
       this.stats.watches++;
       arm();
-      const watch = new k8s.Watch(this.kc);
-      watch
-        .watch(
-          this.opts.path,
-          {
-            resourceVersion: this.resourceVersion,
-            allowWatchBookmarks: true,
-            timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
-            labelSelector: this.opts.labelSelector,
-            fieldSelector: this.opts.fieldSelector,
-          },
-          (type: string, obj: T & { code?: number }) => {
-            arm();
-            this.lastContact = Date.now();
-            this.failures = 0;
-            if (type === 'ERROR') {
-              outcome = obj.code === 410 ? 'gone' : 'error';
-              this.abort?.abort();
-              finish();
-              return;
-            }
-            const rv = obj.metadata?.resourceVersion;
-            if (rv) this.resourceVersion = rv;
-            if (type === 'BOOKMARK') return;
-            obj.apiVersion ??= this.opts.apiVersion;
-            obj.kind ??= this.opts.kind;
-            const key = objectKey(obj);
-            const old = this.store.get(key);
-            if (type === 'DELETED') {
-              this.store.delete(key);
-              this.emit('delete', obj);
-            } else {
-              this.store.set(key, obj);
-              this.emit(old ? 'update' : 'add', obj, old);
-            }
-          },
-          (err: unknown) => {
-            if (err && outcome === 'closed') {
-              const code = (err as { statusCode?: number }).statusCode;
-              outcome = code === 410 ? 'gone' : 'error';
-              if (outcome === 'error' && !this.stopped) {
-                this.stats.errors++;
-                this.opts.log.warn('watch failed', { path: this.opts.path, error: errorMessage(err) });
+      this.listWatch()
+        .then((source) =>
+          source.watch<T & { code?: number }>(
+            this.opts.path,
+            {
+              resourceVersion: this.resourceVersion,
+              allowWatchBookmarks: true,
+              timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
+              labelSelector: this.opts.labelSelector,
+              fieldSelector: this.opts.fieldSelector,
+            },
+            (type: string, obj: T & { code?: number }) => {
+              arm();
+              this.lastContact = Date.now();
+              this.failures = 0;
+              if (type === 'ERROR') {
+                outcome = obj.code === 410 ? 'gone' : 'error';
+                this.abort?.abort();
+                finish();
+                return;
               }
-            }
-            finish();
-          },
+              const rv = obj.metadata?.resourceVersion;
+              if (rv) this.resourceVersion = rv;
+              if (type === 'BOOKMARK') return;
+              obj.apiVersion ??= this.opts.apiVersion;
+              obj.kind ??= this.opts.kind;
+              const key = objectKey(obj);
+              const old = this.store.get(key);
+              if (type === 'DELETED') {
+                this.store.delete(key);
+                this.emit('delete', obj);
+              } else {
+                this.store.set(key, obj);
+                this.emit(old ? 'update' : 'add', obj, old);
+              }
+            },
+            (err: unknown) => {
+              if (err && outcome === 'closed') {
+                const code = (err as { statusCode?: number }).statusCode;
+                outcome = code === 410 ? 'gone' : 'error';
+                if (outcome === 'error' && !this.stopped) {
+                  this.stats.errors++;
+                  this.opts.log.warn('watch failed', { path: this.opts.path, error: errorMessage(err) });
+                }
+              }
+              finish();
+            },
+          ),
         )
         .then((ac) => {
           this.abort = ac;

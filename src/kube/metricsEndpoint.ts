@@ -1,11 +1,11 @@
 // The flags and startup of the dedicated /metrics server, shared by the
 // controller and the agent (kubebuilder's --metrics-bind-address,
-// --metrics-secure and --metrics-cert-dir).
+// --metrics-secure and --metrics-cert-dir). The reviews come from the caller:
+// the agent's go through its lean client, the controller's through client-node.
 import os from 'node:os';
-import type * as k8s from '@kubernetes/client-node';
 import type { Metrics } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/server.js';
-import { apiServerReviews, metricsGuard } from './delegatedAuth.js';
+import { metricsGuard, type AccessReviews } from './delegatedAuth.js';
 
 /**
  * Defaults: no dedicated server, /metrics stays on the probe port over plain
@@ -23,7 +23,7 @@ export type MetricsFlags = Record<keyof typeof METRICS_FLAG_DEFAULTS, string>;
 /** Starts the dedicated server when --metrics-bind-address is set; true when it did. */
 export async function startMetricsEndpoint(
   flags: MetricsFlags,
-  kc: k8s.KubeConfig,
+  reviews: Pick<AccessReviews, 'authenticate' | 'allowedNonResource'>,
   metrics: Metrics,
   serviceName: string,
 ): Promise<boolean> {
@@ -43,10 +43,7 @@ export async function startMetricsEndpoint(
   await startMetricsServer({
     address,
     metrics,
-    secure:
-      flags['metrics-secure'] === 'true'
-        ? { guard: metricsGuard(apiServerReviews(kc)), certDir: flags['metrics-cert-dir'], hosts }
-        : undefined,
+    secure: flags['metrics-secure'] === 'true' ? { guard: metricsGuard(reviews), certDir: flags['metrics-cert-dir'], hosts } : undefined,
   });
   return true;
 }

@@ -114,6 +114,8 @@ export interface AgentProcOptions {
   resyncPeriodSeconds?: number;
   kubeconfig?: string;
   extraArgs?: string[];
+  /** Node's own flags before the entry point (e.g. the DaemonSet's --max-semi-space-size). */
+  nodeArgs?: string[];
 }
 
 /** Starts an agent process without waiting for /readyz (it cannot be ready while the API server is down). */
@@ -124,6 +126,7 @@ export async function spawnAgent(cluster: Cluster, nodeName: string, opts: Agent
   const p = new OperatorProcess(
     `agent ${nodeName}`,
     [
+      ...(opts.nodeArgs ?? []),
       entry('agent/main.js'),
       `--node-name=${nodeName}`,
       `--unit-dir=${node.unitDir}`,
