@@ -140,8 +140,9 @@ run: deps build $(KUBECTL)
 	$(KUBECTL) create namespace $(RUN_NAMESPACE) --dry-run=client -o yaml | $(KUBECTL) apply -f -
 	POD_NAMESPACE=$(RUN_NAMESPACE) node dist/src/controller/main.js $(ARGS)
 
-# Benchmarks (issue 4/8): N units onto one sandbox node, agent vs floor vs naive.
-# Results: bench/results/node-apply.{json,md}. Env: BENCH_N BENCH_REPS BENCH_NAIVE_REPS BENCH_LARGE BENCH_LARGE_REPS.
+# Benchmarks (issue 4/8/18): N units onto one sandbox node, agent vs an independent floor.
+# Results: bench/results/node-apply.{json,md}. Env: BENCH_N BENCH_REPS BENCH_LARGE BENCH_LARGE_REPS.
+# The floor is bench/node-apply-floor.py (Debian's python3-dbus and python3-gi, installed by deps).
 .PHONY: bench-node-apply
 bench: bench-node-apply
 

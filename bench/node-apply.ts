@@ -1,22 +1,32 @@
-// Benchmark (issue 4/8): applying N units to ONE sandbox node, three ways, in one run.
-//   floor: every file written, one Reload, StartUnit pipelined through src/systemd/bus.ts
-//          (window 64 calls / 128 jobs), every JobRemoved awaited;
-//   naive: per unit write + Reload + StartUnit + wait;
+// Benchmark (issue 4/8/18): applying N units to ONE sandbox node, the agent against a floor.
+//   floor: bench/node-apply-floor.py, an implementation that shares no code with the agent
+//          (python3-dbus, its own connection to the node's bus), doing the same durable work
+//          the agent does for new units: every file written atomically (temp file, fsync,
+//          rename; 16 at a time) and one directory fsync, one Reload, StartUnit for every
+//          service awaited to its JobRemoved 'done', one EnableUnitFiles of them all
+//          (force, as the agent). The clock runs from the first write to the enable reply.
 //   agent: the agent process (as in production) watching the API server; the clock runs
 //          from the API create of the SystemdUnitSets carrying the N units (a child holds
 //          at most LIMITS.units = 32 units, so N/32 children, created concurrently; the
 //          controller is not in the loop: this measures the node's part) until systemd
 //          reports all N units active (JobRemoved 'done' for each, confirmed by
-//          ListUnitsByPatterns).
+//          ListUnitsByPatterns) AND all N are enabled (their multi-user.target.wants links,
+//          which the agent makes after the starts, are all there).
+// Floor and agent alternate within each repetition (a noisy neighbour hits both alike).
 // Every repetition uses fresh unit names and cleans up after itself. Files are the
-// renderer's own (sleep infinity, Restart=always, [Install]): the same for all three.
+// renderer's own (sleep infinity, Restart=always, [Install]): the same for both, except
+// that the floor's lack the two X-SDW-Owner/X-SDW-Hash lines (the agent beside it would
+// otherwise garbage-collect them). The naive variant (a Reload per unit, 29.5x the old
+// floor at 200 units) is no longer run: it went through the agent's own D-Bus adapter and
+// cost about a minute per sample.
 //
-// Usage: node dist/bench/node-apply.js   (env: BENCH_N=200 BENCH_REPS=5 BENCH_NAIVE_REPS=3 BENCH_LARGE=1000 BENCH_LARGE_REPS=3)
+// Usage: node dist/bench/node-apply.js   (env: BENCH_N=200 BENCH_REPS=5 BENCH_LARGE=1000 BENCH_LARGE_REPS=5)
 import * as k8s from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import {
   API_VERSION,
   GROUP,
@@ -43,10 +53,11 @@ if (!existsSync(script)) copyFileSync(path.join(repoRoot, 'test', 'harness', 'no
 
 const N = Number(process.env.BENCH_N ?? 200);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
-const NAIVE_REPS = Number(process.env.BENCH_NAIVE_REPS ?? 3);
 const LARGE = Number(process.env.BENCH_LARGE ?? 1000);
-// 3, not 1: a single 1,000-unit sample read 1.21x, 1.26x and 1.43x of the floor on three runs of one day.
-const LARGE_REPS = Number(process.env.BENCH_LARGE_REPS ?? 3);
+// 5, not 1: a single 1,000-unit sample read 1.21x, 1.26x and 1.43x of the floor on three runs of one day.
+const LARGE_REPS = Number(process.env.BENCH_LARGE_REPS ?? 5);
+const FLOOR_SCRIPT = path.join(repoRoot, 'bench', 'node-apply-floor.py');
+const execFileP = promisify(execFile);
 const NODE = 'bench-1';
 const NS = 'default';
 
@@ -56,7 +67,7 @@ interface Unit {
   files: RenderedUnit[];
 }
 
-/** The floor and naive runs write files WITHOUT the ownership marker: else the agent running beside them would (rightly) garbage-collect them. */
+/** The floor writes files WITHOUT the ownership marker: else the agent running beside them would (rightly) garbage-collect them. */
 const unowned = (content: string): string => content.replace(/^X-SDW-(Owner|Hash)=.*\n/gm, '');
 
 /** n units named sdw-default_<prefix>-<k>_u<i>.service, grouped 32 per workload (one child each). */
@@ -87,48 +98,46 @@ async function activeCount(bus: SystemdBus, prefix: string): Promise<number> {
   return (await bus.listUnitsByPatterns(['active'], [`sdw-default_${prefix}-*`])).length;
 }
 
-/** Stops and removes what the floor/naive runs created (not the agent's: it cleans its own). */
+/** Stops, disables and removes what the floor created (not the agent's: it cleans its own). */
 async function cleanRaw(bus: SystemdBus, node: SystemdNode, names: string[]): Promise<void> {
   await Promise.all(names.map((n) => bus.stopUnit(n).catch(() => undefined)));
+  await bus.disableUnitFiles(names);
   await Promise.all(names.map((n) => fs.rm(path.join(node.unitDir, n), { force: true })));
   await bus.reload();
   await Promise.all(names.map((n) => bus.resetFailedUnit(n).catch(() => undefined)));
 }
 
-async function floor(bus: SystemdBus, node: SystemdNode, prefix: string, n: number): Promise<Record<string, number>> {
-  const gs = units(prefix, n);
-  const files = gs.flat().flatMap((u) => u.files);
-  const t0 = now();
-  await Promise.all(files.map((f) => fs.writeFile(path.join(node.unitDir, f.name), unowned(f.content))));
-  const t1 = now();
-  await bus.reload();
-  const t2 = now();
-  const results = await Promise.all(serviceNames(gs).map((s) => bus.startUnit(s)));
-  const t3 = now();
-  if (results.some((r) => r !== 'done')) throw new Error(`floor: jobs not done: ${results.filter((r) => r !== 'done').length}`);
-  const active = await activeCount(bus, prefix);
-  if (active !== n) throw new Error(`floor: ${active} of ${n} active`);
-  await cleanRaw(
-    bus,
-    node,
-    files.map((f) => f.name),
-  );
-  return { total: (t3 - t0) / 1000, write: (t1 - t0) / 1000, reload: (t2 - t1) / 1000, start: (t3 - t2) / 1000 };
+/** The multi-user.target.wants links of this prefix's units: the enablement both sides make. */
+async function enabledCount(node: SystemdNode, prefix: string): Promise<number> {
+  const wants = await fs.readdir(path.join(node.unitDir, 'multi-user.target.wants')).catch(() => [] as string[]);
+  return wants.filter((f) => f.startsWith(`sdw-default_${prefix}-`)).length;
 }
 
-async function naive(bus: SystemdBus, node: SystemdNode, prefix: string, n: number): Promise<Record<string, number>> {
-  const gs = units(prefix, n);
-  const t0 = now();
-  for (const u of gs.flat()) {
-    const f = u.files[0]!;
-    await fs.writeFile(path.join(node.unitDir, f.name), unowned(f.content));
-    await bus.reload();
-    const r = await bus.startUnit(f.name);
-    if (r !== 'done') throw new Error(`naive: ${f.name} ${r}`);
+async function floor(bus: SystemdBus, node: SystemdNode, prefix: string, n: number): Promise<Record<string, number>> {
+  const files = units(prefix, n)
+    .flat()
+    .flatMap((u) => u.files);
+  const source = await fs.mkdtemp(path.join(os.tmpdir(), 'sdw-floor-'));
+  try {
+    await Promise.all(files.map((f) => fs.writeFile(path.join(source, f.name), unowned(f.content))));
+    const { stdout } = await execFileP('/usr/bin/python3', [FLOOR_SCRIPT, node.busAddress, node.unitDir, source], {
+      timeout: 600_000,
+      maxBuffer: 1 << 20,
+    });
+    const phases = JSON.parse(stdout) as Record<string, number>;
+    const active = await activeCount(bus, prefix);
+    if (active !== n) throw new Error(`floor: ${active} of ${n} active`);
+    const enabled = await enabledCount(node, prefix);
+    if (enabled !== n) throw new Error(`floor: ${enabled} of ${n} enabled`);
+    await cleanRaw(
+      bus,
+      node,
+      files.map((f) => f.name),
+    );
+    return phases;
+  } finally {
+    await fs.rm(source, { recursive: true, force: true });
   }
-  const t1 = now();
-  await cleanRaw(bus, node, serviceNames(gs));
-  return { total: (t1 - t0) / 1000 };
 }
 
 function child(prefix: string, us: Unit[]): SystemdUnitSet {
@@ -188,6 +197,13 @@ async function agentRun(
   polling = false;
   await poll;
   bus.off('jobRemoved', onJob);
+  // The agent enables after the starts: the clock stops when every link is there.
+  const enableDeadline = Date.now() + 300_000;
+  while ((await enabledCount(node, prefix)) < n) {
+    if (Date.now() > enableDeadline) throw new Error(`agent: ${await enabledCount(node, prefix)} of ${n} enabled`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const t3 = now();
   const active = await activeCount(bus, prefix);
   if (active !== n) throw new Error(`agent: ${active} of ${n} active`);
   // Clean: the agent removes what is no longer asked for.
@@ -206,7 +222,7 @@ async function agentRun(
     if (Date.now() > deadline) throw new Error(`agent cleanup: ${left} files, ${loaded} units left`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { total: (t2 - t0) / 1000, create: (t1 - t0) / 1000 };
+  return { total: (t3 - t0) / 1000, create: (t1 - t0) / 1000, active: (t2 - t0) / 1000, enable: (t3 - t2) / 1000 };
 }
 
 function facts(node: SystemdNode, version: string): Record<string, unknown> {
@@ -234,6 +250,12 @@ function facts(node: SystemdNode, version: string): Record<string, unknown> {
 type Runs = Record<string, Array<Record<string, number>>>;
 
 async function main(): Promise<void> {
+  // The floor needs Debian's python3-dbus and python3-gi (hack/install-deps.sh): say so before starting anything.
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import dbus, dbus.mainloop.glib, gi.repository.GLib'], { stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`the floor (bench/node-apply-floor.py) needs python3-dbus and python3-gi: run hack/install-deps.sh (${String(e)})`);
+  }
   const cluster = await Cluster.start({ nodes: [{ name: NODE }] });
   let agent: OperatorProcess | undefined;
   let bus: SystemdBus | undefined;
@@ -257,34 +279,35 @@ async function main(): Promise<void> {
     const sizes = [N, ...(LARGE > 0 ? [LARGE] : [])];
     for (const n of sizes) {
       const reps = n === N ? REPS : LARGE_REPS;
-      const r: Runs = { floor: [], naive: [], agent: [] };
+      const r: Runs = { floor: [], agent: [] };
       runs[n] = r;
       for (let i = 0; i < reps; i++) {
-        // Interleaved, so a noisy neighbour on the shared machine hits all three alike.
+        // Interleaved, so a noisy neighbour on the shared machine hits both alike.
         r.floor!.push(await floor(bus, node, `bf${n}r${i}`, n));
         r.agent!.push(await agentRun(bus, node, api, `ba${n}r${i}`, n));
-        if (n === N && i < NAIVE_REPS) r.naive!.push(await naive(bus, node, `bn${n}r${i}`, n));
-        console.log(
-          `n=${n} rep ${i}: floor ${r3(r.floor!.at(-1)!.total!)} s, agent ${r3(r.agent!.at(-1)!.total!)} s${r.naive!.length > i ? `, naive ${r3(r.naive!.at(-1)!.total!)} s` : ''}`,
-        );
+        console.log(`n=${n} rep ${i}: floor ${r3(r.floor!.at(-1)!.total!)} s, agent ${r3(r.agent!.at(-1)!.total!)} s`);
       }
     }
-    const summary: Record<string, Record<string, number | null>> = {};
+    const summary: Record<string, Record<string, number>> = {};
     for (const [n, r] of Object.entries(runs)) {
-      const med = (k: string): number | null => (r[k]!.length ? r3(median(r[k]!.map((x) => x.total!))) : null);
-      const f = med('floor')!;
-      const a = med('agent')!;
-      const nv = med('naive');
+      const med = (side: string, k: string): number => r3(median(r[side]!.map((x) => x[k]!)));
+      const f = med('floor', 'total');
+      const a = med('agent', 'total');
       summary[n] = {
         floorMedianS: f,
         agentMedianS: a,
-        naiveMedianS: nv,
         agentOverFloor: r3(a / f),
-        naiveOverFloor: nv === null ? null : r3(nv / f),
+        floorSamples: r.floor!.length,
+        agentSamples: r.agent!.length,
         floorUnitsPerS: Math.round(Number(n) / f),
         agentUnitsPerS: Math.round(Number(n) / a),
-        floorReloadMedianS: r3(median(r.floor!.map((x) => x.reload!))),
-        floorStartMedianS: r3(median(r.floor!.map((x) => x.start!))),
+        floorWriteMedianS: med('floor', 'write'),
+        floorReloadMedianS: med('floor', 'reload'),
+        floorStartMedianS: med('floor', 'start'),
+        floorEnableMedianS: med('floor', 'enable'),
+        agentCreateMedianS: med('agent', 'create'),
+        agentActiveMedianS: med('agent', 'active'),
+        agentEnableMedianS: med('agent', 'enable'),
       };
     }
     const result = { machine: facts(node, version), method: 'see bench/node-apply.ts header', summary, runs };
@@ -300,28 +323,41 @@ async function main(): Promise<void> {
   }
 }
 
-function markdown(
-  machine: Record<string, unknown>,
-  summary: Record<string, Record<string, number | null>>,
-  runs: Record<number, Runs>,
-): string {
+function markdown(machine: Record<string, unknown>, summary: Record<string, Record<string, number>>, runs: Record<number, Runs>): string {
   const lines = [
     '# node-apply: N units onto one sandbox node',
     '',
-    'Produced by `make bench` (`node dist/bench/node-apply.js`); method in the header of bench/node-apply.ts.',
-    'floor = all files, one Reload, pipelined StartUnit through src/systemd/bus.ts, every JobRemoved;',
-    'naive = per unit write + Reload + StartUnit + wait; agent = API create of the SystemdUnitSets (32 units each)',
-    'to every unit active in systemd, the agent running as its own process. Medians of the repetitions.',
-    'The machine is shared (2 cores, other test runs beside it: see loadavgAtStart), so absolute times are above the quiet-machine floor in shared/node-sandbox.md (0.55 s for 200); the three are interleaved per repetition, so the ratios are the figure to read.',
+    'Produced by `make bench-node-apply` (`node dist/bench/node-apply.js`); method in the header of bench/node-apply.ts.',
+    'floor = bench/node-apply-floor.py (python3-dbus, no code shared with the agent): every file written atomically',
+    '(temp file, fsync, rename; one directory fsync), one Reload, StartUnit for each to its JobRemoved, one EnableUnitFiles.',
+    'agent = API create of the SystemdUnitSets (32 units each) to every unit active and enabled, the agent running as its own process.',
+    "What still differs: the floor's files lack the two X-SDW-Owner/X-SDW-Hash lines; the floor makes its StartUnit calls one",
+    'at a time (each reply awaited, the jobs run side by side), the agent keeps up to 64 calls in flight; the agent also lists',
+    "and reads the unit directory, reads each unit's state after the starts and writes statuses (not durable work on the node).",
+    'The machine is shared (2 cores, other test runs beside it: see loadavgAtStart); floor and agent alternate per repetition, so the ratio is the figure to read.',
     '',
-    '| units | floor (s) | agent (s) | naive (s) | agent/floor | naive/floor | reps (floor/agent/naive) |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| units | floor median (s) | agent median (s) | agent/floor | samples (floor/agent) |',
+    '| --- | --- | --- | --- | --- |',
   ];
   for (const [n, s] of Object.entries(summary)) {
-    const r = runs[Number(n)]!;
+    lines.push(`| ${n} | ${s.floorMedianS} | ${s.agentMedianS} | ${s.agentOverFloor} | ${s.floorSamples}/${s.agentSamples} |`);
+  }
+  lines.push(
+    '',
+    '## Phases (medians, s)',
+    '',
+    '| units | floor write | floor reload | floor start | floor enable | agent create | agent to active | agent enable after active |',
+  );
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [n, s] of Object.entries(summary)) {
     lines.push(
-      `| ${n} | ${s.floorMedianS} | ${s.agentMedianS} | ${s.naiveMedianS ?? 'not run'} | ${s.agentOverFloor} | ${s.naiveOverFloor ?? '-'} | ${r.floor!.length}/${r.agent!.length}/${r.naive!.length} |`,
+      `| ${n} | ${s.floorWriteMedianS} | ${s.floorReloadMedianS} | ${s.floorStartMedianS} | ${s.floorEnableMedianS} | ${s.agentCreateMedianS} | ${s.agentActiveMedianS} | ${s.agentEnableMedianS} |`,
     );
+  }
+  lines.push('', '## All samples (total s, in run order)', '', '| units | floor | agent |', '| --- | --- | --- |');
+  for (const [n, r] of Object.entries(runs)) {
+    const list = (side: string): string => r[side]!.map((x) => r3(x.total!)).join(', ');
+    lines.push(`| ${n} | ${list('floor')} | ${list('agent')} |`);
   }
   lines.push('', '## Machine', '', ...Object.entries(machine).map(([k, v]) => `- ${k}: ${Array.isArray(v) ? v.join(' ') : String(v)}`), '');
   return lines.join('\n');

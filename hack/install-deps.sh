@@ -5,13 +5,14 @@
 set -euo pipefail
 log() { echo "[deps] $*" >&2; }
 
-# e2fsprogs: chattr (a fault test makes a unit dir immutable); python3: examples and the OOM test.
+# e2fsprogs: chattr (a fault test makes a unit dir immutable); python3: examples and the OOM test;
+# python3-dbus, python3-gi: the floor of the node-apply benchmark (bench/node-apply-floor.py).
 # The kubelet test nodes (test/harness/kubeletNode.ts): containerd, runc and the CNI plugins
 # run in each node; iptables for pod masquerading and the kubernetes Service;
 # openssl for the cluster CA; busybox-static for the pause and test images.
 # prometheus: its promtool checks and tests the alert rules (test/integration/monitoring).
 # lua5.4: the e2e health test runs the Argo CD health check (config/argocd/health.lua).
-pkgs=(systemd dbus util-linux iproute2 procps e2fsprogs python3
+pkgs=(systemd dbus util-linux iproute2 procps e2fsprogs python3 python3-dbus python3-gi
   containerd runc containernetworking-plugins iptables openssl busybox-static prometheus lua5.4)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -26,6 +27,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     systemctl disable --now prometheus.service >/dev/null 2>&1 || true
   fi
 fi
+
+# Debian's own interpreter (a python3 earlier on PATH, pyenv's say, does not see Debian's modules).
+/usr/bin/python3 -c 'import dbus, dbus.mainloop.glib, gi.repository.GLib' ||
+  { log "python3-dbus and python3-gi are installed but python3 cannot import them (the node-apply floor needs them)"; exit 1; }
 
 # buildah, mmdebstrap, umoci, skopeo, runc: make image and its test (test/integration/image).
 "$(dirname "$0")/image/install-deps.sh"
@@ -43,7 +48,11 @@ command -v go >/dev/null || { log "Go >= 1.24 is required to build the Kubernete
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a link (a git worktree sharing another checkout's) belongs to that
+# checkout: npm ci here would empty it under the other checkout's feet.
+if [ -L node_modules ]; then
+  log "node_modules is a link to $(readlink node_modules): not reinstalling it from here"
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # From the committed lock file only: a lock that npm ci refuses must fail here,
   # as it would in the image build and on a contributor's laptop.
   log "npm ci"

@@ -28,11 +28,13 @@ import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
 import { ArtifactStore } from './artifacts.js';
 import { ProbeScheduler } from './probes.js';
+import { BurstBatcher } from './burst.js';
 import { NetnsProbeRunner } from '../probe/netns.js';
 import {
   NODE_SYNC_KEY,
   NodeState,
   SIGNAL_STATUS_DELAY_MS,
+  SYNC_BATCH_MAX_MS,
   SYNC_BATCH_MS,
   WrittenStatuses,
   needsNodeSync,
@@ -88,6 +90,8 @@ export class Agent {
   private readonly node = new NodeState();
   private readonly written = new WrittenStatuses();
   private readonly syncLoop: ControllerLoop;
+  /** Child events -> one node sync per burst. */
+  private readonly syncBurst: BurstBatcher;
   private readonly statusLoop: ControllerLoop;
   private readonly heartbeat: Heartbeat;
   private timers: NodeJS.Timeout[] = [];
@@ -154,6 +158,7 @@ export class Agent {
       1,
       BACKOFF,
     );
+    this.syncBurst = new BurstBatcher(() => this.syncLoop.queue.add(NODE_SYNC_KEY), SYNC_BATCH_MS, SYNC_BATCH_MAX_MS);
     this.statusLoop = new ControllerLoop(
       'agent-status',
       (key) =>
@@ -196,9 +201,9 @@ export class Agent {
       this.written.seen(child);
       if (type === 'delete') this.written.forget(objectKey(child));
       this.probes.sync(this.ourChildren().map((c) => ({ key: objectKey(c), child: c })));
-      // The first event of a burst (a rollout, many workloads applied at once) waits
-      // SYNC_BATCH_MS and the rest fold into the same pending key: one sync, one Reload.
-      if (needsNodeSync(type, child, old)) this.syncLoop.queue.addAfter(NODE_SYNC_KEY, SYNC_BATCH_MS);
+      // A burst of events (a rollout, many workloads applied at once) folds into one
+      // sync, one Reload: it runs SYNC_BATCH_MS after the burst's last event.
+      if (needsNodeSync(type, child, old)) this.syncBurst.poke();
       else this.statusLoop.queue.add(objectKey(child));
     });
     this.heartbeat.start();
@@ -222,6 +227,7 @@ export class Agent {
   async stop(graceMs = 5_000): Promise<void> {
     this.stopped = true;
     this.timers.forEach((t) => clearInterval(t));
+    this.syncBurst.stop();
     this.probes.stopAll();
     this.probeNetns?.stop();
     this.syncLoop.stop();

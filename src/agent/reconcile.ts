@@ -30,11 +30,14 @@ import type { UnitProbes } from './probes.js';
 export const NODE_SYNC_KEY = 'node';
 
 /**
- * How long the first child event waits for the rest of its burst before the node
- * sync runs (a rollout or `kubectl apply` of many workloads arrives as a burst of
- * watch events): the whole burst is one sync, one Reload.
+ * How long the node sync waits after a child event for the rest of its burst (a
+ * rollout or `kubectl apply` of many workloads arrives as a burst of watch events):
+ * each event of the burst waits this long again, so the whole burst is one sync,
+ * one Reload (burst.ts) ...
  */
 export const SYNC_BATCH_MS = 50;
+/** ... but a burst that never goes quiet is synced this long after its first event. */
+export const SYNC_BATCH_MAX_MS = 1_000;
 
 /** Signals come in storms (a restart is several PropertiesChanged): one status pass per storm. */
 export const SIGNAL_STATUS_DELAY_MS = 100;
