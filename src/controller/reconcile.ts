@@ -25,9 +25,17 @@ export interface Action {
   requeueAfterMs?: number;
 }
 
+/**
+ * A child as the controller caches it (watches.ts, cacheTransforms): of its spec
+ * only the node and the hash (the rollout compares hashes; the rendered unit
+ * files, most of a child's bytes, are never read back), metadata without
+ * managedFields, and its status.
+ */
+export type CachedChild = Omit<SystemdUnitSet, 'spec'> & { spec: Pick<SystemdUnitSetSpec, 'nodeName' | 'hash'> };
+
 export interface ReconcilerDeps {
   workload: (key: string) => SystemdWorkload | undefined;
-  children: (namespace: string, workloadUid: string) => SystemdUnitSet[];
+  children: (namespace: string, workloadUid: string) => CachedChild[];
   nodes: () => NodeInfo[];
   /** The SystemdWorkloadPolicies (all of them; the ones covering the namespace apply). */
   policies?: () => SystemdWorkloadPolicy[];
@@ -120,7 +128,7 @@ interface Observed {
   domainOf?: Map<string, string | undefined>;
   maxUnavailable: number;
   /** The cached children, by node: the only ones a pass may update or delete. */
-  cached: Map<string, SystemdUnitSet>;
+  cached: Map<string, CachedChild>;
   /** What each child reports, and children created but not cached yet (no status). */
   views: ChildStatusView[];
 }
@@ -144,7 +152,7 @@ function observe(wl: SystemdWorkload, ref: WorkloadRef, d: ReconcilerDeps): Obse
   return { nodes, domainOf, maxUnavailable, cached, views };
 }
 
-function childView(c: SystemdUnitSet, heartbeatAgeMs: number | undefined, graceMs: number): ChildStatusView {
+function childView(c: CachedChild, heartbeatAgeMs: number | undefined, graceMs: number): ChildStatusView {
   return {
     node: c.spec.nodeName,
     specHash: c.spec.hash,
@@ -160,8 +168,8 @@ function childView(c: SystemdUnitSet, heartbeatAgeMs: number | undefined, graceM
 /** The writes of one pass: nodes to create a child on, cached children to update or delete. */
 interface ChildWrites {
   create: string[];
-  update: SystemdUnitSet[];
-  delete: SystemdUnitSet[];
+  update: CachedChild[];
+  delete: CachedChild[];
   /** Outdated nodes the partition keeps on the old version. */
   held: string[];
   /** When the plan may change by time alone (minReadySeconds). */
@@ -181,7 +189,7 @@ function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: 
     now,
     revertNodes,
   });
-  const cachedChildren = (nodes: string[]): SystemdUnitSet[] => nodes.flatMap((n) => o.cached.get(n) ?? []);
+  const cachedChildren = (nodes: string[]): CachedChild[] => nodes.flatMap((n) => o.cached.get(n) ?? []);
   return {
     create: plan.create,
     update: cachedChildren(plan.update),
@@ -216,7 +224,7 @@ async function apply(w: WriteContext, writes: ChildWrites): Promise<Applied> {
   await forEachLimited(writes.create, CHILD_WRITE_CONCURRENCY, (node) => createChild(w, node));
   await forEachLimited(writes.update, CHILD_WRITE_CONCURRENCY, (child) => updateChild(w, child));
   await forEachLimited(writes.delete, CHILD_WRITE_CONCURRENCY, (child) => deleteChild(w, child));
-  const nodes = (children: SystemdUnitSet[]): string[] => children.map((c) => c.spec.nodeName);
+  const nodes = (children: CachedChild[]): string[] => children.map((c) => c.spec.nodeName);
   return { created: writes.create, updated: nodes(writes.update), deleted: nodes(writes.delete) };
 }
 
@@ -231,7 +239,7 @@ async function createChild({ ref, desired, d, log, annotations }: WriteContext, 
   log.info('child created', { node, child: child.metadata.name });
 }
 
-async function updateChild({ ref, desired, d, log, annotations }: WriteContext, child: SystemdUnitSet): Promise<void> {
+async function updateChild({ ref, desired, d, log, annotations }: WriteContext, child: CachedChild): Promise<void> {
   const node = child.spec.nodeName;
   await d.childApi.patch(ref.namespace, child.metadata.name ?? '', {
     metadata: { resourceVersion: child.metadata.resourceVersion, ...(annotations ? { annotations } : {}) },
@@ -240,7 +248,7 @@ async function updateChild({ ref, desired, d, log, annotations }: WriteContext, 
   log.info('child updated', { node, hash: desired.hash.slice(0, 12) });
 }
 
-async function deleteChild({ ref, d, log }: WriteContext, child: SystemdUnitSet): Promise<void> {
+async function deleteChild({ ref, d, log }: WriteContext, child: CachedChild): Promise<void> {
   try {
     await d.childApi.delete(ref.namespace, child.metadata.name ?? '', child.metadata.uid);
   } catch (err) {
