@@ -83,13 +83,7 @@ export function mdMachine(m: Record<string, unknown>): string[] {
   return ['## Machine', '', ...Object.entries(m).map(([k, v]) => `- ${k}: ${Array.isArray(v) ? v.join(' ') : String(v)}`), ''];
 }
 
-export function mdTable(head: string[], rows: Array<Array<string | number | null | undefined>>): string[] {
-  return [
-    `| ${head.join(' | ')} |`,
-    `| ${head.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map((x) => (x === null || x === undefined ? '-' : String(x))).join(' | ')} |`),
-  ];
-}
+export { mdTable } from './md.js';
 
 /** RSS (MiB, VmRSS) and CPU seconds (utime+stime) of a process, from /proc. */
 export function procStats(pid: number): { rssMiB: number; cpuSeconds: number } {
