@@ -3,7 +3,14 @@
 // API, and returns an action (requeue after N ms, or nothing), as kube-rs does.
 // One pass is a sequence of named steps: desired state -> observe -> plan ->
 // apply -> project -> fold status -> write if changed -> when to look again.
-import type { SystemdUnitSet, SystemdUnitSetSpec, SystemdWorkload, SystemdWorkloadPolicy, SystemdWorkloadStatus } from '../api/types.js';
+import type {
+  ObjectMeta,
+  SystemdUnitSet,
+  SystemdUnitSetSpec,
+  SystemdWorkload,
+  SystemdWorkloadPolicy,
+  SystemdWorkloadStatus,
+} from '../api/types.js';
 import { render } from '../render/unit.js';
 import { validateWorkload } from '../api/validate.js';
 import { isConflict, isNotFound, writeStatusIfChanged, type CustomObjects } from '../kube/client.js';
@@ -26,12 +33,15 @@ export interface Action {
 }
 
 /**
- * A child as the controller caches it (watches.ts, cacheTransforms): of its spec
- * only the node and the hash (the rollout compares hashes; the rendered unit
- * files, most of a child's bytes, are never read back), metadata without
- * managedFields, and its status.
+ * A child as the controller caches it (watches.ts, cacheTransforms): its identity
+ * (key, uid for a precondition, resourceVersion for an update, the owner label), of
+ * its spec only the node and the hash (the rollout compares hashes; the rendered
+ * unit files, most of a child's bytes, are never read back), and its status.
  */
-export type CachedChild = Omit<SystemdUnitSet, 'spec'> & { spec: Pick<SystemdUnitSetSpec, 'nodeName' | 'hash'> };
+export type CachedChild = Omit<SystemdUnitSet, 'metadata' | 'spec'> & {
+  metadata: Pick<ObjectMeta, 'name' | 'namespace' | 'uid' | 'resourceVersion' | 'labels'>;
+  spec: Pick<SystemdUnitSetSpec, 'nodeName' | 'hash'>;
+};
 
 export interface ReconcilerDeps {
   workload: (key: string) => SystemdWorkload | undefined;

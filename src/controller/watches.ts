@@ -62,12 +62,12 @@ function stripManagedFields<T extends { metadata?: object }>(o: T): T {
  */
 export const cacheTransforms: { [K in keyof WatchedObjects]: (o: WatchedObjects[K]) => WatchedObjects[K] } = {
   workloads: stripManagedFields,
-  children: (c) => ({
-    apiVersion: c.apiVersion,
-    kind: c.kind,
-    metadata: withoutManagedFields(c.metadata),
-    spec: { nodeName: c.spec.nodeName, hash: c.spec.hash },
-    ...(c.status ? { status: c.status } : {}),
+  children: ({ apiVersion, kind, metadata: m, spec, status }) => ({
+    apiVersion,
+    kind,
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, labels: m.labels },
+    spec: { nodeName: spec.nodeName, hash: spec.hash },
+    ...(status ? { status } : {}),
   }),
   policies: stripManagedFields,
   // Matching reads labels and taints; a Node's status (images, conditions, addresses) is most of its bytes.

@@ -103,11 +103,18 @@ describe('cacheTransforms: the caches keep only what the controller reads', () =
   const managedFields = [{ manager: 'sdw-agent', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } }];
   const meta = { name: 'c1', namespace: 'default', uid: 'c1-uid', resourceVersion: '7', labels: { [LABEL_WORKLOAD_UID]: 'u1' } };
 
-  it('a child: metadata without managedFields, spec.nodeName and spec.hash, its status; the input is left alone', () => {
+  it('a child: name, namespace, uid, resourceVersion, labels; spec.nodeName and spec.hash; its status; the input is left alone', () => {
     const full = {
       apiVersion: API_VERSION,
       kind: 'SystemdUnitSet',
-      metadata: { ...meta, ownerReferences: [{ apiVersion: API_VERSION, kind: 'SystemdWorkload', name: 'w', uid: 'u1' }], managedFields },
+      metadata: {
+        ...meta,
+        generation: 2,
+        creationTimestamp: '2026-01-01T00:00:00Z',
+        annotations: { a: 'b' },
+        ownerReferences: [{ apiVersion: API_VERSION, kind: 'SystemdWorkload', name: 'w', uid: 'u1' }],
+        managedFields,
+      },
       spec: {
         nodeName: 'n1',
         hash: 'abc',
@@ -121,7 +128,7 @@ describe('cacheTransforms: the caches keep only what the controller reads', () =
     expect(kept).toEqual({
       apiVersion: API_VERSION,
       kind: 'SystemdUnitSet',
-      metadata: { ...meta, ownerReferences: full.metadata.ownerReferences },
+      metadata: meta,
       spec: { nodeName: 'n1', hash: 'abc' },
       status: full.status,
     });
