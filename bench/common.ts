@@ -97,6 +97,27 @@ export function procStats(pid: number): { rssMiB: number; cpuSeconds: number } {
   return { rssMiB: r3(rssKb / 1024), cpuSeconds: ticks / hz };
 }
 
+/**
+ * Node's flags in a manifest's `command: ["node", ...flags, "dist/src/....js"]` line (e.g.
+ * config/manager/controller.yaml): the benchmarks run the process as the cluster does.
+ */
+export function manifestNodeFlags(manifest: string): string[] {
+  const yaml = readFileSync(path.join(repoRoot, manifest), 'utf8');
+  const command = /^\s*command:\s*(\[.*\])\s*$/m.exec(yaml)?.[1];
+  if (!command) throw new Error(`${manifest}: no \`command: [...]\` line`);
+  const argv = JSON.parse(command) as string[];
+  return argv.slice(
+    1,
+    argv.findIndex((a) => a.endsWith('.js')),
+  );
+}
+
+/** The process's peak RSS so far (VmHWM), MiB. */
+export function peakRssMiB(pid: number): number {
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+  return r3(kb / 1024);
+}
+
 export type RequestCounts = Map<string, number>;
 
 /** apiserver_request_total summed by verb|resource|subresource (every code), scraped as admin. */

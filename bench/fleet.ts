@@ -10,11 +10,20 @@ import { Cluster } from '../test/harness/cluster.js';
 import { startAgent, startController, type OperatorProcess } from '../test/harness/operator.js';
 import { waitFor } from '../test/harness/process.js';
 import { SimAgents, mapLimit } from '../test/harness/simAgents.js';
-import { ensureNodeScript, registerNodes, systemdVersionOf, PRODUCTION_LEASE } from './common.js';
+import { ensureNodeScript, manifestNodeFlags, procStats, r3, registerNodes, systemdVersionOf, PRODUCTION_LEASE } from './common.js';
 
 export const FLEET_LABEL = { bench: 'fleet' };
 export const REAL_NODE = 'real-1';
 export const NS = 'default';
+
+/**
+ * Node's flags for the controller: the Deployment's (config/manager/controller.yaml), so the
+ * controller runs as in a cluster; FLEET_CONTROLLER_NODE_FLAGS='--flag ...' replaces them (an experiment).
+ */
+export function controllerNodeFlags(): string[] {
+  const override = process.env.FLEET_CONTROLLER_NODE_FLAGS;
+  return override !== undefined ? override.split(/\s+/).filter(Boolean) : manifestNodeFlags('config/manager/controller.yaml');
+}
 
 export interface Fleet {
   cluster: Cluster;
@@ -24,6 +33,13 @@ export interface Fleet {
   simNodes: string[];
   workloadNames: string[];
   systemdVersion?: string;
+  /**
+   * The fan-out, from the first workload created to every node ready: its wall time
+   * and the controller process's CPU seconds (/proc utime+stime) over it: the
+   * reconciles that create the children and fold their status, with the watch
+   * decoding that feeds them.
+   */
+  fanOut: { seconds: number; controllerCpuSeconds: number };
   stop(): Promise<void>;
 }
 
@@ -77,7 +93,7 @@ export async function startFleet(opts: {
     // One replica, no election: on this shared 2-core machine at load 20 the API server answered
     // a lease renewal in > 8 s, the controller lost the lease and exited (by design), twice,
     // which ended the fleet benchmarks; election is not what they measure.
-    const controller = await startController(cluster, { leaderElect: false, extraArgs: PRODUCTION_LEASE });
+    const controller = await startController(cluster, { leaderElect: false, extraArgs: PRODUCTION_LEASE, nodeArgs: controllerNodeFlags() });
     stops.push(() => controller.stop());
     let agent: OperatorProcess | undefined;
     let systemdVersion: string | undefined;
@@ -92,6 +108,8 @@ export async function startFleet(opts: {
     const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
     const workloadNames = Array.from({ length: opts.workloads }, (_, i) => `fleet-${i}`);
     const want = opts.nodes + (opts.realNode ? 1 : 0);
+    const cpu0 = procStats(controller.pid!).cpuSeconds;
+    const t0 = Date.now();
     for (const name of workloadNames) {
       await api.createNamespacedCustomObject({
         group: GROUP,
@@ -110,7 +128,8 @@ export async function startFleet(opts: {
       1_800_000,
       2000,
     );
-    return { cluster, controller, agent, sim, simNodes, workloadNames, systemdVersion, stop };
+    const fanOut = { seconds: r3((Date.now() - t0) / 1000), controllerCpuSeconds: r3(procStats(controller.pid!).cpuSeconds - cpu0) };
+    return { cluster, controller, agent, sim, simNodes, workloadNames, systemdVersion, fanOut, stop };
   } catch (err) {
     await stop();
     throw err;

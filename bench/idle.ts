@@ -15,12 +15,31 @@
 // heartbeats (nodes/10 s x 60) plus the controller's leader-election renewals.
 // Then: the byte size of a workload object (GET, JSON) selecting 10, 100 and all nodes.
 //
+// The controller runs with its Deployment's Node flags (bench/fleet.ts). Memory: its RSS at
+// the end of the idle window, its peak (VmHWM), and its heap by space from its /metrics.
+// Reconcile CPU: the controller's CPU seconds from the first workload created to every node
+// ready (the fan-out), per child.
+//
 // Usage: node dist/bench/idle.js   (env: IDLE_NODES=1000 IDLE_WORKLOADS=10 IDLE_MINUTES=10 IDLE_SETTLE_S=60)
 import * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, WORKLOAD_PLURAL } from '../src/api/types.js';
+import { metricValue, type OperatorProcess } from '../test/harness/operator.js';
 import { waitFor } from '../test/harness/process.js';
-import { WRITE_VERBS, apiRequests, diffRequests, env, machine, mdMachine, mdTable, procStats, r3, sleep, writeResults } from './common.js';
-import { NS, getWorkload, startFleet, workloadBody } from './fleet.js';
+import {
+  WRITE_VERBS,
+  apiRequests,
+  diffRequests,
+  env,
+  machine,
+  mdMachine,
+  mdTable,
+  peakRssMiB,
+  procStats,
+  r3,
+  sleep,
+  writeResults,
+} from './common.js';
+import { NS, controllerNodeFlags, getWorkload, startFleet, workloadBody } from './fleet.js';
 
 const NODES = env('IDLE_NODES', 1000);
 const WORKLOADS = env('IDLE_WORKLOADS', 10);
@@ -28,6 +47,24 @@ const MINUTES = env('IDLE_MINUTES', 10);
 const SETTLE_S = env('IDLE_SETTLE_S', 60);
 const HB_S = 10;
 const USAGE_S = 30;
+const MIB = 1024 * 1024;
+
+/** Where the controller's memory is: its V8 heap (used, by space) and external memory, from its /metrics (prom-client). */
+async function heapBreakdown(p: OperatorProcess): Promise<Record<string, number | undefined>> {
+  const body = (await p.get('/metrics')).body;
+  const mib = (name: string, labels: Record<string, string> = {}): number | undefined => {
+    const v = metricValue(body, name, labels);
+    return v === undefined ? undefined : r3(v / MIB);
+  };
+  return {
+    heapUsedMiB: mib('nodejs_heap_size_used_bytes'),
+    heapTotalMiB: mib('nodejs_heap_size_total_bytes'),
+    externalMiB: mib('nodejs_external_memory_bytes'),
+    ...Object.fromEntries(
+      ['new', 'old', 'code', 'large_object'].map((space) => [`${space}SpaceUsedMiB`, mib('nodejs_heap_space_size_used_bytes', { space })]),
+    ),
+  };
+}
 
 async function main(): Promise<void> {
   const m0 = machine();
@@ -60,6 +97,8 @@ async function main(): Promise<void> {
     const cAfter = controllerExited ? { rssMiB: NaN, cpuSeconds: NaN } : procStats(fleet.controller.pid!);
     const aAfter = agentExited ? { rssMiB: NaN, cpuSeconds: NaN } : procStats(fleet.agent!.pid!);
     if (controllerExited) console.log(`controller exited during the idle window:\n${fleet.controller.logTail(2000)}`);
+    const controllerHeap = controllerExited ? {} : await heapBreakdown(fleet.controller);
+    const controllerPeakRssMiB = controllerExited ? NaN : peakRssMiB(fleet.controller.pid!);
     const hbRenewals = fleet.sim.stats.renewals - hb0;
     const d = diffRequests(before, after);
     const perMin: Record<string, number> = {};
@@ -123,7 +162,13 @@ async function main(): Promise<void> {
       controllerExited,
       agentExited,
       workloadObjectBytes: sizes,
+      controllerNodeFlags: controllerNodeFlags().join(' '),
       controllerRssMiB: cAfter.rssMiB,
+      controllerPeakRssMiB,
+      controllerHeap,
+      fanOutSeconds: fleet.fanOut.seconds,
+      controllerFanOutCpuSeconds: fleet.fanOut.controllerCpuSeconds,
+      controllerReconcileCpuMsPerChild: r3((fleet.fanOut.controllerCpuSeconds * 1000) / ((NODES + 1) * WORKLOADS)),
       controllerCpuPercentIdle: r3(((cAfter.cpuSeconds - cBefore.cpuSeconds) / (minutes * 60)) * 100),
       agentRssMiB: aAfter.rssMiB,
       agentCpuPercentIdle: r3(((aAfter.cpuSeconds - aBefore.cpuSeconds) / (minutes * 60)) * 100),
@@ -178,6 +223,16 @@ async function main(): Promise<void> {
           ['agent (real node, its children)', summary.agentRssMiB, summary.agentCpuPercentIdle],
         ],
       ),
+      '',
+      `The controller ran as its Deployment runs it: \`node ${summary.controllerNodeFlags} dist/src/controller/main.js\` (env FLEET_CONTROLLER_NODE_FLAGS replaces the flags).`,
+      `Controller RSS sampled once, at the end of the idle window; its peak (VmHWM) over the whole run, fan-out included: ${summary.controllerPeakRssMiB} MiB.`,
+      `Controller heap then (its /metrics): ${Object.entries(summary.controllerHeap)
+        .map(([k, v]) => `${k} ${String(v)}`)
+        .join(', ')}.`,
+      '',
+      '## Fan-out: reconcile CPU per child',
+      '',
+      `From the first workload created to all ${summary.children} children ready: ${summary.fanOutSeconds} s, the controller process used ${summary.controllerFanOutCpuSeconds} CPU seconds (utime+stime): ${summary.controllerReconcileCpuMsPerChild} ms per child (creating it, and folding the status its agent reports, with the watch decoding that feeds both).`,
       '',
       'All write counts by verb|resource|subresource per minute are in idle.json.',
       '',

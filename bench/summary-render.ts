@@ -85,6 +85,8 @@ export function summarize(r: Results, machine: unknown) {
       pick(footprint, 'summary', 'controllerRssMiB') !== null
         ? pick(footprint, 'summary', 'controllerChildren')
         : pick(idle, 'summary', 'children'),
+    // idle.ts's fan-out (10 workloads to 1,001 nodes): the controller's CPU from the first workload created to all ready, per child.
+    controllerReconcileCpuMsPerChild: pick(idle, 'summary', 'controllerReconcileCpuMsPerChild'),
     footprint: pick(footprint, 'summary'),
     timerLateness: {
       p50Seconds: pick(timers, 'summary', 'p50Seconds'),
@@ -113,6 +115,7 @@ export function roundText(x: number, d: number): string {
 export const quote = {
   ratio: (x: number): string => `${roundText(x, x < 10 ? 2 : 1)}x`,
   seconds: (x: number): string => `${roundText(x, x < 1 ? 2 : 1)} s`,
+  ms: (x: number): string => `${roundText(x, x < 1 ? 2 : 1)} ms`,
   whole: (x: number): string => roundText(x, 0),
   count: (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ','),
   kb: (bytes: number): string => `${roundText(bytes / 1000, 1)} KB`,
@@ -272,6 +275,12 @@ function idleFigures(i: J | undefined, s: ReturnType<typeof summarize>): Row[] {
       (x) => `${quote.whole(x)} MiB`,
       `${src}.controllerRssMiB`,
     ),
+    row(
+      'controller CPU per child, fan-out of idle.ts (first workload created to all ready)',
+      num(pick(i, 'summary', 'controllerReconcileCpuMsPerChild')),
+      quote.ms,
+      'idle.json summary.controllerReconcileCpuMsPerChild',
+    ),
   ];
 }
 
@@ -380,14 +389,15 @@ export function renderSummaryMd(r: Results): string {
         ['crash-to-status p50 / p99, s', `${String(s.crashToStatus.p50Seconds)} / ${String(s.crashToStatus.p99Seconds)}`, 'p99 < 2'],
         ['agent RSS idle, 50 units, MiB', String(s.agentRssMiB), '<= 80'],
         ['agent RSS peak under 300 unit restarts a minute, MiB', String(s.agentRssChurnMiB), '<= 120'],
-        [`controller RSS at ${String(s.controllerRssChildren)} children (target size 10,000), MiB`, String(s.controllerRssMiB), '-'],
+        [`controller RSS at ${String(s.controllerRssChildren)} children (target size 10,000), MiB`, String(s.controllerRssMiB), '<= 150'],
+        ['controller CPU per child in the fan-out of idle.ts, ms', String(s.controllerReconcileCpuMsPerChild), '-'],
         ['timer lateness p50 / p99, s', `${String(s.timerLateness.p50Seconds)} / ${String(s.timerLateness.p99Seconds)}`, '-'],
       ],
     ),
     '',
     '## Figures as README.md quotes them',
     '',
-    "README.md's Performance section quotes only the `quoted` column, rounded here (bench/summary-render.ts) from the json files: a ratio (x) to 2 decimals below 10, else 1; seconds to 2 decimals below 1 s, else 1; MiB, % and minutes to whole numbers; KB = 1,000 B, to 1 decimal; counts with thousands separators. Where a row names its samples, the README says them beside the figure. test/unit/bench/readme-figures.test.ts checks both, and that this file is what summary.ts renders from the json files.",
+    "README.md's Performance section quotes only the `quoted` column, rounded here (bench/summary-render.ts) from the json files: a ratio (x) to 2 decimals below 10, else 1; seconds (and ms) to 2 decimals below 1, else 1; MiB, % and minutes to whole numbers; KB = 1,000 B, to 1 decimal; counts with thousands separators. Where a row names its samples, the README says them beside the figure. test/unit/bench/readme-figures.test.ts checks both, and that this file is what summary.ts renders from the json files.",
     '',
     ...mdTable(
       ['figure', 'quoted', 'exact (file, field)', 'samples'],

@@ -3,7 +3,14 @@
 // API, and returns an action (requeue after N ms, or nothing), as kube-rs does.
 // One pass is a sequence of named steps: desired state -> observe -> plan ->
 // apply -> project -> fold status -> write if changed -> when to look again.
-import type { SystemdUnitSet, SystemdUnitSetSpec, SystemdWorkload, SystemdWorkloadPolicy, SystemdWorkloadStatus } from '../api/types.js';
+import type {
+  ObjectMeta,
+  SystemdUnitSet,
+  SystemdUnitSetSpec,
+  SystemdWorkload,
+  SystemdWorkloadPolicy,
+  SystemdWorkloadStatus,
+} from '../api/types.js';
 import { render } from '../render/unit.js';
 import { validateWorkload } from '../api/validate.js';
 import { isConflict, isNotFound, writeStatusIfChanged, type CustomObjects } from '../kube/client.js';
@@ -25,9 +32,20 @@ export interface Action {
   requeueAfterMs?: number;
 }
 
+/**
+ * A child as the controller caches it (watches.ts, cacheTransforms): its identity
+ * (key, uid for a precondition, resourceVersion for an update, the owner label), of
+ * its spec only the node and the hash (the rollout compares hashes; the rendered
+ * unit files, most of a child's bytes, are never read back), and its status.
+ */
+export type CachedChild = Omit<SystemdUnitSet, 'metadata' | 'spec'> & {
+  metadata: Pick<ObjectMeta, 'name' | 'namespace' | 'uid' | 'resourceVersion' | 'labels'>;
+  spec: Pick<SystemdUnitSetSpec, 'nodeName' | 'hash'>;
+};
+
 export interface ReconcilerDeps {
   workload: (key: string) => SystemdWorkload | undefined;
-  children: (namespace: string, workloadUid: string) => SystemdUnitSet[];
+  children: (namespace: string, workloadUid: string) => CachedChild[];
   nodes: () => NodeInfo[];
   /** The SystemdWorkloadPolicies (all of them; the ones covering the namespace apply). */
   policies?: () => SystemdWorkloadPolicy[];
@@ -120,7 +138,7 @@ interface Observed {
   domainOf?: Map<string, string | undefined>;
   maxUnavailable: number;
   /** The cached children, by node: the only ones a pass may update or delete. */
-  cached: Map<string, SystemdUnitSet>;
+  cached: Map<string, CachedChild>;
   /** What each child reports, and children created but not cached yet (no status). */
   views: ChildStatusView[];
 }
@@ -144,7 +162,7 @@ function observe(wl: SystemdWorkload, ref: WorkloadRef, d: ReconcilerDeps): Obse
   return { nodes, domainOf, maxUnavailable, cached, views };
 }
 
-function childView(c: SystemdUnitSet, heartbeatAgeMs: number | undefined, graceMs: number): ChildStatusView {
+function childView(c: CachedChild, heartbeatAgeMs: number | undefined, graceMs: number): ChildStatusView {
   return {
     node: c.spec.nodeName,
     specHash: c.spec.hash,
@@ -160,8 +178,8 @@ function childView(c: SystemdUnitSet, heartbeatAgeMs: number | undefined, graceM
 /** The writes of one pass: nodes to create a child on, cached children to update or delete. */
 interface ChildWrites {
   create: string[];
-  update: SystemdUnitSet[];
-  delete: SystemdUnitSet[];
+  update: CachedChild[];
+  delete: CachedChild[];
   /** Outdated nodes the partition keeps on the old version. */
   held: string[];
   /** When the plan may change by time alone (minReadySeconds). */
@@ -181,7 +199,7 @@ function planWrites(wl: SystemdWorkload, desiredHash: string, o: Observed, now: 
     now,
     revertNodes,
   });
-  const cachedChildren = (nodes: string[]): SystemdUnitSet[] => nodes.flatMap((n) => o.cached.get(n) ?? []);
+  const cachedChildren = (nodes: string[]): CachedChild[] => nodes.flatMap((n) => o.cached.get(n) ?? []);
   return {
     create: plan.create,
     update: cachedChildren(plan.update),
@@ -216,7 +234,7 @@ async function apply(w: WriteContext, writes: ChildWrites): Promise<Applied> {
   await forEachLimited(writes.create, CHILD_WRITE_CONCURRENCY, (node) => createChild(w, node));
   await forEachLimited(writes.update, CHILD_WRITE_CONCURRENCY, (child) => updateChild(w, child));
   await forEachLimited(writes.delete, CHILD_WRITE_CONCURRENCY, (child) => deleteChild(w, child));
-  const nodes = (children: SystemdUnitSet[]): string[] => children.map((c) => c.spec.nodeName);
+  const nodes = (children: CachedChild[]): string[] => children.map((c) => c.spec.nodeName);
   return { created: writes.create, updated: nodes(writes.update), deleted: nodes(writes.delete) };
 }
 
@@ -231,7 +249,7 @@ async function createChild({ ref, desired, d, log, annotations }: WriteContext, 
   log.info('child created', { node, child: child.metadata.name });
 }
 
-async function updateChild({ ref, desired, d, log, annotations }: WriteContext, child: SystemdUnitSet): Promise<void> {
+async function updateChild({ ref, desired, d, log, annotations }: WriteContext, child: CachedChild): Promise<void> {
   const node = child.spec.nodeName;
   await d.childApi.patch(ref.namespace, child.metadata.name ?? '', {
     metadata: { resourceVersion: child.metadata.resourceVersion, ...(annotations ? { annotations } : {}) },
@@ -240,7 +258,7 @@ async function updateChild({ ref, desired, d, log, annotations }: WriteContext, 
   log.info('child updated', { node, hash: desired.hash.slice(0, 12) });
 }
 
-async function deleteChild({ ref, d, log }: WriteContext, child: SystemdUnitSet): Promise<void> {
+async function deleteChild({ ref, d, log }: WriteContext, child: CachedChild): Promise<void> {
   try {
     await d.childApi.delete(ref.namespace, child.metadata.name ?? '', child.metadata.uid);
   } catch (err) {

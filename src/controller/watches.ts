@@ -16,7 +16,6 @@ import {
   WORKLOAD_KIND,
   WORKLOAD_PLURAL,
   type ControllerRevision,
-  type SystemdUnitSet,
   type SystemdWorkload,
   type SystemdWorkloadPolicy,
 } from '../api/types.js';
@@ -24,14 +23,14 @@ import { HEARTBEAT_LABEL, heartbeatNode } from '../kube/heartbeat.js';
 import { Informer, objectKey, type EventType, type InformerOptions } from '../kube/informer.js';
 import type { Logger } from '../observability/log.js';
 import type { CreateExpectations } from './expectations.js';
-import type { ReconcilerDeps } from './reconcile.js';
+import type { CachedChild, ReconcilerDeps } from './reconcile.js';
 import type { NodeInfo } from './selection.js';
 
-/** What the controller watches, by name. */
+/** What the controller watches, by name, as its caches hold them (see cacheTransforms). */
 export interface WatchedObjects {
   workloads: SystemdWorkload;
   /** Only children with the owner label: the controller's own. */
-  children: SystemdUnitSet;
+  children: CachedChild;
   /** Cluster-scoped SystemdWorkloadPolicies: the controller enforces them again (policy.ts). */
   policies: SystemdWorkloadPolicy;
   nodes: k8s.V1Node;
@@ -43,20 +42,73 @@ export interface WatchedObjects {
 
 export type ControllerInformers = { [K in keyof WatchedObjects]: Informer<WatchedObjects[K]> };
 
-/** The informers' options: path, kind and selectors of each watch. */
-export function watchOptions(heartbeatNamespace: string, log: Logger): Record<keyof WatchedObjects, InformerOptions> {
+type WatchOptions = { [K in keyof WatchedObjects]: InformerOptions<WatchedObjects[K]> };
+
+/** An object's metadata without managedFields (controller-runtime's cache drops them by default too). */
+function withoutManagedFields<M extends object | undefined>(metadata: M): M {
+  if (!metadata || !('managedFields' in metadata)) return metadata;
+  const { managedFields: _dropped, ...rest } = metadata as M & { managedFields?: unknown };
+  return rest as M;
+}
+
+function stripManagedFields<T extends { metadata?: object }>(o: T): T {
+  return o.metadata && 'managedFields' in o.metadata ? { ...o, metadata: withoutManagedFields(o.metadata) } : o;
+}
+
+/**
+ * What each cache keeps of an object (client-go's informer TransformFunc): only
+ * what the controller reads. At 10,000 children the caches are most of the
+ * controller's memory; the full objects stay on the API server.
+ */
+export const cacheTransforms: { [K in keyof WatchedObjects]: (o: WatchedObjects[K]) => WatchedObjects[K] } = {
+  workloads: stripManagedFields,
+  children: ({ apiVersion, kind, metadata: m, spec, status }) => ({
+    apiVersion,
+    kind,
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, labels: m.labels },
+    spec: { nodeName: spec.nodeName, hash: spec.hash },
+    ...(status ? { status } : {}),
+  }),
+  policies: stripManagedFields,
+  // Matching reads labels and taints; a Node's status (images, conditions, addresses) is most of its bytes.
+  nodes: (n) => ({
+    apiVersion: n.apiVersion,
+    kind: n.kind,
+    metadata: {
+      name: n.metadata?.name,
+      uid: n.metadata?.uid,
+      resourceVersion: n.metadata?.resourceVersion,
+      ...(n.metadata?.labels ? { labels: n.metadata.labels } : {}),
+    },
+    spec: n.spec?.taints ? { taints: n.spec.taints } : {},
+  }),
+  heartbeats: stripManagedFields,
+  revisions: stripManagedFields,
+};
+
+/** The informers' options: path, kind and selectors of each watch, and what its cache keeps. */
+export function watchOptions(heartbeatNamespace: string, log: Logger): WatchOptions {
   const ours = (plural: string): string => `/apis/${GROUP}/${VERSION}/${plural}`;
+  const t = cacheTransforms;
   return {
-    workloads: { path: ours(WORKLOAD_PLURAL), apiVersion: API_VERSION, kind: WORKLOAD_KIND, log },
-    children: { path: ours(UNITSET_PLURAL), apiVersion: API_VERSION, kind: UNITSET_KIND, labelSelector: LABEL_WORKLOAD_UID, log },
-    policies: { path: ours(POLICY_PLURAL), apiVersion: API_VERSION, kind: POLICY_KIND, log },
-    nodes: { path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', log },
+    workloads: { path: ours(WORKLOAD_PLURAL), apiVersion: API_VERSION, kind: WORKLOAD_KIND, transform: t.workloads, log },
+    children: {
+      path: ours(UNITSET_PLURAL),
+      apiVersion: API_VERSION,
+      kind: UNITSET_KIND,
+      labelSelector: LABEL_WORKLOAD_UID,
+      transform: t.children,
+      log,
+    },
+    policies: { path: ours(POLICY_PLURAL), apiVersion: API_VERSION, kind: POLICY_KIND, transform: t.policies, log },
+    nodes: { path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', transform: t.nodes, log },
     heartbeats: {
       path: `/apis/coordination.k8s.io/v1/namespaces/${heartbeatNamespace}/leases`,
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       namespace: heartbeatNamespace,
       labelSelector: HEARTBEAT_LABEL,
+      transform: t.heartbeats,
       log,
     },
     revisions: {
@@ -64,6 +116,7 @@ export function watchOptions(heartbeatNamespace: string, log: Logger): Record<ke
       apiVersion: 'apps/v1',
       kind: 'ControllerRevision',
       labelSelector: LABEL_WORKLOAD_UID,
+      transform: t.revisions,
       log,
     },
   };
@@ -87,7 +140,7 @@ export function createInformers(kc: k8s.KubeConfig, heartbeatNamespace: string, 
  * renewed (by our own clock, at the moment we saw it: no cross-machine clock trust).
  */
 export class ControllerIndex {
-  private readonly childrenByOwner = new Map<string, Map<string, SystemdUnitSet>>();
+  private readonly childrenByOwner = new Map<string, Map<string, CachedChild>>();
   private readonly workloadKeyByUid = new Map<string, string>();
   private readonly heartbeatSeenAt = new Map<string, number>();
 
@@ -98,7 +151,7 @@ export class ControllerIndex {
     else this.workloadKeyByUid.set(uid, objectKey(w));
   }
 
-  childEvent(type: EventType, c: SystemdUnitSet, old?: SystemdUnitSet): void {
+  childEvent(type: EventType, c: CachedChild, old?: CachedChild): void {
     if (old) this.ownedBy(old)?.delete(objectKey(old));
     if (type === 'delete') {
       this.ownedBy(c)?.delete(objectKey(c));
@@ -107,7 +160,7 @@ export class ControllerIndex {
     const uid = ownerUid(c);
     if (!uid) return;
     let owned = this.childrenByOwner.get(uid);
-    if (!owned) this.childrenByOwner.set(uid, (owned = new Map<string, SystemdUnitSet>()));
+    if (!owned) this.childrenByOwner.set(uid, (owned = new Map<string, CachedChild>()));
     owned.set(objectKey(c), c);
   }
 
@@ -119,7 +172,7 @@ export class ControllerIndex {
     return before;
   }
 
-  children(ownerUid: string): SystemdUnitSet[] {
+  children(ownerUid: string): CachedChild[] {
     return [...(this.childrenByOwner.get(ownerUid)?.values() ?? [])];
   }
 
@@ -148,13 +201,13 @@ export class ControllerIndex {
     return keys;
   }
 
-  private ownedBy(c: SystemdUnitSet): Map<string, SystemdUnitSet> | undefined {
+  private ownedBy(c: CachedChild): Map<string, CachedChild> | undefined {
     const uid = ownerUid(c);
     return uid ? this.childrenByOwner.get(uid) : undefined;
   }
 }
 
-function ownerUid(c: SystemdUnitSet): string | undefined {
+function ownerUid(c: CachedChild): string | undefined {
   return c.metadata.labels?.[LABEL_WORKLOAD_UID];
 }
 

@@ -20,7 +20,7 @@ export interface KubeObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string };
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T = KubeObject> {
   /** e.g. /api/v1/nodes or /apis/group/v1/namespaces/ns/plural */
   path: string;
   apiVersion: string;
@@ -33,6 +33,14 @@ export interface InformerOptions {
   /** A watch with no event or bookmark for this long is restarted. */
   silenceMs?: number;
   pageSize?: number;
+  /**
+   * Applied to every object as it enters the cache (list items and watch events),
+   * before the handlers see it: client-go's TransformFunc. The informer keeps only
+   * what it returns, so a transform that drops what the handlers never read (e.g.
+   * metadata.managedFields) shrinks the cache. It must keep metadata.name,
+   * namespace and resourceVersion.
+   */
+  transform?: (obj: T) => T;
   log: Logger;
 }
 
@@ -71,7 +79,7 @@ export class Informer<T extends KubeObject> {
 
   constructor(
     private readonly from: KubeConfig | ListWatch,
-    private readonly opts: InformerOptions,
+    private readonly opts: InformerOptions<T>,
   ) {}
 
   private async listWatch(): Promise<ListWatch> {
@@ -153,10 +161,8 @@ export class Informer<T extends KubeObject> {
         continue: cont,
       });
       for (const item of page.items) {
-        // list items carry no apiVersion/kind; restore them so handlers see whole objects
-        item.apiVersion ??= this.opts.apiVersion;
-        item.kind ??= this.opts.kind;
-        fresh.set(objectKey(item), item);
+        const kept = this.keep(item);
+        fresh.set(objectKey(kept), kept);
       }
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
@@ -177,6 +183,14 @@ export class Informer<T extends KubeObject> {
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj, old);
     }
     this.syncedOnce = true;
+  }
+
+  /** What the cache stores of an object from the API server. */
+  private keep(obj: T): T {
+    // list items carry no apiVersion/kind; restore them so handlers see whole objects
+    obj.apiVersion ??= this.opts.apiVersion;
+    obj.kind ??= this.opts.kind;
+    return this.opts.transform ? this.opts.transform(obj) : obj;
   }
 
   private emit(type: EventType, obj: T, old?: T): void {
@@ -245,21 +259,20 @@ export class Informer<T extends KubeObject> {
               labelSelector: this.opts.labelSelector,
               fieldSelector: this.opts.fieldSelector,
             },
-            (type: string, obj: T & { code?: number }) => {
+            (type: string, raw: T & { code?: number }) => {
               arm();
               this.lastContact = Date.now();
               this.failures = 0;
               if (type === 'ERROR') {
-                outcome = obj.code === 410 ? 'gone' : 'error';
+                outcome = raw.code === 410 ? 'gone' : 'error';
                 this.abort?.abort();
                 finish();
                 return;
               }
-              const rv = obj.metadata?.resourceVersion;
+              const rv = raw.metadata?.resourceVersion;
               if (rv) this.resourceVersion = rv;
               if (type === 'BOOKMARK') return;
-              obj.apiVersion ??= this.opts.apiVersion;
-              obj.kind ??= this.opts.kind;
+              const obj = this.keep(raw);
               const key = objectKey(obj);
               const old = this.store.get(key);
               if (type === 'DELETED') {

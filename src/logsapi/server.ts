@@ -18,7 +18,7 @@ import type http from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { LOGS_GROUP, LOGS_VERSION, LOG_RESOURCE, logQuery, parseLogOptions, type LogOptions } from '../api/logs.js';
 import { unitFileName } from '../api/names.js';
-import { WORKLOAD_PLURAL, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
+import { WORKLOAD_PLURAL, type SystemdUnitSetSpec, type SystemdWorkload } from '../api/types.js';
 import type { Authorizer, Caller } from '../agent/journal.js';
 import type { Logger } from '../observability/log.js';
 import { frontProxyCaller, frontProxyRefusal, type RequestHeaderConfig } from './frontProxy.js';
@@ -29,9 +29,14 @@ export interface AgentEndpoint {
   cert: string;
 }
 
+/** What the logs API reads of a child: its node. */
+export interface ChildOnNode {
+  spec: Pick<SystemdUnitSetSpec, 'nodeName'>;
+}
+
 export interface LogsApiDeps {
   workload(namespace: string, name: string): SystemdWorkload | undefined;
-  children(workload: SystemdWorkload): SystemdUnitSet[];
+  children(workload: SystemdWorkload): ChildOnNode[];
   agent(node: string): AgentEndpoint | undefined;
   /** The Authorization header the controller sends to agents (its own token). */
   agentAuthorization(): Promise<string>;
@@ -78,7 +83,7 @@ export interface LogTargets {
 }
 
 /** Pure: which nodes and unit files to read; a string is the 404/400 message. */
-export function logTargets(w: SystemdWorkload, children: readonly SystemdUnitSet[], node?: string, unit?: string): LogTargets | string {
+export function logTargets(w: SystemdWorkload, children: readonly ChildOnNode[], node?: string, unit?: string): LogTargets | string {
   const ns = w.metadata.namespace!;
   const name = w.metadata.name!;
   const unitNames = w.spec.units.map((u) => u.name);

@@ -77,6 +77,8 @@ export interface ControllerOptions {
   /** Serve the aggregated logs API here (an address the API server can reach); default off. */
   logsApi?: { host: string; port: number };
   extraArgs?: string[];
+  /** Node's own flags before the entry point (e.g. the Deployment's --max-semi-space-size). */
+  nodeArgs?: string[];
 }
 
 export async function startController(cluster: Cluster, opts: ControllerOptions = {}): Promise<OperatorProcess> {
@@ -86,6 +88,7 @@ export async function startController(cluster: Cluster, opts: ControllerOptions 
   const p = new OperatorProcess(
     `controller ${id}`,
     [
+      ...(opts.nodeArgs ?? []),
       entry('controller/main.js'),
       `--probe-port=${port}`,
       `--identity=${id}`,

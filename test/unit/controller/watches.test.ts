@@ -10,6 +10,7 @@ import {
 import { CreateExpectations } from '../../../src/controller/expectations.js';
 import { newRevision } from '../../../src/controller/revisions.js';
 import {
+  cacheTransforms,
   ControllerIndex,
   heartbeatChangeMatters,
   nodeChangeMatters,
@@ -95,6 +96,71 @@ describe('watchOptions', () => {
       path: '/apis/coordination.k8s.io/v1/namespaces/ops/leases',
     });
     expect(o.workloads.path).toBe('/apis/systemd.operators.dev/v1alpha1/systemdworkloads');
+  });
+});
+
+describe('cacheTransforms: the caches keep only what the controller reads', () => {
+  const managedFields = [{ manager: 'sdw-agent', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } }];
+  const meta = { name: 'c1', namespace: 'default', uid: 'c1-uid', resourceVersion: '7', labels: { [LABEL_WORKLOAD_UID]: 'u1' } };
+
+  it('a child: name, namespace, uid, resourceVersion, labels; spec.nodeName and spec.hash; its status; the input is left alone', () => {
+    const full = {
+      apiVersion: API_VERSION,
+      kind: 'SystemdUnitSet',
+      metadata: {
+        ...meta,
+        generation: 2,
+        creationTimestamp: '2026-01-01T00:00:00Z',
+        annotations: { a: 'b' },
+        ownerReferences: [{ apiVersion: API_VERSION, kind: 'SystemdWorkload', name: 'w', uid: 'u1' }],
+        managedFields,
+      },
+      spec: {
+        nodeName: 'n1',
+        hash: 'abc',
+        shortHash: 'abc',
+        units: [{ name: 'u0', type: 'service', scheduled: false, files: [{ name: 'x.service', content: '[Service]\n' }] }],
+      },
+      status: { appliedHash: 'abc', phase: 'Running', units: [{ name: 'u0', unit: 'x.service', activeState: 'active' }] },
+    } as unknown as SystemdUnitSet;
+    const before = structuredClone(full);
+    const kept = cacheTransforms.children(full);
+    expect(kept).toEqual({
+      apiVersion: API_VERSION,
+      kind: 'SystemdUnitSet',
+      metadata: meta,
+      spec: { nodeName: 'n1', hash: 'abc' },
+      status: full.status,
+    });
+    expect(full).toEqual(before);
+    expect(cacheTransforms.children({ ...full, status: undefined })).not.toHaveProperty('status');
+  });
+
+  it('a Node: name, uid, resourceVersion, labels and taints: what matching and change detection read', () => {
+    const n: k8s.V1Node = {
+      ...node('a', { role: 'web' }, [{ key: 'k', value: 'v', effect: 'NoSchedule' }]),
+      metadata: { name: 'a', uid: 'a-uid', resourceVersion: '3', labels: { role: 'web' }, annotations: { big: 'x' }, managedFields },
+      status: { images: [{ names: ['registry/some:1'], sizeBytes: 1 }], conditions: [{ type: 'Ready', status: 'True' }] },
+    };
+    const kept = cacheTransforms.nodes(n);
+    expect(kept).toEqual({
+      metadata: { name: 'a', uid: 'a-uid', resourceVersion: '3', labels: { role: 'web' } },
+      spec: { taints: n.spec!.taints },
+    });
+    expect(nodeInfo(kept)).toEqual(nodeInfo(n));
+    expect(nodeChangeMatters('update', kept, cacheTransforms.nodes({ ...n, metadata: { ...n.metadata, labels: {} } }))).toBe(true);
+    expect(nodeChangeMatters('update', kept, cacheTransforms.nodes({ ...n, status: {} }))).toBe(false);
+  });
+
+  it('workloads, policies, heartbeat Leases, revisions: whole but for managedFields', () => {
+    const w = { ...workload('a', 'ua'), metadata: { ...workload('a', 'ua').metadata, managedFields } } as SystemdWorkload;
+    const { managedFields: _w, ...wMeta } = w.metadata as SystemdWorkload['metadata'] & { managedFields?: unknown };
+    expect(cacheTransforms.workloads(w)).toEqual({ ...w, metadata: wMeta });
+    expect(w.metadata).toHaveProperty('managedFields');
+    const l = lease('n1');
+    expect(cacheTransforms.heartbeats({ ...l, metadata: { ...l.metadata, managedFields } })).toEqual(l);
+    const plain = workload('b', 'ub');
+    expect(cacheTransforms.workloads(plain)).toBe(plain);
   });
 });
 
