@@ -25,6 +25,10 @@ const flags = parseFlags(process.argv.slice(2), {
   'journal-dir': '',
   // Where `kubectl sdw logs` reaches this agent; default http://$POD_IP:<probe-port> in a pod.
   'advertise-url': '',
+  // The node's /etc/sdw (spec.files), its sealing key's directory, and its passwd/group.
+  'files-dir': '/etc/sdw',
+  'state-dir': '/var/lib/systemd-workload-agent',
+  'etc-dir': '/etc',
 });
 
 /** How long a pass still running at SIGTERM may take to finish (the next agent completes an interrupted sync). */
@@ -45,6 +49,9 @@ const agent = new Agent(kc, {
   watchSilenceMs: Number(flags['watch-silence']) * 1000,
   log,
   metrics: new AgentMetrics(metrics),
+  filesDir: flags['files-dir'],
+  stateDir: flags['state-dir'],
+  etcDir: flags['etc-dir'],
 });
 
 async function main(): Promise<void> {

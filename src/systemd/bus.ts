@@ -213,6 +213,10 @@ export class SystemdBus {
   restartUnit(name: string, mode: JobMode = 'replace'): Promise<JobResult> {
     return this.job('RestartUnit', name, mode);
   }
+  /** The unit's own reload (ExecReload=): the same main process, the same InvocationID. */
+  reloadUnit(name: string, mode: JobMode = 'replace'): Promise<JobResult> {
+    return this.job('ReloadUnit', name, mode);
+  }
 
   /** Manager.Reload (daemon-reload): systemd re-reads every unit file; the reply comes when done. */
   async reload(timeoutMs = Math.max(this.callTimeoutMs, 60_000)): Promise<void> {

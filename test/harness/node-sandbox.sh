@@ -6,6 +6,7 @@
 #   DIR/units    <- the node's /etc/systemd/system
 #   DIR/journal  <- the node's /var/log/journal
 #   DIR/timers   <- the node's /var/lib/systemd/timers (Persistent= stamps stay the node's)
+#   DIR/files    <- the node's /etc/sdw (the agent's spec.files; an empty mount point on the host)
 # Optional, for nodes that run more than systemd (kubeletNode.ts sets them):
 #   SDNODE_WANTS    units the boot target also starts (e.g. containerd.service)
 #   SDNODE_BINDS    node paths that get their own directory DIR/fs<path> (per-node
@@ -26,7 +27,7 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
   echo "node-sandbox: this host has a pure cgroup v2 layout; the namespace test nodes need the hybrid (v1 controllers) layout of the CI machines. Boot the host with systemd.unified_cgroup_hierarchy=0, or run the cgroup v2 suite alone: make test-vm" >&2
   exit 2
 fi
-mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal" "$DIR/timers" /var/lib/systemd/timers
+mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal" "$DIR/timers" "$DIR/files" /var/lib/systemd/timers /etc/sdw
 for d in ${SDNODE_BINDS:-}; do
   [ -d "$d" ] || { echo "node-sandbox: mount point $d is missing on the host: run hack/install-deps.sh" >&2; exit 2; }
   mkdir -p "$DIR/fs$d"
@@ -71,6 +72,7 @@ EOT
 mount --bind "$DIR/units" /etc/systemd/system
 mkdir -p /var/log/journal && mount --bind "$DIR/journal" /var/log/journal
 mount --bind "$DIR/timers" /var/lib/systemd/timers
+mount --bind "$DIR/files" /etc/sdw
 mount -t proc proc /proc
 for d in ${SDNODE_BINDS:-}; do mount --bind "$DIR/fs$d" "$d"; done
 mkdir -p "$DIR/sysctl"

@@ -52,6 +52,10 @@ export class SystemdNode {
   get unitDir(): string {
     return path.join(this.dir, 'units');
   }
+  /** The node's /etc/sdw (the files beside the units). */
+  get filesDir(): string {
+    return path.join(this.dir, 'files');
+  }
   get journalDir(): string {
     return path.join(this.dir, 'journal');
   }

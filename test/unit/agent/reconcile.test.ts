@@ -75,6 +75,10 @@ class FakeSystemd implements AgentBus {
     this.calls.push(`restart ${name}`);
     return Promise.resolve('done');
   }
+  reloadUnit(name: string): Promise<'done'> {
+    this.calls.push(`reload ${name}`);
+    return Promise.resolve('done');
+  }
   stopUnit(name: string): Promise<'done'> {
     this.calls.push(`stop ${name}`);
     this.units.delete(name);
