@@ -7,6 +7,7 @@
 #   DIR/journal  <- the node's /var/log/journal
 #   DIR/timers   <- the node's /var/lib/systemd/timers (Persistent= stamps stay the node's)
 #   DIR/files    <- the node's /etc/sdw (the agent's spec.files; an empty mount point on the host)
+#   DIR/agent-state <- the node's /var/lib/systemd-workload-agent (the agent's sealing key)
 # Optional, for nodes that run more than systemd (kubeletNode.ts sets them):
 #   SDNODE_WANTS    units the boot target also starts (e.g. containerd.service)
 #   SDNODE_BINDS    node paths that get their own directory DIR/fs<path> (per-node
@@ -27,7 +28,8 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
   echo "node-sandbox: this host has a pure cgroup v2 layout; the namespace test nodes need the hybrid (v1 controllers) layout of the CI machines. Boot the host with systemd.unified_cgroup_hierarchy=0, or run the cgroup v2 suite alone: make test-vm" >&2
   exit 2
 fi
-mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal" "$DIR/timers" "$DIR/files" /var/lib/systemd/timers /etc/sdw
+mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal" "$DIR/timers" "$DIR/files" "$DIR/agent-state" \
+  /var/lib/systemd/timers /etc/sdw /var/lib/systemd-workload-agent
 for d in ${SDNODE_BINDS:-}; do
   [ -d "$d" ] || { echo "node-sandbox: mount point $d is missing on the host: run hack/install-deps.sh" >&2; exit 2; }
   mkdir -p "$DIR/fs$d"
@@ -73,6 +75,7 @@ mount --bind "$DIR/units" /etc/systemd/system
 mkdir -p /var/log/journal && mount --bind "$DIR/journal" /var/log/journal
 mount --bind "$DIR/timers" /var/lib/systemd/timers
 mount --bind "$DIR/files" /etc/sdw
+mount --bind "$DIR/agent-state" /var/lib/systemd-workload-agent
 mount -t proc proc /proc
 for d in ${SDNODE_BINDS:-}; do mount --bind "$DIR/fs$d" "$d"; done
 mkdir -p "$DIR/sysctl"

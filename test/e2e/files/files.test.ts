@@ -1,8 +1,8 @@
 // Files, change behaviour and secrets (issue 15), on two real systemd nodes with
 // the real controller and agents, kubectl as the client: a ConfigMap edit restarts
 // only the unit that uses it (restart) and reloads the one that asks for a reload
-// (same InvocationID); a Secret reaches a dynamic user's unit as a file it owns and
-// as an environment variable, and appears in no SystemdUnitSet; node B's agent,
+// (same InvocationID); a Secret reaches a named user's unit as a 0600 file it owns
+// and a dynamic user's unit as an environment variable, and appears in no SystemdUnitSet; node B's agent,
 // with its own node-bound token, can neither read the Secret through the API
 // server nor open what the controller sealed for node A.
 import { createHash } from 'node:crypto';
@@ -10,7 +10,10 @@ import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { SystemdUnitSet } from '../../../src/api/types.js';
+import * as k8s from '@kubernetes/client-node';
+import { UNITSET_PLURAL, type SystemdUnitSet } from '../../../src/api/types.js';
+import { CustomObjects } from '../../../src/kube/client.js';
+import { errorMessage } from '../../../src/observability/log.js';
 import { nodeKeyFromPem, open, sealAad } from '../../../src/sealing/seal.js';
 import type { Cluster } from '../../harness/cluster.js';
 import { startOperatorCluster, type OperatorCluster } from '../../harness/operatorCluster.js';
@@ -101,7 +104,7 @@ describe('files, change behaviour and secrets on real nodes', () => {
     }
   });
 
-  it("a Secret reaches a dynamic user's unit as a file it owns and as an environment variable, on node A only, and in no SystemdUnitSet", async () => {
+  it("a Secret reaches a unit as a 0600 file its user owns and a dynamic user's unit as an environment variable, on node A only, and in no SystemdUnitSet", async () => {
     await apply(
       cluster,
       workload('sec', {
@@ -111,49 +114,49 @@ describe('files, change behaviour and secrets on real nodes', () => {
           {
             name: 'use',
             dynamicUser: true,
-            files: [{ name: 'token' }],
             env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'tok', key: 'token' } } }],
-            command: [
-              '/bin/sh',
-              '-c',
-              'echo "whoami: $(id -u)"; echo "credential: $(stat -c "%a %u" "$CREDENTIALS_DIRECTORY/token")"; ' +
-                'echo "file-sha: $(sha256sum < "$CREDENTIALS_DIRECTORY/token" | cut -c1-64)"; ' +
-                'echo "env-sha: $(printf %s "$TOKEN" | sha256sum | cut -c1-64)"; exec sleep infinity',
-            ],
+            command: ['/bin/sh', '-c', 'echo "env-sha: $(printf %s "$TOKEN" | sha256sum | cut -c1-64)"; exec sleep infinity'],
+          },
+          {
+            name: 'reader',
+            user: 'nobody',
+            files: [{ name: 'token' }],
+            command: ['/bin/sh', '-c', 'echo "file-sha: $(sha256sum < /etc/sdw/default/sec/token | cut -c1-64)"; exec sleep infinity'],
           },
         ],
       }),
     );
     await waitForWorkload(cluster, 'sec', 'ready on node A', (w) => w.status?.readyNodes === 1, 120_000);
     const sha = createHash('sha256').update(TOKEN).digest('hex');
-    const out = await waitFor(
-      'the unit reported',
-      async () => {
-        const j = await journal('fa', 'sdw-default_sec_use.service');
-        return j.includes('env-sha:') ? j : undefined;
-      },
-      30_000,
-      500,
-    );
-    // A dynamic user: a uid from systemd's dynamic range (61184-65519), allocated for the unit.
-    const user = Number(/whoami: (\d+)/.exec(out)?.[1]);
-    expect(user).toBeGreaterThanOrEqual(61184);
-    expect(user).toBeLessThanOrEqual(65519);
-    // systemd's credential: owned by the dynamic user, readable by it alone (0400, on a ramfs).
-    expect(out).toContain(`credential: 400 ${user}`);
-    expect(out).toContain(`file-sha: ${sha}`);
-    expect(out).toContain(`env-sha: ${sha}`);
-    // On the node's disk: 0600, root's (the dynamic user exists only while the unit runs), never world-readable.
-    for (const f of ['default/sec/token', 'default/sec/.sdw-env/use.env']) {
+    const reported = (unit: string, what: string) =>
+      waitFor(
+        `${unit} reported ${what}`,
+        async () => {
+          const j = await journal('fa', `sdw-default_sec_${unit}.service`);
+          return j.includes(`${what}:`) ? j : undefined;
+        },
+        30_000,
+        500,
+      );
+    // The dynamic user's unit has the value in its environment (from a 0600 EnvironmentFile systemd reads).
+    expect(await reported('use', 'env-sha')).toContain(`env-sha: ${sha}`);
+    // The named user's unit reads its file: 0600, owned by that user.
+    expect(await reported('reader', 'file-sha')).toContain(`file-sha: ${sha}`);
+    const nobody = Number((await execFileP('id', ['-u', 'nobody'])).stdout.trim());
+    const stat = (f: string) => {
       const st = statSync(path.join(cluster.node('fa').filesDir, f));
-      expect({ f, mode: (st.mode & 0o777).toString(8), uid: st.uid }).toEqual({ f, mode: '600', uid: 0 });
-    }
+      return { f, mode: (st.mode & 0o777).toString(8), uid: st.uid };
+    };
+    expect(stat('default/sec/token')).toEqual({ f: 'default/sec/token', mode: '600', uid: nobody });
+    expect(stat('default/sec/.sdw-env/use.env')).toEqual({ f: 'default/sec/.sdw-env/use.env', mode: '600', uid: 0 });
     // Nowhere in the SystemdUnitSets, nor in a unit file, nor on node B.
     const yaml = await cluster.kubectlOk(['get', 'sdus', '-A', '-o', 'yaml']);
     expect(yaml).toContain('sealed:');
     for (const needle of [TOKEN, Buffer.from(TOKEN).toString('base64')]) {
       expect(yaml).not.toContain(needle);
-      expect(readFileSync(path.join(cluster.node('fa').unitDir, 'sdw-default_sec_use.service'), 'utf8')).not.toContain(needle);
+      for (const u of ['use', 'reader']) {
+        expect(readFileSync(path.join(cluster.node('fa').unitDir, `sdw-default_sec_${u}.service`), 'utf8')).not.toContain(needle);
+      }
     }
     expect(() => statSync(path.join(cluster.node('fb').filesDir, 'default/sec'))).toThrow();
     // `kubectl sdw render` shows the file, not the value.
@@ -167,8 +170,8 @@ describe('files, change behaviour and secrets on real nodes', () => {
       },
     );
     expect(rendered.stderr).toBe('');
-    expect(rendered.stdout).toContain('# DATA FILE: /etc/sdw/default/sec/token (mode 0600, owner root, from secret/tok/token)');
-    expect(rendered.stdout).toContain('LoadCredential=token:/etc/sdw/default/sec/token');
+    expect(rendered.stdout).toContain('# DATA FILE: /etc/sdw/default/sec/token (mode 0600, owner nobody, from secret/tok/token)');
+    expect(rendered.stdout).toContain('EnvironmentFile=/etc/sdw/default/sec/.sdw-env/use.env');
     expect(rendered.stdout).not.toContain(TOKEN);
   });
 
@@ -197,20 +200,14 @@ describe('files, change behaviour and secrets on real nodes', () => {
     const a = keyOf('fa');
     expect(open(a.privateKey, a.publicKey, sealed.sealed!, sealAad('default', sealed.path)).toString()).toBe(TOKEN);
     // Nor can node B make the controller seal for its key: node A's child status is node A's agent's alone.
-    const hijack = await cluster.kubectl(
-      [
-        'patch',
-        'sdus',
-        childA.items[0]!.metadata.name!,
-        '-n',
-        'default',
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        JSON.stringify({ status: { sealingKey: b.publicKey } }),
-      ],
-      { kubeconfig: asB },
-    );
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(asB);
+    const hijack = await new CustomObjects(kc, UNITSET_PLURAL)
+      .patchStatus('default', childA.items[0]!.metadata.name!, { status: { sealingKey: b.publicKey } })
+      .then(
+        () => ({ code: 0, stderr: '' }),
+        (err: unknown) => ({ code: 1, stderr: errorMessage(err) }),
+      );
     expect(hijack.code).not.toBe(0);
     expect(hijack.stderr).toContain('agent of node fb may not change SystemdUnitSet');
     const after = await getChild(cluster, 'sec', 'fa');
