@@ -202,12 +202,14 @@ describe('files, change behaviour and secrets on real nodes', () => {
     // Nor can node B make the controller seal for its key: node A's child status is node A's agent's alone.
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(asB);
-    const hijack = await new CustomObjects(kc, UNITSET_PLURAL)
-      .patchStatus('default', childA.items[0]!.metadata.name!, { status: { sealingKey: b.publicKey } })
-      .then(
+    const setKeyAsB = (sealingKey: string) =>
+      new CustomObjects(kc, UNITSET_PLURAL).patchStatus('default', childA.items[0]!.metadata.name!, { status: { sealingKey } }).then(
         () => ({ code: 0, stderr: '' }),
         (err: unknown) => ({ code: 1, stderr: errorMessage(err) }),
       );
+    // The policy applied above is enforced once the API server has loaded it: probe with node A's own key (no change).
+    await waitFor('node identity policy enforced', async () => (await setKeyAsB(a.publicKey)).code !== 0, 30_000, 500);
+    const hijack = await setKeyAsB(b.publicKey);
     expect(hijack.code).not.toBe(0);
     expect(hijack.stderr).toContain('agent of node fb may not change SystemdUnitSet');
     const after = await getChild(cluster, 'sec', 'fa');
