@@ -49,6 +49,12 @@ build: deps
 	npx tsc -p tsconfig.json
 	chmod +x dist/src/cli/main.js
 
+# The kubectl-sdw archive krew installs and its krew manifest, generated from it
+# (sha256 included): dist/plugin/kubectl-sdw_v<version>.tar.gz, dist/plugin/sdw.yaml.
+.PHONY: plugin-archive
+plugin-archive: build
+	@hack/plugin/archive.sh
+
 # Formatting (prettier, the code only: .prettierignore), then type-aware lint
 # with complexity warnings. `make format` rewrites the files prettier would change.
 lint: deps

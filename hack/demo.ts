@@ -12,9 +12,11 @@ import { promises as fs, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot, binaries } from '../test/harness/binaries.js';
 import { Cluster } from '../test/harness/cluster.js';
+import { createLogsApiHost, registerLogsApi, type LogsApiHost } from '../test/harness/logsApi.js';
 import { startAgent, startController } from '../test/harness/operator.js';
 import { Supervisor } from '../test/harness/supervisor.js';
-import { alive, waitFor } from '../test/harness/process.js';
+import { alive, waitFor, type ManagedProcess } from '../test/harness/process.js';
+import { startPrometheus } from './demoPrometheus.js';
 
 // SDW_DEMO_DIR lets a test run its own demo beside a developer's.
 const demoDir = process.env.SDW_DEMO_DIR ?? path.join(repoRoot, '.demo');
@@ -32,6 +34,8 @@ interface State {
   error?: string;
   /** The demo's etcd, so a test can pause the datastore as a sleeping laptop or a stalled disk would. */
   etcdPid?: number;
+  /** The demo's Prometheus (scraping the controller and agents, evaluating the shipped alert rules). */
+  prometheusUrl?: string;
 }
 
 function readState(): State | undefined {
@@ -127,6 +131,9 @@ async function up(): Promise<void> {
   say('the cluster keeps running in the background. Next:');
   say('  source .demo/env            # KUBECONFIG, and PATH with kubectl and kubectl-sdw');
   say('  kubectl get sdw -A; kubectl sdw status -A');
+  say("  kubectl sdw logs crash-loop --node demo-1        # a unit's journal");
+  say(`  Prometheus with the shipped alert rules: ${readState()?.prometheusUrl ?? '$PROMETHEUS_URL'}/alerts`);
+  say('  curl -s "$PROMETHEUS_URL/api/v1/alerts"         # SystemdWorkloadCrashLooping: pending, firing after 5 min');
   say('  ls .demo/nodes/demo-1/units/; busctl --address=unix:path=.demo/nodes/demo-1/system_bus_socket status');
   say('  make demo-down              # stop everything');
 }
@@ -136,16 +143,20 @@ async function serve(): Promise<void> {
   await fs.mkdir(demoDir, { recursive: true });
   await write({ pid: process.pid, ready: false });
   let cluster: Cluster | undefined;
+  let logsApi: LogsApiHost | undefined;
   // The controller and the agents run as a cluster runs them: restarted when they
   // exit (the controller exits by design when it loses its Lease, e.g. while the
   // datastore is stalled), as a Deployment's and a DaemonSet's kubelet would.
   const procs: Supervisor[] = [];
+  let prometheus: ManagedProcess | undefined;
   let stopping = false;
   const stop = async (failed = false): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    await prometheus?.stop().catch(() => undefined);
     for (const p of procs) await p.stop().catch(() => undefined);
     await cluster?.stop().catch((e) => process.stderr.write(`teardown: ${String(e)}\n`));
+    await logsApi?.bridge.remove().catch((e) => process.stderr.write(`teardown: ${String(e)}\n`));
     // After a failure the log and state stay, so `make demo` can say why.
     if (!failed) await fs.rm(demoDir, { recursive: true, force: true });
     process.exit(failed ? 1 : 0);
@@ -153,7 +164,9 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
   try {
-    cluster = await Cluster.start({ nodes: NODES, baseDir: path.join(demoDir, 'run') });
+    // `kubectl sdw logs` goes through the API server to the controller's aggregated logs API.
+    logsApi = await createLogsApiHost();
+    cluster = await Cluster.start({ nodes: NODES, baseDir: path.join(demoDir, 'run'), aggregation: true });
     await fs.copyFile(cluster.kubeconfigPath, path.join(demoDir, 'kubeconfig'));
     // The admission policies as shipped (no root by default), and this namespace
     // opened for exactly what examples/ needs: the allow-root label a cluster
@@ -161,7 +174,9 @@ async function serve(): Promise<void> {
     await cluster.kubectlOk(['apply', '-k', path.join(repoRoot, 'config', 'policy')]);
     await cluster.kubectlOk(['label', '--overwrite', 'namespace', 'default', 'systemd.operators.dev/allow-root=true']);
     await cluster.kubectlOk(['apply', '-f', path.join(repoRoot, 'config', 'policy', 'samples', 'demo-default.yaml')]);
-    procs.push(new Supervisor(await startController(cluster, { identity: 'demo-controller' })).start());
+    const controller = await startController(cluster, { identity: 'demo-controller', logsApi: logsApi.listen });
+    procs.push(new Supervisor(controller).start());
+    await registerLogsApi(cluster, logsApi);
     for (const n of NODES) {
       const node = cluster.node(n.name);
       const dir = path.join(demoDir, 'nodes', n.name);
@@ -173,6 +188,12 @@ async function serve(): Promise<void> {
         new Supervisor(await startAgent(cluster, n.name, { usagePeriodSeconds: 10, extraArgs: journalArgs(node.journalDir) })).start(),
       );
     }
+    const prom = await startPrometheus(
+      path.join(demoDir, 'prometheus'),
+      controller.probePort,
+      procs.slice(1).map((p) => p.proc.probePort),
+    );
+    prometheus = prom.proc;
     const bin = path.join(demoDir, 'bin');
     await fs.mkdir(bin, { recursive: true });
     await fs.writeFile(
@@ -182,9 +203,20 @@ async function serve(): Promise<void> {
     );
     await fs.writeFile(
       path.join(demoDir, 'env'),
-      [`export KUBECONFIG="${path.join(demoDir, 'kubeconfig')}"`, `export PATH="${binaries().dir}:${bin}:$PATH"`, ''].join('\n'),
+      [
+        `export KUBECONFIG="${path.join(demoDir, 'kubeconfig')}"`,
+        `export PATH="${binaries().dir}:${bin}:$PATH"`,
+        `export PROMETHEUS_URL="${prom.url}"`,
+        '',
+      ].join('\n'),
     );
-    await write({ pid: process.pid, ready: true, kubeconfig: path.join(demoDir, 'kubeconfig'), etcdPid: cluster.controlPlane.etcd.pid });
+    await write({
+      pid: process.pid,
+      ready: true,
+      kubeconfig: path.join(demoDir, 'kubeconfig'),
+      etcdPid: cluster.controlPlane.etcd.pid,
+      prometheusUrl: prom.url,
+    });
     process.stdout.write(`demo ready at ${new Date().toISOString()}\n`);
   } catch (err) {
     process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);

@@ -33,6 +33,8 @@ fi
 # Mount points the kubelet test nodes bind their own directories onto (the
 # host itself runs no kubelet; Debian's containerd package ships /etc/containerd).
 mkdir -p /var/lib/containerd /var/lib/kubelet /var/lib/cni /etc/cni /etc/containerd /var/log/pods /var/log/containers
+# ... and the artifact directory every test node binds its own onto (test/harness/systemdNode.ts).
+mkdir -p /var/lib/sdw/artifacts
 
 command -v node >/dev/null || { log "Node.js >= 20 is required (not found)"; exit 1; }
 major=$(node -p 'process.versions.node.split(".")[0]')

@@ -19,7 +19,7 @@ import { API_VERSION, UNITSET_KIND, UNITSET_PLURAL, type SystemdUnitSet } from '
 import { CustomObjects } from '../kube/client.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
 import { EventRecorder } from '../kube/events.js';
-import { AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
+import { AGENT_CERT_ANNOTATION, AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
 import { Informer, objectKey } from '../kube/informer.js';
 import { errorMessage, type Logger } from '../observability/log.js';
 import { SystemdBus } from '../systemd/bus.js';
@@ -29,6 +29,9 @@ import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
 import { FileDelivery, loadOrCreateNodeKey, UserDb } from './files.js';
 import { FILES_ROOT } from '../api/schema.js';
+import { ArtifactStore } from './artifacts.js';
+import { ProbeScheduler } from './probes.js';
+import { NetnsProbeRunner } from '../probe/netns.js';
 import {
   NODE_SYNC_KEY,
   NodeState,
@@ -46,11 +49,17 @@ export interface AgentOptions {
   busAddress: string;
   heartbeatNamespace: string;
   heartbeatPeriodMs: number;
-  /** Published on the heartbeat Lease for `kubectl sdw logs`; empty: not published. */
+  /** Published on the heartbeat Lease for the aggregated logs API; empty: not published. */
   advertiseUrl?: string;
+  /** The PEM certificate served at advertiseUrl, published beside it for callers to pin. */
+  advertiseCert?: string;
   usagePeriodMs: number;
   resyncPeriodMs: number;
   watchSilenceMs?: number;
+  /** Where artifacts are staged (the node's /var/lib/sdw/artifacts, as units see it). */
+  artifactDir: string;
+  /** Where httpGet/tcpSocket probes connect from, if not this process's network namespace (src/probe/netns.ts). */
+  probeNetns?: string;
   log: Logger;
   metrics: AgentMetrics;
   /** The host directory that is the node's /etc/sdw (spec.files); default /etc/sdw. */
@@ -73,6 +82,7 @@ export class Agent {
   readonly informer: Informer<SystemdUnitSet>;
   private bus: SystemdBus | undefined;
   private readonly store: UnitFileStore;
+  private readonly artifacts: ArtifactStore;
   private readonly node = new NodeState();
   private readonly written = new WrittenStatuses();
   private readonly syncLoop: ControllerLoop;
@@ -80,6 +90,8 @@ export class Agent {
   private readonly heartbeat: Heartbeat;
   private timers: NodeJS.Timeout[] = [];
   private files: FileDelivery | undefined;
+  private readonly probes: ProbeScheduler;
+  private readonly probeNetns: NetnsProbeRunner | undefined;
   private stopped = false;
 
   constructor(
@@ -88,6 +100,7 @@ export class Agent {
   ) {
     const { log, metrics, nodeName } = opts;
     this.store = new UnitFileStore(opts.unitDir);
+    this.artifacts = new ArtifactStore(opts.artifactDir, log);
     const childApi = new CustomObjects<SystemdUnitSet>(kc, UNITSET_PLURAL);
     const events = new EventRecorder(kc, 'systemd-workload-agent', log, nodeName);
     this.heartbeat = new Heartbeat(
@@ -96,7 +109,9 @@ export class Agent {
       nodeName,
       opts.heartbeatPeriodMs,
       log,
-      opts.advertiseUrl ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl } : {},
+      opts.advertiseUrl
+        ? { [AGENT_URL_ANNOTATION]: opts.advertiseUrl, ...(opts.advertiseCert ? { [AGENT_CERT_ANNOTATION]: opts.advertiseCert } : {}) }
+        : {},
     );
     const [group, version] = API_VERSION.split('/');
     this.informer = new Informer<SystemdUnitSet>(kc, {
@@ -105,6 +120,18 @@ export class Agent {
       kind: UNITSET_KIND,
       fieldSelector: `spec.nodeName=${nodeName}`,
       silenceMs: opts.watchSilenceMs,
+      log,
+    });
+    this.probeNetns = opts.probeNetns ? new NetnsProbeRunner(opts.probeNetns) : undefined;
+    const netns = this.probeNetns;
+    this.probes = new ProbeScheduler({
+      ...(netns ? { network: (probe, timeout) => netns.run(probe, timeout) } : {}),
+      startTransient: (name, props) => this.bus!.startTransientUnit(name, props),
+      states: this.node.states,
+      restart: (unit) => this.bus!.restartUnit(unit),
+      statusDue: (key) => this.statusLoop.queue.add(key),
+      livenessFailed: (child, unit, message) =>
+        void events.record(child, 'Warning', 'LivenessProbeFailed', `unit ${unit}: ${message}; restarting it`),
       log,
     });
     this.syncLoop = new ControllerLoop(
@@ -121,6 +148,7 @@ export class Agent {
           log,
           statusDue: (keys) => keys.forEach((k) => this.statusLoop.queue.add(k)),
           files: this.files,
+          artifacts: this.artifacts,
         }),
       metrics.base,
       log,
@@ -138,6 +166,7 @@ export class Agent {
           metrics,
           now: Date.now,
           sealingKey: this.files?.key?.publicKey,
+          probes: (k) => this.probes.statesOf(k),
         }),
       metrics.base,
       log,
@@ -181,6 +210,7 @@ export class Agent {
     this.informer.on((type, child, old) => {
       this.written.seen(child);
       if (type === 'delete') this.written.forget(objectKey(child));
+      this.probes.sync(this.ourChildren().map((c) => ({ key: objectKey(c), child: c })));
       // The first event of a burst (a rollout, many workloads applied at once) waits
       // SYNC_BATCH_MS and the rest fold into the same pending key: one sync, one Reload.
       if (needsNodeSync(type, child, old)) this.syncLoop.queue.addAfter(NODE_SYNC_KEY, SYNC_BATCH_MS);
@@ -207,6 +237,8 @@ export class Agent {
   async stop(graceMs = 5_000): Promise<void> {
     this.stopped = true;
     this.timers.forEach((t) => clearInterval(t));
+    this.probes.stopAll();
+    this.probeNetns?.stop();
     this.syncLoop.stop();
     this.statusLoop.stop();
     this.heartbeat.stop();

@@ -1,47 +1,48 @@
-// The agent's journal endpoint: GET /logs on the agent's HTTP server (the probe
-// and metrics port), read by `kubectl sdw logs`.
+// The agent's journal endpoint, read by the aggregated logs API in the
+// controller (src/logsapi), never by users directly:
 //
-//   GET /logs?unit=<systemd unit>[&unit=...]&lines=N&follow=1
+//   GET /logs?unit=<systemd unit>[&unit=...]&tailLines=N&sinceSeconds=S&timestamps=true&follow=true
 //   Authorization: Bearer <the caller's Kubernetes token>
 //
-// -> text/plain, journalctl's `-o short-iso` lines, streamed (chunked) while
-//    follow=1 until the client goes away.
+// -> text/plain, one line per journal entry (`[unit ][timestamp ]message`, the
+//    unit's spec name first when several were asked for), streamed while
+//    follow=true until the client goes away.
 //
-// Protection (as the kubelet protects pods/log, with the API server deciding):
+// Protection:
+// 0. Transport: served only over TLS (agent/main.ts), with a certificate the
+//    agent makes at start and publishes on its heartbeat Lease, which callers
+//    pin: the bearer token never crosses the network in clear text and goes only
+//    to the agent that holds the key.
 // 1. Authentication: the bearer token is sent to the API server in a TokenReview;
 //    no token or an unauthenticated one -> 401. The agent never trusts a token
 //    it cannot have the API server confirm, and keeps nothing.
 // 2. Authorization: for every unit asked for, the owner namespace/workload is
 //    read from the unit name (sdw-<ns>_<workload>_<unit>.service|timer, an
 //    injective name), and a SubjectAccessReview asks whether the reviewed user
-//    may `get` the `systemdworkloads/log` subresource of that workload in that
-//    namespace (group systemd.operators.dev). Denied -> 403. Grant it with a
-//    Role rule {apiGroups: [systemd.operators.dev], resources:
-//    [systemdworkloads/log], verbs: [get]} (config/rbac/user_roles.yaml).
+//    may `get` `systemdworkloads/log` of that workload in that namespace in the
+//    logs group (src/api/logs.ts): the permission users need for
+//    `kubectl sdw logs`, which the controller's service account holds
+//    cluster-wide as the proxy that serves it. Denied -> 403.
 // 3. Scope: only units this agent owns are served: the name must parse as one
 //    of the operator's (the sdw- prefix) and unitOwned(unit) must confirm it
 //    (ownedUnitChecker: the file in the unit directory carries the X-SDW-Owner
 //    marker of the same namespace/workload). Anything else -> 404, checked only
 //    after authentication, so an anonymous caller learns nothing about units.
 // 4. No shell: journalctl is spawned with an argv built from validated unit
-//    names and an integer line count; at most maxFollowers concurrent follows
-//    (429 beyond), lines capped at maxLines.
+//    names and integers; at most maxFollowers concurrent follows (429 beyond).
 // The agent needs RBAC to create tokenreviews and subjectaccessreviews
 // (authentication.k8s.io, authorization.k8s.io), as system:auth-delegator grants.
-// The port is plain HTTP, like /metrics; put it behind TLS (or keep it on a
-// trusted pod network) in production: a bearer token crosses it.
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import * as k8s from '@kubernetes/client-node';
-import { GROUP, WORKLOAD_PLURAL } from '../api/types.js';
+import { WORKLOAD_PLURAL } from '../api/types.js';
+import { LOGS_GROUP, LOG_SUBRESOURCE, MAX_TAIL_LINES, parseLogOptions, type LogOptions } from '../api/logs.js';
 import { parseOwnerMarker } from '../api/markers.js';
 import { parseUnitFileName } from '../api/names.js';
 import type { Logger } from '../observability/log.js';
-
-export const LOG_SUBRESOURCE = 'log';
-export const DEFAULT_LINES = 100;
 
 export interface Caller {
   username: string;
@@ -64,7 +65,6 @@ export interface JournalHandlerOptions {
   unitOwned: (unit: string) => boolean | Promise<boolean>;
   authorizer: Authorizer;
   journalctl?: string;
-  maxLines?: number;
   maxFollowers?: number;
   log?: Logger;
 }
@@ -91,7 +91,7 @@ export function apiServerAuthorizer(kc: k8s.KubeConfig): Authorizer {
             groups: caller.groups,
             extra: caller.extra,
             resourceAttributes: {
-              group: GROUP,
+              group: LOGS_GROUP,
               resource: WORKLOAD_PLURAL,
               subresource: LOG_SUBRESOURCE,
               verb: 'get',
@@ -122,37 +122,62 @@ export function ownedUnitChecker(unitDir: string): (unit: string) => Promise<boo
   };
 }
 
-export interface LogsRequest {
+export interface LogsRequest extends LogOptions {
   units: string[];
-  lines: number;
-  follow: boolean;
 }
 
 /** Parses and validates the query; a string is the 400 message. */
-export function parseLogsQuery(q: URLSearchParams, maxLines = 10_000): LogsRequest | string {
+export function parseLogsQuery(q: URLSearchParams): LogsRequest | string {
   const units = q.getAll('unit');
   if (units.length === 0) return 'unit is required';
   if (units.length > 32) return 'at most 32 units';
   for (const u of units) if (!parseUnitFileName(u)) return `unit '${u}' is not a unit of systemd-workload-operator`;
-  const rawLines = q.get('lines');
-  let lines = DEFAULT_LINES;
-  if (rawLines !== null) {
-    if (!/^\d{1,9}$/.test(rawLines)) return 'lines must be a non-negative integer';
-    lines = Math.min(Number(rawLines), maxLines);
-  }
-  const f = q.get('follow');
-  if (f !== null && !['0', '1', 'true', 'false'].includes(f)) return 'follow must be 1 or 0';
-  return { units: [...new Set(units)], lines, follow: f === '1' || f === 'true' };
+  const o = parseLogOptions(q);
+  if (typeof o === 'string') return o;
+  return { ...o, units: [...new Set(units)] };
 }
 
-/** journalctl's argv for a request (pure). */
-export function journalctlArgs(r: LogsRequest, journalDir?: string): string[] {
+/** journalctl's argv for a request (pure); `now` in ms for sinceSeconds. */
+export function journalctlArgs(r: LogsRequest, journalDir: string | undefined, now: number): string[] {
   const args: string[] = [];
   if (journalDir) args.push(`--directory=${journalDir}`);
   for (const u of r.units) args.push(`--unit=${u}`);
-  args.push('--output=short-iso', '--no-pager', '--quiet', `--lines=${r.lines}`);
+  // JSON, so the agent formats each line itself: the message alone (as kubectl logs), the unit and time on request.
+  // Without --lines, --follow would show only 10: all is "all up to the cap".
+  args.push('--output=json', '--no-pager', '--quiet', `--lines=${r.tailLines ?? MAX_TAIL_LINES}`);
+  if (r.sinceSeconds !== undefined) args.push(`--since=@${Math.floor(now / 1000) - r.sinceSeconds}`);
   if (r.follow) args.push('--follow');
   return args;
+}
+
+interface JournalEntry {
+  __REALTIME_TIMESTAMP?: string;
+  MESSAGE?: string | number[] | null;
+  UNIT?: string;
+  _SYSTEMD_UNIT?: string;
+}
+
+/** One journalctl JSON line as the line users read; undefined for a line that is not an entry. */
+export function formatEntry(json: string, r: Pick<LogsRequest, 'timestamps' | 'units'>): string | undefined {
+  let e: JournalEntry;
+  try {
+    e = JSON.parse(json) as JournalEntry;
+  } catch {
+    return undefined;
+  }
+  const m = e.MESSAGE;
+  const message = typeof m === 'string' ? m : Array.isArray(m) ? Buffer.from(m).toString('utf8') : '';
+  let prefix = '';
+  if (r.units.length > 1) {
+    // systemd's own lines about a unit carry UNIT=, the unit's output _SYSTEMD_UNIT=.
+    const unit = [e.UNIT, e._SYSTEMD_UNIT].find((u) => u !== undefined && r.units.includes(u));
+    prefix += `${(unit && parseUnitFileName(unit)?.unit) ?? '-'} `;
+  }
+  if (r.timestamps) {
+    const us = Number(e.__REALTIME_TIMESTAMP ?? 0);
+    prefix += new Date(Math.floor(us / 1000)).toISOString().replace(/\.(\d{3})Z$/, `.$1${String(us % 1000).padStart(3, '0')}Z`) + ' ';
+  }
+  return prefix + message.replace(/\n$/, '') + '\n';
 }
 
 function bearer(req: http.IncomingMessage): string | undefined {
@@ -168,7 +193,6 @@ function reply(res: http.ServerResponse, code: number, message: string, headers:
 
 /** The request handler for the agent's HTTP server (ServerOptions.extra): true when it handled the request. */
 export function journalHandler(opts: JournalHandlerOptions): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean> {
-  const maxLines = opts.maxLines ?? 10_000;
   const maxFollowers = opts.maxFollowers ?? 16;
   let followers = 0;
   return async (req, res) => {
@@ -186,7 +210,7 @@ export function journalHandler(opts: JournalHandlerOptions): (req: http.Incoming
     }
     if (!caller) return reply(res, 401, 'the token was not accepted by the API server', { 'WWW-Authenticate': 'Bearer' });
 
-    const parsed = parseLogsQuery(url.searchParams, maxLines);
+    const parsed = parseLogsQuery(url.searchParams);
     if (typeof parsed === 'string') return reply(res, 400, parsed);
     const owners = new Map<string, { namespace: string; workload: string }>();
     for (const u of parsed.units) {
@@ -200,7 +224,7 @@ export function journalHandler(opts: JournalHandlerOptions): (req: http.Incoming
           return reply(
             res,
             403,
-            `user '${caller.username}' may not get systemdworkloads/log '${o.workload}' in namespace '${o.namespace}'`,
+            `user '${caller.username}' may not get ${WORKLOAD_PLURAL}/${LOG_SUBRESOURCE} '${o.workload}' in namespace '${o.namespace}' (API group ${LOGS_GROUP})`,
           );
         }
       }
@@ -213,8 +237,10 @@ export function journalHandler(opts: JournalHandlerOptions): (req: http.Incoming
     }
     if (parsed.follow && followers >= maxFollowers) return reply(res, 429, 'too many followers; try again later');
 
-    opts.log?.info('serving logs', { user: caller.username, units: parsed.units, lines: parsed.lines, follow: parsed.follow });
-    const child = spawn(opts.journalctl ?? 'journalctl', journalctlArgs(parsed, opts.journalDir), { stdio: ['ignore', 'pipe', 'pipe'] });
+    opts.log?.info('serving logs', { user: caller.username, units: parsed.units, tailLines: parsed.tailLines, follow: parsed.follow });
+    const child = spawn(opts.journalctl ?? 'journalctl', journalctlArgs(parsed, opts.journalDir, Date.now()), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (parsed.follow) followers++;
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => {
@@ -235,9 +261,14 @@ export function journalHandler(opts: JournalHandlerOptions): (req: http.Incoming
       }
     };
     if (parsed.follow) started();
+    let pending = '';
+    const decoder = new StringDecoder('utf8');
     child.stdout.on('data', (c: Buffer) => {
       started();
-      res.write(c);
+      const lines = (pending + decoder.write(c)).split('\n');
+      pending = lines.pop()!;
+      const text = lines.map((l) => formatEntry(l, parsed) ?? '').join('');
+      if (text) res.write(text);
     });
     await new Promise<void>((resolve) => {
       child.once('error', (err) => {

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // The agent process: one per node (a DaemonSet pod in production, with the
 // host's system bus socket and /etc/systemd/system mounted).
+import https from 'node:https';
 import os from 'node:os';
 import { loadKubeConfig } from '../kube/client.js';
 import { parseFlags } from '../cmdline/flags.js';
+import { ARTIFACT_ROOT } from '../api/artifacts.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
+import { METRICS_FLAG_DEFAULTS, startMetricsEndpoint } from '../kube/metricsEndpoint.js';
 import { Agent } from './agent.js';
 import { AgentMetrics } from './metrics.js';
+import { selfSignedCert } from '../observability/selfSignedCert.js';
 import { apiServerAuthorizer, journalHandler, ownedUnitChecker } from './journal.js';
 
 const flags = parseFlags(process.argv.slice(2), {
@@ -16,6 +20,7 @@ const flags = parseFlags(process.argv.slice(2), {
   'unit-dir': '/etc/systemd/system',
   'bus-address': process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/run/dbus/system_bus_socket',
   'probe-port': '8082',
+  ...METRICS_FLAG_DEFAULTS,
   'heartbeat-namespace': process.env.POD_NAMESPACE ?? 'systemd-workload-operator',
   'heartbeat-period': '10',
   'usage-period': '30',
@@ -23,12 +28,20 @@ const flags = parseFlags(process.argv.slice(2), {
   'watch-silence': '90',
   // Where journalctl reads (--directory); empty: the host's journal (/var/log/journal mounted).
   'journal-dir': '',
-  // Where `kubectl sdw logs` reaches this agent; default http://$POD_IP:<probe-port> in a pod.
+  // The journal endpoint for the aggregated logs API: TLS only, on its own port.
+  'logs-port': '9444',
+  'logs-bind-address': '0.0.0.0',
+  // Where the logs API reaches this agent; default https://$POD_IP:<logs-port> in a pod.
   'advertise-url': '',
   // The node's /etc/sdw (spec.files), its sealing key's directory, and its passwd/group.
   'files-dir': '/etc/sdw',
   'state-dir': '/var/lib/systemd-workload-agent',
   'etc-dir': '/etc',
+  // Where artifacts are staged; units see them at /var/lib/sdw/artifacts (mount it there).
+  'artifact-dir': ARTIFACT_ROOT,
+  // A network namespace file for httpGet/tcpSocket probes; empty: the agent's own,
+  // which is the node's with the DaemonSet's hostNetwork (src/probe/netns.ts says when it is needed).
+  'probe-netns': '',
 });
 
 /** How long a pass still running at SIGTERM may take to finish (the next agent completes an interrupted sync). */
@@ -37,16 +50,26 @@ const SHUTDOWN_GRACE_MS = 5_000;
 const log = createLogger({ component: 'agent', node: flags['node-name'] });
 const metrics = new Metrics({ node: flags['node-name'] });
 const kc = loadKubeConfig();
+const advertiseUrl = flags['advertise-url'] || (process.env.POD_IP ? `https://${process.env.POD_IP}:${flags['logs-port']}` : '');
+// A fresh key at every start, never stored: the certificate is published on the heartbeat Lease and pinned by callers.
+// Ten years: a pinned certificate needs no rotation while the agent runs.
+const logsCert = selfSignedCert(
+  [...new Set([advertiseUrl && new URL(advertiseUrl).hostname.replace(/^\[|\]$/g, ''), '127.0.0.1', 'localhost'].filter(Boolean))],
+  3650,
+);
 const agent = new Agent(kc, {
   nodeName: flags['node-name'],
   unitDir: flags['unit-dir'],
   busAddress: flags['bus-address'],
   heartbeatNamespace: flags['heartbeat-namespace'],
   heartbeatPeriodMs: Number(flags['heartbeat-period']) * 1000,
-  advertiseUrl: flags['advertise-url'] || (process.env.POD_IP ? `http://${process.env.POD_IP}:${flags['probe-port']}` : ''),
+  advertiseUrl,
+  advertiseCert: logsCert.cert,
   usagePeriodMs: Number(flags['usage-period']) * 1000,
   resyncPeriodMs: Number(flags['resync-period']) * 1000,
   watchSilenceMs: Number(flags['watch-silence']) * 1000,
+  artifactDir: flags['artifact-dir'],
+  probeNetns: flags['probe-netns'] || undefined,
   log,
   metrics: new AgentMetrics(metrics),
   filesDir: flags['files-dir'],
@@ -54,20 +77,42 @@ const agent = new Agent(kc, {
   etcDir: flags['etc-dir'],
 });
 
+/** GET /logs over TLS: the journal of owned units, for the aggregated logs API (see journal.ts for its protection). */
+async function startLogsServer(): Promise<void> {
+  const handler = journalHandler({
+    journalDir: flags['journal-dir'] || undefined,
+    unitOwned: ownedUnitChecker(flags['unit-dir']),
+    authorizer: apiServerAuthorizer(kc),
+    log,
+  });
+  const server = https.createServer({ cert: logsCert.cert, key: logsCert.key, minVersion: 'TLSv1.2' }, (req, res) => {
+    handler(req, res).then(
+      (handled) => {
+        if (!handled) res.writeHead(404).end('not found\n');
+      },
+      (err: unknown) => {
+        log.warn('logs request failed', { error: String(err) });
+        if (!res.headersSent) res.writeHead(500).end('internal error\n');
+        else res.destroy();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(flags['logs-port']), flags['logs-bind-address'], () => resolve());
+  });
+}
+
 async function main(): Promise<void> {
+  const dedicatedMetrics = await startMetricsEndpoint(flags, kc, metrics, 'systemd-workload-agent-metrics');
   await startServer({
     port: Number(flags['probe-port']),
     metrics,
+    serveMetrics: !dedicatedMetrics,
     healthz: [{ name: 'systemd-bus', check: () => agent.connectedToSystemd || 'not connected to systemd' }],
     readyz: [{ name: 'synced', check: () => agent.ready || "first list of this node's units not done" }],
-    // GET /logs: the journal of owned units, for `kubectl sdw logs` (see journal.ts for its protection).
-    extra: journalHandler({
-      journalDir: flags['journal-dir'] || undefined,
-      unitOwned: ownedUnitChecker(flags['unit-dir']),
-      authorizer: apiServerAuthorizer(kc),
-      log,
-    }),
   });
+  await startLogsServer();
   // Before start: a SIGTERM while the API server is unreachable (start waits for
   // the first list) must end the agent at once too; under a kubelet a container
   // that ignores SIGTERM holds the node's shutdown for the whole grace period.

@@ -6,7 +6,8 @@
 //   reports, by childStatus, written only when it changed.
 // They read the informer's objects and never change them: a status is computed
 // into a new object, and what was last written is remembered here, not in the cache.
-import type { SystemdUnitSet, SystemdUnitSetStatus } from '../api/types.js';
+import { LABEL_WORKLOAD, type SystemdUnitSet, type SystemdUnitSetStatus } from '../api/types.js';
+import { UNIT_PREFIX } from '../api/names.js';
 import { isNotFound, writeStatusIfChanged } from '../kube/client.js';
 import type { ReconcileResult } from '../kube/controllerLoop.js';
 import { objectKey } from '../kube/informer.js';
@@ -22,6 +23,8 @@ import { filesUsedBy, type FileDelivery } from './files.js';
 import { childStatus, settlesInMs, type Usage } from './status.js';
 import { afterAgentStart, planBackOff, type BackOffRecord, type BackOffUnit } from './backoff.js';
 import { DEFAULT_MAX_RESTART_DELAY_SECONDS, defaultRestartPolicy } from '../api/defaults.js';
+import type { ArtifactStore } from './artifacts.js';
+import type { UnitProbes } from './probes.js';
 
 /** The sync queue's only key: every change of the node's children folds into it. */
 export const NODE_SYNC_KEY = 'node';
@@ -81,10 +84,14 @@ export class NodeState {
   readonly backOff = new Map<string, BackOffRecord>();
   /** The last write error of each file (cleared by the next sync's attempt). */
   readonly fileErrors = new Map<string, string>();
+  /** Child key -> why its artifacts are not staged (its units are held as they are). */
+  artifactErrors = new Map<string, string>();
 
-  /** The directory's problem, else the first write error among this child's files. */
+  /** The directory's problem, else the child's artifacts' problem, else the first write error among its files. */
   errorOf(child: SystemdUnitSet): string | undefined {
     if (this.nodeError) return this.nodeError;
+    const artifacts = this.artifactErrors.get(objectKey(child));
+    if (artifacts) return artifacts;
     for (const u of child.spec.units ?? []) {
       for (const f of u.files) {
         const e = this.fileErrors.get(f.name);
@@ -144,6 +151,8 @@ export interface SyncDeps {
   statusDue(keys: string[]): void;
   /** The files beside the units (files.ts); without it the children's spec.files are not written. */
   files?: Pick<FileDelivery, 'sync'>;
+  /** The node's artifacts (artifacts.ts); absent: children with artifacts are not staged (tests of the rest). */
+  artifacts?: Pick<ArtifactStore, 'stage' | 'activate' | 'sweep'>;
 }
 
 /**
@@ -157,6 +166,9 @@ export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
   const childKeys = children.map(objectKey);
   const end = deps.metrics.syncDuration.startTimer();
   try {
+    // Stage, then activate: a child whose artifacts are not all on the node keeps its units as they are.
+    const staged = deps.artifacts ? await deps.artifacts.stage(children) : { blocked: new Map<string, string>() };
+    node.artifactErrors = staged.blocked;
     const desired = desiredFiles([...children]);
     let disk: Map<string, DiskFile>;
     try {
@@ -166,6 +178,8 @@ export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
       deps.statusDue(childKeys);
       throw err;
     }
+    holdBlocked(desired, disk, staged.blocked, unitPrefixes(children));
+    for (const c of children) if (!staged.blocked.has(objectKey(c))) await deps.artifacts?.activate(c);
     const names = new Set([...desired.keys(), ...disk.keys()]);
     // A unit with no file yet is new: planSync writes and starts it whatever systemd
     // says, so asking systemd about it first (LoadUnit + GetAll) is wasted work.
@@ -205,8 +219,9 @@ export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
     for (const k of node.applied.keys()) if (!current.has(k)) node.applied.delete(k);
     for (const c of children) {
       const files = (c.spec.units ?? []).flatMap((u) => u.files.map((f) => f.name));
-      if (files.every((f) => !failed.has(f))) node.applied.set(objectKey(c), c.spec.hash);
+      if (files.every((f) => !failed.has(f)) && !staged.blocked.has(objectKey(c))) node.applied.set(objectKey(c), c.spec.hash);
     }
+    await deps.artifacts?.sweep(children);
     for (const n of names) if (!desired.has(n)) forget(deps, n);
     node.owners = new Map([...desired.values()].map((d) => [d.file, d.child]));
     // Units the plan did not touch keep the state read above, kept current by signals.
@@ -216,13 +231,54 @@ export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
     deps.statusDue(childKeys);
     if (failed.size > 0) throw new Error(`${failed.size} unit(s) not applied: ${[...failed].sort().slice(0, 5).join(', ')}`);
     deps.metrics.syncs.inc({ result: 'success' });
-    return backOff.nextInMs === undefined ? {} : { requeueAfterMs: backOff.nextInMs + SIGNAL_STATUS_DELAY_MS };
+    const next = Math.min(backOff.nextInMs ?? Infinity, staged.retryInMs ?? Infinity);
+    return next === Infinity ? {} : { requeueAfterMs: next + SIGNAL_STATUS_DELAY_MS };
   } catch (err) {
     deps.metrics.syncs.inc({ result: 'error' });
     throw err;
   } finally {
     end();
   }
+}
+
+/**
+ * The files of children whose artifacts are not staged stay exactly as they are
+ * on disk, so their units keep running the previous version untouched: changed
+ * files keep their old content, files the new version adds are not written, and
+ * files it drops are not removed (`prefixes`: the unit file prefix
+ * sdw-<namespace>_<workload>_ of each blocked child).
+ */
+export function holdBlocked(
+  desired: Map<string, DesiredFile>,
+  disk: ReadonlyMap<string, DiskFile>,
+  blocked: ReadonlyMap<string, string>,
+  prefixes: ReadonlyMap<string, string>,
+): void {
+  for (const [file, d] of desired) {
+    if (!blocked.has(d.child)) continue;
+    const onDisk = disk.get(file);
+    if (onDisk) desired.set(file, { ...d, content: onDisk.content });
+    else desired.delete(file);
+  }
+  for (const [file, f] of disk) {
+    if (desired.has(file)) continue;
+    const child = [...prefixes].find(([key, prefix]) => blocked.has(key) && file.startsWith(prefix))?.[0];
+    // Kept as it is: never started or restarted by the agent while held (restart Never, a plain service).
+    if (child) {
+      const role = file.endsWith('.timer') ? 'timer' : 'timer-service';
+      desired.set(file, { file, content: f.content, child, unit: '', role, type: 'service', restart: 'Never' });
+    }
+  }
+}
+
+/** Child key -> sdw-<namespace>_<workload>_, the prefix of its unit files. */
+function unitPrefixes(children: readonly SystemdUnitSet[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of children) {
+    const workload = c.metadata.labels?.[LABEL_WORKLOAD];
+    if (workload) out.set(objectKey(c), `${UNIT_PREFIX}${c.metadata.namespace}_${workload}_`);
+  }
+  return out;
 }
 
 /** Carries out a plan; returns the files whose write or job failed. */
@@ -410,6 +466,8 @@ export interface StatusDeps {
   now(): number;
   /** This node's sealing key (files.ts), published in every child's status for the controller. */
   sealingKey?: string;
+  /** The probe states of a child's units (src/agent/probes.ts). */
+  probes?(key: string): Map<string, UnitProbes>;
 }
 
 /**
@@ -436,6 +494,7 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
     applied: deps.node.applied.get(key) === cached.spec.hash,
     error: deps.node.errorOf(cached),
     now,
+    probes: deps.probes?.(key),
   });
   const status = deps.sealingKey ? { ...computed, sealingKey: deps.sealingKey } : computed;
   deps.metrics.observe(cached, status);

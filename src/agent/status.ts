@@ -4,6 +4,8 @@
 import type { NodePhase, SystemdUnitSet, SystemdUnitSetStatus, UnitStatus } from '../api/types.js';
 import type { Termination } from '../systemd/termination.js';
 import type { UnitState } from '../systemd/properties.js';
+import { probeResult } from '../probe/state.js';
+import type { UnitProbes } from './probes.js';
 import { defaultRestartPolicy } from '../api/defaults.js';
 import { restartsAfterFailure, type BackOffRecord } from './backoff.js';
 
@@ -27,6 +29,8 @@ export interface StatusInput {
   backOff?: Map<string, BackOffRecord>;
   /** The child's hash was fully applied (files written, jobs done). */
   applied: boolean;
+  /** Probe states by workload unit name (src/agent/probes.ts); a unit with a readinessProbe and no state is not ready. */
+  probes?: Map<string, UnitProbes>;
   /** A node-level problem (e.g. the unit directory is not writable). */
   error?: string;
   now: number;
@@ -102,7 +106,14 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
     if (svc?.execMainStatus !== undefined) st.exitStatus = svc.execMainStatus;
     if (svc?.execMainStartTimestamp) st.lastStartTime = svc.execMainStartTimestamp;
     if (svc?.execMainExitTimestamp) st.lastExitTime = svc.execMainExitTimestamp;
-    const term = input.terminations.get(svcFile) ?? prev?.units?.find((x) => x.unit === st.unit || x.name === u.name)?.lastTermination;
+    const probes = input.probes?.get(u.name);
+    let term = input.terminations.get(svcFile) ?? prev?.units?.find((x) => x.unit === st.unit || x.name === u.name)?.lastTermination;
+    // A restart by the liveness probe (RestartUnit): systemd's NRestarts does not count it, the agent does.
+    const killed = probes?.lastLivenessRestart;
+    st.restarts += probes?.livenessRestarts ?? 0;
+    if (killed && (!term?.time || Date.parse(killed.time) >= Date.parse(term.time) - 1000)) {
+      term = { code: term?.code ?? 'killed', status: term?.status ?? 15, time: killed.time, reason: 'LivenessProbeFailed' };
+    }
     if (term) {
       st.lastTermination = {
         code: term.code,
@@ -131,6 +142,16 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       (st.restarts ?? 0) > 0 &&
       Date.parse(st.lastTermination.time) + RESTART_SETTLE_MS > input.now;
     if (restarting) ready = false;
+    // A result speaks only for the run of the unit it probed: a restarted unit, or a
+    // new version started from the same probe spec, is not ready until probed again.
+    const readiness = probes?.readiness?.startedAt === svc?.execMainStartTimestamp ? probes?.readiness : undefined;
+    if (u.readinessProbe && readiness?.result !== 'Success') ready = false;
+    if (readiness || probes?.liveness) {
+      st.probes = {};
+      if (u.readinessProbe && readiness) st.probes.readiness = probeResult(readiness);
+      if (u.livenessProbe && probes?.liveness) st.probes.liveness = probeResult(probes.liveness);
+    }
+    st.ready = ready;
     allReady &&= ready;
     const crashLoop = inBackOff || (!u.scheduled && svc?.subState === 'auto-restart') || restarting;
     if (crashLoop) st.reason = CRASH_LOOP_REASON;
@@ -144,6 +165,8 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
       st.message = `${st.unit} failed: ${term ? whyEnded(term, svc) : `systemd result ${svc?.result ?? timer?.result ?? 'unknown'}`}`;
     else if (svc?.subState === 'auto-restart' || restarting) {
       st.message = `${st.unit} restarting (${st.restarts} restarts) after ${term ? whyEnded(term, svc) : 'an exit'}`;
+    } else if (u.readinessProbe && !ready && st.activeState === 'active') {
+      st.message = `${st.unit} not ready: readiness probe ${readiness?.message ?? 'not run yet'}`;
     }
     units.push(st);
   }

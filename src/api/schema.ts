@@ -9,6 +9,7 @@
 // cycles longer than two units, the exact cron reason (range order, never-firing
 // dates), quantity ranges beyond "greater than zero".
 import { SCHEDULE_FIRES_RULE, SCHEDULE_PATTERN } from './cron.js';
+import { artifactRefsRule, artifactsSchema, childArtifactsSchema, unitArtifactsSchema } from './artifacts.js';
 
 export interface JSONSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
@@ -71,6 +72,10 @@ export const LIMITS = {
   /** rollingUpdate.partition: nodes kept on the old version (more than any cluster's nodes is a typo). */
   partition: 100000,
   labelKeyLength: 317,
+  /** A probe's initialDelaySeconds, periodSeconds and timeoutSeconds. */
+  probeSeconds: 86400,
+  probeThreshold: 1000,
+  probeHostLength: 253,
   /** status.nodes of a workload: the controller keeps the problem nodes first. */
   nodeSummaries: 100,
   conditions: 16,
@@ -108,6 +113,10 @@ export const PATTERNS = {
   maxUnavailablePercent: '^(100|[1-9][0-9]?)%$',
   /** A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 characters. */
   labelKey: `^(${DNS_LABEL}(\\.${DNS_LABEL})*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`,
+  /** An httpGet path: absolute, printable, no spaces (it goes on the request line). */
+  httpPath: '^/[!-~]*$',
+  /** A probe host: a DNS name, an IPv4 address or a bracketless IPv6 address. */
+  probeHost: '^([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?|[0-9A-Fa-f:.]+)$',
   schedule: SCHEDULE_PATTERN,
   unitFileName: `^sdw-${DNS_LABEL}_[a-z0-9]([-a-z0-9.]*[a-z0-9])?_${DNS_LABEL}\\.(service|timer)$`,
   sha256: '^[0-9a-f]{64}$',
@@ -147,6 +156,10 @@ export const MESSAGES = {
   envValueFromOne: 'valueFrom: exactly one of configMapKeyRef and secretKeyRef must be set',
   reloadOne: 'reload: exactly one of signal and command must be set',
   reloadNeeded: 'units[].files[].changeMode: reload needs the unit to set reload (a signal or a command)',
+  probeHandler: 'probe: must have exactly one handler of exec, httpGet and tcpSocket',
+  probeCommandPath: "exec.command[0]: must be an absolute path to an executable (starting with '/', not ending with '/', without '$')",
+  livenessSuccess: 'livenessProbe.successThreshold: must be 1',
+  probeOneshot: 'type: readinessProbe and livenessProbe are only allowed on a service or notify unit without a schedule',
 } as const;
 
 /** What a value that fails a pattern is told (src/api/validate.ts; the API server only says "should match"). */
@@ -159,7 +172,10 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [PATTERNS.timeZone]: 'must be an IANA time zone name such as Europe/Berlin',
   [PATTERNS.octalMode]: 'must be a file mode as an octal string such as "0640"',
   [PATTERNS.dataKey]: 'must be a ConfigMap or Secret key (letters, digits, -, _ and .)',
+  [PATTERNS.sha256]: 'must be 64 lowercase hex digits (a SHA-256, as sha256sum prints it)',
   [PATTERNS.labelKey]: 'must be a label key such as topology.kubernetes.io/zone (an optional DNS prefix and /, then at most 63 characters)',
+  [PATTERNS.httpPath]: "must be an absolute path of printable characters without spaces (e.g. '/healthz')",
+  [PATTERNS.probeHost]: 'must be a host name, an IPv4 address or an IPv6 address (without brackets)',
 };
 
 // ---- building blocks ----
@@ -223,6 +239,9 @@ const conditionsSchema: JSONSchema = {
   'x-kubernetes-list-type': 'map',
   'x-kubernetes-list-map-keys': ['type'],
 };
+
+/** command[0] is an absolute path to an executable (command, reload.command, exec probes). */
+const ARGV0_ABSOLUTE = "size(self) == 0 || (self[0].startsWith('/') && !self[0].endsWith('/') && !self[0].contains('$'))";
 
 // ---- files, environment from ConfigMaps and Secrets, change behaviour (issue 15) ----
 // A workload declares files (spec.files) under the directory the operator owns for
@@ -337,7 +356,7 @@ const reloadSchema: JSONSchema = {
       'x-kubernetes-list-type': 'atomic',
       'x-kubernetes-validations': [
         {
-          rule: "size(self) == 0 || (self[0].startsWith('/') && !self[0].endsWith('/') && !self[0].contains('$'))",
+          rule: ARGV0_ABSOLUTE,
           message: MESSAGES.commandPath,
         },
       ],
@@ -389,6 +408,77 @@ const deliveredFileSchema: JSONSchema = {
     sealedFor: str(64, { description: 'The fingerprint of the node key sealed was written for (the first 16 bytes of its sha256, hex).' }),
   },
 };
+// ---- probes (as a Pod's; the agent runs them: src/agent/probes.ts) ----
+const portSchema: JSONSchema = { type: 'integer', description: 'A TCP port on host, 1-65535.', minimum: 1, maximum: 65535 };
+const probeHostSchema = (dflt: string): JSONSchema =>
+  str(LIMITS.probeHostLength, {
+    description: `The host to connect to (default ${dflt}: the node itself, where the unit runs).`,
+    minLength: 1,
+    pattern: PATTERNS.probeHost,
+  });
+const seconds = (description: string, minimum: number): JSONSchema => ({
+  type: 'integer',
+  description,
+  minimum,
+  maximum: LIMITS.probeSeconds,
+});
+const threshold = (description: string): JSONSchema => ({ type: 'integer', description, minimum: 1, maximum: LIMITS.probeThreshold });
+
+const probeSchema = (what: string): JSONSchema => ({
+  type: 'object',
+  description: `${what} Exactly one handler (exec, httpGet, tcpSocket). Not rendered into the unit file: the agent on the node runs it and reports the result in the unit's status.`,
+  properties: {
+    exec: {
+      type: 'object',
+      description:
+        "Runs command on the node as the unit's user (User=, Group=, DynamicUser= of the unit) in a transient systemd unit; exit 0 is success.",
+      required: ['command'],
+      properties: {
+        command: {
+          type: 'array',
+          description: 'argv; command[0] is an absolute path. Not run through a shell.',
+          minItems: 1,
+          maxItems: LIMITS.command,
+          items: safeStr(LIMITS.argLength),
+          'x-kubernetes-list-type': 'atomic',
+          'x-kubernetes-validations': [{ rule: ARGV0_ABSOLUTE, message: MESSAGES.probeCommandPath }],
+        },
+      },
+    },
+    httpGet: {
+      type: 'object',
+      description: 'An HTTP GET from the agent; a status from 200 to 399 is success (redirects are not followed).',
+      required: ['port'],
+      properties: {
+        port: portSchema,
+        path: str(LIMITS.pathLength, { description: "The request path (default '/').", pattern: PATTERNS.httpPath }),
+        host: probeHostSchema('127.0.0.1'),
+        scheme: {
+          type: 'string',
+          description: 'HTTP or HTTPS (default HTTP); HTTPS does not verify the certificate, as the kubelet does not.',
+          enum: ['HTTP', 'HTTPS'],
+        },
+      },
+    },
+    tcpSocket: {
+      type: 'object',
+      description: 'A TCP connect from the agent; an accepted connection is success.',
+      required: ['port'],
+      properties: { port: portSchema, host: probeHostSchema('127.0.0.1') },
+    },
+    initialDelaySeconds: seconds('Seconds after the unit (re)starts before the first probe (default 0).', 0),
+    periodSeconds: seconds('Seconds between probes (default 10).', 1),
+    timeoutSeconds: seconds('Seconds after which a probe counts as failed (default 1).', 1),
+    failureThreshold: threshold('Consecutive failures that make the probe fail (default 3).'),
+    successThreshold: threshold('Consecutive successes that make the probe hold again after a failure (default 1; 1 for liveness).'),
+  },
+  'x-kubernetes-validations': [
+    {
+      rule: '(has(self.exec) ? 1 : 0) + (has(self.httpGet) ? 1 : 0) + (has(self.tcpSocket) ? 1 : 0) == 1',
+      message: MESSAGES.probeHandler,
+    },
+  ],
+});
 
 // ---- SystemdWorkload ----
 const unitSchema: JSONSchema = {
@@ -400,8 +490,8 @@ const unitSchema: JSONSchema = {
     type: {
       type: 'string',
       description:
-        'service (long-running: Type=exec, so a missing binary fails the start) or oneshot (runs to completion: Type=oneshot, RemainAfterExit=yes).',
-      enum: ['service', 'oneshot'],
+        'service (long-running: Type=exec, so a missing binary fails the start), notify (long-running: Type=notify and NotifyAccess=all, active, and so ready, only once it sends READY=1 with sd_notify or systemd-notify) or oneshot (runs to completion: Type=oneshot, RemainAfterExit=yes).',
+      enum: ['service', 'notify', 'oneshot'],
       default: 'service',
     },
     command: {
@@ -414,7 +504,7 @@ const unitSchema: JSONSchema = {
       'x-kubernetes-list-type': 'atomic',
       'x-kubernetes-validations': [
         {
-          rule: "size(self) == 0 || (self[0].startsWith('/') && !self[0].endsWith('/') && !self[0].contains('$'))",
+          rule: ARGV0_ABSOLUTE,
           message: MESSAGES.commandPath,
         },
       ],
@@ -576,8 +666,26 @@ const unitSchema: JSONSchema = {
         },
       },
     },
+    artifacts: unitArtifactsSchema,
+    readinessProbe: probeSchema(
+      'When the unit counts as ready: active and this probe holding. READY, the node phase and the rollout follow it.',
+    ),
+    livenessProbe: probeSchema(
+      'When the unit is alive: failureThreshold consecutive failures make the agent restart the unit (reason LivenessProbeFailed).',
+    ),
   },
   'x-kubernetes-validations': [
+    {
+      rule: '!has(self.livenessProbe) || !has(self.livenessProbe.successThreshold) || self.livenessProbe.successThreshold == 1',
+      message: MESSAGES.livenessSuccess,
+      fieldPath: '.livenessProbe.successThreshold',
+    },
+    {
+      rule: "!(has(self.readinessProbe) || has(self.livenessProbe)) || ((!has(self.type) || self.type != 'oneshot') && !has(self.schedule))",
+      message: MESSAGES.probeOneshot,
+      fieldPath: '.type',
+      reason: 'FieldValueForbidden',
+    },
     {
       rule: '!(has(self.dynamicUser) && self.dynamicUser && has(self.user))',
       message: MESSAGES.dynamicUser,
@@ -677,6 +785,7 @@ const workloadSpecSchema: JSONSchema = {
     },
     units: unitsSchema,
     files: filesSchema,
+    artifacts: artifactsSchema,
     updateStrategy: {
       type: 'object',
       description: 'How a changed spec reaches the nodes.',
@@ -760,7 +869,7 @@ const workloadSpecSchema: JSONSchema = {
       minimum: 0,
     },
   },
-  'x-kubernetes-validations': unitFileRefsRules,
+  'x-kubernetes-validations': [...unitFileRefsRules, artifactRefsRule],
 };
 
 const nodeSummarySchema: JSONSchema = {
@@ -925,8 +1034,8 @@ const unitSetSpecSchema: JSONSchema = {
           name: unitNameStr('The workload unit name.'),
           type: {
             type: 'string',
-            enum: ['service', 'oneshot'],
-            description: "The unit's type in the workload: Type=simple or Type=oneshot.",
+            enum: ['service', 'notify', 'oneshot'],
+            description: "The unit's type in the workload: Type=exec, Type=notify or Type=oneshot.",
           },
           scheduled: { type: 'boolean', description: 'true: the unit has a schedule, and a .timer starts it.' },
           restart: { ...restartPolicy, description: 'The restart policy in effect (defaults applied).' },
@@ -950,6 +1059,17 @@ const unitSetSpecSchema: JSONSchema = {
               },
             },
           },
+          readinessProbe: probeSchema("The workload unit's readinessProbe, defaults applied."),
+          livenessProbe: probeSchema("The workload unit's livenessProbe, defaults applied."),
+          runAs: {
+            type: 'object',
+            description: "The unit's user, group and dynamicUser, for exec probes (set only when a probe has exec).",
+            properties: {
+              user: str(LIMITS.userLength, { description: "The unit's user (User=)." }),
+              group: str(LIMITS.userLength, { description: "The unit's group (Group=)." }),
+              dynamicUser: { type: 'boolean', description: 'The unit runs as a dynamic user (DynamicUser=yes).' },
+            },
+          },
           files: {
             type: 'array',
             description: 'The .service file, and the .timer of a scheduled unit.',
@@ -968,11 +1088,28 @@ const unitSetSpecSchema: JSONSchema = {
       items: deliveredFileSchema,
       'x-kubernetes-list-type': 'atomic',
     },
+    artifacts: childArtifactsSchema,
     hash: str(64, {
       description: "SHA-256 of the units' content: equal to the workload's status.hash when this node is up to date.",
       pattern: PATTERNS.sha256,
     }),
     shortHash: str(12, { description: 'The first 12 hex digits of hash, as a column and in X-SDW-Hash=.', pattern: '^[0-9a-f]{12}$' }),
+  },
+};
+
+const probeResultSchema: JSONSchema = {
+  type: 'object',
+  description: "A probe's state on the node, as the agent last saw it (no probe time: an unchanged result writes no status).",
+  required: ['result'],
+  properties: {
+    result: {
+      type: 'string',
+      enum: ['Success', 'Failure', 'Pending'],
+      description:
+        'Success: the probe holds; Failure: failureThreshold failures in a row; Pending: a readiness probe not yet holding since the unit (re)started.',
+    },
+    consecutiveFailures: { type: 'integer', format: 'int32', minimum: 0, description: 'Failures in a row so far (absent when 0).' },
+    message: str(LIMITS.messageLength, { description: "The last probe's outcome, e.g. 'GET http://127.0.0.1:8080/: HTTP 200'." }),
   },
 };
 
@@ -1050,6 +1187,15 @@ const unitStatusSchema: JSONSchema = {
       },
     },
     message: str(LIMITS.messageLength, { description: 'What the agent could not do for the unit, or what systemd said.' }),
+    ready: { type: 'boolean', description: 'Active, and its readinessProbe (if any) holds; READY and the rollout count it.' },
+    probes: {
+      type: 'object',
+      description: "The agent's last probe results.",
+      properties: {
+        readiness: probeResultSchema,
+        liveness: probeResultSchema,
+      },
+    },
   },
 };
 

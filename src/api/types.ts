@@ -47,7 +47,7 @@ export interface ObjectMeta {
   }>;
 }
 
-export type UnitType = 'service' | 'oneshot';
+export type UnitType = 'service' | 'notify' | 'oneshot';
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface EnvVar {
@@ -135,6 +135,50 @@ export interface UnitSpec {
     readOnlyPaths?: string[];
     readWritePaths?: string[];
   };
+  /** Names of spec.artifacts this unit runs from (their digests are part of its hash). */
+  artifacts?: string[];
+  /** Ready = active and this holds (defaults: src/api/defaults.ts). */
+  readinessProbe?: Probe;
+  /** failureThreshold failures in a row restart the unit. */
+  livenessProbe?: Probe;
+}
+
+/** An artifact (src/api/artifacts.ts): a file at an http(s) URL, verified by sha256, optionally unpacked. */
+export interface ArtifactSpec {
+  name: string;
+  url: string;
+  sha256: string;
+  unpack?: 'tar.gz' | 'zip';
+  /** Quantity; default 1Gi. */
+  maxSize?: string | number;
+  /** Default 300. */
+  timeoutSeconds?: number;
+}
+
+/** An artifact as the agent stages it: defaults applied, sizes in bytes. */
+export interface ChildArtifact {
+  name: string;
+  url: string;
+  sha256: string;
+  unpack?: 'tar.gz' | 'zip';
+  fileName: string;
+  maxSizeBytes: number;
+  timeoutSeconds: number;
+}
+
+/** A probe, as a Pod's: exactly one of exec, httpGet, tcpSocket (src/agent/probes.ts runs it). */
+export interface Probe {
+  /** Run as the unit's user, in a transient unit; exit 0 is success. */
+  exec?: { command: string[] };
+  /** Status 200-399 is success. host default 127.0.0.1, path '/', scheme HTTP. */
+  httpGet?: { port: number; path?: string; host?: string; scheme?: 'HTTP' | 'HTTPS' };
+  /** An accepted connection is success. host default 127.0.0.1. */
+  tcpSocket?: { port: number; host?: string };
+  initialDelaySeconds?: number; // default 0
+  periodSeconds?: number; // default 10
+  timeoutSeconds?: number; // default 1
+  failureThreshold?: number; // default 3
+  successThreshold?: number; // default 1 (must be 1 for liveness)
 }
 
 export interface Toleration {
@@ -150,6 +194,8 @@ export interface SystemdWorkloadSpec {
   units: UnitSpec[];
   /** Files delivered beside the units. */
   files?: WorkloadFile[];
+  /** Files fetched by each node's agent before its units change (src/api/artifacts.ts). */
+  artifacts?: ArtifactSpec[];
   updateStrategy?: {
     type?: 'RollingUpdate';
     rollingUpdate?: {
@@ -226,7 +272,7 @@ export interface SystemdWorkloadStatus {
 
 /** What a ControllerRevision of a workload holds: enough to render its units again, and to patch the spec back. */
 export interface WorkloadRevisionData {
-  spec: { units: UnitSpec[] };
+  spec: { units: UnitSpec[]; artifacts?: ArtifactSpec[] };
 }
 
 /** apps/v1 ControllerRevision, as the controller writes it for a workload. */
@@ -265,10 +311,17 @@ export interface SystemdUnitSetSpec {
     restart?: RestartPolicy;
     /** The agent's crash-loop back-off (restart.delaySeconds, restart.maxDelaySeconds with defaults applied). */
     backOff?: { delaySeconds: number; maxDelaySeconds: number };
+    /** The unit's probes with their defaults applied (the agent runs them). */
+    readinessProbe?: Probe;
+    livenessProbe?: Probe;
+    /** Who exec probes run as: the unit's user, group, dynamicUser (only with an exec probe). */
+    runAs?: { user?: string; group?: string; dynamicUser?: boolean };
   }>;
   /** The files the agent writes beside the units (secrets only sealed for this node). */
   files?: DeliveredFile[];
-  /** sha256 over every file's name and content: the rollout compares hashes. */
+  /** The artifacts the agent stages (all of them) before it changes any unit. */
+  artifacts?: ChildArtifact[];
+  /** sha256 over every unit file's name and content (and the files and artifacts): the rollout compares hashes. */
   hash: string;
   /** The first 12 hex digits of hash, for the HASH printer column (render() sets it). */
   shortHash?: string;
@@ -299,6 +352,16 @@ export interface UnitStatus {
   cpuNanoseconds?: number;
   tasks?: number;
   timer?: { lastTrigger?: string; nextElapse?: string; lastResult?: string };
+  message?: string;
+  /** Active and its readinessProbe (if any) holds. */
+  ready?: boolean;
+  probes?: { readiness?: ProbeResult; liveness?: ProbeResult };
+}
+
+/** A probe's state on the node, as the agent last saw it. */
+export interface ProbeResult {
+  result: 'Success' | 'Failure' | 'Pending';
+  consecutiveFailures?: number;
   message?: string;
 }
 

@@ -23,6 +23,7 @@ import { FieldError, type FieldIssue } from './errors.js';
 import { NEVER_FIRES, parseCron } from './cron.js';
 import { DNS_LABEL, DNS_SUBDOMAIN } from './names.js';
 import { cpuMillis, memoryBytes } from './quantity.js';
+import { ARTIFACT_MESSAGES } from './artifacts.js';
 
 export type { FieldIssue } from './errors.js';
 
@@ -196,6 +197,17 @@ const quantity = (message: string, parse: (q: string | number, field: string) =>
   },
 ];
 
+/** command[0] absolute, without '$' (a unit's command, an exec probe's). */
+const argv0Absolute = (message: string): [string, Twin] => [
+  message,
+  (self, path, add) => {
+    const argv0: unknown = Array.isArray(self) ? self[0] : undefined;
+    if (typeof argv0 === 'string' && (!argv0.startsWith('/') || argv0.endsWith('/') || argv0.includes('$'))) {
+      add(`${path}[0]`, reason(message));
+    }
+  },
+];
+
 const unitsOf = (self: unknown): Obj[] => (Array.isArray(self) ? self.filter(isObj) : []);
 const namesIn = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
@@ -207,15 +219,17 @@ const CEL_TWINS = new Map<string, Twin>([
       if (typeof name === 'string' && name.length > LIMITS.workloadNameLength) add('metadata.name', reason(MESSAGES.workloadName));
     },
   ],
-  [
-    MESSAGES.commandPath,
-    (self, path, add) => {
-      const argv0: unknown = Array.isArray(self) ? self[0] : undefined;
-      if (typeof argv0 === 'string' && (!argv0.startsWith('/') || argv0.endsWith('/') || argv0.includes('$'))) {
-        add(`${path}[0]`, reason(MESSAGES.commandPath));
-      }
-    },
-  ],
+  argv0Absolute(MESSAGES.commandPath),
+  argv0Absolute(MESSAGES.probeCommandPath),
+  holds(MESSAGES.probeHandler, (p) => ['exec', 'httpGet', 'tcpSocket'].filter((h) => p[h] !== undefined).length === 1),
+  holds(
+    MESSAGES.livenessSuccess,
+    (u) => !isObj(u.livenessProbe) || u.livenessProbe.successThreshold === undefined || u.livenessProbe.successThreshold === 1,
+  ),
+  holds(
+    MESSAGES.probeOneshot,
+    (u) => (u.readinessProbe === undefined && u.livenessProbe === undefined) || (u.type !== 'oneshot' && u.schedule === undefined),
+  ),
   quantity(MESSAGES.memory, memoryBytes),
   quantity(MESSAGES.cpuLimit, cpuMillis),
   quantity(MESSAGES.cpuRequest, cpuMillis),
@@ -327,6 +341,27 @@ const CEL_TWINS = new Map<string, Twin>([
       if (!ok) add(path, reason(MESSAGES.maxUnavailable));
     },
   ],
+  // Artifacts (artifacts.ts): CEL's url() and quantity(), and the references from units.
+  [
+    ARTIFACT_MESSAGES.url,
+    (self, path, add) => {
+      if (typeof self === 'string' && !isHttpUrl(self)) add(path, reason(ARTIFACT_MESSAGES.url));
+    },
+  ],
+  quantity(ARTIFACT_MESSAGES.maxSize, memoryBytes),
+  [
+    ARTIFACT_MESSAGES.refsExist,
+    (self, path, add) => {
+      if (!isObj(self)) return;
+      const declared = new Set(unitsOf(self.artifacts).map((a) => a.name));
+      unitsOf(self.units).forEach((u, i) =>
+        namesIn(u.artifacts).forEach((n, j) => {
+          if (!declared.has(n))
+            add(`${path}.units[${i}].artifacts[${j}]`, `${reason(ARTIFACT_MESSAGES.refsExist)} (artifact '${n}' is not declared)`);
+        }),
+      );
+    },
+  ],
 ]);
 
 function cronReason(self: unknown, path: string, add: Add, neverFires: boolean): void {
@@ -382,6 +417,16 @@ function checkMetadata(meta: unknown, add: Add): void {
   else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) add('metadata.name', 'must be a lowercase DNS subdomain');
   if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace))) {
     add('metadata.namespace', 'must be a lowercase DNS label');
+  }
+}
+
+/** What CEL's isURL(self) && url(self).getScheme() in ['http', 'https'] && getHostname() != '' accepts. */
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
   }
 }
 

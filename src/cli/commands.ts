@@ -1,12 +1,17 @@
 // kubectl-sdw's commands behind one run(argv, io) -> exit code, so main.ts is
 // only process wiring. Exit codes: 0 ok, 1 problems found or a failure, 2 usage.
 import { promises as fs } from 'node:fs';
-import { LABEL_WORKLOAD_UID, type SystemdWorkload } from '../api/types.js';
+import { GROUP, LABEL_WORKLOAD_UID, type SystemdWorkload } from '../api/types.js';
 import { UsageError, bool, list, str, type ParsedArgs } from './args.js';
 import { checkDocuments, formatProblem, parseDocuments, parseLabels, renderWorkloadText, type Doc, type Problem } from './documents.js';
-import { formatStatus, formatStatusJson, useColour } from './format.js';
-import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from './kube.js';
-import { CliError, DEFAULT_OPERATOR_NAMESPACE, runLogs } from './logs.js';
+import { formatStatus, formatStatusJson, statusJson, useColour } from './format.js';
+import * as k8s from '@kubernetes/client-node';
+import { contextNamespace, serverErrorMessage } from './kube.js';
+import { clusterClient, hoistGlobalFlags, parseRequestTimeout } from './clusterFlags.js';
+import { clusterLookup, complete, completionScript, formatCompletion } from './completion.js';
+import { get } from './get.js';
+import { listAndWatch } from './watch.js';
+import { CliError, parseSince, parseTail, runLogs } from './logs.js';
 import { exportCommand, importCommand } from './migrate.js';
 import { COMMANDS, TOP_HELP } from './spec.js';
 import { statusViews } from './statusView.js';
@@ -90,46 +95,75 @@ async function render(p: ParsedArgs, io: IO): Promise<number> {
 async function status(p: ParsedArgs, io: IO): Promise<number> {
   const name = p.positionals[0];
   const all = bool(p, 'all-namespaces');
+  const selector = str(p, 'selector');
   if (all && name !== undefined) throw new UsageError('a NAME cannot be combined with -A/--all-namespaces');
   if (all && str(p, 'namespace') !== undefined) throw new UsageError('-n/--namespace cannot be combined with -A/--all-namespaces');
-  const client = new SdwClient(loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') }));
+  if (name !== undefined && selector !== undefined) throw new UsageError('a NAME cannot be combined with -l/--selector');
+  const client = clusterClient(p);
   const ns = all ? undefined : (str(p, 'namespace') ?? contextNamespace(client.kc));
-  let workloads: SystemdWorkload[];
-  try {
-    workloads = name !== undefined ? [await client.getWorkload(ns!, name)] : await client.listWorkloads(ns);
-  } catch (err) {
-    if (name !== undefined && isNotFound(err)) throw new CliError(`SystemdWorkload "${name}" not found in namespace "${ns}"`);
-    throw new CliError(apiErrorMessage(err));
-  }
-  const sel = name !== undefined && workloads[0]?.metadata.uid ? `${LABEL_WORKLOAD_UID}=${workloads[0].metadata.uid}` : undefined;
-  const unitSets = await client.listUnitSets(ns, sel);
-  const views = statusViews(workloads, unitSets);
   const output = str(p, 'output');
-  if (output === 'json') io.out(formatStatusJson(views));
-  else {
-    if (views.length === 0) {
+  const watch = bool(p, 'watch');
+  const timeout = str(p, 'request-timeout');
+
+  // The whole view again (workloads and their children) on every change: a
+  // workload's status is what changes when its nodes do.
+  let shown = 0;
+  const show = async (workloads: SystemdWorkload[]): Promise<void> => {
+    const sel = name !== undefined && workloads[0]?.metadata.uid ? `${LABEL_WORKLOAD_UID}=${workloads[0].metadata.uid}` : undefined;
+    const unitSets = await client.listUnitSets(ns, sel);
+    const views = statusViews(workloads, unitSets);
+    if (shown++ > 0 && output !== 'name') io.out(output === 'yaml' ? '---\n' : output === 'json' ? '' : '\n');
+    if (output === 'json') io.out(formatStatusJson(views));
+    else if (output === 'yaml') io.out(k8s.dumpYaml(statusJson(views)));
+    else if (output === 'name') for (const v of views) io.out(`systemdworkload.${GROUP}/${v.name}\n`);
+    else if (views.length === 0)
       io.err(ns === undefined ? 'No SystemdWorkloads found.\n' : `No SystemdWorkloads found in namespace ${ns}.\n`);
-      return 0;
-    }
-    io.out(formatStatus(views, { wide: output === 'wide', colour: useColour(io.isTTY, io.env), now: (io.now ?? Date.now)() }));
+    else io.out(formatStatus(views, { wide: output === 'wide', colour: useColour(io.isTTY, io.env), now: (io.now ?? Date.now)() }));
+  };
+
+  let current = new Map<string, SystemdWorkload>();
+  const key = (w: SystemdWorkload): string => `${w.metadata.namespace}/${w.metadata.name}`;
+  let pending = Promise.resolve();
+  try {
+    await listAndWatch(
+      client,
+      { namespace: ns, name, labelSelector: selector },
+      { watch, timeoutMs: timeout === undefined ? undefined : parseRequestTimeout(timeout), signal: io.signal },
+      (items) => {
+        if (name !== undefined && items.length === 0) throw new CliError(`SystemdWorkload "${name}" not found in namespace "${ns}"`);
+        current = new Map(items.map((w) => [key(w), w]));
+        pending = show(items);
+      },
+      (type, w) => {
+        if (type === 'DELETED') current.delete(key(w));
+        else current.set(key(w), w);
+        const items = [...current.values()].sort((a, b) => key(a).localeCompare(key(b)));
+        pending = pending.then(() => show(items));
+      },
+    );
+    await pending;
+  } catch (err) {
+    if (err instanceof CliError || err instanceof UsageError) throw err;
+    throw new CliError(serverErrorMessage(err));
   }
   return 0;
 }
 
 async function logs(p: ParsedArgs, io: IO): Promise<number> {
-  const client = new SdwClient(loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') }));
+  // The logs API is reached with the kubeconfig's own TLS and credentials, and the global flags (--as, --request-timeout).
+  const kc = clusterClient(p).kc;
+  const since = str(p, 'since');
   await runLogs(
-    client,
+    kc,
     {
-      namespace: str(p, 'namespace') ?? contextNamespace(client.kc),
+      namespace: str(p, 'namespace') ?? contextNamespace(kc),
       name: p.positionals[0]!,
       node: str(p, 'node'),
       unit: str(p, 'unit'),
       follow: bool(p, 'follow'),
-      lines: Number(str(p, 'lines') ?? 100),
-      agentUrl: str(p, 'agent-url'),
-      operatorNamespace: str(p, 'operator-namespace') ?? DEFAULT_OPERATOR_NAMESPACE,
-      token: str(p, 'token'),
+      tailLines: parseTail(str(p, 'tail')),
+      sinceSeconds: since === undefined ? undefined : parseSince(since),
+      timestamps: bool(p, 'timestamps'),
     },
     io.out,
     io.signal,
@@ -137,8 +171,20 @@ async function logs(p: ParsedArgs, io: IO): Promise<number> {
   return 0;
 }
 
+async function completion(p: ParsedArgs, io: IO): Promise<number> {
+  const shell = p.positionals[0];
+  if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`unsupported shell '${shell}': bash or zsh`);
+  io.out(completionScript(shell));
+  return 0;
+}
+
+/** The hidden command shells and kubectl call for candidates (cobra's protocol). */
+export const COMPLETE_COMMAND = '__complete';
+
 const HANDLERS: Record<string, (p: ParsedArgs, io: IO) => Promise<number>> = {
+  get,
   status,
+  completion,
   render,
   validate,
   logs,
@@ -146,8 +192,12 @@ const HANDLERS: Record<string, (p: ParsedArgs, io: IO) => Promise<number>> = {
   export: exportCommand,
 };
 
-export async function run(argv: readonly string[], io: IO): Promise<number> {
-  const [cmd, ...rest] = argv;
+export async function run(args: readonly string[], io: IO): Promise<number> {
+  if (args[0] === COMPLETE_COMMAND) {
+    io.out(formatCompletion(await complete(args.slice(1), clusterLookup)));
+    return 0;
+  }
+  const [cmd, ...rest] = hoistGlobalFlags(args);
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     const topic = cmd === 'help' ? rest[0] : undefined;
     if (topic && COMMANDS[topic]) io.out(COMMANDS[topic].help);

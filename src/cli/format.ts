@@ -177,6 +177,11 @@ export function formatStatus(views: readonly WorkloadView[], o: StatusFormatOpti
 }
 
 /** `-o json`: stable keys, unknown figures as null. */
+/** The document `status -o json|yaml` prints. */
+export function statusJson(views: readonly WorkloadView[]): object {
+  return { apiVersion: 'kubectl-sdw/v1', kind: 'StatusList', items: views };
+}
+
 export function formatStatusJson(views: readonly WorkloadView[]): string {
-  return JSON.stringify({ apiVersion: 'kubectl-sdw/v1', kind: 'StatusList', items: views }, null, 2) + '\n';
+  return JSON.stringify(statusJson(views), null, 2) + '\n';
 }

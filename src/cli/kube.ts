@@ -7,10 +7,54 @@ import { GROUP, UNITSET_PLURAL, VERSION, WORKLOAD_PLURAL, type SystemdUnitSet, t
 export interface ClusterFlags {
   kubeconfig?: string;
   context?: string;
+  /** --as: the user to impersonate (Impersonate-User). */
+  as?: string;
+  /** --as-group: groups to impersonate (Impersonate-Group, one header line each). */
+  asGroups?: readonly string[];
+  /** --request-timeout in milliseconds; 0 or undefined waits for ever (kubectl's default). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * A KubeConfig that adds kubectl's per-invocation settings to every request it
+ * authenticates: impersonation headers and a request timeout. Both request paths
+ * of client-node go through it: the generated API clients call
+ * applySecurityAuthentication per request, Watch (and logs' fetches) call
+ * applyToHTTPSOptions.
+ */
+class PluginKubeConfig extends k8s.KubeConfig {
+  constructor(private readonly extra: Pick<ClusterFlags, 'as' | 'asGroups' | 'requestTimeoutMs'>) {
+    super();
+  }
+
+  override async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
+    await super.applyToHTTPSOptions(opts);
+    const headers = (opts.headers ?? {}) as Record<string, string | string[]>;
+    if (this.extra.as !== undefined) headers['Impersonate-User'] = this.extra.as;
+    if (this.extra.asGroups?.length) headers['Impersonate-Group'] = [...this.extra.asGroups];
+    opts.headers = headers;
+  }
+
+  override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    if (this.extra.as !== undefined) context.setHeaderParam('Impersonate-User', this.extra.as);
+    // The request context holds one value per header name, and the API server reads
+    // each Impersonate-Group line as one group (it does not split at commas).
+    // Header names are case-insensitive, so each group gets its own spelling of the
+    // name, and node-fetch sends them as separate lines of the same header.
+    (this.extra.asGroups ?? []).forEach((g, i) => context.setHeaderParam(headerSpelling('impersonate-group', i), g));
+    if (this.extra.requestTimeoutMs) context.setSignal(AbortSignal.timeout(this.extra.requestTimeoutMs));
+  }
+}
+
+/** The i-th distinct upper/lower-case spelling of name (i in binary over its letters). */
+function headerSpelling(name: string, i: number): string {
+  let bit = 0;
+  return name.replace(/[a-z]/g, (c) => ((i >> bit++) & 1 ? c.toUpperCase() : c));
 }
 
 export function loadConfig(f: ClusterFlags): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+  const kc = new PluginKubeConfig({ as: f.as, asGroups: f.asGroups, requestTimeoutMs: f.requestTimeoutMs });
   if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
   else kc.loadFromDefault(); // honours KUBECONFIG
   if (f.context) {
@@ -41,11 +85,24 @@ export function apiErrorMessage(err: unknown): string {
   return e?.message ?? String(err);
 }
 
+/** apiErrorMessage with the HTTP status and reason kubectl shows ("Error from server (Forbidden)"). */
+export function serverErrorMessage(err: unknown): string {
+  const e = err as { code?: unknown; body?: unknown };
+  let reason: string | undefined;
+  try {
+    reason = (JSON.parse(typeof e?.body === 'string' ? e.body : '{}') as { reason?: string }).reason;
+  } catch {
+    /* plain text */
+  }
+  const code = typeof e?.code === 'number' && e.code >= 400 ? e.code : undefined;
+  return code ? `${apiErrorMessage(err)} (HTTP ${code}${reason ? ` ${reason}` : ''})` : apiErrorMessage(err);
+}
+
 export { isNotFound } from '../kube/client.js';
 
 interface List<T> {
   items: T[];
-  metadata?: { continue?: string };
+  metadata?: { continue?: string; resourceVersion?: string };
 }
 
 export class SdwClient {
@@ -75,35 +132,103 @@ export class SdwClient {
     )) as SystemdWorkload;
   }
 
-  private async list<T>(plural: string, namespace: string | undefined, labelSelector?: string): Promise<T[]> {
+  /** Every page of a list, and the resourceVersion to watch from. */
+  private async list<T>(
+    plural: string,
+    namespace: string | undefined,
+    labelSelector?: string,
+    fieldSelector?: string,
+  ): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
     let cont: string | undefined;
+    let resourceVersion = '';
     do {
+      const query = { group: GROUP, version: VERSION, plural, labelSelector, fieldSelector, limit: 500, _continue: cont };
       const page = (
         namespace === undefined
-          ? await this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural, labelSelector, limit: 500, _continue: cont })
-          : await this.api.listNamespacedCustomObject({
-              group: GROUP,
-              version: VERSION,
-              namespace,
-              plural,
-              labelSelector,
-              limit: 500,
-              _continue: cont,
-            })
+          ? await this.api.listClusterCustomObject(query)
+          : await this.api.listNamespacedCustomObject({ ...query, namespace })
       ) as List<T>;
       items.push(...page.items);
       cont = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (cont);
-    return items;
+    return { items, resourceVersion };
   }
 
-  listWorkloads(namespace?: string): Promise<SystemdWorkload[]> {
-    return this.list<SystemdWorkload>(WORKLOAD_PLURAL, namespace);
+  async listWorkloads(namespace?: string, labelSelector?: string): Promise<SystemdWorkload[]> {
+    return (await this.list<SystemdWorkload>(WORKLOAD_PLURAL, namespace, labelSelector)).items;
   }
 
-  listUnitSets(namespace?: string, labelSelector?: string): Promise<SystemdUnitSet[]> {
-    return this.list<SystemdUnitSet>(UNITSET_PLURAL, namespace, labelSelector);
+  /** The workloads (one by name, or by label selector) and the version a watch of them starts from. */
+  listWorkloadsForWatch(
+    namespace: string | undefined,
+    sel: { labelSelector?: string; name?: string },
+  ): Promise<{ items: SystemdWorkload[]; resourceVersion: string }> {
+    const fieldSelector = sel.name === undefined ? undefined : `metadata.name=${sel.name}`;
+    return this.list<SystemdWorkload>(WORKLOAD_PLURAL, namespace, sel.labelSelector, fieldSelector);
+  }
+
+  async listUnitSets(namespace?: string, labelSelector?: string): Promise<SystemdUnitSet[]> {
+    return (await this.list<SystemdUnitSet>(UNITSET_PLURAL, namespace, labelSelector)).items;
+  }
+
+  /**
+   * Watch workloads from resourceVersion until signal aborts, or timeoutSeconds
+   * (the server ends the watch then); calls onEvent per change. Resolves with the
+   * last resourceVersion seen, rejects with the watch's error (403, 410 Gone).
+   */
+  watchWorkloads(
+    namespace: string | undefined,
+    q: { labelSelector?: string; name?: string; resourceVersion: string; timeoutSeconds?: number },
+    onEvent: (type: string, w: SystemdWorkload) => void,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const path =
+      namespace === undefined
+        ? `/apis/${GROUP}/${VERSION}/${WORKLOAD_PLURAL}`
+        : `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${WORKLOAD_PLURAL}`;
+    let last = q.resourceVersion;
+    return new Promise((resolve, reject) => {
+      let stop: AbortController | undefined;
+      const onAbort = (): void => stop?.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const finish = (err: unknown): void => {
+        signal.removeEventListener('abort', onAbort);
+        // A refused watch arrives as an HTTP status without the API server's message.
+        const status = (err as { statusCode?: number } | null)?.statusCode;
+        if (err && !signal.aborted)
+          reject(
+            status
+              ? new Error(`watch refused: HTTP ${status} ${(err as Error).message}`)
+              : err instanceof Error
+                ? err
+                : new Error(JSON.stringify(err)),
+          );
+        else resolve(last);
+      };
+      new k8s.Watch(this.kc)
+        .watch(
+          path,
+          {
+            labelSelector: q.labelSelector,
+            fieldSelector: q.name === undefined ? undefined : `metadata.name=${q.name}`,
+            resourceVersion: q.resourceVersion,
+            timeoutSeconds: q.timeoutSeconds,
+          },
+          (type, obj: SystemdWorkload & { code?: number; message?: string }) => {
+            if (type === 'ERROR') return finish(new Error(obj.message ?? 'watch error'));
+            if (type === 'BOOKMARK') return;
+            last = obj.metadata?.resourceVersion ?? last;
+            onEvent(type, obj);
+          },
+          finish,
+        )
+        .then((c) => {
+          stop = c;
+          if (signal.aborted) c.abort();
+        }, finish);
+    });
   }
 
   /** The Authorization header value the kubeconfig user would send (token, token file, exec plugin). */

@@ -1,148 +1,97 @@
-// `kubectl sdw logs`: finds the workload's nodes and units, the agent of each
-// node, and streams GET /logs from it (see src/agent/journal.ts for the endpoint
-// and how it is protected).
-import { LABEL_WORKLOAD_UID, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
-import { AGENT_URL_ANNOTATION, heartbeatLeaseName } from '../kube/heartbeat.js';
-import { unitFileName } from '../api/names.js';
-import { childrenOf } from './statusView.js';
-import { SdwClient, apiErrorMessage } from './kube.js';
+// `kubectl sdw logs`: one GET of the workload's log subresource on the API
+// server (src/api/logs.ts), with the kubeconfig's own credentials, whatever
+// they are (token, client certificate, exec plugin), over the kubeconfig's TLS.
+// The API server authorizes it (RBAC) and proxies it to the operator's
+// aggregated logs API, which reads each node's journal from its agent.
+import https from 'node:https';
+import type http from 'node:http';
+import type * as k8s from '@kubernetes/client-node';
+import { LOGS_GROUP, LOG_RESOURCE, logPath, logQuery, type LogOptions } from '../api/logs.js';
 
-export { AGENT_URL_ANNOTATION };
-export const DEFAULT_OPERATOR_NAMESPACE = 'systemd-workload-operator';
-
-export interface LogsOptions {
+export interface LogsOptions extends LogOptions {
   namespace: string;
   name: string;
   node?: string;
   unit?: string;
-  follow: boolean;
-  lines: number;
-  agentUrl?: string;
-  operatorNamespace: string;
-  token?: string;
 }
 
 export class CliError extends Error {}
 
-/** Pure: which nodes and systemd units to ask for. */
-export function logTargets(
-  w: SystemdWorkload,
-  children: readonly SystemdUnitSet[],
-  o: Pick<LogsOptions, 'node' | 'unit'>,
-): { nodes: string[]; units: string[] } {
-  const ns = w.metadata.namespace!;
-  const name = w.metadata.name!;
-  const unitNames = w.spec.units.map((u) => u.name);
-  let units = unitNames;
-  if (o.unit !== undefined) {
-    if (!unitNames.includes(o.unit)) throw new CliError(`workload ${ns}/${name} has no unit '${o.unit}' (units: ${unitNames.join(', ')})`);
-    units = [o.unit];
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** kubectl's --since: a Go duration (5s, 2m, 1h30m) in whole seconds, at least 1. */
+export function parseSince(value: string): number {
+  let rest = value;
+  let seconds = 0;
+  if (!rest) throw new CliError(`invalid --since '${value}': a duration such as 30s, 5m or 1h`);
+  while (rest) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
+    if (!m) throw new CliError(`invalid --since '${value}': a duration such as 30s, 5m or 1h`);
+    seconds += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+    rest = rest.slice(m[0].length);
   }
-  const nodes = [...new Set(children.map((c) => c.spec.nodeName))].sort();
-  if (o.node !== undefined) {
-    if (!nodes.includes(o.node)) {
-      throw new CliError(`workload ${ns}/${name} does not run on node '${o.node}' (nodes: ${nodes.join(', ') || 'none'})`);
-    }
-    return { nodes: [o.node], units: units.map((u) => unitFileName(ns, name, u, 'service')) };
-  }
-  if (nodes.length === 0) throw new CliError(`workload ${ns}/${name} runs on no node yet`);
-  return { nodes, units: units.map((u) => unitFileName(ns, name, u, 'service')) };
+  return Math.max(1, Math.ceil(seconds));
 }
 
-export function logsUrl(base: string, units: readonly string[], lines: number, follow: boolean): string {
-  const q = new URLSearchParams();
-  for (const u of units) q.append('unit', u);
-  q.set('lines', String(lines));
-  if (follow) q.set('follow', '1');
-  return `${base.replace(/\/+$/, '')}/logs?${q.toString()}`;
+/** kubectl's --tail: -1 (the default) is all. */
+export function parseTail(value: string | undefined): number | undefined {
+  if (value === undefined || value === '-1') return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new CliError(`invalid --tail '${value}': a number of lines, or -1 for all`);
+  return Number(value);
 }
 
-async function agentUrl(client: SdwClient, node: string, o: LogsOptions): Promise<string> {
-  if (o.agentUrl) return o.agentUrl;
-  let lease;
+/** The API server's message from a failed response body (metav1.Status), with what to do about a 403. */
+export function failureMessage(code: number, body: string): string {
+  let message = body.trim();
   try {
-    lease = await client.coord.readNamespacedLease({ name: heartbeatLeaseName(node), namespace: o.operatorNamespace });
-  } catch (err) {
-    throw new CliError(
-      `cannot find the agent of node ${node}: Lease ${o.operatorNamespace}/${heartbeatLeaseName(node)}: ${apiErrorMessage(err)} (pass --agent-url)`,
-    );
+    const s = JSON.parse(body) as { message?: string };
+    if (s.message) message = s.message;
+  } catch {
+    /* plain text */
   }
-  const url = lease.metadata?.annotations?.[AGENT_URL_ANNOTATION];
-  if (!url)
-    throw new CliError(
-      `the agent of node ${node} does not advertise its address (annotation ${AGENT_URL_ANNOTATION} on Lease ${o.operatorNamespace}/${heartbeatLeaseName(node)}); pass --agent-url`,
-    );
-  return url;
+  if (code === 403) {
+    message += `\n(grant it with a Role rule {apiGroups: [${LOGS_GROUP}], resources: [${LOG_RESOURCE}], verbs: [get]}; the built-in view role includes it)`;
+  } else if (code === 404 && /could not find the requested resource|the server could not find/i.test(message)) {
+    message += `\n(is the operator's logs API installed? kubectl get apiservice v1alpha1.${LOGS_GROUP})`;
+  }
+  return `HTTP ${code}: ${message}`;
 }
 
-/** Streams one node's lines to out, each prefixed; resolves when the agent ends the response. */
-async function streamNode(
-  url: string,
-  auth: string,
-  prefix: string,
-  out: (s: string) => void,
-  node: string,
-  signal: AbortSignal,
-): Promise<void> {
-  let res: Response;
+function request(kc: k8s.KubeConfig, url: URL, signal: AbortSignal): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const opts: https.RequestOptions = { signal };
+    kc.applyToHTTPSOptions(opts).then(
+      () => {
+        const req = https.request(url, opts, resolve);
+        req.on('error', reject);
+        req.end();
+      },
+      (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
+    );
+  });
+}
+
+export async function runLogs(kc: k8s.KubeConfig, o: LogsOptions, out: (s: string) => void, signal: AbortSignal): Promise<void> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new CliError('the kubeconfig has no current cluster');
+  const url = new URL(server.replace(/\/+$/, '') + logPath(o.namespace, o.name));
+  url.search = logQuery(o, { node: o.node, unit: o.unit }).toString();
+  let res: http.IncomingMessage;
   try {
-    res = await fetch(url, { headers: { Authorization: auth }, signal });
+    res = await request(kc, url, signal);
   } catch (err) {
     if (signal.aborted) return;
-    const e = err as Error;
-    throw new CliError(
-      `cannot reach the agent of node ${node} at ${new URL(url).origin}: ${e.cause instanceof Error ? String(e.cause) : e.message}`,
-    );
+    throw new CliError(`cannot reach the API server at ${url.origin}: ${(err as Error).message}`);
   }
-  if (res.status !== 200) {
-    const body = (await res.text()).trim();
-    throw new CliError(`agent of node ${node}: HTTP ${res.status}: ${body}`);
+  res.setEncoding('utf8');
+  if (res.statusCode !== 200) {
+    let body = '';
+    for await (const c of res as AsyncIterable<string>) body += c;
+    throw new CliError(failureMessage(res.statusCode ?? 0, body));
   }
-  if (!res.body) return;
-  const decoder = new TextDecoder();
-  let buf = '';
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      const nl = buf.lastIndexOf('\n');
-      if (nl >= 0) {
-        out(
-          buf
-            .slice(0, nl + 1)
-            .split('\n')
-            .slice(0, -1)
-            .map((l) => prefix + l + '\n')
-            .join(''),
-        );
-        buf = buf.slice(nl + 1);
-      }
-    }
+    for await (const chunk of res as AsyncIterable<string>) out(chunk);
   } catch (err) {
-    if (!signal.aborted) throw err;
+    if (!signal.aborted) throw new CliError(`the log stream broke: ${(err as Error).message}`);
   }
-  if (buf) out(prefix + buf + '\n');
-}
-
-export async function runLogs(client: SdwClient, o: LogsOptions, out: (s: string) => void, signal: AbortSignal): Promise<void> {
-  let w: SystemdWorkload;
-  try {
-    w = await client.getWorkload(o.namespace, o.name);
-  } catch (err) {
-    throw new CliError(apiErrorMessage(err));
-  }
-  const children = childrenOf(w, await client.listUnitSets(o.namespace, `${LABEL_WORKLOAD_UID}=${w.metadata.uid}`));
-  const { nodes, units } = logTargets(w, children, o);
-  const auth = o.token ? `Bearer ${o.token}` : await client.bearerHeader();
-  if (!auth)
-    throw new CliError(
-      'the kubeconfig user has no bearer token (the agent authenticates tokens); pass --token, e.g. from "kubectl create token"',
-    );
-  const targets = await Promise.all(
-    nodes.map(async (node) => ({ node, url: logsUrl(await agentUrl(client, node, o), units, o.lines, o.follow) })),
-  );
-  const prefixed = nodes.length > 1;
-  const run = (t: { node: string; url: string }): Promise<void> =>
-    streamNode(t.url, auth, prefixed ? `[${t.node}] ` : '', out, t.node, signal);
-  if (o.follow) await Promise.all(targets.map(run));
-  else for (const t of targets) await run(t);
 }

@@ -10,7 +10,8 @@ import { importJobList } from '../migrate/jobs.js';
 import { importUnitFiles } from '../migrate/unitFile.js';
 import { UsageError, bool, list, str, type ParsedArgs } from './args.js';
 import { checkDocuments, parseDocuments, parseLabels } from './documents.js';
-import { SdwClient, contextNamespace, isNotFound, loadConfig } from './kube.js';
+import { clusterClient } from './clusterFlags.js';
+import { contextNamespace, isNotFound } from './kube.js';
 import { CliError } from './logs.js';
 
 interface MigrateIO {
@@ -96,7 +97,7 @@ async function loadWorkload(p: ParsedArgs, io: MigrateIO): Promise<SystemdWorklo
     if (!w) throw new CliError(`${file}: no valid SystemdWorkload named "${name}"`);
     return w;
   }
-  const client = new SdwClient(loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') }));
+  const client = clusterClient(p);
   const ns = str(p, 'namespace') ?? contextNamespace(client.kc);
   try {
     return await client.getWorkload(ns, name);

@@ -1,35 +1,73 @@
 // The commands of kubectl-sdw: their flags (for the parser) and their help text.
-import type { CommandSpec, FlagSpec } from './args.js';
+import type { CommandSpec } from './args.js';
+import { CLUSTER_FLAGS, CLUSTER_HELP } from './clusterFlags.js';
 
-const cluster: Record<string, FlagSpec> = {
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
+const cluster = CLUSTER_FLAGS;
+
+/** get and status: kubectl get's reading flags. */
+const READ_FLAGS: CommandSpec['flags'] = {
+  namespace: { type: 'string', short: 'n' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  output: { type: 'string', short: 'o', choices: ['json', 'yaml', 'wide', 'name'] },
+  selector: { type: 'string', short: 'l' },
+  watch: { type: 'boolean', short: 'w' },
+  ...cluster,
 };
 
 export const COMMANDS: Record<string, { spec: CommandSpec; help: string }> = {
+  get: {
+    spec: {
+      positionals: [0, 1],
+      positionalNames: ['NAME'],
+      flags: { ...READ_FLAGS, 'show-managed-fields': { type: 'boolean' } },
+    },
+    help: `List SystemdWorkloads as kubectl get does: a table, or the objects themselves.
+
+Usage:
+  kubectl sdw get [NAME] [-n NAMESPACE | -A] [-l SELECTOR] [-o json|yaml|wide|name] [-w]
+
+Examples:
+  kubectl sdw get                           # NAME DESIRED READY UP-TO-DATE RESTARTS PHASE AGE
+  kubectl sdw get web -o yaml               # the object, as kubectl get sdw web -o yaml shows it
+  kubectl sdw get -A -l team=db -w          # every namespace, by label, then a line per change
+
+Flags:
+  -n, --namespace NS            the namespace (default: the kubeconfig context's, else "default")
+  -A, --all-namespaces          every namespace (adds a NAMESPACE column)
+  -l, --selector SELECTOR       label selector (app=web,tier!=db; not with NAME)
+  -o, --output FORMAT           json, yaml (the objects; a List for several), wide (adds
+                                UNITS and NODE-SELECTOR), name (systemdworkload.GROUP/NAME)
+  -w, --watch                   after the list, print each change as it happens (Ctrl-C ends;
+                                with --request-timeout, ends after that long)
+      --show-managed-fields     keep metadata.managedFields in json and yaml
+${CLUSTER_HELP}
+`,
+  },
   status: {
     spec: {
       positionals: [0, 1],
       positionalNames: ['NAME'],
-      flags: {
-        namespace: { type: 'string', short: 'n' },
-        'all-namespaces': { type: 'boolean', short: 'A' },
-        output: { type: 'string', short: 'o', choices: ['json', 'wide'] },
-        ...cluster,
-      },
+      flags: READ_FLAGS,
     },
     help: `Show SystemdWorkloads: workload -> nodes -> units, with phase, restarts, exit code,
 memory, CPU and, for scheduled units, the last and next run.
 
 Usage:
-  kubectl sdw status [NAME] [-n NAMESPACE | -A] [-o json|wide]
+  kubectl sdw status [NAME] [-n NAMESPACE | -A] [-l SELECTOR] [-o json|yaml|wide|name] [-w]
+
+Examples:
+  kubectl sdw status web                    # one workload: its nodes and units
+  kubectl sdw status -A -l team=db -o wide  # every namespace, by label, with unit details
+  kubectl sdw status web -w                 # print it again on every change (Ctrl-C ends)
 
 Flags:
-  -n, --namespace NS      the namespace (default: the kubeconfig context's, else "default")
-  -A, --all-namespaces    every namespace (not with NAME)
-  -o, --output FORMAT     json (machine-readable; unknown figures are null) or wide
-      --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
-      --context NAME      kubeconfig context
+  -n, --namespace NS            the namespace (default: the kubeconfig context's, else "default")
+  -A, --all-namespaces          every namespace (not with NAME)
+  -l, --selector SELECTOR       label selector (app=web,tier!=db; not with NAME)
+  -o, --output FORMAT           json or yaml (the view, machine-readable; unknown figures
+                                are null), wide, or name
+  -w, --watch                   after the first view, print it again whenever a workload changes
+${CLUSTER_HELP}
 
 Unknown figures print as "-". Colour only on a terminal, and never with NO_COLOR set.
 `,
@@ -50,6 +88,9 @@ offline (no cluster), each file preceded by a "# FILE: <name>" line.
 Usage:
   kubectl sdw render FILE [--node NAME [--node-label KEY=VALUE]...] [-n NAMESPACE]
 
+Examples:
+  kubectl sdw render examples/web-service.yaml --node demo-1 --node-label role=web
+
 Flags:
       --node NAME               render for this node: workloads whose nodeSelector
                                 excludes it are listed as not scheduled (the node is
@@ -69,6 +110,9 @@ schema and CEL rules, plus ordering cycles, cron syntax, quantities, time zones)
 Usage:
   kubectl sdw validate FILE...
 
+Examples:
+  kubectl sdw validate examples/*.yaml      # in CI, before kubectl apply
+
 Every problem is printed as
   FILE: document N (SystemdWorkload NAMESPACE/NAME): FIELD: MESSAGE
 and the exit code is 1 if there is any; otherwise "N workloads valid" and exit 0.
@@ -84,33 +128,39 @@ Documents of other API groups (a Namespace, say) are skipped.
         node: { type: 'string' },
         unit: { type: 'string' },
         follow: { type: 'boolean', short: 'f' },
-        lines: { type: 'string', integer: true },
-        'agent-url': { type: 'string' },
-        'operator-namespace': { type: 'string' },
-        token: { type: 'string' },
+        tail: { type: 'string' },
+        since: { type: 'string' },
+        timestamps: { type: 'boolean' },
         ...cluster,
       },
     },
-    help: `Print the journal of a workload's units, read on the node by its agent.
+    help: `Print the journal of a workload's units on its nodes, through the API server.
 
 Usage:
-  kubectl sdw logs NAME [-n NAMESPACE] [--node NODE] [--unit UNIT] [-f] [--lines N]
+  kubectl sdw logs NAME [-n NAMESPACE] [--node NODE] [--unit UNIT] [-f] [--tail N] [--since 1h] [--timestamps]
+
+Examples:
+  kubectl sdw logs web --node demo-1 --unit server -f
 
 Flags:
   -n, --namespace NS              the workload's namespace
       --node NODE                 only this node (default: every node of the workload)
       --unit UNIT                 only this unit (spec.units[].name; default: all)
-  -f, --follow                    keep printing new lines
-      --lines N                   lines of history per node (default 100)
-      --agent-url URL             the agent's address (default: read from the agent's
-                                  heartbeat Lease annotation systemd.operators.dev/agent-url)
-      --operator-namespace NS     where the agents' Leases are (default systemd-workload-operator)
-      --token TOKEN               bearer token to present (default: the kubeconfig user's)
-      --kubeconfig PATH, --context NAME
+  -f, --follow                    keep printing new lines (also after the unit restarts)
+      --tail N                    the last N lines per node (default -1: all)
+      --since DURATION            only lines newer than this (5s, 2m, 3h)
+      --timestamps                an RFC 3339 time before each line
+${CLUSTER_HELP}
 
-The agent checks the token with the API server and serves only if you may
-"get" systemdworkloads/log on the workload (RBAC). With several nodes each line
-is prefixed with [NODE].
+With several nodes each line starts with its node's name, with several units
+with the unit's name. Any kubeconfig kubectl accepts works (token, client
+certificate, exec plugin): the request goes to the API server, which needs you
+to have "get" on systemdworkloads/log in API group
+subresources.systemd.operators.dev in the namespace (RBAC), and passes it to
+the operator's aggregated logs API.
+
+Example:
+  kubectl sdw logs web --unit server --since 10m -f
 `,
   },
   import: {
@@ -136,6 +186,9 @@ Usage:
   kubectl sdw import unit FILE...       .service and .timer files (a timer with its service)
   kubectl sdw import jobs FILE|-        a job list: [{name, schedule, timeZone, command,
                                         user, env, resources: {requests, limits}}]
+
+Examples:
+  kubectl sdw import crontab backup.cron --user backup -n team-a > backup.yaml
 
 Flags:
   -n, --namespace NS              metadata.namespace of every workload
@@ -172,6 +225,9 @@ back to where it came from.
 Usage:
   kubectl sdw export NAME [--format crontab|units] [-n NS | -f FILE] [-o DIR]
 
+Examples:
+  kubectl sdw export backup -n team-a --format crontab > /etc/cron.d/backup
+
 Flags:
       --format crontab   (default) an /etc/cron.d file when a unit names a user,
                          else a user crontab; @reboot for unscheduled oneshots
@@ -180,10 +236,29 @@ Flags:
   -f, --filename FILE    read the workload from FILE instead of the cluster
   -n, --namespace NS     the workload's namespace in the cluster
   -o, --output-dir DIR   write the files into DIR instead of printing
-      --kubeconfig PATH, --context NAME
+${CLUSTER_HELP}
 
 A unit with no equivalent (a long-running service as crontab) is reported on
 stderr and the exit code is 1.
+`,
+  },
+  completion: {
+    spec: { positionals: [1, 1], positionalNames: ['SHELL'], flags: {} },
+    help: `Print the shell completion script of kubectl-sdw (bash or zsh).
+
+Usage:
+  kubectl sdw completion bash|zsh
+
+Examples:
+  source <(kubectl sdw completion bash)     # in ~/.bashrc: completes "kubectl-sdw ..."
+  kubectl sdw completion zsh > "\${fpath[1]}/_kubectl-sdw"
+
+"kubectl sdw <TAB>" is completed by kubectl itself (1.26+), which runs an
+executable named kubectl_complete-sdw from PATH: link it to kubectl-sdw,
+  ln -s "$(command -v kubectl-sdw)" ~/.local/bin/kubectl_complete-sdw
+(the krew archive ships it; link it from the plugin's krew directory).
+Subcommands, flags, flag values and workload names (read from the cluster,
+best effort) are completed.
 `,
   },
 };
@@ -194,6 +269,7 @@ Usage:
   kubectl sdw COMMAND [flags]
 
 Commands:
+  get [NAME]         workloads as kubectl get prints them (-o json|yaml|wide|name, -l, -w)
   status [NAME]      workloads -> nodes -> units: phase, restarts, exit code, memory, CPU, timers
   render FILE        the exact unit files a node would get (offline)
   validate FILE...   the admission checks, offline, for CI (exit code 1 on problems)
@@ -201,6 +277,14 @@ Commands:
   rollout SUBCOMMAND status, history, undo, pause, resume, restart, promote
   import SOURCE FILE crontab, cron.d, unit or jobs files -> SystemdWorkload YAML
   export NAME        a workload back to crontab lines or unit files
+  completion SHELL   the shell completion script (bash, zsh)
 
+Examples:
+  kubectl sdw get -A                        # every workload, every namespace
+  kubectl sdw status web -o wide            # one workload's nodes and units
+  kubectl sdw rollout status web            # wait for a rollout to finish
+
+Commands that talk to the cluster take kubectl's global flags: --kubeconfig,
+--context, -n/--namespace, --as, --as-group, --request-timeout.
 Run "kubectl sdw COMMAND --help" for a command's flags.
 `;

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { UNITSET_PLURAL, WORKLOAD_PLURAL, type SystemdUnitSet, type SystemdWorkload } from '../api/types.js';
 import { CustomObjects, loadKubeConfig } from '../kube/client.js';
+import { rateLimitRequests, TokenBucket } from '../kube/rateLimit.js';
 import { ControllerRevisions } from '../kube/controllerRevisions.js';
 import { ControllerLoop } from '../kube/controllerLoop.js';
 import { EventRecorder } from '../kube/events.js';
@@ -14,14 +15,17 @@ import { LeaderElector } from '../kube/leaderElection.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServer } from '../observability/server.js';
+import { METRICS_FLAG_DEFAULTS, startMetricsEndpoint } from '../kube/metricsEndpoint.js';
 import { parseFlags } from '../cmdline/flags.js';
 import { CreateExpectations } from './expectations.js';
+import { startLogsApi } from './logsApi.js';
 import { WorkloadMetrics } from './metrics.js';
 import { reconcileWorkload } from './reconcile.js';
 import { cacheReads, ControllerIndex, createInformers, registerWatches } from './watches.js';
 
 const flags = parseFlags(process.argv.slice(2), {
   'probe-port': '8081',
+  ...METRICS_FLAG_DEFAULTS,
   'leader-elect': 'true',
   'leader-election-namespace': process.env.POD_NAMESPACE ?? 'systemd-workload-operator',
   'leader-election-id': 'systemd-workload-operator-controller',
@@ -31,6 +35,14 @@ const flags = parseFlags(process.argv.slice(2), {
   'heartbeat-namespace': process.env.POD_NAMESPACE ?? 'systemd-workload-operator',
   'heartbeat-grace': '40',
   workers: '4',
+  // The aggregated logs API (APIService v1alpha1.subresources.systemd.operators.dev); 0 turns it off.
+  'logs-api-port': '9443',
+  'logs-api-bind-address': '',
+  'logs-api-tls-cert-file': '',
+  'logs-api-tls-key-file': '',
+  // kube-controller-manager's defaults: what the DaemonSet controller runs with in a stock cluster.
+  'kube-api-qps': '20',
+  'kube-api-burst': '30',
   identity: `${os.hostname()}-${process.pid}`,
 });
 const leaderElect = flags['leader-elect'] === 'true';
@@ -40,6 +52,11 @@ const heartbeatGraceMs = Number(flags['heartbeat-grace']) * 1000;
 const log = createLogger({ component: 'controller' });
 const metrics = new Metrics();
 const kc = loadKubeConfig();
+const apiHost = new URL(kc.getCurrentCluster()?.server ?? 'https://unknown').host;
+// Every API request of this process waits for the client-side limit, as client-go's do.
+rateLimitRequests(kc, TokenBucket.fromFlags(flags['kube-api-qps'], flags['kube-api-burst']), (verb, seconds) =>
+  metrics.rateLimiterDuration.observe({ verb, host: apiHost }, seconds),
+);
 const informers = createInformers(kc, flags['heartbeat-namespace'], log);
 const index = new ControllerIndex();
 const expectations = new CreateExpectations();
@@ -90,9 +107,11 @@ function electLeader(): LeaderElector {
 }
 
 async function main(): Promise<void> {
+  const dedicatedMetrics = await startMetricsEndpoint(flags, kc, metrics, 'systemd-workload-controller-metrics');
   await startServer({
     port: Number(flags['probe-port']),
     metrics,
+    serveMetrics: !dedicatedMetrics,
     healthz: [{ name: 'ping', check: () => true }],
     readyz: [{ name: 'informers-synced', check: () => allInformers.every((i) => i.synced) || 'caches not synced' }],
   });
@@ -103,6 +122,26 @@ async function main(): Promise<void> {
     children: informers.children.list().length,
     nodes: informers.nodes.list().length,
   });
+  // Every replica serves it (reads only, from the caches just synced): the Service spreads requests.
+  // A cluster without a front proxy (no --requestheader-* flags) only loses `kubectl sdw logs`: reconciling goes on.
+  if (Number(flags['logs-api-port']) > 0) {
+    await startLogsApi(
+      kc,
+      {
+        port: Number(flags['logs-api-port']),
+        host: flags['logs-api-bind-address'],
+        certFile: flags['logs-api-tls-cert-file'],
+        keyFile: flags['logs-api-tls-key-file'],
+        heartbeatNamespace: flags['heartbeat-namespace'],
+      },
+      informers,
+      index,
+      log,
+    ).then(
+      () => log.info('logs API serving', { port: flags['logs-api-port'] }),
+      (err: unknown) => log.error('logs API not served', { error: String(err) }),
+    );
+  }
 
   if (!leaderElect) {
     startReconciling();

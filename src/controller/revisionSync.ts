@@ -110,7 +110,7 @@ async function writeRevisions(
 ): Promise<void> {
   if (plan.create) {
     try {
-      await deps.api.create(ref.namespace, newRevision(ref, desired.hash, wl.spec.units, plan.create.revision));
+      await deps.api.create(ref.namespace, newRevision(ref, desired.hash, wl.spec.units, plan.create.revision, wl.spec.artifacts));
       log.info('revision created', { revision: plan.create.revision, hash: shortHash(desired.hash) });
     } catch (err) {
       if (!isConflict(err)) throw err; // the cache is behind; the next pass sees it
@@ -129,7 +129,7 @@ async function writeRevisions(
 /** A revision's units rendered for this workload, or undefined when they no longer render (logged). */
 function renderRevision(wl: SystemdWorkload, r: ControllerRevision, log: Logger): SystemdUnitSetSpec | undefined {
   try {
-    const spec = render({ ...wl, spec: { ...wl.spec, units: r.data.spec.units } }, '');
+    const spec = render({ ...wl, spec: { ...wl.spec, units: r.data.spec.units, artifacts: r.data.spec.artifacts } }, '');
     return shortHash(spec.hash) === revisionHash(r) ? spec : undefined;
   } catch (err) {
     log.info('revision does not render', { revision: r.metadata.name, error: errorMessage(err) });

@@ -14,6 +14,7 @@ import {
   type Condition,
   type ControllerRevision,
   type UnitSpec,
+  type ArtifactSpec,
 } from '../api/types.js';
 import type { WorkloadRef } from './child.js';
 import type { ChildStatusView } from './status.js';
@@ -34,7 +35,13 @@ export function revisionHash(r: ControllerRevision): string {
   return r.metadata.labels?.[LABEL_REVISION_HASH] ?? (r.metadata.name ?? '').slice(-SHORT_HASH);
 }
 
-export function newRevision(owner: WorkloadRef, hash: string, units: UnitSpec[], revision: number): ControllerRevision {
+export function newRevision(
+  owner: WorkloadRef,
+  hash: string,
+  units: UnitSpec[],
+  revision: number,
+  artifacts?: ArtifactSpec[],
+): ControllerRevision {
   return {
     apiVersion: 'apps/v1',
     kind: 'ControllerRevision',
@@ -50,7 +57,8 @@ export function newRevision(owner: WorkloadRef, hash: string, units: UnitSpec[],
         { apiVersion: API_VERSION, kind: WORKLOAD_KIND, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true },
       ],
     },
-    data: { spec: { units } },
+    // The artifacts the units name are part of what the revision restores.
+    data: { spec: { units, ...(artifacts?.length ? { artifacts } : {}) } },
     revision,
   };
 }

@@ -8,8 +8,13 @@ import { isConflict, isNotFound } from './client.js';
 
 export const HEARTBEAT_LABEL = `${GROUP}/agent-heartbeat`;
 const NODE_ANNOTATION = `${GROUP}/node`;
-/** The agent's base URL (http://<pod IP>:<port>), where `kubectl sdw logs` reaches it. */
+/** The agent's journal endpoint (https://<pod IP>:<port>), where the aggregated logs API reaches it. */
 export const AGENT_URL_ANNOTATION = `${GROUP}/agent-url`;
+/**
+ * The PEM certificate that endpoint serves (made by the agent at start): callers
+ * pin it. Only the node's own agent may write its Lease, so the API server vouches for it.
+ */
+export const AGENT_CERT_ANNOTATION = `${GROUP}/agent-cert`;
 
 export function heartbeatLeaseName(node: string): string {
   return `sdw-agent-${node}`.slice(0, 253);

@@ -38,7 +38,7 @@ export function exportCrontab(w: SystemdWorkload): ExportResult {
   let tz: string | undefined;
   const env = new Map<string, string>();
   for (const u of w.spec.units) {
-    if (u.schedule === undefined && (u.type ?? 'service') === 'service') {
+    if (u.schedule === undefined && (u.type ?? 'service') !== 'oneshot') {
       problems.push(`unit ${u.name}: a long-running service has no crontab equivalent`);
       continue;
     }

@@ -23,6 +23,8 @@ export class Metrics {
   readonly workqueue: WorkqueueMetrics;
   readonly reconcile: ReconcileMetrics;
   readonly leader: client.Gauge<'name'>;
+  /** client-go's name: how long requests waited for the client-side rate limit (--kube-api-qps). */
+  readonly rateLimiterDuration: client.Histogram<'verb' | 'host'>;
 
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
@@ -57,6 +59,13 @@ export class Metrics {
         registers: r,
       }),
     };
+    this.rateLimiterDuration = new client.Histogram({
+      name: 'rest_client_rate_limiter_duration_seconds',
+      help: 'Client side rate limiter latency in seconds. Broken down by verb, and host.',
+      labelNames: ['verb', 'host'],
+      buckets: durationBuckets,
+      registers: r,
+    });
     this.reconcile = {
       total: new client.Counter({
         name: 'controller_runtime_reconcile_total',

@@ -1,6 +1,6 @@
 // Content hashes (sha256, hex). Pure: node:crypto only.
 import { createHash } from 'node:crypto';
-import type { RenderedUnit } from '../api/types.js';
+import type { ChildArtifact, RenderedUnit } from '../api/types.js';
 import { HASH_KEY } from '../api/markers.js';
 
 export function sha256Hex(data: string): string {
@@ -35,7 +35,21 @@ export function unitFilesHash(files: readonly RenderedUnit[]): string {
   return hashFiles(files, true);
 }
 
-/** SystemdUnitSetSpec.hash: over every file's name and full content, in order. */
-export function specHash(files: readonly RenderedUnit[]): string {
-  return hashFiles(files, false);
+/**
+ * SystemdUnitSetSpec.hash: over every file's name and full content, in order,
+ * and over what the agent does beside the files: probes (a probe change rolls
+ * out too) and artifacts (a changed URL or limit is a new revision too). A spec
+ * with neither hashes its files alone, as before they existed: upgrading the
+ * operator does not roll every workload.
+ */
+export function specHash(
+  files: readonly RenderedUnit[],
+  probes: ReadonlyArray<Record<string, unknown>> = [],
+  artifacts?: readonly ChildArtifact[],
+): string {
+  let h = hashFiles(files, false);
+  const withProbes = probes.filter((p) => Object.entries(p).some(([k, v]) => k !== 'unit' && v !== undefined));
+  if (withProbes.length > 0) h = sha256Hex(`${h}\nprobes:${JSON.stringify(withProbes)}`);
+  if (artifacts?.length) h = sha256Hex(`${h}\nartifacts:${JSON.stringify(artifacts)}`);
+  return h;
 }

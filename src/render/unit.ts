@@ -16,17 +16,19 @@
 // StartLimitBurst=5 and StartLimitIntervalSec=5*d+10s: five quick failures in a
 // row still end in "failed", as with systemd's defaults. Without a delay we leave
 // systemd's defaults (RestartSec=100ms, 5 in 10s).
-import type { RenderedUnit, SystemdUnitSetSpec, SystemdWorkload, UnitSpec } from '../api/types.js';
+import type { ArtifactSpec, RenderedUnit, SystemdUnitSetSpec, SystemdWorkload, UnitSpec } from '../api/types.js';
 import { InvalidWorkloadError } from '../api/errors.js';
 import { HASH_KEY, OWNER_KEY } from '../api/markers.js';
 import { unitFileName } from '../api/names.js';
 import { cpuMillis, memoryBytes } from '../api/quantity.js';
 import { validateWorkload } from '../api/validate.js';
 import { DEFAULT_MAX_RESTART_DELAY_SECONDS, effectiveRestartPolicy } from '../api/defaults.js';
+import { unitProbes } from './probes.js';
 import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
 import { cronToOnCalendar } from './calendar.js';
 import { sha256Hex, specHash, unitFilesHash } from './hash.js';
 import { renderFiles, type SourceResolver } from './files.js';
+import { artifactDirectives, childArtifacts } from './artifacts.js';
 
 export const START_LIMIT_BURST = 5;
 
@@ -45,6 +47,8 @@ interface Ctx {
   fileLines?: { unit: string[]; service: string[] };
   /** The workload's restart stamp (see RenderOptions). */
   restartedAt?: string;
+  /** The workload's artifacts, for the units that use them. */
+  artifacts?: readonly ArtifactSpec[];
 }
 
 export interface RenderOptions {
@@ -57,6 +61,8 @@ export interface RenderOptions {
   restartedAt?: string;
   /** The ConfigMaps and Secrets that spec.files and env[].valueFrom name; without it they render unresolved. */
   sources?: SourceResolver;
+  /** spec.artifacts: units[].artifacts render their digests and paths from it. */
+  artifacts?: readonly ArtifactSpec[];
 }
 
 export const RESTARTED_AT_KEY = 'X-SDW-Restarted-At';
@@ -78,6 +84,8 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
   if (u.requires?.length) unitLines.push(`Requires=${u.requires.map(sibling).join(' ')}`);
   if (ctx.restartedAt !== undefined) unitLines.push(`${RESTARTED_AT_KEY}=${restartStampValue(ctx.restartedAt)}`);
   unitLines.push(...(ctx.fileLines?.unit ?? []));
+  const artifacts = artifactDirectives(ctx, u, p);
+  unitLines.push(...artifacts.unit);
 
   const policy = effectiveRestartPolicy(u);
   const delay = u.restart?.delaySeconds;
@@ -89,6 +97,10 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
   if (type === 'oneshot') {
     svc.push('Type=oneshot');
     if (!scheduled) svc.push('RemainAfterExit=yes');
+  } else if (type === 'notify') {
+    // NotifyAccess=all: a wrapper script's systemd-notify (a child of the main
+    // process) may send READY=1, not only the main process itself.
+    svc.push('Type=notify', 'NotifyAccess=all');
   } else {
     // exec, not simple: a missing binary or a bad User= fails the start job
     // instead of a unit reported "running" for an instant before it dies.
@@ -98,6 +110,7 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
   u.env?.forEach((e, i) => {
     if (!e.valueFrom) svc.push(`Environment=${environmentAssignment(e.name, e.value ?? '', `${p}.env[${i}]`)}`);
   });
+  svc.push(...artifacts.service);
   svc.push(...(ctx.fileLines?.service ?? []));
   if (u.reload?.signal) svc.push(`ExecReload=/bin/kill -${u.reload.signal} $MAINPID`);
   else if (u.reload?.command) svc.push(`ExecReload=${execCommandLine(u.reload.command, `${p}.reload.command`)}`);
@@ -156,7 +169,13 @@ export function renderUnitFiles(
   opts: RenderOptions = {},
   fileLines?: Ctx['fileLines'],
 ): RenderedUnit[] {
-  const ctx: Ctx = { namespace, workload, fileLines, ...(opts.restartedAt !== undefined ? { restartedAt: opts.restartedAt } : {}) };
+  const ctx: Ctx = {
+    namespace,
+    workload,
+    fileLines,
+    ...(opts.restartedAt !== undefined ? { restartedAt: opts.restartedAt } : {}),
+    ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
+  };
   const service = unitFileName(namespace, workload, u.name, 'service');
   const files: RenderedUnit[] = [{ name: service, content: HEADER + renderService(ctx, u, field) }];
   if (u.schedule !== undefined) {
@@ -207,17 +226,36 @@ export function renderWithPayloads(
       delaySeconds: u.restart?.delaySeconds ?? 0,
       maxDelaySeconds: u.restart?.maxDelaySeconds ?? DEFAULT_MAX_RESTART_DELAY_SECONDS,
     },
-    files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`, opts, rendered.unitLines.get(u.name)),
+    files: renderUnitFiles(
+      namespace as string,
+      name,
+      u,
+      `spec.units[${i}]`,
+      { ...opts, artifacts: workload.spec.artifacts },
+      rendered.unitLines.get(u.name),
+    ),
+    ...unitProbes(u, unitFileName(namespace as string, name, u.name)),
   }));
   const files = rendered.files;
+  const artifacts = childArtifacts(workload.spec.artifacts);
   // Without files the hash is what it always was; with them it also covers each
   // file's mode, owner and digest (a file no unit uses still rolls out).
-  const hashed = [
-    ...units.flatMap((u) => u.files),
-    ...files.map((f) => ({ name: `file:${f.path}`, content: `${f.mode} ${f.owner ?? ''}:${f.group ?? ''} ${f.digest}` })),
-  ];
-  const hash = specHash(hashed);
-  const spec: SystemdUnitSetSpec = { nodeName, units, ...(files.length ? { files } : {}), hash, shortHash: hash.slice(0, 12) };
+  const hash = specHash(
+    [
+      ...units.flatMap((u) => u.files),
+      ...files.map((f) => ({ name: `file:${f.path}`, content: `${f.mode} ${f.owner ?? ''}:${f.group ?? ''} ${f.digest}` })),
+    ],
+    units.map(({ name: unit, readinessProbe, livenessProbe, runAs }) => ({ unit, readinessProbe, livenessProbe, runAs })),
+    artifacts,
+  );
+  const spec: SystemdUnitSetSpec = {
+    nodeName,
+    units,
+    ...(files.length ? { files } : {}),
+    ...(artifacts ? { artifacts } : {}),
+    hash,
+    shortHash: hash.slice(0, 12),
+  };
   return { spec, payloads: rendered.payloads };
 }
 

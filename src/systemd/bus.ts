@@ -218,6 +218,16 @@ export class SystemdBus {
     return this.job('ReloadUnit', name, mode);
   }
 
+  /**
+   * StartTransientUnit: a unit made of properties alone (no file), each as
+   * [name, D-Bus signature, value]; resolves with its start job's result (for a
+   * Type=oneshot unit: once its process exited, 'done' for exit 0).
+   */
+  startTransientUnit(name: string, props: ReadonlyArray<readonly [string, string, unknown]>, mode: JobMode = 'fail'): Promise<JobResult> {
+    const variants = props.map(([k, signature, v]) => [k, new dbus.Variant(signature, v)]);
+    return this.job('StartTransientUnit', 'ssa(sv)a(sa(sv))', [name, mode, variants, []], name);
+  }
+
   /** Manager.Reload (daemon-reload): systemd re-reads every unit file; the reply comes when done. */
   async reload(timeoutMs = Math.max(this.callTimeoutMs, 60_000)): Promise<void> {
     await this.call(MANAGER_PATH, MANAGER, 'Reload', '', [], timeoutMs);
@@ -336,10 +346,14 @@ export class SystemdBus {
 
   // ---- internals ---------------------------------------------------------------
 
-  private job(method: string, name: string, mode: JobMode): Promise<JobResult> {
+  private job(
+    method: string,
+    ...args: [name: string, mode: JobMode] | [signature: string, body: unknown[], name: string]
+  ): Promise<JobResult> {
+    const [signature, body, name] = args.length === 2 ? ['ss', [args[0], args[1]], args[0]] : args;
     return this.jobSem.run(async () => {
       const epoch = this.jobs.epoch;
-      const [path] = await this.call(MANAGER_PATH, MANAGER, method, 'ss', [name, mode]);
+      const [path] = await this.call(MANAGER_PATH, MANAGER, method, signature, body);
       // Lost between the reply and here: the tracker was reset, the JobRemoved may never come.
       if (this.jobs.epoch !== epoch) throw new BusDisconnectedError(`${method}(${name})`, this.lostCause ?? 'bus');
       // JobRemoved may already have been recorded by now: the tracker looks there first.

@@ -157,6 +157,57 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     'changeMode reload without a reload',
     { units: [unit({ files: [{ name: 'conf', changeMode: 'reload' }] })], files: [file()] },
     /spec\.units\[0\]\.files.*reload needs/,
+  ], // Probes (issue 14): each refusal names the probe's field.
+  [
+    'probe without a handler',
+    { units: [unit({ readinessProbe: { periodSeconds: 5 } })] },
+    /spec\.units\[0\]\.readinessProbe.*exactly one handler/,
+  ],
+  [
+    'probe with two handlers',
+    { units: [unit({ livenessProbe: { tcpSocket: { port: 80 }, httpGet: { port: 80 } } })] },
+    /spec\.units\[0\]\.livenessProbe.*exactly one handler/,
+  ],
+  [
+    'probe period 0',
+    { units: [unit({ readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 0 } })] },
+    /spec\.units\[0\]\.readinessProbe\.periodSeconds/,
+  ],
+  [
+    'negative probe period',
+    { units: [unit({ readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: -10 } })] },
+    /spec\.units\[0\]\.readinessProbe\.periodSeconds/,
+  ],
+  [
+    'probe failureThreshold 0',
+    { units: [unit({ livenessProbe: { tcpSocket: { port: 80 }, failureThreshold: 0 } })] },
+    /spec\.units\[0\]\.livenessProbe\.failureThreshold/,
+  ],
+  [
+    'probe port 70000',
+    { units: [unit({ readinessProbe: { httpGet: { port: 70000 } } })] },
+    /spec\.units\[0\]\.readinessProbe\.httpGet\.port/,
+  ],
+  ['probe port 0', { units: [unit({ readinessProbe: { tcpSocket: { port: 0 } } })] }, /spec\.units\[0\]\.readinessProbe\.tcpSocket\.port/],
+  [
+    'exec probe with a relative command',
+    { units: [unit({ livenessProbe: { exec: { command: ['test', '-f', '/tmp/x'] } } })] },
+    /spec\.units\[0\]\.livenessProbe\.exec\.command.*absolute path/,
+  ],
+  [
+    'httpGet path without a leading slash',
+    { units: [unit({ readinessProbe: { httpGet: { port: 80, path: 'healthz' } } })] },
+    /spec\.units\[0\]\.readinessProbe\.httpGet\.path/,
+  ],
+  [
+    'liveness successThreshold 2',
+    { units: [unit({ livenessProbe: { tcpSocket: { port: 80 }, successThreshold: 2 } })] },
+    /spec\.units\[0\]\.livenessProbe\.successThreshold/,
+  ],
+  [
+    'a probe on a oneshot unit',
+    { units: [unit({ type: 'oneshot', readinessProbe: { tcpSocket: { port: 80 } } })] },
+    /spec\.units\[0\]\.type.*readinessProbe and livenessProbe/,
   ],
 ];
 
@@ -226,7 +277,31 @@ export const SCHEMA_EXTRA_CASES: Array<[string, Record<string, unknown>, RegExp,
     { units: [unit({ command: ['/bin/echo', 'y'.repeat(5000)] })] },
     /spec\.units\[0\]\.command\[1\].*(Too long|at most)/,
   ],
+  ...artifactCases(),
 ];
+
+/** spec.artifacts (src/api/artifacts.ts): a unit that uses artifact 'app', declared as each case says. */
+function artifactCases(): Array<[string, Record<string, unknown>, RegExp]> {
+  const sha256 = 'a'.repeat(64);
+  const app = (x: Record<string, unknown> = {}) => ({ name: 'app', url: 'https://releases.example.com/app.tar.gz', sha256, ...x });
+  const spec = (...artifacts: Array<Record<string, unknown>>) => ({ units: [unit({ artifacts: ['app'] })], artifacts });
+  return [
+    ['artifact without sha256', spec(app({ sha256: undefined })), /spec\.artifacts\[0\]\.sha256.*[Rr]equired/],
+    ['artifact sha256 of 63 hex digits', spec(app({ sha256: 'a'.repeat(63) })), /spec\.artifacts\[0\]\.sha256/],
+    ['artifact sha256 not hex', spec(app({ sha256: 'z'.repeat(64) })), /spec\.artifacts\[0\]\.sha256/],
+    ['artifact url with scheme ftp', spec(app({ url: 'ftp://releases.example.com/app.tar.gz' })), /spec\.artifacts\[0\]\.url.*http/],
+    ['artifact url without a scheme', spec(app({ url: 'releases.example.com/app.tar.gz' })), /spec\.artifacts\[0\]\.url.*http/],
+    ['artifact url file://', spec(app({ url: 'file:///etc/shadow' })), /spec\.artifacts\[0\]\.url.*http/],
+    ['two artifacts named alike', spec(app(), app()), /spec\.artifacts\[1\].*Duplicate value/],
+    ['artifact unpack format rar', spec(app({ unpack: 'rar' })), /spec\.artifacts\[0\]\.unpack/],
+    ['artifact maxSize 0', spec(app({ maxSize: '0' })), /spec\.artifacts\[0\]\.maxSize/],
+    [
+      'a unit naming an undeclared artifact',
+      { units: [unit({ artifacts: ['app'] })], artifacts: [app({ name: 'other' })] },
+      /spec.*must name artifacts of spec\.artifacts/,
+    ],
+  ];
+}
 
 // ---- SystemdWorkloadPolicy (config/policy/workload_policy.yaml and src/controller/policy.ts) ----
 // Messages name the namespace as NS and the policy as P; each runner puts in its own.

@@ -54,6 +54,44 @@ describe('make demo', () => {
     );
     expect(bus.stdout.trim()).toBe('s "active"');
 
+    // Prometheus scrapes the controller and the agents and evaluates the shipped
+    // rules: the crash-loop example's alert goes pending (it fires after its `for`, 5 min).
+    const rules = JSON.parse((await sh('curl -sf "$PROMETHEUS_URL/api/v1/rules"')).stdout) as {
+      data: { groups: { rules: { name: string; health: string }[] }[] };
+    };
+    const loaded = rules.data.groups.flatMap((g) => g.rules);
+    expect(loaded.map((r) => r.name)).toContain('SystemdWorkloadCrashLooping');
+    expect(loaded.length).toBeGreaterThanOrEqual(7);
+    const alert = await waitFor(
+      'SystemdWorkloadCrashLooping for default/crash-loop, pending or firing',
+      async () => {
+        const r = JSON.parse((await sh('curl -sf "$PROMETHEUS_URL/api/v1/alerts"')).stdout) as {
+          data: { alerts: { labels: Record<string, string>; state: string }[] };
+        };
+        return r.data.alerts.find((a) => a.labels.alertname === 'SystemdWorkloadCrashLooping' && a.labels.workload === 'crash-loop');
+      },
+      120_000,
+      2000,
+    );
+    expect(alert.labels.namespace).toBe('default');
+    expect(['pending', 'firing']).toContain(alert.state);
+    const targets = JSON.parse((await sh('curl -sf "$PROMETHEUS_URL/api/v1/targets"')).stdout) as {
+      data: { activeTargets: { labels: { job: string }; health: string }[] };
+    };
+    expect(targets.data.activeTargets.map((t) => `${t.labels.job} ${t.health}`).sort()).toEqual([
+      'systemd-workload-agent-metrics up',
+      'systemd-workload-agent-metrics up',
+      'systemd-workload-agent-metrics up',
+      'systemd-workload-controller-metrics up',
+    ]);
+    // No other alert is pending or firing on a healthy demo.
+    const others = JSON.parse((await sh('curl -sf "$PROMETHEUS_URL/api/v1/alerts"')).stdout) as {
+      data: { alerts: { labels: Record<string, string> }[] };
+    };
+    expect(
+      others.data.alerts.filter((a) => a.labels.workload !== 'crash-loop').map((a) => `${a.labels.alertname} ${a.labels.workload ?? ''}`),
+    ).toEqual([]);
+
     // The demo survives what a cluster survives: its datastore paused for 45 s (a
     // laptop asleep, a stalled disk). The controller loses its Lease and exits by
     // design; it is started again, as its Deployment would be, and a workload

@@ -41,6 +41,8 @@ export interface ClusterOptions {
   kubeletNodes?: KubeletNodeSpec[];
   /** kube-controller-manager controllers (default: GC, namespace, service accounts). */
   controllers?: string[];
+  /** Serve aggregated APIs and accept users' client certificates (ControlPlaneOptions.aggregation). */
+  aggregation?: boolean;
   /** Install the project's CRDs from crds/ (default true). */
   crds?: boolean;
   /** Where the run's files live; default under the cache (never /tmp: nodes mount it privately). */
@@ -64,6 +66,7 @@ export class Cluster {
     this.controlPlane = new ControlPlane({
       dir: path.join(this.dir, 'control-plane'),
       controllers: opts.controllers,
+      aggregation: opts.aggregation,
       ...(opts.kubeletNodes ? { kubelets: { address: '', serviceIp: SERVICE_IP } } : {}),
     });
   }

@@ -23,6 +23,12 @@ export interface ControlPlaneOptions {
    * RBAC authorization, client certificates for kubelets, and a kube-scheduler.
    */
   kubelets?: { address: string; serviceIp: string };
+  /**
+   * Serve aggregated APIs as a kubeadm cluster does: a front-proxy CA and client
+   * certificate (--requestheader-*, --proxy-client-*), endpoint routing (no
+   * kube-proxy here), and client certificates for users (a CA of its own).
+   */
+  aggregation?: boolean;
 }
 
 export const DEFAULT_CONTROLLERS = ['garbagecollector', 'namespace', 'serviceaccount', 'serviceaccount-token'];
@@ -54,6 +60,8 @@ export class ControlPlane {
   readonly pki: ClusterPki | undefined;
   apiserverPort = 0;
   etcdPort = 0;
+  /** With aggregation: the CA whose certificates the API server accepts as users (kubelet mode: pki). */
+  userPki: ClusterPki | undefined;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.bin = opts.kubelets ? kubeletBinaries() : binaries();
@@ -123,6 +131,7 @@ export class ControlPlane {
         ...(this.opts.kubelets
           ? await this.kubeletArgs(this.opts.kubelets.serviceIp)
           : [`--cert-dir=${path.join(this.dir, 'pki')}`, '--authorization-mode=RBAC']),
+        ...(this.opts.aggregation ? await this.aggregationArgs() : []),
         `--token-auth-file=${path.join(this.dir, 'tokens.csv')}`,
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${path.join(this.dir, 'pki', 'sa.pub')}`,
@@ -158,6 +167,32 @@ export class ControlPlane {
       );
       this.scheduler.start();
     }
+  }
+
+  /** API server flags for aggregated API servers (front proxy) and for users' client certificates. */
+  private async aggregationArgs(): Promise<string[]> {
+    const frontProxy = new ClusterPki(path.join(this.dir, 'pki', 'front-proxy'));
+    await frontProxy.createCa();
+    const proxyClient = await frontProxy.issue('front-proxy-client', '/CN=front-proxy-client', 'clientAuth');
+    const args = [
+      `--requestheader-client-ca-file=${frontProxy.caCert}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${proxyClient.cert}`,
+      `--proxy-client-key-file=${proxyClient.key}`,
+      // No kube-proxy: the aggregator must dial the Service's endpoints, not its ClusterIP.
+      '--enable-aggregator-routing=true',
+    ];
+    if (this.pki)
+      this.userPki = this.pki; // kubelet mode already accepts client certificates from its CA
+    else {
+      this.userPki = new ClusterPki(path.join(this.dir, 'pki', 'users'));
+      await this.userPki.createCa();
+      args.push(`--client-ca-file=${this.userPki.caCert}`);
+    }
+    return args;
   }
 
   /** API server flags for kubelets: CA-signed serving certificate, client certificates, Node authorization. */

@@ -74,6 +74,8 @@ export interface ControllerOptions {
   identity?: string;
   heartbeatGraceSeconds?: number;
   leaderElect?: boolean;
+  /** Serve the aggregated logs API here (an address the API server can reach); default off. */
+  logsApi?: { host: string; port: number };
   extraArgs?: string[];
 }
 
@@ -94,6 +96,7 @@ export async function startController(cluster: Cluster, opts: ControllerOptions 
       '--lease-duration=6',
       '--renew-deadline=4',
       '--retry-period=1',
+      ...(opts.logsApi ? [`--logs-api-port=${opts.logsApi.port}`, `--logs-api-bind-address=${opts.logsApi.host}`] : ['--logs-api-port=0']),
       ...(opts.extraArgs ?? []),
     ],
     path.join(cluster.dir, `${id}.log`),
@@ -117,6 +120,7 @@ export interface AgentProcOptions {
 export async function spawnAgent(cluster: Cluster, nodeName: string, opts: AgentProcOptions = {}): Promise<OperatorProcess> {
   const node = cluster.node(nodeName);
   const port = await freePort();
+  const logsPort = await freePort();
   const p = new OperatorProcess(
     `agent ${nodeName}`,
     [
@@ -125,13 +129,22 @@ export async function spawnAgent(cluster: Cluster, nodeName: string, opts: Agent
       `--unit-dir=${node.unitDir}`,
       `--files-dir=${node.filesDir}`,
       `--state-dir=${path.join(node.dir, 'agent-state')}`,
+      `--artifact-dir=${node.artifactDir}`,
       `--bus-address=${node.busAddress}`,
       `--probe-port=${port}`,
       `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,
       `--usage-period=${opts.usagePeriodSeconds ?? 2}`,
       `--heartbeat-period=${opts.heartbeatPeriodSeconds ?? 2}`,
       `--resync-period=${opts.resyncPeriodSeconds ?? 10}`,
-      `--advertise-url=http://127.0.0.1:${port}`,
+      `--logs-port=${logsPort}`,
+      '--logs-bind-address=127.0.0.1',
+      `--advertise-url=https://127.0.0.1:${logsPort}`,
+      // The node is a network namespace of this host (node-sandbox.sh: unshare --net)
+      // and its units listen there; this agent stays in the host's namespace, where
+      // the API server and the tests reach it on loopback. In production the agent
+      // pod's hostNetwork puts it in the node's namespace; here only its httpGet and
+      // tcpSocket probes enter the node's (src/probe/netns.ts).
+      `--probe-netns=/proc/${node.systemdPid}/ns/net`,
       ...(opts.extraArgs ?? []),
     ],
     path.join(cluster.dir, `agent-${nodeName}.log`),

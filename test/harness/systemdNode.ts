@@ -7,6 +7,7 @@ import { promises as fs, openSync, closeSync, existsSync, readFileSync } from 'n
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from './binaries.js';
+import { ARTIFACT_ROOT } from '../../src/api/artifacts.js';
 
 const execFileP = promisify(execFile);
 // The script is read from the source tree, also when this file runs from dist/.
@@ -39,7 +40,10 @@ export class SystemdNode {
     this.name = opts.name;
     this.dir = path.join(opts.baseDir, opts.name);
     this.cgroupName = `sdw-${opts.runId}-${opts.name}`;
-    this.sandboxEnv = opts.sandboxEnv ?? {};
+    // Every node has its own /var/lib/sdw/artifacts (the agent's --artifact-dir, artifactDir below),
+    // as two machines would: agents side by side must not stage into, or sweep, one directory.
+    const env = opts.sandboxEnv ?? {};
+    this.sandboxEnv = { ...env, SDNODE_BINDS: [env.SDNODE_BINDS, ARTIFACT_ROOT].filter(Boolean).join(' ') };
   }
 
   get busSocketPath(): string {
@@ -55,6 +59,10 @@ export class SystemdNode {
   /** The node's /etc/sdw (the files beside the units). */
   get filesDir(): string {
     return path.join(this.dir, 'files');
+  }
+  /** The node's /var/lib/sdw/artifacts, as the host sees it. */
+  get artifactDir(): string {
+    return path.join(this.dir, 'fs', ARTIFACT_ROOT);
   }
   get journalDir(): string {
     return path.join(this.dir, 'journal');

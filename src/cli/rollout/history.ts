@@ -4,13 +4,14 @@
 // choosing and formatting are pure; the two handlers are the cluster I/O.
 import * as k8s from '@kubernetes/client-node';
 import { GROUP, LABEL_WORKLOAD_UID, VERSION, WORKLOAD_PLURAL, type ControllerRevision, type SystemdWorkload } from '../../api/types.js';
-import { str, type CommandSpec, type FlagSpec, type ParsedArgs } from '../args.js';
-import { SdwClient, apiErrorMessage, contextNamespace, isNotFound, loadConfig } from '../kube.js';
+import { str, type CommandSpec, type ParsedArgs } from '../args.js';
+import { CLUSTER_FLAGS, CLUSTER_HELP, clusterClient } from '../clusterFlags.js';
+import { apiErrorMessage, contextNamespace, isNotFound } from '../kube.js';
 import { CliError } from '../logs.js';
 import type { IO } from '../io.js';
 import type { RolloutSubcommand } from './subcommand.js';
 
-const cluster: Record<string, FlagSpec> = { kubeconfig: { type: 'string' }, context: { type: 'string' } };
+const cluster = CLUSTER_FLAGS;
 
 export const HISTORY_COMMANDS: Record<string, { spec: CommandSpec; help: string }> = {
   history: {
@@ -25,10 +26,13 @@ of units it rendered, kept up to spec.revisionHistoryLimit), or show one.
 Usage:
   kubectl sdw rollout history NAME [-n NAMESPACE] [--revision N]
 
+Examples:
+  kubectl sdw rollout history web --revision 2   # the units of revision 2
+
 Flags:
   -n, --namespace NS      the workload's namespace
       --revision N        print the units of revision N
-      --kubeconfig PATH, --context NAME
+${CLUSTER_HELP}
 `,
   },
   undo: {
@@ -43,10 +47,13 @@ controller rolls that out node by node like any change (the revision becomes the
 Usage:
   kubectl sdw rollout undo NAME [-n NAMESPACE] [--to-revision N]
 
+Examples:
+  kubectl sdw rollout undo web --to-revision 1
+
 Flags:
   -n, --namespace NS      the workload's namespace
       --to-revision N     the revision to go back to (default: the one before the newest)
-      --kubeconfig PATH, --context NAME
+${CLUSTER_HELP}
 `,
   },
 };
@@ -88,10 +95,10 @@ interface Target {
 }
 
 async function load(p: ParsedArgs): Promise<Target> {
-  const kc = loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') });
+  const client = clusterClient(p);
+  const kc = client.kc;
   const namespace = str(p, 'namespace') ?? contextNamespace(kc);
   const name = p.positionals[0]!;
-  const client = new SdwClient(kc);
   let workload: SystemdWorkload;
   try {
     workload = await client.getWorkload(namespace, name);
@@ -129,7 +136,12 @@ async function runUndo(p: ParsedArgs, io: IO): Promise<number> {
   const to = str(p, 'to-revision');
   const target = undoTarget(revisions, to === undefined ? undefined : Number(to));
   const kind = `systemdworkload.${GROUP}/${workload.metadata.name}`;
-  if (JSON.stringify(target.data.spec.units) === JSON.stringify(workload.spec.units)) {
+  // The artifacts the units name go back with them (a merge patch with null removes them).
+  const artifacts = target.data.spec.artifacts ?? null;
+  if (
+    JSON.stringify(target.data.spec.units) === JSON.stringify(workload.spec.units) &&
+    JSON.stringify(artifacts) === JSON.stringify(workload.spec.artifacts ?? null)
+  ) {
     io.out(`${kind} skipped rollback (current template already matches revision ${target.revision})\n`);
     return 0;
   }
@@ -142,7 +154,7 @@ async function runUndo(p: ParsedArgs, io: IO): Promise<number> {
       plural: WORKLOAD_PLURAL,
       name: name!,
       // resourceVersion: a concurrent edit is refused rather than overwritten.
-      body: { metadata: { resourceVersion }, spec: { units: target.data.spec.units } },
+      body: { metadata: { resourceVersion }, spec: { units: target.data.spec.units, artifacts } },
     },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );

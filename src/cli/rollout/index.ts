@@ -23,6 +23,9 @@ export function rolloutHelp(): string {
 Usage:
   kubectl sdw rollout SUBCOMMAND NAME [flags]
 
+Examples:
+  kubectl sdw rollout status web            # wait until every node runs the new units
+
 Subcommands:
 ${lines.join('\n')}
 

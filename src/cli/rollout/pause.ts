@@ -28,6 +28,9 @@ export const pause: RolloutSubcommand = {
 Usage:
   kubectl sdw rollout pause NAME [-n NAMESPACE]
 
+Examples:
+  kubectl sdw rollout pause web -n prod
+
 Flags:
 ${TARGET_HELP}
 `,

@@ -13,6 +13,9 @@ version are updated too, maxUnavailable at a time and in nodeOrder.
 Usage:
   kubectl sdw rollout promote NAME [-n NAMESPACE]
 
+Examples:
+  kubectl sdw rollout promote web          # the canary looks good: update the rest
+
 Flags:
 ${TARGET_HELP}
 `,

@@ -23,6 +23,9 @@ Waits (up to ${OBSERVE_TIMEOUT_MS / 1000} s) until the controller has started th
 Usage:
   kubectl sdw rollout restart NAME [-n NAMESPACE]
 
+Examples:
+  kubectl sdw rollout restart web
+
 Flags:
 ${TARGET_HELP}
 `,

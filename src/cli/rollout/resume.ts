@@ -11,6 +11,9 @@ export const resume: RolloutSubcommand = {
 Usage:
   kubectl sdw rollout resume NAME [-n NAMESPACE]
 
+Examples:
+  kubectl sdw rollout resume web -n prod
+
 Flags:
 ${TARGET_HELP}
 `,

@@ -83,6 +83,9 @@ Failed, a partition above the node count) or --timeout passes.
 Usage:
   kubectl sdw rollout status NAME [-n NAMESPACE] [--timeout DURATION]
 
+Examples:
+  kubectl sdw rollout status web --timeout 2m && echo rolled out
+
 Flags:
       --timeout DURATION  give up after this long (e.g. 90s, 5m; default 0: wait for ever)
 ${TARGET_HELP}

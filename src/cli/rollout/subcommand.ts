@@ -4,7 +4,8 @@
 import type { CommandSpec, FlagSpec, ParsedArgs } from '../args.js';
 import { str } from '../args.js';
 import type { IO } from '../io.js';
-import { SdwClient, contextNamespace, loadConfig } from '../kube.js';
+import { CLUSTER_FLAGS, CLUSTER_HELP, clusterClient } from '../clusterFlags.js';
+import { contextNamespace, type SdwClient } from '../kube.js';
 
 export interface RolloutSubcommand {
   /** One line for `kubectl sdw rollout --help`. */
@@ -17,13 +18,11 @@ export interface RolloutSubcommand {
 /** The flags every subcommand takes: which workload, on which cluster. */
 export const TARGET_FLAGS: Record<string, FlagSpec> = {
   namespace: { type: 'string', short: 'n' },
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
+  ...CLUSTER_FLAGS,
 };
 
-export const TARGET_HELP = `  -n, --namespace NS      the workload's namespace (default: the kubeconfig context's, else "default")
-      --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
-      --context NAME      kubeconfig context`;
+export const TARGET_HELP = `  -n, --namespace NS            the workload's namespace (default: the kubeconfig context's, else "default")
+${CLUSTER_HELP}`;
 
 /** A subcommand's spec: one NAME, the target flags and its own. */
 export function nameSpec(flags: Record<string, FlagSpec> = {}): CommandSpec {
@@ -37,7 +36,7 @@ export interface Target {
 }
 
 export function target(p: ParsedArgs): Target {
-  const client = new SdwClient(loadConfig({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') }));
+  const client = clusterClient(p);
   return { client, namespace: str(p, 'namespace') ?? contextNamespace(client.kc), name: p.positionals[0]! };
 }
 

@@ -1,32 +1,25 @@
 // kubectl-sdw as a user runs it (a subprocess with KUBECONFIG) against a real
 // cluster: real API server, two real systemd nodes, the controller and one agent
-// per node (with the journal endpoint reading each node's journal directory).
+// per node.
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadYaml } from '@kubernetes/client-node';
 import { Cluster } from '../../harness/cluster.js';
-import { repoRoot } from '../../harness/binaries.js';
+import { binaries, repoRoot } from '../../harness/binaries.js';
 import { waitFor } from '../../harness/process.js';
-import { OPERATOR_NAMESPACE, startAgent, startController, type OperatorProcess } from '../../harness/operator.js';
-import { activeState, apply, waitForWorkload } from '../../harness/assertions.js';
-import { runCli, spawnCli } from '../../harness/cliHelpers.js';
+import { startAgent, startController, type OperatorProcess } from '../../harness/operator.js';
+import { apply, waitForWorkload } from '../../harness/assertions.js';
+import { runCli, type CliResult } from '../../harness/cliHelpers.js';
 import type { WorkloadView } from '../../../src/cli/statusView.js';
+import type { SystemdWorkload } from '../../../src/api/types.js';
+import type { KrewManifest } from '../../../hack/plugin/krew.js';
+
+const execFileP = promisify(execFile);
 
 const EXAMPLES = path.join(repoRoot, 'examples');
-const MARKER = `sdw-e2e-marker-${process.pid}`;
-
-function echoYaml(): string {
-  return `
-apiVersion: systemd.operators.dev/v1alpha1
-kind: SystemdWorkload
-metadata: {name: echo, namespace: default}
-spec:
-  nodeSelector: {kubernetes.io/hostname: demo-2}
-  units:
-  - name: talker
-    command: ["/bin/sh", "-c", "echo ${MARKER} first; sleep 2; echo ${MARKER} second; exec sleep infinity"]
-`;
-}
-
 describe('kubectl-sdw against a running cluster', () => {
   let cluster: Cluster;
   let controller: OperatorProcess;
@@ -39,7 +32,7 @@ describe('kubectl-sdw against a running cluster', () => {
     kubeconfig = cluster.kubeconfigPath;
     controller = await startController(cluster);
     for (const n of ['demo-1', 'demo-2']) {
-      agents.set(n, await startAgent(cluster, n, { extraArgs: [`--journal-dir=${cluster.node(n).journalDir}`] }));
+      agents.set(n, await startAgent(cluster, n));
     }
     examples = (await fs.readdir(EXAMPLES))
       .filter((f) => f.endsWith('.yaml'))
@@ -142,103 +135,182 @@ describe('kubectl-sdw against a running cluster', () => {
     const missing = await runCli(['status', 'nope'], { kubeconfig });
     expect(missing).toMatchObject({ code: 1, stderr: 'error: SystemdWorkload "nope" not found in namespace "default"\n' });
   });
+  // logs: test/e2e/cli/logs.test.ts (through the API server, both credential kinds).
 
-  describe('logs', () => {
-    let agentUrl: string;
-    beforeAll(async () => {
-      await apply(cluster, echoYaml());
-      await waitForWorkload(cluster, 'echo', 'Running', (w) => w.status?.phase === 'Running', 120_000);
-      agentUrl = `http://127.0.0.1:${agents.get('demo-2')!.probePort}`;
-    });
-
-    it('prints the lines the unit wrote, through the agent (--agent-url)', async () => {
-      await waitFor(
-        'both lines in the journal',
-        async () => {
-          const r = await runCli(['logs', 'echo', '--agent-url', agentUrl], { kubeconfig });
-          return r.code === 0 && r.stdout.includes(`${MARKER} second`) ? r : undefined;
-        },
-        60_000,
-        500,
-      ).then((r) => {
-        expect(r.stdout).toMatch(new RegExp(`^\\S+T\\S+ \\S+ sh\\[\\d+\\]: ${MARKER} first$`, 'm'));
-      });
-      const one = await runCli(['logs', 'echo', '--unit', 'talker', '--node', 'demo-2', '--lines', '1', '--agent-url', agentUrl], {
-        kubeconfig,
-      });
-      expect(one.code).toBe(0);
-      expect(one.stdout.trim().split('\n')).toHaveLength(1);
-      const badUnit = await runCli(['logs', 'echo', '--unit', 'nope', '--agent-url', agentUrl], { kubeconfig });
-      expect(badUnit).toMatchObject({ code: 1, stderr: "error: workload default/echo has no unit 'nope' (units: talker)\n" });
-    });
-
-    it('finds the agent from the address it advertises on its heartbeat Lease', async () => {
-      const lease = JSON.parse(await cluster.kubectlOk(['get', 'lease', '-n', OPERATOR_NAMESPACE, 'sdw-agent-demo-2', '-o', 'json'])) as {
-        metadata: { annotations: Record<string, string> };
-      };
-      expect(lease.metadata.annotations['systemd.operators.dev/agent-url']).toBe(agentUrl);
-      const r = await runCli(['logs', 'echo'], { kubeconfig });
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain(`${MARKER} first`);
-    });
-
-    it('-f keeps streaming until interrupted', async () => {
-      const p = spawnCli(['logs', 'echo', '-f', '--lines', '5', '--agent-url', agentUrl], { kubeconfig });
-      await waitFor('follow output', async () => p.output().includes(`${MARKER} second`), 30_000);
-      p.child.kill('SIGINT');
-      expect(await p.exited).toBe(0);
-    });
-
-    it('the agent authenticates the token and authorizes systemdworkloads/log (RBAC)', async () => {
-      const raw = await fetch(`${agentUrl}/logs?unit=sdw-default_echo_talker.service`);
-      expect(raw.status).toBe(401);
-      const forged = await fetch(`${agentUrl}/logs?unit=sdw-default_echo_talker.service`, { headers: { Authorization: 'Bearer forged' } });
-      expect(forged.status).toBe(401);
-      await cluster.kubectlOk(['create', 'serviceaccount', 'viewer', '-n', 'default']);
-      const token = (await cluster.kubectlOk(['create', 'token', 'viewer', '-n', 'default'])).trim();
-      const denied = await runCli(['logs', 'echo', '--token', token, '--agent-url', agentUrl], { kubeconfig });
-      expect(denied.code).toBe(1);
-      expect(denied.stderr).toContain(
-        "HTTP 403: user 'system:serviceaccount:default:viewer' may not get systemdworkloads/log 'echo' in namespace 'default'",
+  // kubectl's habits, with the plugin installed from the krew archive as krew
+  // installs it (archive unpacked, its bin linked into a PATH directory) and run
+  // by kubectl as `kubectl sdw`.
+  describe('kubectl habits, installed from the krew archive', () => {
+    let binDir: string;
+    const env = (): NodeJS.ProcessEnv => {
+      const e: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig };
+      delete e.NODE_OPTIONS;
+      e.PATH = `${binDir}:${path.dirname(process.execPath)}:${e.PATH ?? ''}`;
+      return e;
+    };
+    const kubectl = (args: string[]): Promise<CliResult> =>
+      new Promise((resolve) =>
+        execFile(binaries().kubectl, args, { env: env(), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+          const exit = (err as { code?: unknown } | null)?.code;
+          resolve({ code: err ? (typeof exit === 'number' ? exit : 1) : 0, stdout, stderr });
+        }),
       );
+    const sdw = (args: string[]): Promise<CliResult> => kubectl(['sdw', ...args]);
+
+    beforeAll(async () => {
+      const built = await execFileP(path.join(repoRoot, 'hack', 'plugin', 'archive.sh'), [], {
+        cwd: repoRoot,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const archive = built.stdout.trim();
+      const manifest = loadYaml<KrewManifest>(await fs.readFile(path.join(path.dirname(archive), 'sdw.yaml'), 'utf8'));
+      const digest = createHash('sha256')
+        .update(await fs.readFile(archive))
+        .digest('hex');
+      // What krew checks before it installs: the download's digest is the manifest's.
+      for (const p of manifest.spec.platforms) expect(p.sha256).toBe(digest);
+      const store = path.join(cluster.dir, 'krew', 'store', 'sdw', manifest.spec.version);
+      binDir = path.join(cluster.dir, 'krew', 'bin');
+      await fs.mkdir(store, { recursive: true });
+      await fs.mkdir(binDir, { recursive: true });
+      await execFileP('tar', ['-xzf', archive, '-C', store]);
+      await fs.symlink(path.join(store, manifest.spec.platforms[0]!.bin), path.join(binDir, 'kubectl-sdw'));
+      await fs.symlink(path.join(store, 'kubectl_complete-sdw'), path.join(binDir, 'kubectl_complete-sdw'));
+      await cluster.kubectlOk(['label', 'sdw', 'web', 'tier=front']);
+    });
+
+    it('--help shows examples; -o yaml and -o json are the objects kubectl get shows; -o name', async () => {
+      const help = await sdw(['--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^Examples:\n {2}kubectl sdw /m);
+      expect((await sdw(['get', '--help'])).stdout).toMatch(/^Examples:\n {2}kubectl sdw get /m);
+
+      for (const format of ['yaml', 'json']) {
+        // The controller may write status between the two reads: compare one version.
+        const [ours, theirs] = await waitFor(
+          `the same resourceVersion from both (-o ${format})`,
+          async () => {
+            const a = loadYaml<SystemdWorkload>((await sdw(['get', 'web', '-o', format])).stdout);
+            const b = loadYaml<SystemdWorkload>(await cluster.kubectlOk(['get', 'sdw', 'web', '-o', format]));
+            return a.metadata.resourceVersion === b.metadata.resourceVersion ? [a, b] : undefined;
+          },
+          60_000,
+          500,
+        );
+        expect(ours).toEqual(theirs);
+        expect(ours.metadata.labels).toMatchObject({ tier: 'front' });
+      }
+      expect(await sdw(['get', 'web', '-o', 'name'])).toMatchObject({ code: 0, stdout: 'systemdworkload.systemd.operators.dev/web\n' });
+    });
+
+    it('-l filters get and status; -A adds the namespace', async () => {
+      expect((await sdw(['get', '-l', 'tier=front', '-o', 'name'])).stdout).toBe('systemdworkload.systemd.operators.dev/web\n');
+      const others = (await sdw(['get', '-l', 'tier!=front', '-o', 'name'])).stdout.split('\n').filter(Boolean);
+      expect(others).toEqual(expect.arrayContaining(['systemdworkload.systemd.operators.dev/bootstrap']));
+      expect(others).not.toContain('systemdworkload.systemd.operators.dev/web');
+      const status = JSON.parse((await sdw(['status', '-l', 'tier=front', '-o', 'json'])).stdout) as { items: WorkloadView[] };
+      expect(status.items.map((w) => w.name)).toEqual(['web']);
+      const table = await sdw(['get', '-A', '-l', 'tier=front']);
+      expect(table.stdout).toMatch(/^NAMESPACE\s+NAME\s+DESIRED\s+READY\s+UP-TO-DATE\s+RESTARTS\s+PHASE\s+AGE\n/);
+      expect(table.stdout).toMatch(/^default\s+web\s+1\s+1\s+1\s+0\s+Running\s+\S+\n$/m);
+    });
+
+    it('-w prints a change as it happens, only for what the selector matches', async () => {
+      const child = spawn(binaries().kubectl, ['sdw', 'get', '-l', 'watch=me', '-w'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      try {
+        const unit = (name: string, labels: string): string =>
+          `apiVersion: systemd.operators.dev/v1alpha1
+kind: SystemdWorkload
+metadata: {name: ${name}, namespace: default, labels: {${labels}}}
+spec:
+  nodeSelector: {kubernetes.io/hostname: demo-2}
+  units:
+  - name: idle
+    command: ["/bin/sleep", "infinity"]
+`;
+        await apply(cluster, unit('unwatched', 'watch: not-me'));
+        await apply(cluster, unit('watched', 'watch: me'));
+        // The new workload's row, then the controller's status reaching Running, each as it is written.
+        await waitFor('a row for the new workload', async () => /^watched\s/m.test(out), 60_000, 200);
+        await waitFor('the row saying it runs', async () => /^watched\s+1\s+1\s+1\s+0\s+Running\s/m.test(out), 120_000, 200);
+        expect(out).not.toContain('unwatched');
+        expect(out.split('\n').filter((l) => l.startsWith('NAME')).length).toBeLessThanOrEqual(1);
+      } finally {
+        child.kill('SIGINT');
+      }
+      expect(await exited).toBe(0);
+      await cluster.kubectlOk(['delete', 'sdw', 'watched', 'unwatched', '--wait=false']);
+
+      // --request-timeout ends a watch (exit 0), as kubectl get -w --request-timeout does.
+      expect((await sdw(['get', 'web', '-w', '--request-timeout', '2s', '-o', 'name'])).code).toBe(0);
+    });
+
+    it('--as: refused (403) for a user without permission, allowed for one with it', async () => {
       await cluster.kubectlOk([
         'create',
         'role',
-        'echo-logs',
+        'sdw-reader',
         '-n',
         'default',
-        '--verb=get',
-        '--resource=systemdworkloads.systemd.operators.dev/log',
-        '--resource-name=echo',
+        '--verb=get,list,watch',
+        '--resource=systemdworkloads.systemd.operators.dev,systemdunitsets.systemd.operators.dev',
       ]);
-      await cluster.kubectlOk([
-        'create',
-        'rolebinding',
-        'echo-logs',
-        '-n',
-        'default',
-        '--role=echo-logs',
-        '--serviceaccount=default:viewer',
-      ]);
+      await cluster.kubectlOk(['create', 'rolebinding', 'sdw-reader', '-n', 'default', '--role=sdw-reader', '--user=alice']);
+      const refused = await sdw(['get', 'web', '--as', 'bob']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('"bob" cannot get resource "systemdworkloads"');
+      expect(refused.stderr).toContain('(HTTP 403 Forbidden)');
+      const refusedList = await sdw(['get', '-l', 'tier=front', '--as', 'bob']);
+      expect(refusedList.code).toBe(1);
+      expect(refusedList.stderr).toContain('"bob" cannot list resource "systemdworkloads"');
+      const refusedWatch = await sdw(['get', 'web', '-w', '--as', 'bob']);
+      expect(refusedWatch).toMatchObject({ code: 1, stderr: expect.stringContaining('HTTP 403') });
       const allowed = await waitFor(
-        'RBAC grant effective',
+        'the RoleBinding in effect',
         async () => {
-          const r = await runCli(['logs', 'echo', '--token', token, '--agent-url', agentUrl], { kubeconfig });
+          const r = await sdw(['get', 'web', '--as', 'alice', '-o', 'name']);
           return r.code === 0 ? r : undefined;
         },
         30_000,
         500,
       );
-      expect(allowed.stdout).toContain(`${MARKER} first`);
-      // A unit of another workload on the same agent: the grant is per workload.
-      const other = await fetch(`${agentUrl}/logs?unit=sdw-default_bootstrap_app.service`, {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      expect(other.status).toBe(403);
-      // Not the operator's unit at all.
-      const foreign = await fetch(`${agentUrl}/logs?unit=dbus.service`, { headers: { Authorization: `Bearer ${token}` } });
-      expect(foreign.status).toBe(400);
-      expect(await activeState(cluster.node('demo-2'), 'sdw-default_echo_talker.service')).toBe('active');
+      expect(allowed.stdout).toBe('systemdworkload.systemd.operators.dev/web\n');
+      // Global flags before the command, as kubectl takes them; status reads the children too.
+      const status = await sdw(['--as=alice', '--request-timeout', '30s', 'status', 'web', '-o', 'name']);
+      expect(status).toMatchObject({ code: 0, stdout: 'systemdworkload.systemd.operators.dev/web\n' });
+      const pause = await sdw(['rollout', 'pause', 'web', '--as', 'alice']);
+      expect(pause.code).toBe(1);
+      expect(pause.stderr).toContain('"alice" cannot patch resource "systemdworkloads"');
+      // A group carries the user's rights too.
+      await cluster.kubectlOk(['create', 'rolebinding', 'sdw-reader-group', '-n', 'default', '--role=sdw-reader', '--group=readers']);
+      await waitFor(
+        'the group RoleBinding in effect',
+        async () => (await sdw(['get', 'web', '--as', 'carol', '--as-group', 'other', '--as-group', 'readers', '-o', 'name'])).code === 0,
+        30_000,
+        500,
+      );
+    });
+
+    it('completion: kubectl runs kubectl_complete-sdw for subcommands and workload names; the bash script completes too', async () => {
+      const top = await kubectl(['__complete', 'sdw', '']);
+      expect(top.code).toBe(0);
+      expect(top.stdout.split('\n')).toEqual(expect.arrayContaining(['get', 'status', 'rollout', 'logs', 'completion']));
+      const names = await kubectl(['__complete', 'sdw', 'status', '']);
+      expect(names.stdout.split('\n')).toEqual(expect.arrayContaining(['web', 'bootstrap']));
+      const sub = await kubectl(['__complete', 'sdw', 'rollout', 're']);
+      expect(sub.stdout.split('\n')).toEqual(expect.arrayContaining(['restart', 'resume']));
+
+      const script = (await sdw(['completion', 'bash'])).stdout;
+      const r = await execFileP(
+        'bash',
+        ['-c', `${script}\nCOMP_WORDS=(kubectl-sdw get w); COMP_CWORD=2; _kubectl_sdw; printf '%s\\n' "\${COMPREPLY[@]}"`],
+        { env: env() },
+      );
+      expect(r.stdout.split('\n')).toContain('web');
     });
   });
 });

@@ -2,8 +2,9 @@
 // project's image loaded into each node's containerd, `kubectl apply -k` of
 // config/default with the image replaced. The agent runs as its DaemonSet pod
 // on every node, the controller as its Deployment, and a workload's units run
-// on each node's own systemd.
+// on each node's own systemd, probed where they listen.
 import { apply, activeState, waitForWorkload } from '../../harness/assertions.js';
+import { getChild } from '../../harness/agentHelpers.js';
 import type { Cluster } from '../../harness/cluster.js';
 import { agentPods, sleepWorkload, startDeployedOperator, type ProjectImage } from '../../harness/deployOperator.js';
 import { OPERATOR_NAMESPACE } from '../../harness/operator.js';
@@ -52,5 +53,41 @@ describe('operator installed with kubectl apply -k onto kubelet nodes', () => {
     );
     expect(w.status?.desiredNodes).toBe(2);
     for (const n of NODES) expect({ node: n, state: await activeState(cluster.node(n), UNIT) }).toEqual({ node: n, state: 'active' });
+  });
+
+  it("probes a unit's port on its node: the agent pod shares the node's network (hostNetwork)", async () => {
+    // The server listens on the node's loopback only; from a pod network it could not be reached.
+    const port = 18090;
+    await apply(
+      cluster,
+      JSON.stringify({
+        apiVersion: 'systemd.operators.dev/v1alpha1',
+        kind: 'SystemdWorkload',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: {
+          units: [
+            {
+              name: 'server',
+              dynamicUser: true,
+              command: ['/usr/bin/python3', '-m', 'http.server', '--bind', '127.0.0.1', String(port)],
+              readinessProbe: { httpGet: { port }, periodSeconds: 1 },
+            },
+          ],
+        },
+      }),
+    );
+    await waitForWorkload(
+      cluster,
+      'web',
+      'ready on both nodes',
+      (x) => x.status?.phase === 'Running' && x.status.readyNodes === 2,
+      120_000,
+    );
+    for (const n of NODES) {
+      expect((await getChild(cluster, 'web', n))?.status?.units?.[0]).toMatchObject({
+        ready: true,
+        probes: { readiness: { result: 'Success', message: `GET http://127.0.0.1:${port}/: HTTP 200` } },
+      });
+    }
   });
 });

@@ -18,6 +18,7 @@ const CLUSTER_SCOPED = [
   'ClusterRoleBinding',
   'ValidatingAdmissionPolicy',
   'ValidatingAdmissionPolicyBinding',
+  'APIService',
 ];
 const SECURITY_KINDS = [
   'ServiceAccount',
@@ -81,12 +82,14 @@ describe('the Helm chart against config/', () => {
     for (const k of keys) expect({ k, obj: comparable(rendered.get(k)!) }).toEqual({ k, obj: comparable(kustomized.get(k)!) });
   });
 
-  it("the Deployment, DaemonSet and Services are config/'s apart from the image, which defaults to the chart's appVersion", () => {
+  it("the Deployment, DaemonSet, Services and APIService are config/'s apart from the image, which defaults to the chart's appVersion", () => {
     for (const k of [
       'Deployment/systemd-workload-controller',
       'DaemonSet/systemd-workload-agent',
       'Service/systemd-workload-controller-metrics',
       'Service/systemd-workload-agent-metrics',
+      'Service/systemd-workload-logs-api',
+      'APIService/v1alpha1.subresources.systemd.operators.dev',
     ]) {
       expect({ k, obj: withoutImages(rendered.get(k)!) }).toEqual({ k, obj: withoutImages(kustomized.get(k)!) });
     }
@@ -142,7 +145,11 @@ describe('the Helm chart against config/', () => {
     expect((objs.get('Deployment/systemd-workload-controller') as unknown as { spec: { replicas: number } }).spec.replicas).toBe(3);
     expect(
       [...objs.keys()].filter(
-        (k) => k.startsWith('Service/') || k.includes('systemd-workload-viewer') || k.includes('systemd-workload-editor'),
+        // The logs API's Service is not optional: `kubectl sdw logs` goes through it.
+        (k) =>
+          (k.startsWith('Service/') && k !== 'Service/systemd-workload-logs-api') ||
+          k.includes('systemd-workload-viewer') ||
+          k.includes('systemd-workload-editor'),
       ),
     ).toEqual([]);
   });

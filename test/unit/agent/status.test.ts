@@ -248,3 +248,54 @@ describe('childStatus', () => {
     expect(s).toMatchObject({ phase: 'Failed', message: 'unit store: cannot write /x/y.service: EPERM (operation not permitted)' });
   });
 });
+
+describe('childStatus with a readiness probe', () => {
+  const web = child('web', [svc('server', { readinessProbe: { httpGet: { port: 8080 } } })]);
+  const SERVER = 'sdw-default_web_server.service';
+  const probeState = (result: 'Success' | 'Failure' | 'Pending', message: string) => ({
+    readiness: { result, successes: result === 'Success' ? 1 : 0, failures: result === 'Success' ? 0 : 1, message },
+  });
+
+  it('an active unit is not ready, and the node not Running, until its readiness probe holds', () => {
+    const before = childStatus(input(web, { [SERVER]: running }));
+    expect(before.phase).toBe('Pending');
+    expect(before.readySince).toBeUndefined();
+    expect(before.units?.[0]).toMatchObject({ ready: false, message: `${SERVER} not ready: readiness probe not run yet` });
+
+    const refused = childStatus(
+      input(web, { [SERVER]: running }, { probes: new Map([['server', probeState('Pending', 'ECONNREFUSED')]]) }),
+    );
+    expect(refused.units?.[0]).toMatchObject({
+      ready: false,
+      probes: { readiness: { result: 'Pending', consecutiveFailures: 1, message: 'ECONNREFUSED' } },
+    });
+
+    const holds = childStatus(input(web, { [SERVER]: running }, { probes: new Map([['server', probeState('Success', 'HTTP 200')]]) }));
+    expect(holds).toMatchObject({ phase: 'Running', readySince: new Date(NOW).toISOString() });
+    expect(holds.units?.[0]).toMatchObject({ ready: true, probes: { readiness: { result: 'Success', message: 'HTTP 200' } } });
+  });
+
+  it('a result from an earlier run of the unit does not count: a restarted unit (or a new version) waits for its own probe', () => {
+    const started = (t: string): UnitState => ({ ...running, execMainStartTimestamp: t });
+    const heldFor = (t: string) => new Map([['server', { readiness: { ...probeState('Success', 'HTTP 200').readiness, startedAt: t } }]]);
+    const T1 = '2026-11-30T10:00:00.000Z';
+    const T2 = '2026-11-30T10:05:00.000Z';
+    expect(childStatus(input(web, { [SERVER]: started(T1) }, { probes: heldFor(T1) })).units?.[0]?.ready).toBe(true);
+    const restarted = childStatus(input(web, { [SERVER]: started(T2) }, { probes: heldFor(T1) }));
+    expect(restarted.phase).toBe('Pending');
+    expect(restarted.units?.[0]).toMatchObject({ ready: false, message: `${SERVER} not ready: readiness probe not run yet` });
+    expect(restarted.units?.[0]?.probes).toBeUndefined();
+  });
+
+  it('a probe that holds does not make an inactive unit ready', () => {
+    const s = childStatus(
+      input(
+        web,
+        { [SERVER]: { ...running, activeState: 'inactive', subState: 'dead' } },
+        { probes: new Map([['server', probeState('Success', 'HTTP 200')]]) },
+      ),
+    );
+    expect(s.units?.[0]?.ready).toBe(false);
+    expect(s.phase).toBe('Pending');
+  });
+});

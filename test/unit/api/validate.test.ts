@@ -52,7 +52,7 @@ describe('validateWorkload', () => {
     ['bad unit name', { units: [unit({ name: 'A_b' })] }, 'spec.units[0].name', /lowercase DNS label/],
     ['long unit name', { units: [unit({ name: 'a'.repeat(41) })] }, 'spec.units[0].name', 'must be at most 40 characters'],
     ['duplicate unit', { units: [unit(), unit()] }, 'spec.units[1].name', "duplicate value 'a'"],
-    ['bad type', { units: [unit({ type: 'forking' })] }, 'spec.units[0].type', 'must be one of "service", "oneshot"'],
+    ['bad type', { units: [unit({ type: 'forking' })] }, 'spec.units[0].type', 'must be one of "service", "notify", "oneshot"'],
     ['empty command', { units: [unit({ command: [] })] }, 'spec.units[0].command', 'must have at least 1 item'],
     ['relative command', { units: [unit({ command: ['true'] })] }, 'spec.units[0].command[0]', /must be an absolute path/],
     [

@@ -18,7 +18,7 @@ writeFileSync(
 
 describe('kubectl-sdw run()', () => {
   it('prints help for the plugin and each command', async () => {
-    expect((await exec(['--help'])).out).toMatch(/Commands:\n\s+status/);
+    expect((await exec(['--help'])).out).toMatch(/Commands:\n\s+get .*\n\s+status /);
     for (const c of ['status', 'render', 'validate', 'logs']) {
       const r = await exec([c, '--help']);
       expect(r.code).toBe(0);

@@ -5,7 +5,7 @@ import type { SystemdWorkload, UnitSpec } from '../../../src/api/types.js';
 import { InvalidWorkloadError } from '../../../src/api/errors.js';
 import { parseOwnerMarker } from '../../../src/api/markers.js';
 import { parseUnitFileName, unitFileName } from '../../../src/api/names.js';
-import { render, stripHashLine, unitFilesHash } from '../../../src/render/index.js';
+import { render, specHash, stripHashLine, unitFilesHash } from '../../../src/render/index.js';
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -222,5 +222,50 @@ describe('render: the restart stamp (kubectl sdw rollout restart)', () => {
     const content = spec.units[0]!.files[0]!.content;
     expect(content).not.toContain('evil');
     expect(content).toMatch(/^X-SDW-Restarted-At=sha256-[0-9a-f]{16}$/m);
+  });
+});
+
+describe('probes and type notify in the child spec', () => {
+  const wl = (u: Record<string, unknown>) =>
+    ({
+      apiVersion: 'systemd.operators.dev/v1alpha1',
+      kind: 'SystemdWorkload',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { units: [{ name: 'server', command: ['/bin/sleep', 'infinity'], dynamicUser: true, ...u }] },
+    }) as unknown as SystemdWorkload;
+
+  it('renders type notify as Type=notify with NotifyAccess=all', () => {
+    const spec = render(wl({ type: 'notify' }), 'n1');
+    expect(spec.units[0]!.type).toBe('notify');
+    expect(spec.units[0]!.files[0]!.content).toMatch(/^Type=notify\nNotifyAccess=all$/m);
+  });
+
+  it('carries the probes with their defaults, and who exec probes run as', () => {
+    const spec = render(
+      wl({ readinessProbe: { httpGet: { port: 8080 } }, livenessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 2 } }),
+      'n1',
+    );
+    expect(spec.units[0]).toMatchObject({
+      readinessProbe: {
+        httpGet: { port: 8080, host: '127.0.0.1', path: '/', scheme: 'HTTP' },
+        initialDelaySeconds: 0,
+        periodSeconds: 10,
+        timeoutSeconds: 1,
+        failureThreshold: 3,
+        successThreshold: 1,
+      },
+      livenessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 2 },
+      runAs: { dynamicUser: true },
+    });
+    expect(spec.units[0]!.files[0]!.content).not.toMatch(/8080|\/bin\/true/);
+  });
+
+  it('changes the hash when a probe changes, and not the unit files; no probes hash as before', () => {
+    const plain = render(wl({}), 'n1');
+    const a = render(wl({ readinessProbe: { tcpSocket: { port: 80 } } }), 'n1');
+    const b = render(wl({ readinessProbe: { tcpSocket: { port: 81 } } }), 'n1');
+    expect(new Set([plain.hash, a.hash, b.hash]).size).toBe(3);
+    expect(a.units[0]!.files).toEqual(plain.units[0]!.files);
+    expect(plain.hash).toBe(specHash(plain.units.flatMap((u) => u.files)));
   });
 });
