@@ -118,13 +118,25 @@ export class FileDelivery {
    * Writes every file the children name; removes the ones none names (once
    * removeUnlisted). Returns the node paths that could not be written, with why
    * (never a value: a secret's plaintext appears nowhere but in its file).
+   * A held child (its artifacts are not staged: its units keep the previous
+   * version) keeps its workload directory exactly as it is: nothing written,
+   * nothing removed.
    */
-  async sync(children: readonly SystemdUnitSet[], removeUnlisted: boolean): Promise<Map<string, string>> {
+  async sync(
+    children: readonly SystemdUnitSet[],
+    removeUnlisted: boolean,
+    held: (child: SystemdUnitSet) => boolean = () => false,
+  ): Promise<Map<string, string>> {
     const failed = new Map<string, string>();
     const wanted = new Map<string, Wanted>();
+    const keep: string[] = [];
     for (const c of children) {
       if (c.metadata.deletionTimestamp) continue;
       const dir = childDir(c);
+      if (held(c)) {
+        if (dir) keep.push(this.hostPath(dir));
+        continue;
+      }
       for (const f of c.spec.files ?? []) {
         if (!dir || !f.path.startsWith(dir) || f.path.split('/').some((p) => p === '..' || p === '.')) {
           failed.set(f.path, `refused: ${f.path} is outside ${dir ?? 'the workload directory'}`);
@@ -142,7 +154,7 @@ export class FileDelivery {
         }
       }),
     );
-    if (removeUnlisted) await this.removeUnlisted(this.root, new Set([...wanted.keys()].map((p) => this.hostPath(p))));
+    if (removeUnlisted) await this.removeUnlisted(this.root, new Set([...wanted.keys()].map((p) => this.hostPath(p))), keep);
     return failed;
   }
 
@@ -195,14 +207,16 @@ export class FileDelivery {
     }
   }
 
-  /** Removes files under dir that are not wanted, and directories left empty; never follows a link. */
-  private async removeUnlisted(dir: string, wanted: Set<string>): Promise<boolean> {
+  /** Removes files under dir that are not wanted, and directories left empty (except kept ones); never follows a link. */
+  private async removeUnlisted(dir: string, wanted: Set<string>, keep: readonly string[]): Promise<boolean> {
     const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
     let empty = true;
     for (const e of entries) {
       const p = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        if (await this.removeUnlisted(p, wanted)) await fs.rmdir(p).catch(() => undefined);
+      if (keep.some((k) => `${p}/`.startsWith(k))) {
+        empty = false;
+      } else if (e.isDirectory()) {
+        if (await this.removeUnlisted(p, wanted, keep)) await fs.rmdir(p).catch(() => undefined);
         else empty = false;
       } else if (!wanted.has(p)) {
         await fs.rm(p, { force: true });

@@ -179,14 +179,14 @@ export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
       throw err;
     }
     holdBlocked(desired, disk, staged.blocked, unitPrefixes(children));
-    for (const c of children) if (!staged.blocked.has(objectKey(c))) await deps.artifacts?.activate(c);
     const names = new Set([...desired.keys(), ...disk.keys()]);
     // A unit with no file yet is new: planSync writes and starts it whatever systemd
     // says, so asking systemd about it first (LoadUnit + GetAll) is wasted work.
     await Promise.all([...names].filter((n) => disk.has(n)).map((n) => refreshState(deps, n)));
     const observed = new Map<string, ObservedState>([...names].map((n) => [n, node.states.get(n) ?? {}]));
     const planned = planSync(desired, disk, observed, { firstSyncDone: node.firstSyncDone });
-    const { plan, blocked } = await deliverFiles(deps, children, desired, planned);
+    const { plan, blocked } = await deliverFiles(deps, children, desired, planned, staged.blocked);
+    await activateArtifacts(deps, children, staged.blocked, blocked);
     const failed = await execute(plan, deps);
     for (const [file, why] of blocked) {
       failed.add(file);
@@ -409,10 +409,31 @@ async function deliverFiles(
   children: readonly SystemdUnitSet[],
   desired: Map<string, DesiredFile>,
   plan: AgentPlan,
+  artifactsBlocked: ReadonlyMap<string, string>,
 ): Promise<{ plan: AgentPlan; blocked: Map<string, string> }> {
   if (!deps.files) return { plan, blocked: new Map() };
-  const blocked = unitsBlockedByFiles(desired, await deps.files.sync(children, deps.node.firstSyncDone));
+  // A child held for its artifacts keeps its files as they are, as holdBlocked keeps its units.
+  const failures = await deps.files.sync(children, deps.node.firstSyncDone, (c) => artifactsBlocked.has(objectKey(c)));
+  const blocked = unitsBlockedByFiles(desired, failures);
   return { plan: blocked.size > 0 ? withoutUnits(plan, blocked) : plan, blocked };
+}
+
+/**
+ * Artifacts and files are both in place before anything a unit sees changes: a
+ * child's new artifacts become current only when they are all staged and none
+ * of its units waits for a file (`fileBlocked`: unit files).
+ */
+async function activateArtifacts(
+  deps: SyncDeps,
+  children: readonly SystemdUnitSet[],
+  artifactsBlocked: ReadonlyMap<string, string>,
+  fileBlocked: ReadonlyMap<string, string>,
+): Promise<void> {
+  if (!deps.artifacts) return;
+  for (const c of children) {
+    const waits = (c.spec.units ?? []).some((u) => u.files.some((f) => fileBlocked.has(f.name)));
+    if (!artifactsBlocked.has(objectKey(c)) && !waits) await deps.artifacts.activate(c);
+  }
 }
 
 /** Unit files whose units use a file that could not be written, with why. */

@@ -181,6 +181,23 @@ describe('the agent', () => {
     expect(() => statSync(path.join(root, 'default'))).toThrow();
   });
 
+  it('keeps the files of a held child as they are: nothing written, nothing removed (its artifacts are not staged)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'sdw-files-'));
+    const k = nodeKeyFromPem(generateNodeKey().privatePem);
+    const delivery = new FileDelivery(root, { ...k, fingerprint: keyFingerprint(k.publicKey) });
+    const conf = path.join(root, 'default/web/app.conf');
+    expect((await delivery.sync([render('a = 1\n').child], true)).has('/etc/sdw/default/web/app.conf')).toBe(false);
+    const next = render('a = 2\n').child;
+    await delivery.sync([next], true, () => true);
+    expect(readFileSync(conf, 'utf8')).toBe('a = 1\n');
+    // The file the new version drops stays while held; once staged, the new version's files replace the old.
+    next.spec.files = next.spec.files!.filter((f) => !f.path.endsWith('/app.conf'));
+    await delivery.sync([next], true, () => true);
+    expect(readFileSync(conf, 'utf8')).toBe('a = 1\n');
+    await delivery.sync([next], true);
+    expect(() => statSync(conf)).toThrow();
+  });
+
   it('refuses a path outside the workload directory', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'sdw-files-'));
     const k = nodeKeyFromPem(generateNodeKey().privatePem);
