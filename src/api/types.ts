@@ -272,7 +272,8 @@ export interface SystemdWorkloadStatus {
 
 /** What a ControllerRevision of a workload holds: enough to render its units again, and to patch the spec back. */
 export interface WorkloadRevisionData {
-  spec: { units: UnitSpec[]; artifacts?: ArtifactSpec[] };
+  /** files: their declarations (inline content, ConfigMap and Secret key refs), never a Secret's value. */
+  spec: { units: UnitSpec[]; artifacts?: ArtifactSpec[]; files?: WorkloadFile[] };
 }
 
 /** apps/v1 ControllerRevision, as the controller writes it for a workload. */

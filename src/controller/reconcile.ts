@@ -62,7 +62,8 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   const now = d.now?.() ?? Date.now();
   const log = d.log.child({ namespace: ref.namespace, name: ref.name, generation: wl.metadata.generation });
 
-  const desired = desiredState(wl, d.policies?.() ?? [], d.sources?.(ref.namespace));
+  const sources = d.sources?.(ref.namespace);
+  const desired = desiredState(wl, d.policies?.() ?? [], sources);
   const observed = observe(wl, ref, d);
   let children = observed.views; // a refused spec changes no child
   let recheckAfterMs: number | undefined;
@@ -70,10 +71,10 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   let target = desired;
   let held: string[] = [];
   if (desired.spec) {
-    revisions = d.revisions && (await syncRevisions(wl, ref, desired.spec, observed.views, d.revisions, log, now));
+    revisions = d.revisions && (await syncRevisions(wl, ref, desired.spec, observed.views, d.revisions, log, now, sources));
     if (revisions) target = { spec: revisions.target };
     const plan = planWrites(wl, target.spec!.hash, observed, now, revisions?.revertNodes);
-    const payloads = desired.payloads ?? new Map<string, Buffer>();
+    const payloads = secretPayloads(desired, revisions);
     const applied = await apply({ ref, desired: target.spec!, d, log, annotations: childAnnotations(wl), payloads }, plan);
     await sealStale(observed.cached, applied, payloads, d, ref, log);
     children = project(observed.views, applied, target.spec!.hash);
@@ -118,6 +119,11 @@ function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPol
     // The message names the object and key, never a value.
     return { error: { reason: err instanceof SourceNotFoundError ? 'SourceNotFound' : 'InvalidSpec', message: errorMessage(err) } };
   }
+}
+
+/** The Secret values the target's files need, by digest: the spec's, and an auto-revert target's. */
+function secretPayloads(desired: DesiredState, revisions: RevisionOutcome | undefined): Map<string, Buffer> {
+  return new Map([...(desired.payloads ?? []), ...(revisions?.targetPayloads ?? [])]);
 }
 
 /** Without a source reader every reference is missing (never silently unresolved). */
