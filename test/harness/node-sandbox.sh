@@ -64,6 +64,11 @@ DIR=$1
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /var/tmp
 mount -t tmpfs tmpfs /run
+# Shared within this namespace (its own peer group, nothing reaches the host): systemd
+# sets up the credentials of a unit (LoadCredential=) on a ramfs in a child mount namespace
+# and moves it to /run/credentials/<unit>, which reaches PID 1 only by propagation.
+# On a host systemd makes / shared itself; with container=other it leaves that to us.
+mount --make-shared /run
 mkdir -p /run/dbus /run/systemd
 mount --bind "$DIR/bus" /run/dbus
 cat > "$DIR/units/sdnode.target" <<EOT

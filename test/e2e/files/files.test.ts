@@ -2,7 +2,8 @@
 // the real controller and agents, kubectl as the client: a ConfigMap edit restarts
 // only the unit that uses it (restart) and reloads the one that asks for a reload
 // (same InvocationID); a Secret reaches a named user's unit as a 0600 file it owns
-// and a dynamic user's unit as an environment variable, and appears in no SystemdUnitSet; node B's agent,
+// and a dynamic user's unit as an environment variable and as a credential
+// (LoadCredential=), and appears in no SystemdUnitSet; node B's agent,
 // with its own node-bound token, can neither read the Secret through the API
 // server nor open what the controller sealed for node A.
 import { createHash } from 'node:crypto';
@@ -104,7 +105,7 @@ describe('files, change behaviour and secrets on real nodes', () => {
     }
   });
 
-  it("a Secret reaches a unit as a 0600 file its user owns and a dynamic user's unit as an environment variable, on node A only, and in no SystemdUnitSet", async () => {
+  it("a Secret reaches a unit as a 0600 file its user owns and a dynamic user's unit as an environment variable and a credential, on node A only, and in no SystemdUnitSet", async () => {
     await apply(
       cluster,
       workload('sec', {
@@ -115,7 +116,12 @@ describe('files, change behaviour and secrets on real nodes', () => {
             name: 'use',
             dynamicUser: true,
             env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'tok', key: 'token' } } }],
-            command: ['/bin/sh', '-c', 'echo "env-sha: $(printf %s "$TOKEN" | sha256sum | cut -c1-64)"; exec sleep infinity'],
+            files: [{ name: 'token' }],
+            command: [
+              '/bin/sh',
+              '-c',
+              'echo "env-sha: $(printf %s "$TOKEN" | sha256sum | cut -c1-64)"; echo "cred-sha: $(sha256sum < "$CREDENTIALS_DIRECTORY/token" | cut -c1-64)"; exec sleep infinity',
+            ],
           },
           {
             name: 'reader',
@@ -140,6 +146,8 @@ describe('files, change behaviour and secrets on real nodes', () => {
       );
     // The dynamic user's unit has the value in its environment (from a 0600 EnvironmentFile systemd reads).
     expect(await reported('use', 'env-sha')).toContain(`env-sha: ${sha}`);
+    // ... and the file as its own credential (LoadCredential=: systemd's copy, which only that user reads).
+    expect(await reported('use', 'cred-sha')).toContain(`cred-sha: ${sha}`);
     // The named user's unit reads its file: 0600, owned by that user.
     expect(await reported('reader', 'file-sha')).toContain(`file-sha: ${sha}`);
     const nobody = Number((await execFileP('id', ['-u', 'nobody'])).stdout.trim());
