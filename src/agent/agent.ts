@@ -20,12 +20,14 @@ import { EventRecorder, restEventWriter } from '../kube/events.js';
 import { AGENT_CERT_ANNOTATION, AGENT_URL_ANNOTATION, Heartbeat } from '../kube/heartbeat.js';
 import { Informer, objectKey } from '../kube/informer.js';
 import type { KubeRest } from '../kube/rest.js';
-import type { Logger } from '../observability/log.js';
+import { errorMessage, type Logger } from '../observability/log.js';
 import { SystemdBus } from '../systemd/bus.js';
 import { timerStatePatch, unitStatePatch, type UnitState } from '../systemd/properties.js';
 import { terminationFrom } from '../systemd/termination.js';
 import { UnitFileStore } from '../systemd/unitStore.js';
 import { AgentMetrics } from './metrics.js';
+import { FileDelivery, loadOrCreateNodeKey, UserDb } from './files.js';
+import { FILES_ROOT } from '../api/schema.js';
 import { ArtifactStore } from './artifacts.js';
 import { ProbeScheduler } from './probes.js';
 import { BurstBatcher } from './burst.js';
@@ -62,6 +64,12 @@ export interface AgentOptions {
   probeNetns?: string;
   log: Logger;
   metrics: AgentMetrics;
+  /** The host directory that is the node's /etc/sdw (spec.files); default /etc/sdw. */
+  filesDir?: string;
+  /** Where the node's sealing key is kept (0600), across restarts. */
+  stateDir?: string;
+  /** The node's passwd and group files' directory (file owners by name). */
+  etcDir?: string;
 }
 
 /** Status writes are independent API calls: a few in flight, as the controller's workers. */
@@ -95,6 +103,7 @@ export class Agent {
   private readonly statusLoop: ControllerLoop;
   private readonly heartbeat: Heartbeat;
   private timers: NodeJS.Timeout[] = [];
+  private files: FileDelivery | undefined;
   private readonly probes: ProbeScheduler;
   private readonly probeNetns: NetnsProbeRunner | undefined;
   private stopped = false;
@@ -151,6 +160,7 @@ export class Agent {
           metrics,
           log,
           statusDue: (keys) => keys.forEach((k) => this.statusLoop.queue.add(k)),
+          files: this.files,
           artifacts: this.artifacts,
         }),
       metrics.base,
@@ -169,6 +179,7 @@ export class Agent {
           api: childApi,
           metrics,
           now: Date.now,
+          sealingKey: this.files?.key?.publicKey,
           probes: (k) => this.probes.statesOf(k),
         }),
       metrics.base,
@@ -197,6 +208,19 @@ export class Agent {
       this.syncLoop.queue.add(NODE_SYNC_KEY);
     });
     await this.store.sweepTemp().catch(() => 0);
+    const stateDir = this.opts.stateDir ?? '/var/lib/systemd-workload-agent';
+    const key = await loadOrCreateNodeKey(stateDir).catch((err: unknown) => {
+      // Units without secrets still run; each secret file says why it cannot be written.
+      log.error('no sealing key: secret files cannot be written on this node', { stateDir, error: errorMessage(err) });
+      return errorMessage(err);
+    });
+    this.files = new FileDelivery(
+      this.opts.filesDir ?? FILES_ROOT,
+      typeof key === 'string' ? undefined : key,
+      new UserDb(this.opts.etcDir),
+      typeof key === 'string' ? key : undefined,
+    );
+    if (typeof key !== 'string') log.info('sealing key ready', { fingerprint: key.fingerprint });
     this.informer.on((type, child, old) => {
       this.written.seen(child);
       if (type === 'delete') this.written.forget(objectKey(child));

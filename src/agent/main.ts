@@ -35,6 +35,10 @@ const flags = parseFlags(process.argv.slice(2), {
   'logs-bind-address': '0.0.0.0',
   // Where the logs API reaches this agent; default https://$POD_IP:<logs-port> in a pod.
   'advertise-url': '',
+  // The node's /etc/sdw (spec.files), its sealing key's directory, and its passwd/group.
+  'files-dir': '/etc/sdw',
+  'state-dir': '/var/lib/systemd-workload-agent',
+  'etc-dir': '/etc',
   // Where artifacts are staged; units see them at /var/lib/sdw/artifacts (mount it there).
   'artifact-dir': ARTIFACT_ROOT,
   // A network namespace file for httpGet/tcpSocket probes; empty: the agent's own,
@@ -75,6 +79,9 @@ const agent = new Agent(rest, {
   probeNetns: flags['probe-netns'] || undefined,
   log,
   metrics: new AgentMetrics(metrics),
+  filesDir: flags['files-dir'],
+  stateDir: flags['state-dir'],
+  etcDir: flags['etc-dir'],
 });
 
 /** GET /logs over TLS: the journal of owned units, for the aggregated logs API (see journal.ts for its protection). */

@@ -2,7 +2,7 @@
 // ask for, the owned unit files on disk and what systemd reports, to the
 // actions of one sync. Nothing here touches disk, D-Bus or the API server.
 import type { RestartPolicy, SystemdUnitSet, UnitType } from '../api/types.js';
-import { HASH_KEY, parseOwnerMarker } from '../api/markers.js';
+import { FILE_KEYS, HASH_KEY, parseOwnerMarker } from '../api/markers.js';
 import { defaultRestartPolicy } from '../api/defaults.js';
 
 /** How a file takes part: started itself, a timer, or a service only its timer starts. */
@@ -47,6 +47,8 @@ export interface AgentPlan {
   enable: string[];
   start: string[];
   restart: string[];
+  /** Running units whose reload-mode files changed (and nothing that needs a restart): ReloadUnit. */
+  reloadUnits: string[];
   /** Failed units about to be started again because their spec changed: reset-failed first. */
   resetFailed: string[];
   liveUpdate: LiveUpdate[];
@@ -56,7 +58,14 @@ export interface AgentPlan {
 
 /** Directives systemd can change on a running unit without a restart. */
 export const LIVE_DIRECTIVES = new Set(['MemoryMax', 'MemoryHigh', 'CPUQuota', 'CPUWeight', 'TasksMax']);
-const MARKER_KEYS = new Set([HASH_KEY]);
+/** Lines that change no unit's behaviour by themselves: the hash, and the files whose change is a reload or nothing. */
+const MARKER_KEYS = new Set<string>([HASH_KEY, FILE_KEYS.reload, FILE_KEYS.none]);
+
+/** Whether the unit's reload-mode file lines (X-SDW-File-Reload=) differ between two versions. */
+export function reloadFilesChanged(oldContent: string, newContent: string): boolean {
+  const lines = (c: string) => directives(c).filter((d) => keyOf(d) === FILE_KEYS.reload);
+  return lines(oldContent).join('\n') !== lines(newContent).join('\n');
+}
 
 /** The [Section] Key=Value lines of a unit file, in order, as "Section/Key=Value". */
 export function directives(content: string): string[] {
@@ -141,6 +150,7 @@ export function planSync(
     enable: [],
     start: [],
     restart: [],
+    reloadUnits: [],
     resetFailed: [],
     liveUpdate: [],
     repaired: [],
@@ -164,8 +174,10 @@ export function planSync(
       // Same marker, different text: someone edited our file by hand.
       if (markerOld && markerOld === markerNew) plan.repaired.push({ file: d.file, what: 'edited' });
       const live = liveOnlyChange(onDisk.content, d.content);
-      if (live && running) plan.liveUpdate.push({ file: d.file, directives: live });
-      else if (running && d.role !== 'timer-service') plan.restart.push(d.file);
+      if (live && running) {
+        if (Object.keys(live).length > 0) plan.liveUpdate.push({ file: d.file, directives: live });
+        if (reloadFilesChanged(onDisk.content, d.content) && d.role !== 'timer') plan.reloadUnits.push(d.file);
+      } else if (running && d.role !== 'timer-service') plan.restart.push(d.file);
       else if (s?.activeState === 'failed' && d.role !== 'timer-service') {
         // A new spec for a unit systemd gave up on (e.g. the user fixed a crashing
         // command): it deserves a start, not the old verdict.

@@ -20,6 +20,7 @@ import type { Termination } from '../systemd/termination.js';
 import type { UnitFileStore } from '../systemd/unitStore.js';
 import type { AgentMetrics } from './metrics.js';
 import { desiredFiles, planSync, type AgentPlan, type DesiredFile, type DiskFile, type ObservedState } from './plan.js';
+import { filesUsedBy, type FileDelivery } from './files.js';
 import { childStatus, settlesInMs, type Usage } from './status.js';
 import { afterAgentStart, planBackOff, type BackOffRecord, type BackOffUnit } from './backoff.js';
 import { DEFAULT_MAX_RESTART_DELAY_SECONDS, defaultRestartPolicy } from '../api/defaults.js';
@@ -52,6 +53,7 @@ export type AgentBus = Pick<
   | 'resetFailedUnit'
   | 'startUnit'
   | 'restartUnit'
+  | 'reloadUnit'
   | 'enableUnitFiles'
 >;
 export type AgentStore = Pick<UnitFileStore, 'listOwned' | 'writeMany' | 'remove'>;
@@ -151,6 +153,8 @@ export interface SyncDeps {
   log: Logger;
   /** These children's statuses may have changed: queue their status keys. */
   statusDue(keys: string[]): void;
+  /** The files beside the units (files.ts); without it the children's spec.files are not written. */
+  files?: Pick<FileDelivery, 'sync'>;
   /** The node's artifacts (artifacts.ts); absent: children with artifacts are not staged (tests of the rest). */
   artifacts?: Pick<ArtifactStore, 'stage' | 'activate' | 'sweep'>;
 }
@@ -179,14 +183,19 @@ export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
       throw err;
     }
     holdBlocked(desired, disk, staged.blocked, unitPrefixes(children));
-    for (const c of children) if (!staged.blocked.has(objectKey(c))) await deps.artifacts?.activate(c);
     const names = new Set([...desired.keys(), ...disk.keys()]);
     // A unit with no file yet is new: planSync writes and starts it whatever systemd
     // says, so asking systemd about it first (LoadUnit + GetAll) is wasted work.
     await Promise.all([...names].filter((n) => disk.has(n)).map((n) => refreshState(deps, n)));
     const observed = new Map<string, ObservedState>([...names].map((n) => [n, node.states.get(n) ?? {}]));
-    const plan = planSync(desired, disk, observed, { firstSyncDone: node.firstSyncDone });
+    const planned = planSync(desired, disk, observed, { firstSyncDone: node.firstSyncDone });
+    const { plan, blocked } = await deliverFiles(deps, children, desired, planned, staged.blocked);
+    await activateArtifacts(deps, children, staged.blocked, blocked);
     const failed = await execute(plan, deps);
+    for (const [file, why] of blocked) {
+      failed.add(file);
+      node.fileErrors.set(file, why);
+    }
     if (plan.write.length || plan.remove.length || plan.start.length || plan.restart.length) {
       log.info('sync applied', {
         written: plan.write.length,
@@ -327,6 +336,15 @@ async function execute(plan: AgentPlan, deps: SyncDeps): Promise<Set<string>> {
   plan.start.forEach((f) => run(f, 'start'));
   plan.restart.forEach((f) => run(f, 'restart'));
   await Promise.all(jobs);
+  // A reload-mode file changed: the unit's own reload, same process (after the Reload above wrote its new hash).
+  await Promise.all(
+    plan.reloadUnits.map((f) =>
+      bus.reloadUnit(f).then(
+        (result) => log.info('unit reloaded for a changed file', { unit: f, result }),
+        (err) => log.warn('reload failed', { unit: f, error: errorMessage(err) }),
+      ),
+    ),
+  );
   // Enabling (the boot-time symlinks) does not gate running: it comes after the starts,
   // so systemd's main loop serves the jobs first. A unit left disabled (enable failed,
   // agent killed in between) is enabled by a later sync (planSync sees UnitFileState).
@@ -385,6 +403,68 @@ async function runBackOff(deps: SyncDeps, children: readonly SystemdUnitSet[], t
   return plan;
 }
 
+/**
+ * The files beside the units, before any unit job: a unit starts, restarts or
+ * reloads only once every file it uses is in place; the units of a file that
+ * could not be written wait (their old version keeps running), with the reason.
+ */
+async function deliverFiles(
+  deps: SyncDeps,
+  children: readonly SystemdUnitSet[],
+  desired: Map<string, DesiredFile>,
+  plan: AgentPlan,
+  artifactsBlocked: ReadonlyMap<string, string>,
+): Promise<{ plan: AgentPlan; blocked: Map<string, string> }> {
+  if (!deps.files) return { plan, blocked: new Map() };
+  // A child held for its artifacts keeps its files as they are, as holdBlocked keeps its units.
+  const failures = await deps.files.sync(children, deps.node.firstSyncDone, (c) => artifactsBlocked.has(objectKey(c)));
+  const blocked = unitsBlockedByFiles(desired, failures);
+  return { plan: blocked.size > 0 ? withoutUnits(plan, blocked) : plan, blocked };
+}
+
+/**
+ * Artifacts and files are both in place before anything a unit sees changes: a
+ * child's new artifacts become current only when they are all staged and none
+ * of its units waits for a file (`fileBlocked`: unit files).
+ */
+async function activateArtifacts(
+  deps: SyncDeps,
+  children: readonly SystemdUnitSet[],
+  artifactsBlocked: ReadonlyMap<string, string>,
+  fileBlocked: ReadonlyMap<string, string>,
+): Promise<void> {
+  if (!deps.artifacts) return;
+  for (const c of children) {
+    const waits = (c.spec.units ?? []).some((u) => u.files.some((f) => fileBlocked.has(f.name)));
+    if (!artifactsBlocked.has(objectKey(c)) && !waits) await deps.artifacts.activate(c);
+  }
+}
+
+/** Unit files whose units use a file that could not be written, with why. */
+function unitsBlockedByFiles(desired: Map<string, DesiredFile>, fileFailures: Map<string, string>): Map<string, string> {
+  const blocked = new Map<string, string>();
+  if (fileFailures.size === 0) return blocked;
+  for (const d of desired.values()) {
+    const path = filesUsedBy(d.content).find((p) => fileFailures.has(p));
+    if (path) blocked.set(d.file, `file ${path}: ${fileFailures.get(path)}`);
+  }
+  return blocked;
+}
+
+function withoutUnits(plan: AgentPlan, blocked: Map<string, string>): AgentPlan {
+  const keep = (f: string) => !blocked.has(f);
+  return {
+    ...plan,
+    write: plan.write.filter((d) => keep(d.file)),
+    enable: plan.enable.filter(keep),
+    start: plan.start.filter(keep),
+    restart: plan.restart.filter(keep),
+    reloadUnits: plan.reloadUnits.filter(keep),
+    resetFailed: plan.resetFailed.filter(keep),
+    liveUpdate: plan.liveUpdate.filter((l) => keep(l.file)),
+  };
+}
+
 function forget(deps: SyncDeps, file: string): void {
   deps.node.backOff.delete(file);
   deps.node.states.delete(file);
@@ -409,6 +489,8 @@ export interface StatusDeps {
   api: StatusWriter;
   metrics: AgentMetrics;
   now(): number;
+  /** This node's sealing key (files.ts), published in every child's status for the controller. */
+  sealingKey?: string;
   /** The probe states of a child's units (src/agent/probes.ts). */
   probes?(key: string): Map<string, UnitProbes>;
 }
@@ -428,7 +510,7 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
   const now = deps.now();
   // childStatus carries readySince and lastTermination over from the status it is given.
   const child: SystemdUnitSet = { ...cached, status: prev };
-  const status = childStatus({
+  const computed = childStatus({
     child,
     states: deps.node.states,
     terminations: deps.node.terminations,
@@ -439,6 +521,7 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
     now,
     probes: deps.probes?.(key),
   });
+  const status = deps.sealingKey ? { ...computed, sealingKey: deps.sealingKey } : computed;
   deps.metrics.observe(cached, status);
   try {
     const updated = await writeStatusIfChanged(deps.api, child, status);

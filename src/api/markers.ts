@@ -48,3 +48,10 @@ export function parseOwnerMarker(content: string): OwnerMarker | undefined {
     return undefined;
   return { namespace, workload, hash: hash || undefined };
 }
+
+/**
+ * The files a unit uses, one line each in [Unit]: `X-SDW-File-<Mode>=<path> <digest>`.
+ * The digest puts the file's content into the unit's hash (so a change rolls out
+ * and touches only the units that use it); the key says what the change does.
+ */
+export const FILE_KEYS = { restart: 'X-SDW-File-Restart', reload: 'X-SDW-File-Reload', none: 'X-SDW-File-None' } as const;

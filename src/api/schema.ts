@@ -81,6 +81,9 @@ export const LIMITS = {
   conditions: 16,
   messageLength: 1024,
   fileContentLength: 65536,
+  /** spec.files: config files and secrets delivered beside the units. */
+  files: 32,
+  keyRefLength: 253,
 } as const;
 
 // ---- patterns (RE2 and ECMAScript compatible) ----
@@ -117,6 +120,10 @@ export const PATTERNS = {
   schedule: SCHEDULE_PATTERN,
   unitFileName: `^sdw-${DNS_LABEL}_[a-z0-9]([-a-z0-9.]*[a-z0-9])?_${DNS_LABEL}\\.(service|timer)$`,
   sha256: '^[0-9a-f]{64}$',
+  /** A file mode as an octal string: 0644, 600. */
+  octalMode: '^0?[0-7]{3}$',
+  /** A ConfigMap or Secret key. */
+  dataKey: '^[-._a-zA-Z0-9]+$',
 } as const;
 
 // ---- messages (shared with validate.ts; each names its field) ----
@@ -141,6 +148,14 @@ export const MESSAGES = {
   cpuRequest: "resources.requests.cpu: must be a quantity greater than 0 (e.g. '250m', 1)",
   maxUnavailable: 'updateStrategy.rollingUpdate.maxUnavailable: must be an integer >= 1 or a percentage from 1% to 100%',
   tolerationExists: 'tolerations[].value: must be empty when operator is Exists',
+  fileSource: 'files[]: exactly one of content, configMapKeyRef and secretKeyRef must be set',
+  filePathUnique: 'files[].path: two files must not have the same path',
+  filePathOwned: `files[].path: must be under /etc/sdw/<namespace>/<workload name>/, the directory the operator owns for this workload`,
+  fileRefsExist: 'units[].files[].name: must name a file of spec.files',
+  envValueOrFrom: 'env[]: value and valueFrom must not both be set',
+  envValueFromOne: 'valueFrom: exactly one of configMapKeyRef and secretKeyRef must be set',
+  reloadOne: 'reload: exactly one of signal and command must be set',
+  reloadNeeded: 'units[].files[].changeMode: reload needs the unit to set reload (a signal or a command)',
   probeHandler: 'probe: must have exactly one handler of exec, httpGet and tcpSocket',
   probeCommandPath: "exec.command[0]: must be an absolute path to an executable (starting with '/', not ending with '/', without '$')",
   livenessSuccess: 'livenessProbe.successThreshold: must be 1',
@@ -155,6 +170,8 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [PATTERNS.user]: 'must be a user/group name (^[A-Za-z_][A-Za-z0-9_.-]*$, at most 32 characters) or a numeric id',
   [PATTERNS.absolutePath]: "must be an absolute normalized path without whitespace, quotes, backslashes or '.'/'..' components",
   [PATTERNS.timeZone]: 'must be an IANA time zone name such as Europe/Berlin',
+  [PATTERNS.octalMode]: 'must be a file mode as an octal string such as "0640"',
+  [PATTERNS.dataKey]: 'must be a ConfigMap or Secret key (letters, digits, -, _ and .)',
   [PATTERNS.sha256]: 'must be 64 lowercase hex digits (a SHA-256, as sha256sum prints it)',
   [PATTERNS.labelKey]: 'must be a label key such as topology.kubernetes.io/zone (an optional DNS prefix and /, then at most 63 characters)',
   [PATTERNS.httpPath]: "must be an absolute path of printable characters without spaces (e.g. '/healthz')",
@@ -223,8 +240,175 @@ const conditionsSchema: JSONSchema = {
   'x-kubernetes-list-map-keys': ['type'],
 };
 
-// ---- probes (as a Pod's; the agent runs them: src/agent/probes.ts) ----
+/** command[0] is an absolute path to an executable (command, reload.command, exec probes). */
 const ARGV0_ABSOLUTE = "size(self) == 0 || (self[0].startsWith('/') && !self[0].endsWith('/') && !self[0].contains('$'))";
+
+// ---- files, environment from ConfigMaps and Secrets, change behaviour (issue 15) ----
+// A workload declares files (spec.files) under the directory the operator owns for
+// it, /etc/sdw/<namespace>/<workload>/; units name the files they use and what a
+// change does to them (units[].files, as a Pod's volumeMounts name its volumes;
+// changeMode as Nomad's template change_mode). Secret values never enter a
+// SystemdUnitSet in plaintext: the controller seals them for one node's key.
+export const FILES_ROOT = '/etc/sdw';
+
+const keyRef = (kind: 'ConfigMap' | 'Secret'): JSONSchema => ({
+  type: 'object',
+  description: `A key of a ${kind} in the workload's namespace.`,
+  required: ['name', 'key'],
+  properties: {
+    name: str(LIMITS.keyRefLength, { description: `The ${kind}'s name.`, minLength: 1, pattern: PATTERNS.dnsSubdomain }),
+    key: str(LIMITS.keyRefLength, { description: `The key in the ${kind}'s data.`, minLength: 1, pattern: PATTERNS.dataKey }),
+  },
+});
+
+const fileSchema: JSONSchema = {
+  type: 'object',
+  description:
+    "A file the agent writes on every node of the workload, before the units that use it start; written atomically, owned by the user of the units that use it (a dynamic user's units read it through LoadCredential=).",
+  required: ['name', 'path'],
+  properties: {
+    name: unitNameStr(
+      "The file's name, which units[].files refer to (and a dynamic user's units find it by: $CREDENTIALS_DIRECTORY/<name>).",
+    ),
+    path: pathStr(
+      'Where the file is on the node: an absolute path under /etc/sdw/<namespace>/<workload>/ (the directory the operator owns for the workload and removes with it).',
+    ),
+    mode: str(4, {
+      description: 'The file mode as an octal string (default "0644"; "0600" for a Secret). A Secret file is never written world-readable.',
+      pattern: PATTERNS.octalMode,
+    }),
+    content: str(LIMITS.fileContentLength, {
+      description: "The file's content, inline (stored in the SystemdUnitSet as is: never a secret).",
+    }),
+    configMapKeyRef: {
+      ...keyRef('ConfigMap'),
+      description: "The file's content: a key of a ConfigMap in the workload's namespace; an edit rolls out.",
+    },
+    secretKeyRef: {
+      ...keyRef('Secret'),
+      description:
+        "The file's content: a key of a Secret in the workload's namespace, sealed by the controller for each node's agent (never stored in plaintext in a SystemdUnitSet); default mode 0600.",
+    },
+  },
+  'x-kubernetes-validations': [
+    {
+      rule: '(has(self.content) ? 1 : 0) + (has(self.configMapKeyRef) ? 1 : 0) + (has(self.secretKeyRef) ? 1 : 0) == 1',
+      message: MESSAGES.fileSource,
+    },
+  ],
+};
+
+const filesSchema: JSONSchema = {
+  type: 'array',
+  description: 'Files delivered beside the units (config files, secrets), under /etc/sdw/<namespace>/<workload>/.',
+  maxItems: LIMITS.files,
+  items: fileSchema,
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': ['name'],
+  'x-kubernetes-validations': [{ rule: 'self.all(f, self.exists_one(g, g.path == f.path))', message: MESSAGES.filePathUnique }],
+};
+
+/** The root rule: files lie in the workload's own directory (CRD rules see metadata.name, not the namespace). */
+const filesOwnedRule: ValidationRule = {
+  rule: `!has(self.spec.files) || self.spec.files.all(f, f.path.startsWith('${FILES_ROOT}/') && f.path.split('/').size() >= 6 && f.path.split('/')[4] == self.metadata.name)`,
+  message: MESSAGES.filePathOwned,
+  fieldPath: '.spec.files',
+};
+
+const unitFileRefsSchema: JSONSchema = {
+  type: 'array',
+  description: 'The files of spec.files this unit uses, and what a change of one does to it.',
+  maxItems: LIMITS.files,
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': ['name'],
+  items: {
+    type: 'object',
+    description: 'One file the unit uses.',
+    required: ['name'],
+    properties: {
+      name: unitNameStr('A file of spec.files.'),
+      changeMode: {
+        type: 'string',
+        enum: ['restart', 'reload', 'none'],
+        default: 'restart',
+        description:
+          "What a change of the file's content does to the unit (as Nomad's change_mode): restart (the default), reload (systemd's reload: the unit's reload signal or command, same process) or none. Rendered as X-SDW-File-Restart=, -Reload= or -None= <path> <digest> in [Unit]; rolled out under maxUnavailable like any change.",
+      },
+    },
+  },
+};
+
+const reloadSchema: JSONSchema = {
+  type: 'object',
+  description: 'How the unit reloads its files without a restart: ExecReload=. For changeMode reload.',
+  properties: {
+    signal: {
+      type: 'string',
+      enum: ['HUP', 'USR1', 'USR2'],
+      description: 'ExecReload=/bin/kill -<signal> $MAINPID.',
+    },
+    command: {
+      type: 'array',
+      description: 'ExecReload= with this argv (quoted and escaped as command); command[0] is an absolute path.',
+      minItems: 1,
+      maxItems: LIMITS.command,
+      items: safeStr(LIMITS.argLength),
+      'x-kubernetes-list-type': 'atomic',
+      'x-kubernetes-validations': [
+        {
+          rule: ARGV0_ABSOLUTE,
+          message: MESSAGES.commandPath,
+        },
+      ],
+    },
+  },
+  'x-kubernetes-validations': [{ rule: 'has(self.signal) != has(self.command)', message: MESSAGES.reloadOne }],
+};
+
+const envValueFromSchema: JSONSchema = {
+  type: 'object',
+  description:
+    "The value from a ConfigMap or Secret key: written to the unit's EnvironmentFile= (mode 0600, root-owned, read by systemd), never into the unit file; a Secret's value is sealed for the node.",
+  properties: { configMapKeyRef: keyRef('ConfigMap'), secretKeyRef: keyRef('Secret') },
+  'x-kubernetes-validations': [{ rule: 'has(self.configMapKeyRef) != has(self.secretKeyRef)', message: MESSAGES.envValueFromOne }],
+};
+
+/** The spec-level rule: every file a unit names is declared, and reload is there when used. */
+const unitFileRefsRules: ValidationRule[] = [
+  {
+    rule: '!self.units.exists(u, has(u.files) && u.files.exists(r, !has(self.files) || !self.files.exists(f, f.name == r.name)))',
+    message: MESSAGES.fileRefsExist,
+    fieldPath: '.units',
+  },
+];
+
+/** SystemdUnitSet.spec.files: what the agent writes, as the controller resolved it for this node. */
+const deliveredFileSchema: JSONSchema = {
+  type: 'object',
+  description: 'One file the agent writes under /etc/sdw/<namespace>/<workload>/ (resolved by the controller).',
+  required: ['path', 'mode', 'digest'],
+  properties: {
+    path: pathStr('The absolute path on the node.'),
+    mode: str(4, { description: 'The file mode, octal.', pattern: PATTERNS.octalMode }),
+    owner: str(LIMITS.userLength, { description: "The file's owner (the units' user); absent: root.", pattern: PATTERNS.user }),
+    group: str(LIMITS.userLength, { description: "The file's group; absent: the owner's.", pattern: PATTERNS.user }),
+    source: str(512, {
+      description:
+        'Where the content comes from, for people: inline, configmap/<name>/<key>, secret/<name>/<key> or env (an EnvironmentFile).',
+    }),
+    digest: str(80, {
+      description:
+        "A digest of the content (sha256 of non-secret content; for a Secret's, an HMAC keyed with the Secret's uid, so it does not reveal a guessable value): what the units' X-SDW-File-* lines carry.",
+    }),
+    content: str(LIMITS.fileContentLength * 2, { description: 'The content, for a file that holds no secret value.' }),
+    sealed: str(LIMITS.fileContentLength * 2, {
+      description:
+        "The content sealed for this node's agent (X25519 + HKDF-SHA256 + AES-256-GCM, base64): only the holder of the key in status.sealingKey opens it. Absent until that key is known.",
+    }),
+    sealedFor: str(64, { description: 'The fingerprint of the node key sealed was written for (the first 16 bytes of its sha256, hex).' }),
+  },
+};
+// ---- probes (as a Pod's; the agent runs them: src/agent/probes.ts) ----
 const portSchema: JSONSchema = { type: 'integer', description: 'A TCP port on host, 1-65535.', minimum: 1, maximum: 65535 };
 const probeHostSchema = (dflt: string): JSONSchema =>
   str(LIMITS.probeHostLength, {
@@ -344,9 +528,12 @@ const unitSchema: JSONSchema = {
           value: {
             ...safeStr(LIMITS.envValueLength),
             description: 'The value, literal: rendered escaped in Environment="NAME=value" (no $ or % expansion).',
-            default: '',
           },
+          valueFrom: envValueFromSchema,
         },
+        'x-kubernetes-validations': [
+          { rule: "!(has(self.value) && self.value != '' && has(self.valueFrom))", message: MESSAGES.envValueOrFrom },
+        ],
       },
     },
     user: str(LIMITS.userLength, { description: 'User= (name or uid); exclusive with dynamicUser.', minLength: 1, pattern: PATTERNS.user }),
@@ -441,6 +628,8 @@ const unitSchema: JSONSchema = {
         { rule: "timestamp('2000-01-01T00:00:00Z').getHours(self) >= 0", message: MESSAGES.timeZoneKnown },
       ],
     }),
+    files: unitFileRefsSchema,
+    reload: reloadSchema,
     sandbox: {
       type: 'object',
       description: "systemd's sandboxing of the unit's processes (a SystemdWorkloadPolicy may require some).",
@@ -521,6 +710,11 @@ const unitSchema: JSONSchema = {
     },
     { rule: '!has(self.after) || !(self.name in self.after)', message: MESSAGES.afterSelf, fieldPath: '.after' },
     { rule: '!has(self.requires) || !(self.name in self.requires)', message: MESSAGES.requiresSelf, fieldPath: '.requires' },
+    {
+      rule: "!has(self.files) || !self.files.exists(r, has(r.changeMode) && r.changeMode == 'reload') || has(self.reload)",
+      message: MESSAGES.reloadNeeded,
+      fieldPath: '.files',
+    },
   ],
 };
 
@@ -590,6 +784,7 @@ const workloadSpecSchema: JSONSchema = {
       'x-kubernetes-list-type': 'atomic',
     },
     units: unitsSchema,
+    files: filesSchema,
     artifacts: artifactsSchema,
     updateStrategy: {
       type: 'object',
@@ -675,7 +870,7 @@ const workloadSpecSchema: JSONSchema = {
       minimum: 0,
     },
   },
-  'x-kubernetes-validations': [artifactRefsRule],
+  'x-kubernetes-validations': [...unitFileRefsRules, artifactRefsRule],
 };
 
 const nodeSummarySchema: JSONSchema = {
@@ -800,6 +995,7 @@ export const workloadSchema: JSONSchema = {
   },
   'x-kubernetes-validations': [
     { rule: `size(self.metadata.name) <= ${LIMITS.workloadNameLength}`, message: MESSAGES.workloadName, reason: 'FieldValueInvalid' },
+    filesOwnedRule,
   ],
 };
 
@@ -885,6 +1081,13 @@ const unitSetSpecSchema: JSONSchema = {
           },
         },
       },
+    },
+    files: {
+      type: 'array',
+      description: "The files the agent writes beside the units (spec.files of the workload, and the units' EnvironmentFiles).",
+      maxItems: LIMITS.files + LIMITS.units,
+      items: deliveredFileSchema,
+      'x-kubernetes-list-type': 'atomic',
     },
     artifacts: childArtifactsSchema,
     hash: str(64, {
@@ -1018,6 +1221,10 @@ const unitSetStatusSchema: JSONSchema = {
     },
     message: str(LIMITS.messageLength, { description: 'What the agent could not do on the node (e.g. a failed daemon reload).' }),
     conditions: conditionsSchema,
+    sealingKey: str(64, {
+      description:
+        "The node agent's X25519 public key (base64): the controller seals this node's Secret values for it. Only this node's agent may write it (config/policy/agent_node_identity.yaml).",
+    }),
   },
 };
 

@@ -52,7 +52,48 @@ export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface EnvVar {
   name: string;
-  value: string;
+  value?: string;
+  /** From a ConfigMap or Secret key: written to the unit's EnvironmentFile, never into the unit file. */
+  valueFrom?: { configMapKeyRef?: KeyRef; secretKeyRef?: KeyRef };
+}
+
+// ---- files (issue 15) ----
+/** A key of a ConfigMap or Secret in the workload's namespace. */
+export interface KeyRef {
+  name: string;
+  key: string;
+}
+
+/** A file delivered beside the units, under /etc/sdw/<namespace>/<workload>/. */
+export interface WorkloadFile {
+  name: string;
+  path: string;
+  /** Octal string; default 0644, 0600 for a Secret. */
+  mode?: string;
+  content?: string;
+  configMapKeyRef?: KeyRef;
+  secretKeyRef?: KeyRef;
+}
+
+export type ChangeMode = 'restart' | 'reload' | 'none';
+
+/** A file a unit uses, and what a change of it does to the unit. */
+export interface UnitFileRef {
+  name: string;
+  changeMode?: ChangeMode;
+}
+
+/** A file as the agent writes it: resolved by the controller, secrets sealed for the node. */
+export interface DeliveredFile {
+  path: string;
+  mode: string;
+  owner?: string;
+  group?: string;
+  source?: string;
+  digest: string;
+  content?: string;
+  sealed?: string;
+  sealedFor?: string;
 }
 
 export interface UnitSpec {
@@ -82,6 +123,10 @@ export interface UnitSpec {
   schedule?: string;
   /** IANA time zone for schedule; default the node's local time. */
   timeZone?: string;
+  /** Files of spec.files this unit uses. */
+  files?: UnitFileRef[];
+  /** ExecReload=: a signal to the main process, or a command. */
+  reload?: { signal?: 'HUP' | 'USR1' | 'USR2'; command?: string[] };
   sandbox?: {
     privateTmp?: boolean;
     protectSystem?: 'false' | 'true' | 'full' | 'strict';
@@ -147,6 +192,8 @@ export interface SystemdWorkloadSpec {
   nodeSelector?: Record<string, string>;
   tolerations?: Toleration[];
   units: UnitSpec[];
+  /** Files delivered beside the units. */
+  files?: WorkloadFile[];
   /** Files fetched by each node's agent before its units change (src/api/artifacts.ts). */
   artifacts?: ArtifactSpec[];
   updateStrategy?: {
@@ -225,7 +272,8 @@ export interface SystemdWorkloadStatus {
 
 /** What a ControllerRevision of a workload holds: enough to render its units again, and to patch the spec back. */
 export interface WorkloadRevisionData {
-  spec: { units: UnitSpec[]; artifacts?: ArtifactSpec[] };
+  /** files: their declarations (inline content, ConfigMap and Secret key refs), never a Secret's value. */
+  spec: { units: UnitSpec[]; artifacts?: ArtifactSpec[]; files?: WorkloadFile[] };
 }
 
 /** apps/v1 ControllerRevision, as the controller writes it for a workload. */
@@ -270,9 +318,11 @@ export interface SystemdUnitSetSpec {
     /** Who exec probes run as: the unit's user, group, dynamicUser (only with an exec probe). */
     runAs?: { user?: string; group?: string; dynamicUser?: boolean };
   }>;
+  /** The files the agent writes beside the units (secrets only sealed for this node). */
+  files?: DeliveredFile[];
   /** The artifacts the agent stages (all of them) before it changes any unit. */
   artifacts?: ChildArtifact[];
-  /** sha256 over every file's name and content (and the artifacts): the rollout compares hashes. */
+  /** sha256 over every unit file's name and content (and the files and artifacts): the rollout compares hashes. */
   hash: string;
   /** The first 12 hex digits of hash, for the HASH printer column (render() sets it). */
   shortHash?: string;
@@ -326,6 +376,8 @@ export interface SystemdUnitSetStatus {
   units?: UnitStatus[];
   message?: string;
   conditions?: Condition[];
+  /** The node agent's X25519 public key (base64): Secret values are sealed for it. */
+  sealingKey?: string;
 }
 
 export interface SystemdUnitSet {

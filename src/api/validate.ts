@@ -18,7 +18,7 @@
 // - Time zones: the CEL rule asks the API server's tz database (Go's), the twin
 //   this machine's (Intl, ICU's); they agree on IANA names.
 import { API_VERSION, WORKLOAD_KIND } from './types.js';
-import { LIMITS, MESSAGES, PATTERNS, PATTERN_MESSAGES, workloadSchema, type JSONSchema } from './schema.js';
+import { FILES_ROOT, LIMITS, MESSAGES, PATTERNS, PATTERN_MESSAGES, workloadSchema, type JSONSchema } from './schema.js';
 import { FieldError, type FieldIssue } from './errors.js';
 import { NEVER_FIRES, parseCron } from './cron.js';
 import { DNS_LABEL, DNS_SUBDOMAIN } from './names.js';
@@ -280,6 +280,58 @@ const CEL_TWINS = new Map<string, Twin>([
     MESSAGES.timeZoneKnown,
     (self, path, add) => {
       if (typeof self === 'string' && !knownTimeZone(self)) add(path, `unknown time zone '${self}'`);
+    },
+  ],
+  // ---- files (issue 15) ----
+  holds(MESSAGES.fileSource, (f) => [f.content, f.configMapKeyRef, f.secretKeyRef].filter((x) => x !== undefined).length === 1),
+  holds(MESSAGES.envValueOrFrom, (e) => !(typeof e.value === 'string' && e.value !== '' && e.valueFrom !== undefined)),
+  holds(MESSAGES.envValueFromOne, (v) => (v.configMapKeyRef === undefined) !== (v.secretKeyRef === undefined)),
+  holds(MESSAGES.reloadOne, (r) => (r.signal === undefined) !== (r.command === undefined)),
+  holds(
+    MESSAGES.reloadNeeded,
+    (u) => u.reload !== undefined || !(Array.isArray(u.files) && u.files.some((r) => isObj(r) && r.changeMode === 'reload')),
+  ),
+  [
+    MESSAGES.filePathUnique,
+    (self, path, add) => {
+      const seen = new Set<unknown>();
+      unitsOf(self).forEach((f, i) => {
+        if (seen.has(f.path)) add(`${path}[${i}].path`, `${reason(MESSAGES.filePathUnique)} ('${String(f.path)}')`);
+        seen.add(f.path);
+      });
+    },
+  ],
+  // CEL sees the workload's name only; the twin checks the namespace component too.
+  [
+    MESSAGES.filePathOwned,
+    (self, _path, add) => {
+      if (!isObj(self) || !isObj(self.metadata) || !isObj(self.spec)) return;
+      const name = typeof self.metadata.name === 'string' ? self.metadata.name : '';
+      const namespace = typeof self.metadata.namespace === 'string' ? self.metadata.namespace : undefined;
+      unitsOf(self.spec.files).forEach((f, i) => {
+        if (typeof f.path !== 'string') return;
+        const parts = f.path.split('/');
+        const nsOk = namespace === undefined || parts[3] === namespace;
+        if (!(f.path.startsWith(`${FILES_ROOT}/`) && parts.length >= 6 && parts[4] === name && nsOk)) {
+          add(
+            `spec.files[${i}].path`,
+            `must be under ${FILES_ROOT}/${String(namespace ?? '<namespace>')}/${String(name)}/, the directory the operator owns for this workload`,
+          );
+        }
+      });
+    },
+  ],
+  [
+    MESSAGES.fileRefsExist,
+    (self, path, add) => {
+      if (!isObj(self)) return;
+      const declared = new Set(unitsOf(self.files).map((f) => f.name));
+      unitsOf(self.units).forEach((u, i) =>
+        unitsOf(u.files).forEach((r, j) => {
+          if (!declared.has(r.name))
+            add(`${path}.units[${i}].files[${j}].name`, `${reason(MESSAGES.fileRefsExist)} ('${String(r.name)}' is not declared)`);
+        }),
+      );
     },
   ],
   [

@@ -4,7 +4,7 @@
 // documents) with its kind/name, and the field:
 //   examples/x.yaml: document 2 (SystemdWorkload default/web): spec.units[0].command[0]: must be an absolute path
 import { loadAllYaml } from '@kubernetes/client-node';
-import { GROUP, POLICY_KIND, UNITSET_KIND, WORKLOAD_KIND, type SystemdWorkload } from '../api/types.js';
+import { GROUP, POLICY_KIND, UNITSET_KIND, WORKLOAD_KIND, type DeliveredFile, type SystemdWorkload } from '../api/types.js';
 import type { FieldIssue } from '../api/errors.js';
 import { validateWorkload } from '../api/validate.js';
 import { render } from '../render/unit.js';
@@ -197,7 +197,20 @@ export function renderWorkloadText(w: SystemdWorkload, o: RenderOptions): string
   for (const f of spec.units.flatMap((u) => u.files)) {
     text += `# FILE: ${f.name}\n${f.content}${f.content.endsWith('\n') ? '' : '\n'}`;
   }
+  for (const f of spec.files ?? []) text += dataFileText(f);
   return text;
+}
+
+/**
+ * A file beside the units: inline content as is; a ConfigMap's or Secret's is
+ * resolved by the controller (a Secret's is sealed for each node, never shown).
+ */
+function dataFileText(f: DeliveredFile): string {
+  const owner = `${f.owner ?? 'root'}${f.group ? `:${f.group}` : ''}`;
+  const head = `# DATA FILE: ${f.path} (mode ${f.mode}, owner ${owner}, from ${f.source ?? 'inline'})\n`;
+  if (f.content !== undefined) return `${head}${f.content}${f.content.endsWith('\n') || f.content === '' ? '' : '\n'}`;
+  if (f.source?.includes('secret/')) return `${head}# (a Secret value: sealed for each node by the controller, not shown)\n`;
+  return `${head}# (resolved from the cluster by the controller)\n`;
 }
 
 /** Parses key=value node labels; throws a message for a malformed one. */

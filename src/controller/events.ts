@@ -13,6 +13,7 @@ export interface WorkloadEvent {
 const SPEC_ERRORS: ReadonlySet<string> = new Set<SpecErrorReason | 'PartitionExceedsNodes'>([
   'InvalidSpec',
   'PolicyViolation',
+  'SourceNotFound',
   'PartitionExceedsNodes',
 ]);
 

@@ -11,13 +11,15 @@ import type {
   SystemdWorkloadPolicy,
   SystemdWorkloadStatus,
 } from '../api/types.js';
-import { render } from '../render/unit.js';
+import { renderWithPayloads } from '../render/unit.js';
+import { SourceNotFoundError, type SourceResolver } from '../render/files.js';
 import { validateWorkload } from '../api/validate.js';
 import { isConflict, isNotFound, writeStatusIfChanged, type CustomObjects } from '../kube/client.js';
 import { forEachLimited } from '../kube/concurrency.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
+import { needsSealing, sealFiles } from './sealing.js';
 import { childAnnotations, newChild, restartStamp, workloadRef, type WorkloadRef } from './child.js';
 import { eventsFor } from './events.js';
 import type { CreateExpectations } from './expectations.js';
@@ -40,7 +42,7 @@ export interface Action {
  */
 export type CachedChild = Omit<SystemdUnitSet, 'metadata' | 'spec'> & {
   metadata: Pick<ObjectMeta, 'name' | 'namespace' | 'uid' | 'resourceVersion' | 'labels'>;
-  spec: Pick<SystemdUnitSetSpec, 'nodeName' | 'hash'>;
+  spec: Pick<SystemdUnitSetSpec, 'nodeName' | 'hash' | 'files'>;
 };
 
 export interface ReconcilerDeps {
@@ -61,6 +63,8 @@ export interface ReconcilerDeps {
   expectations?: CreateExpectations;
   /** ControllerRevisions (history, undo, auto-revert); without them the rollout goes to the spec as it is. */
   revisions?: RevisionDeps;
+  /** The ConfigMaps and Secrets of a namespace (spec.files, env[].valueFrom); without it they cannot resolve. */
+  sources?: (namespace: string) => SourceResolver;
 }
 
 export const RESYNC_MS = 5 * 60_000;
@@ -76,7 +80,8 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   const now = d.now?.() ?? Date.now();
   const log = d.log.child({ namespace: ref.namespace, name: ref.name, generation: wl.metadata.generation });
 
-  const desired = desiredState(wl, d.policies?.() ?? []);
+  const sources = d.sources?.(ref.namespace);
+  const desired = desiredState(wl, d.policies?.() ?? [], sources);
   const observed = observe(wl, ref, d);
   let children = observed.views; // a refused spec changes no child
   let recheckAfterMs: number | undefined;
@@ -84,10 +89,12 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
   let target = desired;
   let held: string[] = [];
   if (desired.spec) {
-    revisions = d.revisions && (await syncRevisions(wl, ref, desired.spec, observed.views, d.revisions, log, now));
+    revisions = d.revisions && (await syncRevisions(wl, ref, desired.spec, observed.views, d.revisions, log, now, sources));
     if (revisions) target = { spec: revisions.target };
     const plan = planWrites(wl, target.spec!.hash, observed, now, revisions?.revertNodes);
-    const applied = await apply({ ref, desired: target.spec!, d, log, annotations: childAnnotations(wl) }, plan);
+    const payloads = secretPayloads(desired, revisions);
+    const applied = await apply({ ref, desired: target.spec!, d, log, annotations: childAnnotations(wl), payloads }, plan);
+    await sealStale(observed.cached, applied, payloads, d, ref, log);
     children = project(observed.views, applied, target.spec!.hash);
     recheckAfterMs = plan.recheckAfterMs;
     held = plan.held;
@@ -110,7 +117,8 @@ export async function reconcileWorkload(key: string, d: ReconcilerDeps): Promise
 
 /** What every matching node should get, or why none gets anything new. */
 type DesiredState =
-  { spec: SystemdUnitSetSpec; error?: undefined } | { spec?: undefined; error: { reason: SpecErrorReason; message: string } };
+  | { spec: SystemdUnitSetSpec; payloads?: Map<string, Buffer>; error?: undefined }
+  | { spec?: undefined; payloads?: undefined; error: { reason: SpecErrorReason; message: string } };
 
 /**
  * Defence in depth: admission should have refused an invalid spec, and a policy
@@ -118,17 +126,26 @@ type DesiredState =
  * the workload gets no new or updated children (the ones it has stay as they
  * are) until it is fixed. The messages are admission's.
  */
-function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPolicy[]): DesiredState {
+function desiredState(wl: SystemdWorkload, policies: readonly SystemdWorkloadPolicy[], sources?: SourceResolver): DesiredState {
   const issues = validateWorkload(wl);
   if (issues.length > 0) return { error: { reason: 'InvalidSpec', message: issues.map((i) => `${i.field}: ${i.message}`).join('; ') } };
   const violations = evaluatePolicies(wl, policies);
   if (violations.length > 0) return { error: { reason: 'PolicyViolation', message: formatPolicyIssues(violations) } };
   try {
-    return { spec: render(wl, '', { restartedAt: restartStamp(wl) }) };
+    return renderWithPayloads(wl, '', { restartedAt: restartStamp(wl), sources: sources ?? NO_SOURCES });
   } catch (err) {
-    return { error: { reason: 'InvalidSpec', message: errorMessage(err) } };
+    // The message names the object and key, never a value.
+    return { error: { reason: err instanceof SourceNotFoundError ? 'SourceNotFound' : 'InvalidSpec', message: errorMessage(err) } };
   }
 }
+
+/** The Secret values the target's files need, by digest: the spec's, and an auto-revert target's. */
+function secretPayloads(desired: DesiredState, revisions: RevisionOutcome | undefined): Map<string, Buffer> {
+  return new Map([...(desired.payloads ?? []), ...(revisions?.targetPayloads ?? [])]);
+}
+
+/** Without a source reader every reference is missing (never silently unresolved). */
+const NO_SOURCES: SourceResolver = { configMap: () => undefined, secret: () => undefined };
 
 /** What the caches show: the matching nodes and the workload's children. */
 interface Observed {
@@ -223,6 +240,8 @@ interface WriteContext {
   log: Logger;
   /** The workload's annotations its children carry (the restart stamp). */
   annotations?: Record<string, string>;
+  /** Secret plaintexts by digest, sealed per node on write; never stored. */
+  payloads: Map<string, Buffer>;
 }
 
 /**
@@ -239,6 +258,7 @@ async function apply(w: WriteContext, writes: ChildWrites): Promise<Applied> {
 }
 
 async function createChild({ ref, desired, d, log, annotations }: WriteContext, node: string): Promise<void> {
+  // A new child's node key is not known yet: its secret files are sealed once the agent publishes it.
   const child = newChild(ref, node, { ...desired, nodeName: node }, annotations);
   try {
     await d.childApi.create(ref.namespace, child);
@@ -249,11 +269,12 @@ async function createChild({ ref, desired, d, log, annotations }: WriteContext, 
   log.info('child created', { node, child: child.metadata.name });
 }
 
-async function updateChild({ ref, desired, d, log, annotations }: WriteContext, child: CachedChild): Promise<void> {
+async function updateChild({ ref, desired, d, log, annotations, payloads }: WriteContext, child: CachedChild): Promise<void> {
   const node = child.spec.nodeName;
+  const files = sealFiles(desired.files, ref.namespace, child.status?.sealingKey, payloads);
   await d.childApi.patch(ref.namespace, child.metadata.name ?? '', {
     metadata: { resourceVersion: child.metadata.resourceVersion, ...(annotations ? { annotations } : {}) },
-    spec: { ...desired, nodeName: node },
+    spec: { ...desired, nodeName: node, ...(files ? { files } : {}) },
   });
   log.info('child updated', { node, hash: desired.hash.slice(0, 12) });
 }
@@ -265,6 +286,32 @@ async function deleteChild({ ref, d, log }: WriteContext, child: CachedChild): P
     if (!isNotFound(err)) throw err;
   }
   log.info('child deleted: node no longer matches or is gone', { node: child.spec.nodeName });
+}
+
+/**
+ * Seals the secret files of children this pass did not write, where the node's key
+ * is new or a value has not been sealed yet (a child created before its agent
+ * published its key). Not a rollout step: the content and hash stay as they are.
+ */
+async function sealStale(
+  cached: Map<string, CachedChild>,
+  applied: Applied,
+  payloads: Map<string, Buffer>,
+  d: ReconcilerDeps,
+  ref: WorkloadRef,
+  log: Logger,
+): Promise<void> {
+  if (payloads.size === 0) return;
+  const written = new Set([...applied.updated, ...applied.deleted]);
+  const stale = [...cached.values()].filter((c) => !written.has(c.spec.nodeName) && needsSealing(c, payloads));
+  await forEachLimited(stale, CHILD_WRITE_CONCURRENCY, async (c) => {
+    const files = sealFiles(c.spec.files, ref.namespace, c.status?.sealingKey, payloads);
+    await d.childApi.patch(ref.namespace, c.metadata.name ?? '', {
+      metadata: { resourceVersion: c.metadata.resourceVersion },
+      spec: { files },
+    });
+    log.info('secret files sealed for the node key', { node: c.spec.nodeName });
+  });
 }
 
 /** The children as they are after the pass's writes (created ones have no status yet). */

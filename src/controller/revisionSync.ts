@@ -4,7 +4,8 @@
 // revision healthy everywhere. Then, once the status is folded, it adds the
 // revision fields and the RolledBack condition.
 import type { ControllerRevision, SystemdUnitSetSpec, SystemdWorkload, SystemdWorkloadStatus } from '../api/types.js';
-import { render } from '../render/unit.js';
+import { renderWithPayloads } from '../render/unit.js';
+import type { SourceResolver } from '../render/files.js';
 import { isConflict, isNotFound } from '../kube/client.js';
 import type { Logger } from '../observability/log.js';
 import { errorMessage } from '../observability/log.js';
@@ -35,6 +36,8 @@ export interface RevisionDeps {
 export interface RevisionOutcome {
   /** What the rollout goes to. */
   target: SystemdUnitSetSpec;
+  /** After auto-revert: the Secret values the target's files need, by digest (to seal per node). */
+  targetPayloads?: Map<string, Buffer>;
   /** After auto-revert: the nodes given the failed revision, to take it back from at once. */
   revertNodes: string[];
   /** Adds currentRevision, updateRevision and the RolledBack condition to a folded status. */
@@ -49,6 +52,8 @@ export async function syncRevisions(
   deps: RevisionDeps,
   log: Logger,
   now: number,
+  /** The namespace's ConfigMaps and Secrets: a revision's files render from them (without: it cannot be a revert target). */
+  sources?: SourceResolver,
 ): Promise<RevisionOutcome> {
   const revisions = deps.list(ref.namespace, ref.uid);
   const plan = planRevisions(
@@ -64,14 +69,15 @@ export async function syncRevisions(
   await writeRevisions(wl, ref, desired, plan, deps, log);
 
   const stableRevision = revisions.find((r) => r.metadata.name === wl.status?.currentRevision);
-  const stable = stableRevision ? renderRevision(wl, stableRevision, log) : undefined;
+  const stable = renderRevision(wl, stableRevision, log, sources);
   const update = plan.update && { ...plan.update, hash: desired.hash };
   const decision: RevertDecision = decideRevert({
     autoRevert: wl.spec.updateStrategy?.rollingUpdate?.autoRevert ?? false,
     generation: wl.metadata.generation ?? 0,
     previous: wl.status?.conditions?.find((c) => c.type === ROLLED_BACK),
     update,
-    stable: stable && stableRevision && { name: stableRevision.metadata.name ?? '', revision: stableRevision.revision, hash: stable.hash },
+    stable: stable &&
+      stableRevision && { name: stableRevision.metadata.name ?? '', revision: stableRevision.revision, hash: stable.spec.hash },
     children,
     stalled: wl.status?.conditions?.find((c) => c.type === 'Stalled'),
     stalledGeneration: wl.status?.observedGeneration,
@@ -80,10 +86,11 @@ export async function syncRevisions(
   if (decision.revert && wl.status?.conditions?.find((c) => c.type === ROLLED_BACK) !== decision.condition) {
     log.info('auto-revert', { message: decision.condition.message });
   }
-  const target = decision.revert && stable ? stable : desired;
-  const reverting = target !== desired;
+  const reverting = decision.revert && stable !== undefined;
+  const target = reverting ? stable.spec : desired;
   return {
     target,
+    targetPayloads: reverting ? stable.payloads : undefined,
     revertNodes: reverting ? children.filter((c) => c.specHash === desired.hash).map((c) => c.node) : [],
     annotate: (status, rolloutComplete) => {
       const s: SystemdWorkloadStatus = { ...status };
@@ -112,7 +119,7 @@ async function writeRevisions(
 ): Promise<void> {
   if (plan.create) {
     try {
-      await deps.api.create(ref.namespace, newRevision(ref, desired.hash, wl.spec.units, plan.create.revision, wl.spec.artifacts));
+      await deps.api.create(ref.namespace, newRevision(ref, desired.hash, wl.spec.units, plan.create.revision, wl.spec));
       log.info('revision created', { revision: plan.create.revision, hash: shortHash(desired.hash) });
     } catch (err) {
       if (!isConflict(err)) throw err; // the cache is behind; the next pass sees it
@@ -128,11 +135,22 @@ async function writeRevisions(
   }
 }
 
-/** A revision's units rendered for this workload, or undefined when they no longer render (logged). */
-function renderRevision(wl: SystemdWorkload, r: ControllerRevision, log: Logger): SystemdUnitSetSpec | undefined {
+/**
+ * A revision's units, artifacts and files rendered for this workload (with the
+ * Secret values its files need), or undefined when they no longer render
+ * (logged) or render differently (a ConfigMap or Secret it names has changed).
+ */
+function renderRevision(
+  wl: SystemdWorkload,
+  r: ControllerRevision | undefined,
+  log: Logger,
+  sources: SourceResolver | undefined,
+): { spec: SystemdUnitSetSpec; payloads: Map<string, Buffer> } | undefined {
+  if (!r) return undefined;
   try {
-    const spec = render({ ...wl, spec: { ...wl.spec, units: r.data.spec.units, artifacts: r.data.spec.artifacts } }, '');
-    return shortHash(spec.hash) === revisionHash(r) ? spec : undefined;
+    const { units, artifacts, files } = r.data.spec;
+    const rendered = renderWithPayloads({ ...wl, spec: { ...wl.spec, units, artifacts, files } }, '', sources ? { sources } : {});
+    return shortHash(rendered.spec.hash) === revisionHash(r) ? rendered : undefined;
   } catch (err) {
     log.info('revision does not render', { revision: r.metadata.name, error: errorMessage(err) });
     return undefined;

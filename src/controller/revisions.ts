@@ -14,7 +14,7 @@ import {
   type Condition,
   type ControllerRevision,
   type UnitSpec,
-  type ArtifactSpec,
+  type SystemdWorkloadSpec,
 } from '../api/types.js';
 import type { WorkloadRef } from './child.js';
 import type { ChildStatusView } from './status.js';
@@ -40,7 +40,7 @@ export function newRevision(
   hash: string,
   units: UnitSpec[],
   revision: number,
-  artifacts?: ArtifactSpec[],
+  { artifacts, files }: Pick<SystemdWorkloadSpec, 'artifacts' | 'files'> = {},
 ): ControllerRevision {
   return {
     apiVersion: 'apps/v1',
@@ -57,8 +57,9 @@ export function newRevision(
         { apiVersion: API_VERSION, kind: WORKLOAD_KIND, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true },
       ],
     },
-    // The artifacts the units name are part of what the revision restores.
-    data: { spec: { units, ...(artifacts?.length ? { artifacts } : {}) } },
+    // The artifacts and files the units name are part of what the revision restores
+    // (files as declared: a Secret is named by its key ref, its value is never here).
+    data: { spec: { units, ...(artifacts?.length ? { artifacts } : {}), ...(files?.length ? { files } : {}) } },
     revision,
   };
 }

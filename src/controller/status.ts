@@ -9,7 +9,8 @@ import { foldHealth } from './health.js';
 export const MAX_NODE_SUMMARIES = 20;
 
 /** Why a workload gets no new children: its spec is invalid, or a SystemdWorkloadPolicy refuses it. */
-export type SpecErrorReason = 'InvalidSpec' | 'PolicyViolation';
+/** SourceNotFound: a ConfigMap, Secret or key that spec.files or env[].valueFrom names does not exist (yet). */
+export type SpecErrorReason = 'InvalidSpec' | 'PolicyViolation' | 'SourceNotFound';
 
 export interface ChildStatusView extends ChildView {
   units?: UnitStatus[];

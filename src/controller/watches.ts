@@ -38,6 +38,9 @@ export interface WatchedObjects {
   heartbeats: k8s.V1Lease;
   /** ControllerRevisions with the owner label: the workloads' revision history. */
   revisions: ControllerRevision;
+  /** ConfigMaps and Secrets: the content of spec.files and env[].valueFrom (an edit rolls out). */
+  configMaps: k8s.V1ConfigMap;
+  secrets: k8s.V1Secret;
 }
 
 export type ControllerInformers = { [K in keyof WatchedObjects]: Informer<WatchedObjects[K]> };
@@ -66,10 +69,13 @@ export const cacheTransforms: { [K in keyof WatchedObjects]: (o: WatchedObjects[
     apiVersion,
     kind,
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, labels: m.labels },
-    spec: { nodeName: spec.nodeName, hash: spec.hash },
+    // files stay: the controller re-seals a Secret's file for a node key that changed (sealing.ts).
+    spec: { nodeName: spec.nodeName, hash: spec.hash, ...(spec.files ? { files: spec.files } : {}) },
     ...(status ? { status } : {}),
   }),
   policies: stripManagedFields,
+  configMaps: stripManagedFields,
+  secrets: stripManagedFields,
   // Matching reads labels and taints; a Node's status (images, conditions, addresses) is most of its bytes.
   nodes: (n) => ({
     apiVersion: n.apiVersion,
@@ -119,6 +125,9 @@ export function watchOptions(heartbeatNamespace: string, log: Logger): WatchOpti
       transform: t.revisions,
       log,
     },
+    configMaps: { path: '/api/v1/configmaps', apiVersion: 'v1', kind: 'ConfigMap', log },
+    // Service-account tokens are never a workload's source: not cached.
+    secrets: { path: '/api/v1/secrets', apiVersion: 'v1', kind: 'Secret', fieldSelector: 'type!=kubernetes.io/service-account-token', log },
   };
 }
 
@@ -131,6 +140,8 @@ export function createInformers(kc: k8s.KubeConfig, heartbeatNamespace: string, 
     nodes: new Informer(kc, o.nodes),
     heartbeats: new Informer(kc, o.heartbeats),
     revisions: new Informer(kc, o.revisions),
+    configMaps: new Informer(kc, o.configMaps),
+    secrets: new Informer(kc, o.secrets),
   };
 }
 
@@ -255,7 +266,7 @@ export interface WatchTargets {
 export function cacheReads(
   i: ControllerInformers,
   index: ControllerIndex,
-): Pick<ReconcilerDeps, 'workload' | 'children' | 'nodes' | 'policies' | 'heartbeatAgeMs'> & {
+): Pick<ReconcilerDeps, 'workload' | 'children' | 'nodes' | 'policies' | 'heartbeatAgeMs' | 'sources'> & {
   revisionsOf: (namespace: string, uid: string) => ControllerRevision[];
 } {
   return {
@@ -264,6 +275,16 @@ export function cacheReads(
     nodes: () => i.nodes.list().flatMap((n) => nodeInfo(n) ?? []),
     policies: () => i.policies.list(),
     heartbeatAgeMs: (node) => index.heartbeatAgeMs(node, Date.now()),
+    sources: (namespace) => ({
+      configMap: (name) => {
+        const cm = i.configMaps.get(`${namespace}/${name}`);
+        return cm && { data: { ...cm.data, ...base64Values(cm.binaryData, 'utf8') } };
+      },
+      secret: (name) => {
+        const s = i.secrets.get(`${namespace}/${name}`);
+        return s && { uid: s.metadata?.uid ?? '', data: bufferValues(s.data) };
+      },
+    }),
     // Few per workload (revisionHistoryLimit); a scan of the cache is cheap next to a pass's writes.
     revisionsOf: (namespace, uid) =>
       i.revisions.list().filter((r) => r.metadata.namespace === namespace && r.metadata.labels?.[LABEL_WORKLOAD_UID] === uid),
@@ -297,6 +318,15 @@ export function registerWatches(t: WatchTargets): void {
     const key = index.workloadKey(r.metadata.labels?.[LABEL_WORKLOAD_UID]);
     if (key) t.enqueue(key);
   });
+  // A ConfigMap or Secret: the workloads of its namespace that name it (the mapping reads names only).
+  const bySource = (kind: SourceKind) => (_type: EventType, o: k8s.V1ConfigMap | k8s.V1Secret) => {
+    const ns = o.metadata?.namespace;
+    const name = o.metadata?.name;
+    if (!ns || !name) return;
+    workloadsUsing(i.workloads.list(), kind, ns, name).forEach(t.enqueue);
+  };
+  i.configMaps.on(bySource('configMap'));
+  i.secrets.on(bySource('secret'));
   // A policy change can refuse or free any workload of the namespaces it lists (or
   // listed): all workloads get a pass (policies change rarely).
   i.policies.on(() => enqueueAll());
@@ -307,4 +337,27 @@ export function registerWatches(t: WatchTargets): void {
     const before = index.heartbeatEvent(type, node, lease, at);
     if (heartbeatChangeMatters(type, before, at, t.heartbeatGraceMs)) index.workloadKeysOnNode(node).forEach(t.enqueue);
   });
+}
+
+export type SourceKind = 'configMap' | 'secret';
+
+/** The keys of the workloads in namespace that name this ConfigMap or Secret (spec.files, env[].valueFrom). */
+export function workloadsUsing(workloads: readonly SystemdWorkload[], kind: SourceKind, namespace: string, name: string): string[] {
+  const field = kind === 'configMap' ? 'configMapKeyRef' : 'secretKeyRef';
+  return workloads
+    .filter(
+      (w) =>
+        w.metadata.namespace === namespace &&
+        ((w.spec.files ?? []).some((f) => f[field]?.name === name) ||
+          w.spec.units.some((u) => (u.env ?? []).some((e) => e.valueFrom?.[field]?.name === name))),
+    )
+    .map((w) => objectKey(w));
+}
+
+function bufferValues(data: Record<string, string> | undefined): Record<string, Buffer> {
+  return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+}
+
+function base64Values(data: Record<string, string> | undefined, encoding: BufferEncoding): Record<string, string> {
+  return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString(encoding)]));
 }

@@ -47,8 +47,9 @@ export function exportCrontab(w: SystemdWorkload): ExportResult {
     if ((cmd.shell ?? DEFAULT_SHELL) !== shell) lines.push(`SHELL=${(shell = cmd.shell ?? DEFAULT_SHELL)}`);
     if (u.timeZone !== tz) lines.push(`CRON_TZ=${(tz = u.timeZone) ?? ''}`);
     for (const e of u.env ?? []) {
-      if (env.get(e.name) !== e.value) lines.push(`${e.name}=${e.value}`);
-      env.set(e.name, e.value);
+      const value = e.value ?? '';
+      if (env.get(e.name) !== value) lines.push(`${e.name}=${value}`);
+      env.set(e.name, value);
     }
     const extras = [...env.keys()].filter((k) => !(u.env ?? []).some((e) => e.name === k));
     if (extras.length)

@@ -4,3 +4,4 @@ export * from './escape.js';
 export * from './hash.js';
 export * from './calendar.js';
 export * from './unit.js';
+export * from './files.js';

@@ -27,6 +27,7 @@ import { unitProbes } from './probes.js';
 import { environmentAssignment, escapeSpecifiers, execCommandLine, quotePathList } from './escape.js';
 import { cronToOnCalendar } from './calendar.js';
 import { sha256Hex, specHash, unitFilesHash } from './hash.js';
+import { renderFiles, type SourceResolver } from './files.js';
 import { artifactDirectives, childArtifacts } from './artifacts.js';
 
 export const START_LIMIT_BURST = 5;
@@ -42,6 +43,8 @@ function section(name: string, lines: string[]): string {
 interface Ctx {
   namespace: string;
   workload: string;
+  /** The unit's file lines (files.ts): X-SDW-File-* in [Unit]; EnvironmentFile=, LoadCredential= in [Service]. */
+  fileLines?: { unit: string[]; service: string[] };
   /** The workload's restart stamp (see RenderOptions). */
   restartedAt?: string;
   /** The workload's artifacts, for the units that use them. */
@@ -56,6 +59,8 @@ export interface RenderOptions {
    * written as its digest: nothing from an annotation reaches a file unchecked.
    */
   restartedAt?: string;
+  /** The ConfigMaps and Secrets that spec.files and env[].valueFrom name; without it they render unresolved. */
+  sources?: SourceResolver;
   /** spec.artifacts: units[].artifacts render their digests and paths from it. */
   artifacts?: readonly ArtifactSpec[];
 }
@@ -78,6 +83,7 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
   if (u.after?.length) unitLines.push(`After=${u.after.map(sibling).join(' ')}`);
   if (u.requires?.length) unitLines.push(`Requires=${u.requires.map(sibling).join(' ')}`);
   if (ctx.restartedAt !== undefined) unitLines.push(`${RESTARTED_AT_KEY}=${restartStampValue(ctx.restartedAt)}`);
+  unitLines.push(...(ctx.fileLines?.unit ?? []));
   const artifacts = artifactDirectives(ctx, u, p);
   unitLines.push(...artifacts.unit);
 
@@ -101,8 +107,13 @@ function renderService(ctx: Ctx, u: UnitSpec, p: string): string {
     svc.push('Type=exec');
   }
   svc.push(`ExecStart=${execCommandLine(u.command, `${p}.command`)}`);
-  u.env?.forEach((e, i) => svc.push(`Environment=${environmentAssignment(e.name, e.value ?? '', `${p}.env[${i}]`)}`));
+  u.env?.forEach((e, i) => {
+    if (!e.valueFrom) svc.push(`Environment=${environmentAssignment(e.name, e.value ?? '', `${p}.env[${i}]`)}`);
+  });
   svc.push(...artifacts.service);
+  svc.push(...(ctx.fileLines?.service ?? []));
+  if (u.reload?.signal) svc.push(`ExecReload=/bin/kill -${u.reload.signal} $MAINPID`);
+  else if (u.reload?.command) svc.push(`ExecReload=${execCommandLine(u.reload.command, `${p}.reload.command`)}`);
   if (u.dynamicUser) svc.push('DynamicUser=yes');
   if (u.user !== undefined) svc.push(`User=${escapeSpecifiers(u.user, `${p}.user`)}`);
   if (u.group !== undefined) svc.push(`Group=${escapeSpecifiers(u.group, `${p}.group`)}`);
@@ -156,10 +167,12 @@ export function renderUnitFiles(
   u: UnitSpec,
   field = 'unit',
   opts: RenderOptions = {},
+  fileLines?: Ctx['fileLines'],
 ): RenderedUnit[] {
   const ctx: Ctx = {
     namespace,
     workload,
+    fileLines,
     ...(opts.restartedAt !== undefined ? { restartedAt: opts.restartedAt } : {}),
     ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
   };
@@ -180,12 +193,30 @@ export function renderUnitFiles(
  * renders once with nodeName '' and sets nodeName per child).
  */
 export function render(workload: SystemdWorkload, nodeName: string, opts: RenderOptions = {}): SystemdUnitSetSpec {
+  return renderWithPayloads(workload, nodeName, opts).spec;
+}
+
+/**
+ * render(), and the plaintext of every secret value the spec's files need, by
+ * digest: the controller seals them per node; they are never stored.
+ */
+export function renderWithPayloads(
+  workload: SystemdWorkload,
+  nodeName: string,
+  opts: RenderOptions = {},
+): { spec: SystemdUnitSetSpec; payloads: Map<string, Buffer> } {
   const issues = validateWorkload(workload);
   const namespace = workload?.metadata?.namespace;
   if (namespace === undefined || namespace === '') issues.push({ field: 'metadata.namespace', message: 'is required' });
   if (typeof nodeName !== 'string') issues.push({ field: 'nodeName', message: 'must be a string' });
   if (issues.length > 0) throw new InvalidWorkloadError(issues);
   const name = workload.metadata.name as string;
+  const rendered = renderFiles(workload, opts.sources);
+  const seen = new Set<string>();
+  for (const f of rendered.files) {
+    if (seen.has(f.path)) throw new InvalidWorkloadError([{ field: 'spec.files', message: `two files at ${f.path}` }]);
+    seen.add(f.path);
+  }
   const units = workload.spec.units.map((u, i) => ({
     name: u.name,
     type: u.type ?? 'service',
@@ -195,16 +226,37 @@ export function render(workload: SystemdWorkload, nodeName: string, opts: Render
       delaySeconds: u.restart?.delaySeconds ?? 0,
       maxDelaySeconds: u.restart?.maxDelaySeconds ?? DEFAULT_MAX_RESTART_DELAY_SECONDS,
     },
-    files: renderUnitFiles(namespace as string, name, u, `spec.units[${i}]`, { ...opts, artifacts: workload.spec.artifacts }),
+    files: renderUnitFiles(
+      namespace as string,
+      name,
+      u,
+      `spec.units[${i}]`,
+      { ...opts, artifacts: workload.spec.artifacts },
+      rendered.unitLines.get(u.name),
+    ),
     ...unitProbes(u, unitFileName(namespace as string, name, u.name)),
   }));
+  const files = rendered.files;
   const artifacts = childArtifacts(workload.spec.artifacts);
+  // Without files the hash is what it always was; with them it also covers each
+  // file's mode, owner and digest (a file no unit uses still rolls out).
   const hash = specHash(
-    units.flatMap((u) => u.files),
+    [
+      ...units.flatMap((u) => u.files),
+      ...files.map((f) => ({ name: `file:${f.path}`, content: `${f.mode} ${f.owner ?? ''}:${f.group ?? ''} ${f.digest}` })),
+    ],
     units.map(({ name: unit, readinessProbe, livenessProbe, runAs }) => ({ unit, readinessProbe, livenessProbe, runAs })),
     artifacts,
   );
-  return { nodeName, units, ...(artifacts ? { artifacts } : {}), hash, shortHash: hash.slice(0, 12) };
+  const spec: SystemdUnitSetSpec = {
+    nodeName,
+    units,
+    ...(files.length ? { files } : {}),
+    ...(artifacts ? { artifacts } : {}),
+    hash,
+    shortHash: hash.slice(0, 12),
+  };
+  return { spec, payloads: rendered.payloads };
 }
 
 /** CPUQuota= for a CPU limit: 1 CPU = 100% (500m -> "50%", 2 -> "200%", 1m -> "0.1%"). */

@@ -213,6 +213,10 @@ export class SystemdBus {
   restartUnit(name: string, mode: JobMode = 'replace'): Promise<JobResult> {
     return this.job('RestartUnit', name, mode);
   }
+  /** The unit's own reload (ExecReload=): the same main process, the same InvocationID. */
+  reloadUnit(name: string, mode: JobMode = 'replace'): Promise<JobResult> {
+    return this.job('ReloadUnit', name, mode);
+  }
 
   /**
    * StartTransientUnit: a unit made of properties alone (no file), each as

@@ -118,6 +118,45 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     'relative readWritePaths entry',
     { units: [unit({ sandbox: { readWritePaths: ['data'] } })] },
     /spec\.units\[0\]\.sandbox\.readWritePaths\[0\]/,
+  ], // ---- files (issue 15): the workload is 'bad' in default, its directory /etc/sdw/default/bad/ ----
+  ['relative file path', { units: [unit()], files: [file({ path: 'app.conf' })] }, /spec\.files\[0\]\.path/],
+  ["file path with '..'", { units: [unit()], files: [file({ path: '/etc/sdw/default/bad/../x' })] }, /spec\.files\[0\]\.path/],
+  [
+    'file path outside the workload directory',
+    { units: [unit()], files: [file({ path: '/etc/sdw/default/other/x' })] },
+    /spec\.files.*must be under/,
+  ],
+  ['file mode not octal', { units: [unit()], files: [file({ mode: '0999' })] }, /spec\.files\[0\]\.mode/],
+  [
+    'two files at one path',
+    { units: [unit()], files: [file(), file({ name: 'b' })] },
+    /spec\.files.*two files must not have the same path/,
+  ],
+  ['a unit names an undeclared file', { units: [unit({ files: [{ name: 'nope' }] })] }, /spec\.units.*must name a file of spec\.files/],
+  [
+    'a ConfigMap key ref without key',
+    { units: [unit()], files: [file({ content: undefined, configMapKeyRef: { name: 'cfg' } })] },
+    /spec\.files\[0\]\.configMapKeyRef\.key.*[Rr]equired/,
+  ],
+  [
+    'a Secret key ref without name',
+    { units: [unit()], files: [file({ content: undefined, secretKeyRef: { key: 'k' } })] },
+    /spec\.files\[0\]\.secretKeyRef\.name.*[Rr]equired/,
+  ],
+  [
+    'an env key ref without key',
+    { units: [unit({ env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 's' } } }] })] },
+    /spec\.units\[0\]\.env\[0\]\.valueFrom\.secretKeyRef\.key.*[Rr]equired/,
+  ],
+  [
+    'a file with two sources',
+    { units: [unit()], files: [file({ configMapKeyRef: { name: 'cfg', key: 'k' } })] },
+    /spec\.files\[0\].*exactly one of content/,
+  ],
+  [
+    'changeMode reload without a reload',
+    { units: [unit({ files: [{ name: 'conf', changeMode: 'reload' }] })], files: [file()] },
+    /spec\.units\[0\]\.files.*reload needs/,
   ], // Probes (issue 14): each refusal names the probe's field.
   [
     'probe without a handler',
@@ -171,6 +210,11 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     /spec\.units\[0\]\.type.*readinessProbe and livenessProbe/,
   ],
 ];
+
+/** A valid file of workload 'bad' (cases change one field). */
+function file(x: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: 'conf', path: '/etc/sdw/default/bad/app.conf', content: 'a = 1\n', ...x };
+}
 
 /** Schedules Kubernetes CronJob accepts, near the edges of the refusals above: admitted as they are ([schedule, timeZone or '']). */
 export const ACCEPTED_SCHEDULES: Array<[string, string]> = [

@@ -195,6 +195,14 @@ spec:
       (await eventsFor(cluster, 'SystemdWorkload', 'crasher')).some((e) => e.reason === 'UnitRestarting'),
     );
     await cluster.kubectlOk(['delete', 'sdw', 'crasher', '--wait=true']);
+    // --wait waits for the workload only: its child goes by garbage collection, which
+    // may not know the CRD for up to its 30 s discovery period; the next test counts
+    // every sdw- unit left on the nodes, so wait until the agent removed this one.
+    await waitFor(
+      'crasher removed from wl-2',
+      async () => !unitFileExists(cluster.node('wl-2'), 'sdw-default_crasher_main.service'),
+      90_000,
+    );
   });
 
   it('removes every file and unit on deletion, and leaves the foreign unit alone', async () => {

@@ -5,7 +5,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { SystemdUnitSet } from '../../src/api/types.js';
 import type { Cluster } from './cluster.js';
-import { ensureOperatorNamespace } from './operator.js';
+import { repoRoot } from './binaries.js';
+import { OPERATOR_NAMESPACE, ensureOperatorNamespace } from './operator.js';
 import { waitFor } from './process.js';
 import { findCgroupDirs, type SystemdNode } from './systemdNode.js';
 
@@ -75,3 +76,14 @@ export async function cgroupAttr(node: SystemdNode, hierarchy: string, unit: str
 export { spawnAgent as startAgentNoWait } from './operator.js';
 
 export { ensureOperatorNamespace };
+
+/**
+ * The operator's RBAC and node-identity policy (config/default, as a user installs
+ * it), and a token of the agent's service account bound to a Node, as Kubernetes
+ * mints it (`kubectl create token --bound-object-kind Node`).
+ */
+export async function agentTokenForNode(cluster: Cluster, node: string, extraArgs: string[] = []): Promise<string> {
+  await cluster.kubectlOk(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config', 'default')]);
+  const args = ['create', 'token', 'systemd-workload-agent', '-n', OPERATOR_NAMESPACE, '--bound-object-kind', 'Node'];
+  return (await cluster.kubectlOk([...args, '--bound-object-name', node, ...extraArgs])).trim();
+}

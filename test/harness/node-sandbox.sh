@@ -6,6 +6,8 @@
 #   DIR/units    <- the node's /etc/systemd/system
 #   DIR/journal  <- the node's /var/log/journal
 #   DIR/timers   <- the node's /var/lib/systemd/timers (Persistent= stamps stay the node's)
+#   DIR/files    <- the node's /etc/sdw (the agent's spec.files; an empty mount point on the host)
+#   DIR/agent-state <- the node's /var/lib/systemd-workload-agent (the agent's sealing key)
 # Optional, for nodes that run more than systemd (kubeletNode.ts sets them):
 #   SDNODE_WANTS    units the boot target also starts (e.g. containerd.service)
 #   SDNODE_BINDS    node paths that get their own directory DIR/fs<path> (per-node
@@ -26,7 +28,8 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
   echo "node-sandbox: this host has a pure cgroup v2 layout; the namespace test nodes need the hybrid (v1 controllers) layout of the CI machines. Boot the host with systemd.unified_cgroup_hierarchy=0, or run the cgroup v2 suite alone: make test-vm" >&2
   exit 2
 fi
-mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal" "$DIR/timers" /var/lib/systemd/timers
+mkdir -p "$DIR/bus" "$DIR/units" "$DIR/journal" "$DIR/timers" "$DIR/files" "$DIR/agent-state" \
+  /var/lib/systemd/timers /etc/sdw /var/lib/systemd-workload-agent
 for d in ${SDNODE_BINDS:-}; do
   [ -d "$d" ] || { echo "node-sandbox: mount point $d is missing on the host: run hack/install-deps.sh" >&2; exit 2; }
   mkdir -p "$DIR/fs$d"
@@ -61,6 +64,11 @@ DIR=$1
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /var/tmp
 mount -t tmpfs tmpfs /run
+# Shared within this namespace (its own peer group, nothing reaches the host): systemd
+# sets up the credentials of a unit (LoadCredential=) on a ramfs in a child mount namespace
+# and moves it to /run/credentials/<unit>, which reaches PID 1 only by propagation.
+# On a host systemd makes / shared itself; with container=other it leaves that to us.
+mount --make-shared /run
 mkdir -p /run/dbus /run/systemd
 mount --bind "$DIR/bus" /run/dbus
 cat > "$DIR/units/sdnode.target" <<EOT
@@ -71,6 +79,8 @@ EOT
 mount --bind "$DIR/units" /etc/systemd/system
 mkdir -p /var/log/journal && mount --bind "$DIR/journal" /var/log/journal
 mount --bind "$DIR/timers" /var/lib/systemd/timers
+mount --bind "$DIR/files" /etc/sdw
+mount --bind "$DIR/agent-state" /var/lib/systemd-workload-agent
 mount -t proc proc /proc
 for d in ${SDNODE_BINDS:-}; do mount --bind "$DIR/fs$d" "$d"; done
 mkdir -p "$DIR/sysctl"

@@ -133,6 +133,8 @@ export async function spawnAgent(cluster: Cluster, nodeName: string, opts: Agent
       entry('agent/main.js'),
       `--node-name=${nodeName}`,
       `--unit-dir=${node.unitDir}`,
+      `--files-dir=${node.filesDir}`,
+      `--state-dir=${path.join(node.dir, 'agent-state')}`,
       `--artifact-dir=${node.artifactDir}`,
       `--bus-address=${node.busAddress}`,
       `--probe-port=${port}`,

@@ -56,6 +56,10 @@ export class SystemdNode {
   get unitDir(): string {
     return path.join(this.dir, 'units');
   }
+  /** The node's /etc/sdw (the files beside the units). */
+  get filesDir(): string {
+    return path.join(this.dir, 'files');
+  }
   /** The node's /var/lib/sdw/artifacts, as the host sees it. */
   get artifactDir(): string {
     return path.join(this.dir, 'fs', ARTIFACT_ROOT);

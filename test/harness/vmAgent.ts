@@ -14,6 +14,7 @@ import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { cacheRoot, repoRoot } from './binaries.js';
 import type { Cluster } from './cluster.js';
+import { agentTokenForNode } from './agentHelpers.js';
 import { metricValue, OPERATOR_NAMESPACE } from './operator.js';
 import { waitFor } from './process.js';
 import { HOST_FROM_GUEST, VmNode, type VmShare } from './vmNode.js';
@@ -145,21 +146,7 @@ export class VmAgent {
  * until the agent is ready. The Node object must exist (a token is bound to it).
  */
 export async function startVmAgent(cluster: Cluster, vm: VmNode): Promise<VmAgent> {
-  await cluster.kubectlOk(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config', 'default')]);
-  const token = (
-    await cluster.kubectlOk([
-      'create',
-      'token',
-      'systemd-workload-agent',
-      '-n',
-      OPERATOR_NAMESPACE,
-      '--bound-object-kind',
-      'Node',
-      '--bound-object-name',
-      vm.name,
-      '--duration=24h',
-    ])
-  ).trim();
+  const token = await agentTokenForNode(cluster, vm.name, ['--duration=24h']);
   const ca = await fs.readFile(cluster.controlPlane.caFile);
   const kubeconfig = [
     'apiVersion: v1',

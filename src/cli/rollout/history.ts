@@ -127,7 +127,7 @@ async function runHistory(p: ParsedArgs, io: IO): Promise<number> {
   const r = revisions.find((x) => x.revision === Number(n));
   if (!r) throw new CliError(`unable to find the specified revision ${n}`);
   io.out(`systemdworkload.${GROUP}/${workload.metadata.name} with revision #${r.revision} (${r.metadata.name})\n`);
-  io.out(k8s.dumpYaml({ units: r.data.spec.units }));
+  io.out(k8s.dumpYaml({ units: r.data.spec.units, ...(r.data.spec.files ? { files: r.data.spec.files } : {}) }));
   return 0;
 }
 
@@ -136,11 +136,13 @@ async function runUndo(p: ParsedArgs, io: IO): Promise<number> {
   const to = str(p, 'to-revision');
   const target = undoTarget(revisions, to === undefined ? undefined : Number(to));
   const kind = `systemdworkload.${GROUP}/${workload.metadata.name}`;
-  // The artifacts the units name go back with them (a merge patch with null removes them).
+  // The artifacts and files the units name go back with them (a merge patch with null removes them).
   const artifacts = target.data.spec.artifacts ?? null;
+  const files = target.data.spec.files ?? null;
   if (
     JSON.stringify(target.data.spec.units) === JSON.stringify(workload.spec.units) &&
-    JSON.stringify(artifacts) === JSON.stringify(workload.spec.artifacts ?? null)
+    JSON.stringify(artifacts) === JSON.stringify(workload.spec.artifacts ?? null) &&
+    JSON.stringify(files) === JSON.stringify(workload.spec.files ?? null)
   ) {
     io.out(`${kind} skipped rollback (current template already matches revision ${target.revision})\n`);
     return 0;
@@ -154,7 +156,7 @@ async function runUndo(p: ParsedArgs, io: IO): Promise<number> {
       plural: WORKLOAD_PLURAL,
       name: name!,
       // resourceVersion: a concurrent edit is refused rather than overwritten.
-      body: { metadata: { resourceVersion }, spec: { units: target.data.spec.units, artifacts } },
+      body: { metadata: { resourceVersion }, spec: { units: target.data.spec.units, artifacts, files } },
     },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );

@@ -37,6 +37,7 @@ describe('planSync', () => {
       enable: [],
       start: [],
       restart: [],
+      reloadUnits: [],
       resetFailed: [],
       liveUpdate: [],
       repaired: [],

@@ -75,6 +75,10 @@ class FakeSystemd implements AgentBus {
     this.calls.push(`restart ${name}`);
     return Promise.resolve('done');
   }
+  reloadUnit(name: string): Promise<'done'> {
+    this.calls.push(`reload ${name}`);
+    return Promise.resolve('done');
+  }
   stopUnit(name: string): Promise<'done'> {
     this.calls.push(`stop ${name}`);
     this.units.delete(name);
@@ -224,6 +228,34 @@ describe('syncNode', () => {
     expect(r.statusDue).toEqual(['default/web-n1']);
     await writeChildStatus('default/web-n1', r.status);
     expect(r.writes[0]!.body.status).toMatchObject({ phase: 'Failed', message: expect.stringContaining('EPERM') });
+  });
+
+  it('stages artifacts, writes files, and only then activates the artifacts of a child none of whose units waits for a file', async () => {
+    const env = [{ name: 'T', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'k' } } }];
+    const r = rig([cached('web', [svc('server', { env })]), cached('db', [svc('pg')])]);
+    const steps: string[] = [];
+    r.sync.files = {
+      sync: () => {
+        steps.push('files');
+        return Promise.resolve(new Map([['/etc/sdw/default/web/.sdw-env/server.env', 'EACCES (permission denied)']]));
+      },
+    };
+    r.sync.artifacts = {
+      stage: () => {
+        steps.push('stage');
+        return Promise.resolve({ blocked: new Map<string, string>() });
+      },
+      activate: (c) => {
+        steps.push(`activate ${c.metadata.name}`);
+        return Promise.resolve();
+      },
+      sweep: () => Promise.resolve(),
+    };
+    await expect(syncNode(r.sync)).rejects.toThrow(/1 unit\(s\) not applied: sdw-default_web_server.service/);
+    expect(steps).toEqual(['stage', 'files', 'activate db-n1']);
+    expect(r.bus.calls).toContain('start sdw-default_db_pg.service');
+    expect(r.bus.calls).not.toContain('start sdw-default_web_server.service');
+    expect(r.node.fileErrors.get('sdw-default_web_server.service')).toMatch(/server\.env: EACCES/);
   });
 
   it('takes the restart policy from the child spec, not from the rendered text', () => {

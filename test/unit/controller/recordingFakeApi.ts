@@ -38,6 +38,9 @@ export class RecordingFakeApi {
   readonly heartbeatAges = new Map<string, number>();
   /** false: the watch has not delivered the children yet (the cache shows none). */
   cacheShowsChildren = true;
+  /** The ConfigMaps' data and the Secrets (every namespace's: names are enough here). */
+  readonly configMaps = new Map<string, Record<string, string>>();
+  readonly secrets = new Map<string, { uid: string; data: Record<string, Buffer> }>();
   now = Date.parse('2026-01-01T00:00:00Z');
   private readonly workloads = new Map<string, SystemdWorkload>();
   private readonly children = new Map<string, SystemdUnitSet>();
@@ -112,6 +115,13 @@ export class RecordingFakeApi {
           : [],
       nodes: () => this.nodes,
       policies: () => this.policies,
+      sources: () => ({
+        configMap: (name) => {
+          const data = this.configMaps.get(name);
+          return data && { data };
+        },
+        secret: (name) => this.secrets.get(name),
+      }),
       heartbeatAgeMs: (node) => this.heartbeatAges.get(node),
       heartbeatGraceMs: 40_000,
       workloadApi: { patchStatus: (ns, name, body) => this.patchStatus(ns, name, body) },

@@ -1,7 +1,7 @@
 // Revision history and auto-revert: the pure planners, then scenarios of the
 // reconcile against the recording fake API (controller only; the e2e test
 // test/e2e/controller/rollback.test.ts proves the same with real agents).
-import { LABEL_REVISION_HASH, type ControllerRevision, type SystemdWorkloadSpec } from '../../../src/api/types.js';
+import { LABEL_REVISION_HASH, type ControllerRevision, type SystemdUnitSet, type SystemdWorkloadSpec } from '../../../src/api/types.js';
 import { reconcileWorkload } from '../../../src/controller/reconcile.js';
 import { decideRevert, newRevision, planRevisions, revisionName } from '../../../src/controller/revisions.js';
 import { planRollout } from '../../../src/controller/rollout.js';
@@ -172,6 +172,16 @@ function allReady(api: RecordingFakeApi, key: string): void {
   for (const n of ['n1', 'n2', 'n3']) api.agentReports(key, n, 'Running');
 }
 
+/** A child's agent reports it applied and active, but its unit has already restarted twice with exit code 3. */
+function crashLoops(api: RecordingFakeApi, c: SystemdUnitSet): void {
+  c.status = {
+    appliedHash: c.spec.hash,
+    phase: 'Running',
+    readySince: new Date(api.now).toISOString(),
+    units: [{ name: 'main', unit: 'sdw-default_app_main.service', restarts: 2, exitCode: 3 }],
+  };
+}
+
 describe('reconcile: revisions', () => {
   it('keeps one revision per distinct template; status names the current and the update revision', async () => {
     const { api, key } = cluster(spec('v1', { revisionHistoryLimit: 1 }));
@@ -208,6 +218,49 @@ describe('reconcile: revisions', () => {
   });
 });
 
+describe('reconcile: revisions with files', () => {
+  const SECRET = 'hunter2-not-in-any-revision';
+  const files = (conf: SystemdWorkloadSpec['files']): Partial<SystemdWorkloadSpec> => ({
+    minReadySeconds: 10,
+    updateStrategy: { rollingUpdate: { maxUnavailable: 1, autoRevert: true } },
+    files: [...conf!, { name: 'token', path: '/etc/sdw/default/app/token', secretKeyRef: { name: 'tok', key: 'token' } }],
+  });
+  const withFiles = (version: string, conf: SystemdWorkloadSpec['files']): SystemdWorkloadSpec => {
+    const s = spec(version, files(conf));
+    s.units[0]!.files = [{ name: 'conf' }, { name: 'token' }];
+    return s;
+  };
+
+  it('a revision records the files as declared (a Secret by its key ref only), and auto-revert restores them', async () => {
+    const fromConfigMap = [{ name: 'conf', path: '/etc/sdw/default/app/app.conf', configMapKeyRef: { name: 'cfg', key: 'app.conf' } }];
+    const { api, key } = cluster(withFiles('v1', fromConfigMap));
+    api.configMaps.set('cfg', { 'app.conf': 'port = 80\n' });
+    api.secrets.set('tok', { uid: 'uid-tok', data: { token: Buffer.from(SECRET) } });
+    await reconcileWorkload(key, api.deps());
+    allReady(api, key);
+    await reconcileWorkload(key, api.deps());
+    const [r1] = api.revisionsOf(key);
+    expect(r1!.data.spec.files).toEqual(withFiles('v1', fromConfigMap).files);
+    const v1 = api.childrenOf(key)[0]!.spec;
+    expect(v1.files?.map((f) => f.source)).toEqual(['configmap/cfg/app.conf', 'secret/tok/token']);
+
+    // v2 declares the file inline, and crash-loops on its first node: back to v1, files and all.
+    api.editSpec(key, () => withFiles('v2', [{ name: 'conf', path: '/etc/sdw/default/app/app.conf', content: 'port = 81\n' }]));
+    await reconcileWorkload(key, api.deps());
+    const updated = api.childrenOf(key).filter((c) => c.spec.hash !== v1.hash);
+    expect(updated.map((c) => c.spec.files?.[0]?.source)).toEqual(['inline']);
+    crashLoops(api, updated[0]!);
+    await reconcileWorkload(key, api.deps());
+    expect(api.childrenOf(key).map((c) => c.spec.files)).toEqual([v1.files, v1.files, v1.files]);
+    expect(api.revisionsOf(key).map((r) => r.data.spec.files?.[0]?.content ?? r.data.spec.files?.[0]?.configMapKeyRef?.name)).toEqual([
+      'cfg',
+      'port = 81\n',
+    ]);
+    expect(JSON.stringify(api.revisionsOf(key))).not.toContain(SECRET);
+    expect(JSON.stringify(api.revisionsOf(key))).not.toContain(Buffer.from(SECRET).toString('base64'));
+  });
+});
+
 describe('reconcile: auto-revert', () => {
   it('a revision that crash-loops on the first node goes back to the stable one there, and no other node gets it', async () => {
     const { api, key } = cluster(
@@ -224,12 +277,7 @@ describe('reconcile: auto-revert', () => {
     const updated = api.childrenOf(key).filter((c) => c.spec.hash !== v1);
     expect(updated.map((c) => c.spec.nodeName)).toEqual(['n1']);
     // n1's agent: applied, active, but the unit has already restarted twice with exit code 3.
-    updated[0]!.status = {
-      appliedHash: updated[0]!.spec.hash,
-      phase: 'Running',
-      readySince: new Date(api.now).toISOString(),
-      units: [{ name: 'main', unit: 'sdw-default_app_main.service', restarts: 2, exitCode: 3 }],
-    };
+    crashLoops(api, updated[0]!);
     await reconcileWorkload(key, api.deps());
     expect(api.childrenOf(key).map((c) => c.spec.hash)).toEqual([v1, v1, v1]);
     const status = api.workload(key).status!;

@@ -227,6 +227,8 @@ describe('registerWatches: which workloads each event sends to the queue', () =>
       nodes: new FakeSource<k8s.V1Node>(),
       heartbeats: new FakeSource<k8s.V1Lease>(),
       revisions: new FakeSource<ControllerRevision>(),
+      configMaps: new FakeSource<k8s.V1ConfigMap>(),
+      secrets: new FakeSource<k8s.V1Secret>(),
     };
     const queued: string[] = [];
     let now = 0;
@@ -243,6 +245,21 @@ describe('registerWatches: which workloads each event sends to the queue', () =>
     queued.length = 0;
     return { informers, queued, expectations, index, setNow: (t: number) => (now = t) };
   }
+
+  it('a ConfigMap or Secret event enqueues only the workloads of its namespace that name it', () => {
+    const { informers, queued } = setup();
+    const a = informers.workloads.items[0]!;
+    a.spec.files = [{ name: 'conf', path: '/etc/sdw/default/a/conf', configMapKeyRef: { name: 'cfg', key: 'k' } }];
+    const b = informers.workloads.items[1]!;
+    b.spec.units = [
+      { name: 'main', command: ['/bin/true'], env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'tok', key: 'k' } } }] },
+    ];
+    informers.configMaps.emit('update', { metadata: { namespace: 'default', name: 'cfg' } });
+    informers.configMaps.emit('update', { metadata: { namespace: 'other', name: 'cfg' } });
+    informers.secrets.emit('update', { metadata: { namespace: 'default', name: 'tok' } });
+    informers.secrets.emit('update', { metadata: { namespace: 'default', name: 'cfg' } });
+    expect(queued).toEqual(['default/a', 'default/b']);
+  });
 
   it('every event of a workload enqueues it; its deletion forgets its expectations', () => {
     const { informers, queued, expectations } = setup();
