@@ -91,7 +91,15 @@ export interface PodInfo {
   spec: { nodeName: string; containers: Array<{ name: string; image: string }> };
   status: {
     phase: string;
-    containerStatuses?: Array<{ ready: boolean; restartCount: number; containerID?: string; imageID?: string; image?: string }>;
+    containerStatuses?: Array<{
+      ready: boolean;
+      restartCount: number;
+      containerID?: string;
+      imageID?: string;
+      image?: string;
+      state?: unknown;
+      lastState?: unknown;
+    }>;
   };
 }
 

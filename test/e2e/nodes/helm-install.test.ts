@@ -50,7 +50,17 @@ describe('operator installed with helm install onto kubelet nodes', () => {
     const pods = await agentPods(cluster);
     expect([...pods.keys()].sort()).toEqual(NODES);
     for (const p of pods.values()) {
-      expect(p.status.containerStatuses?.[0]?.ready).toBe(true);
+      // On failure, the container's state says why (a restart, a failing probe).
+      const cs = p.status.containerStatuses?.[0];
+      expect({
+        pod: p.metadata.name,
+        ready: cs?.ready,
+        restartCount: cs?.restartCount,
+        state: cs?.state,
+        lastState: cs?.lastState,
+      }).toMatchObject({
+        ready: true,
+      });
       expect(p.spec.containers[0]?.image).toBe(image.ref);
     }
 
