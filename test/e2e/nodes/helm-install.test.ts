@@ -1,10 +1,19 @@
 // Installed the other way users install it: a real `helm install` of the chart
 // onto nodes with a real kubelet, the project's image loaded into each node's
-// containerd and named by --set. helm --wait returns once the agent DaemonSet
-// and the controller Deployment are ready, and a workload then runs on every node.
+// containerd and named by --set. helm --wait returns once the controller Deployment
+// is ready and the agent DaemonSet is within its maxUnavailable; `kubectl rollout
+// status` then sees every agent ready, and a workload runs on every node.
 import { activeState, apply, waitForWorkload } from '../../harness/assertions.js';
 import { Cluster } from '../../harness/cluster.js';
-import { agentPods, projectImage, sleepWorkload, splitRef, type ProjectImage } from '../../harness/deployOperator.js';
+import {
+  AGENT_DAEMONSET,
+  agentPods,
+  projectImage,
+  sleepWorkload,
+  splitRef,
+  waitRolledOut,
+  type ProjectImage,
+} from '../../harness/deployOperator.js';
 import { CHART_DIR, helmOk } from '../../harness/helm.js';
 import { OPERATOR_NAMESPACE } from '../../harness/operator.js';
 
@@ -46,6 +55,10 @@ describe('operator installed with helm install onto kubelet nodes', () => {
     );
     const status = await helmOk(['status', 'sdw', '--namespace', OPERATOR_NAMESPACE], kube);
     expect(status).toMatch(/STATUS: deployed/);
+    // helm --wait counts a DaemonSet ready with desired - maxUnavailable pods ready
+    // (helm's pkg/kube/ready.go), so one of two agents may still be starting: wait as a
+    // user does, with `kubectl rollout status`, which waits for every pod.
+    await waitRolledOut(cluster, 'daemonset', AGENT_DAEMONSET);
 
     const pods = await agentPods(cluster);
     expect([...pods.keys()].sort()).toEqual(NODES);
