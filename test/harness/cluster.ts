@@ -207,7 +207,11 @@ export class Cluster {
     await this.bridge?.remove().catch((e) => errors.push(e));
     await this.controlPlane.stop().catch((e) => errors.push(e));
     if (!process.env.SDW_KEEP_RUN_DIR) await fs.rm(this.dir, { recursive: true, force: true });
-    if (errors.length) throw new AggregateError(errors, 'cluster teardown failed');
+    if (errors.length)
+      throw new AggregateError(
+        errors,
+        `cluster teardown failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`,
+      );
   }
 }
 

@@ -107,13 +107,27 @@ export class NodeBridge {
   /** Removes the node's veth if it outlived its namespace. */
   async detach(node: string): Promise<void> {
     const veth = this.veths.get(node);
-    if (veth && (await linkExists(veth))) await run('ip', ['link', 'del', veth]);
+    if (veth) await deleteLink(veth);
     this.veths.delete(node);
   }
 
   async remove(): Promise<void> {
     for (const node of [...this.veths.keys()]) await this.detach(node);
-    if (await linkExists(this.name)) await run('ip', ['link', 'del', this.name]);
+    await deleteLink(this.name);
+  }
+}
+
+/**
+ * Deletes a link unless it is gone. The kernel tears a network namespace down
+ * asynchronously after its last process exits, taking the veth pair with it, so
+ * a link seen a moment ago may vanish before `ip link del` runs: gone is success.
+ */
+async function deleteLink(name: string): Promise<void> {
+  if (!(await linkExists(name))) return;
+  try {
+    await run('ip', ['link', 'del', name]);
+  } catch (err) {
+    if (await linkExists(name)) throw err;
   }
 }
 
