@@ -31,12 +31,18 @@ describe('deploy manifests on a real API server', () => {
     const ids = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(ids).toEqual(
       [
+        // The logs API (aggregated: kubectl sdw logs through the API server).
+        'APIService/v1alpha1.subresources.systemd.operators.dev',
         'ClusterRole/systemd-workload-agent',
         'ClusterRole/systemd-workload-controller',
         'ClusterRole/systemd-workload-editor',
+        'ClusterRole/systemd-workload-logs-api',
+        // Who may scrape /metrics (served with authentication and authorization).
+        'ClusterRole/systemd-workload-metrics-reader',
         'ClusterRole/systemd-workload-viewer',
         'ClusterRoleBinding/systemd-workload-agent',
         'ClusterRoleBinding/systemd-workload-controller',
+        'ClusterRoleBinding/systemd-workload-logs-api',
         'CustomResourceDefinition/systemdunitsets.systemd.operators.dev',
         'CustomResourceDefinition/systemdworkloadpolicies.systemd.operators.dev',
         'CustomResourceDefinition/systemdworkloads.systemd.operators.dev',
@@ -49,6 +55,7 @@ describe('deploy manifests on a real API server', () => {
         'RoleBinding/systemd-workload-controller-leases',
         'Service/systemd-workload-agent-metrics',
         'Service/systemd-workload-controller-metrics',
+        'Service/systemd-workload-logs-api',
         'ServiceAccount/systemd-workload-agent',
         'ServiceAccount/systemd-workload-controller',
         'ValidatingAdmissionPolicy/systemd-workload-agent-node-identity',
@@ -63,6 +70,7 @@ describe('deploy manifests on a real API server', () => {
       (o) =>
         ![
           'Namespace',
+          'APIService',
           'CustomResourceDefinition',
           'ClusterRole',
           'ClusterRoleBinding',
@@ -110,7 +118,12 @@ describe('deploy manifests on a real API server', () => {
     expect(await can(ctl, 'delete', 'systemdunitsets.systemd.operators.dev')).toBe(true);
     expect(await can(ctl, 'update', 'leases.coordination.k8s.io', NS)).toBe(true);
     expect(await can(ctl, 'update', 'leases.coordination.k8s.io', 'default')).toBe(false);
-    expect(await can(ctl, 'get', 'secrets', NS)).toBe(false);
+    // The controller reads Secrets to seal their values for each node (spec.files,
+    // env valueFrom); it never writes them. Agents cannot read Secrets at all.
+    expect(await can(ctl, 'watch', 'secrets')).toBe(true);
+    expect(await can(ctl, 'update', 'secrets', NS)).toBe(false);
+    expect(await can(agent, 'get', 'secrets', NS)).toBe(false);
+    expect(await can(agent, 'list', 'secrets')).toBe(false);
     expect(await can(ctl, 'watch', 'systemdworkloadpolicies.systemd.operators.dev')).toBe(true);
     expect(await can(ctl, 'list', 'systemdworkloadpolicies.systemd.operators.dev')).toBe(true);
     expect(await can(ctl, 'update', 'systemdworkloadpolicies.systemd.operators.dev')).toBe(false);
@@ -204,6 +217,7 @@ describe('helm install, upgrade and uninstall of the chart', () => {
       'deployment.apps/systemd-workload-controller',
       'service/systemd-workload-agent-metrics',
       'service/systemd-workload-controller-metrics',
+      'service/systemd-workload-logs-api',
       'serviceaccount/systemd-workload-agent',
       'serviceaccount/systemd-workload-controller',
     ]);
