@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, writeBusyboxImage } from '../../hack/images/busybox-oci.js';
 import { cacheRoot, repoRoot } from './binaries.js';
-import { ControlPlane, type KubectlResult } from './controlPlane.js';
+import { ControlPlane, type KubectlResult, type TokenUser } from './controlPlane.js';
 import { KubeletNode, SERVICE_IP } from './kubeletNode.js';
 import { NodeBridge } from './nodeBridge.js';
 import { SystemdNode } from './systemdNode.js';
@@ -43,6 +43,10 @@ export interface ClusterOptions {
   controllers?: string[];
   /** Serve aggregated APIs and accept users' client certificates (ControlPlaneOptions.aggregation). */
   aggregation?: boolean;
+  /** API Priority and Fairness on (ControlPlaneOptions.priorityAndFairness; default off). */
+  priorityAndFairness?: boolean;
+  /** More token users (ControlPlaneOptions.users). */
+  users?: TokenUser[];
   /** Install the project's CRDs from crds/ (default true). */
   crds?: boolean;
   /** Where the run's files live; default under the cache (never /tmp: nodes mount it privately). */
@@ -67,6 +71,8 @@ export class Cluster {
       dir: path.join(this.dir, 'control-plane'),
       controllers: opts.controllers,
       aggregation: opts.aggregation,
+      priorityAndFairness: opts.priorityAndFairness,
+      users: opts.users,
       ...(opts.kubeletNodes ? { kubelets: { address: '', serviceIp: SERVICE_IP } } : {}),
     });
   }

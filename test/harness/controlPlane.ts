@@ -29,6 +29,25 @@ export interface ControlPlaneOptions {
    * kube-proxy here), and client certificates for users (a CA of its own).
    */
   aggregation?: boolean;
+  /**
+   * API Priority and Fairness, on in every real cluster (kube-apiserver's default). Off unless
+   * asked (the tests' control planes run without it, as they always have); the fleet benchmarks
+   * turn it on.
+   */
+  priorityAndFairness?: boolean;
+  /**
+   * More bearer-token users for tokens.csv (beside admin, which is in system:masters and so exempt
+   * from APF): the benchmarks give each client the identity it has in a cluster, so APF
+   * classifies its requests as it would there.
+   */
+  users?: TokenUser[];
+}
+
+/** A user of the API server's token file: a bearer token, a user name and its groups. */
+export interface TokenUser {
+  token: string;
+  user: string;
+  groups: string[];
 }
 
 export const DEFAULT_CONTROLLERS = ['garbagecollector', 'namespace', 'serviceaccount', 'serviceaccount-token'];
@@ -96,7 +115,8 @@ export class ControlPlane {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await fs.writeFile(path.join(this.dir, 'pki', 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
     await fs.writeFile(path.join(this.dir, 'pki', 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-    await fs.writeFile(path.join(this.dir, 'tokens.csv'), `${this.adminToken},admin,admin-uid,system:masters\n`);
+    const users = (this.opts.users ?? []).map((u, i) => `${u.token},${u.user},user-${i},"${u.groups.join(',')}"\n`);
+    await fs.writeFile(path.join(this.dir, 'tokens.csv'), [`${this.adminToken},admin,admin-uid,system:masters\n`, ...users].join(''));
 
     this.etcdPort = await freePort();
     const peerPort = await freePort();
@@ -138,7 +158,7 @@ export class ControlPlane {
         `--service-account-signing-key-file=${path.join(this.dir, 'pki', 'sa.key')}`,
         '--service-cluster-ip-range=10.96.0.0/24',
         '--allow-privileged=true',
-        '--enable-priority-and-fairness=false',
+        ...(this.opts.priorityAndFairness ? [] : ['--enable-priority-and-fairness=false']),
         '--v=1',
       ],
       path.join(this.dir, 'kube-apiserver.log'),

@@ -79,6 +79,8 @@ export interface ControllerOptions {
   extraArgs?: string[];
   /** Node's own flags before the entry point (e.g. the Deployment's --max-semi-space-size). */
   nodeArgs?: string[];
+  /** Another identity's kubeconfig (default: the cluster's admin). */
+  kubeconfig?: string;
 }
 
 export async function startController(cluster: Cluster, opts: ControllerOptions = {}): Promise<OperatorProcess> {
@@ -103,7 +105,7 @@ export async function startController(cluster: Cluster, opts: ControllerOptions 
       ...(opts.extraArgs ?? []),
     ],
     path.join(cluster.dir, `${id}.log`),
-    cluster.kubeconfigPath,
+    opts.kubeconfig ?? cluster.kubeconfigPath,
     port,
   );
   p.start();

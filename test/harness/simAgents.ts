@@ -54,6 +54,8 @@ export class SimAgents {
   private stopped = false;
   private readonly leases = new Map<string, k8s.V1Lease>();
   private hbTimer: NodeJS.Timeout | undefined;
+  /** While true, no heartbeat is renewed (the renewal loop keeps its place). */
+  heartbeatsPaused = false;
   /** Counters: status patches sent, failed; heartbeat renewals sent. */
   readonly stats = { statusPatches: 0, statusErrors: 0, renewals: 0, renewErrors: 0 };
   /** performance.now() when the latest status patch was answered. */
@@ -163,7 +165,7 @@ export class SimAgents {
     const tick = (): void => {
       if (this.stopped) return;
       const batchEnd = idx + Math.max(1, Math.round(50 / step));
-      for (; idx < batchEnd && idx < this.nodeNames.length; idx++) void this.renew(this.nodeNames[idx]!);
+      for (; idx < batchEnd && idx < this.nodeNames.length; idx++) if (!this.heartbeatsPaused) void this.renew(this.nodeNames[idx]!);
       if (idx >= this.nodeNames.length) idx = 0;
       this.hbTimer = setTimeout(tick, Math.max(1, step * Math.max(1, Math.round(50 / step))));
     };
