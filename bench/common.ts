@@ -3,12 +3,15 @@
 // Node objects, and writing bench/results/<name>.{json,md}.
 import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../test/harness/binaries.js';
 import { registerNode } from '../test/harness/cluster.js';
-import type { ControlPlane } from '../test/harness/controlPlane.js';
+import type { Cluster } from '../test/harness/cluster.js';
+import type { ControlPlane, TokenUser } from '../test/harness/controlPlane.js';
+import { OPERATOR_NAMESPACE } from '../test/harness/operator.js';
 import { mapLimit } from '../test/harness/simAgents.js';
 
 // The compiled harness looks for its node script beside itself.
@@ -158,5 +161,191 @@ export async function readSummary(): Promise<Record<string, unknown>> {
     return JSON.parse(await fs.readFile(path.join(resultsDir, 'summary.json'), 'utf8')) as Record<string, unknown>;
   } catch {
     return {};
+  }
+}
+
+// ---- API Priority and Fairness, and the identities it classifies ----
+
+/**
+ * The fleet benchmarks' clients, each with the identity it has in a cluster, so that the API
+ * server's Priority and Fairness (on in these benchmarks) classifies its requests as a cluster's
+ * default FlowSchemas would: our controller and agents are ServiceAccounts of the operator's
+ * namespace (FlowSchema service-accounts: priority level workload-low); kube-controller-manager's
+ * DaemonSet controller is kube-system's daemon-set-controller, as with
+ * --use-service-account-credentials (kube-system-service-accounts: workload-high); kubelets are
+ * system:nodes (system-nodes: system). The harness's admin is in system:masters, which APF exempts:
+ * the benchmarks use it only to set up, to clean up and to read.
+ */
+export const BENCH_IDENTITIES = {
+  controller: [
+    `system:serviceaccount:${OPERATOR_NAMESPACE}:systemd-workload-controller`,
+    'system:serviceaccounts',
+    `system:serviceaccounts:${OPERATOR_NAMESPACE}`,
+  ],
+  agents: [
+    `system:serviceaccount:${OPERATOR_NAMESPACE}:systemd-workload-agent`,
+    'system:serviceaccounts',
+    `system:serviceaccounts:${OPERATOR_NAMESPACE}`,
+  ],
+  daemonSetController: [
+    'system:serviceaccount:kube-system:daemon-set-controller',
+    'system:serviceaccounts',
+    'system:serviceaccounts:kube-system',
+  ],
+  kubelets: ['system:node:sim-kubelets', 'system:nodes'],
+} as const;
+export type BenchIdentity = keyof typeof BENCH_IDENTITIES;
+
+/** Token users for Cluster.start({ users }): one per bench identity, with a fresh token each. */
+export function benchUsers(): Record<BenchIdentity, TokenUser> {
+  return Object.fromEntries(
+    Object.entries(BENCH_IDENTITIES).map(([k, [user, ...groups]]): [string, TokenUser] => [
+      k,
+      { token: randomBytes(24).toString('hex'), user, groups },
+    ]),
+  ) as Record<BenchIdentity, TokenUser>;
+}
+
+/**
+ * Binds cluster-admin to each bench identity (what a client may do does not change how APF
+ * classifies it) and writes a kubeconfig for each; returns their paths and loaded KubeConfigs.
+ */
+export async function benchKubeconfigs(
+  cluster: Cluster,
+  users: Record<BenchIdentity, TokenUser>,
+): Promise<Record<BenchIdentity, { path: string; kc: k8s.KubeConfig }>> {
+  const out: Partial<Record<BenchIdentity, { path: string; kc: k8s.KubeConfig }>> = {};
+  for (const [name, u] of Object.entries(users) as Array<[BenchIdentity, TokenUser]>) {
+    const r = await cluster.kubectl(['create', 'clusterrolebinding', `bench-${name}`, '--clusterrole=cluster-admin', `--user=${u.user}`]);
+    if (r.code !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(r.stderr);
+    const p = await cluster.controlPlane.kubeconfigFor(`bench-${name}`, u.token);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(p);
+    out[name] = { path: p, kc };
+  }
+  return out as Record<BenchIdentity, { path: string; kc: k8s.KubeConfig }>;
+}
+
+/** The API server's /metrics as admin. */
+export async function scrapeMetrics(cp: ControlPlane): Promise<string> {
+  const [code, body] = await cp.request('/metrics');
+  if (code !== 200) throw new Error(`/metrics: ${code}`);
+  return body;
+}
+
+/** Sum of every sample of `name` in a Prometheus exposition, by the value of label `by`. */
+export function metricSumBy(body: string, name: string, by: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of body.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    const key = new RegExp(`(?:^|,)${by}="([^"]*)"`).exec(labels)?.[1] ?? '';
+    out[key] = (out[key] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return out;
+}
+
+function diffBy(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b)) {
+    const d = v - (a[k] ?? 0);
+    if (d > 0) out[k] = r3(d);
+  }
+  return out;
+}
+
+/** APF's work between two scrapes, by priority level: requests dispatched, rejected, and seconds queued. */
+export function apfDiff(before: string, after: string): Record<string, Record<string, number>> {
+  const d = (name: string): Record<string, number> =>
+    diffBy(metricSumBy(before, name, 'priority_level'), metricSumBy(after, name, 'priority_level'));
+  return {
+    dispatched: d('apiserver_flowcontrol_dispatched_requests_total'),
+    rejected: d('apiserver_flowcontrol_rejected_requests_total'),
+    queuedSeconds: d('apiserver_flowcontrol_request_wait_duration_seconds_sum'),
+    queuedRequests: d('apiserver_flowcontrol_request_wait_duration_seconds_count'),
+  };
+}
+
+/**
+ * Whether APF is on in this API server, from the API server itself: its debug endpoint
+ * (/debug/api_priority_and_fairness/dump_priority_levels answers only when APF is on) and the
+ * seats of each priority level (apiserver_flowcontrol_nominal_limit_seats).
+ */
+export async function apfState(
+  cp: ControlPlane,
+): Promise<{ enabled: boolean; debugEndpointStatus: number; nominalSeats: Record<string, number> }> {
+  const [code] = await cp.request('/debug/api_priority_and_fairness/dump_priority_levels');
+  const nominalSeats = metricSumBy(await scrapeMetrics(cp), 'apiserver_flowcontrol_nominal_limit_seats', 'priority_level');
+  return { enabled: code === 200 && Object.keys(nominalSeats).length > 0, debugEndpointStatus: code, nominalSeats };
+}
+
+function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - (f[4] ?? 0), total };
+}
+
+/**
+ * CPU seconds and peak RSS of some processes over an interval: CPU from /proc (utime+stime) at
+ * start and stop, RSS (VmRSS) sampled every periodMs, its maximum; and the machine's busy share
+ * of all its cores (/proc/stat) over the interval.
+ */
+export class ProcSampler {
+  private readonly cpu0 = new Map<string, number>();
+  private readonly peak = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticks0 = machineTicks();
+  private t0 = performance.now();
+
+  constructor(
+    private readonly pids: Record<string, number | undefined>,
+    private readonly periodMs = 250,
+  ) {}
+
+  start(): this {
+    for (const [k, pid] of Object.entries(this.pids)) if (pid) this.cpu0.set(k, procStats(pid).cpuSeconds);
+    this.ticks0 = machineTicks();
+    this.t0 = performance.now();
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.periodMs);
+    return this;
+  }
+
+  private sample(): void {
+    for (const [k, pid] of Object.entries(this.pids)) {
+      if (!pid) continue;
+      try {
+        this.peak.set(k, Math.max(this.peak.get(k) ?? 0, procStats(pid).rssMiB));
+      } catch {
+        /* exited */
+      }
+    }
+  }
+
+  stop(): {
+    seconds: number;
+    machineBusyPercent: number;
+    procs: Record<string, { cpuSeconds: number; cores: number; peakRssMiB: number }>;
+  } {
+    clearInterval(this.timer);
+    this.sample();
+    const seconds = (performance.now() - this.t0) / 1000;
+    const t = machineTicks();
+    const procs: Record<string, { cpuSeconds: number; cores: number; peakRssMiB: number }> = {};
+    for (const [k, pid] of Object.entries(this.pids)) {
+      if (!pid || !this.cpu0.has(k)) continue;
+      let cpu = NaN;
+      try {
+        cpu = procStats(pid).cpuSeconds - this.cpu0.get(k)!;
+      } catch {
+        /* exited */
+      }
+      procs[k] = { cpuSeconds: r3(cpu), cores: r3(cpu / seconds), peakRssMiB: this.peak.get(k) ?? NaN };
+    }
+    return {
+      seconds: r3(seconds),
+      machineBusyPercent: r3(((t.busy - this.ticks0.busy) / Math.max(1, t.total - this.ticks0.total)) * 100),
+      procs,
+    };
   }
 }

@@ -10,7 +10,18 @@ import { Cluster } from '../test/harness/cluster.js';
 import { startAgent, startController, type OperatorProcess } from '../test/harness/operator.js';
 import { waitFor } from '../test/harness/process.js';
 import { SimAgents, mapLimit } from '../test/harness/simAgents.js';
-import { ensureNodeScript, manifestNodeFlags, procStats, r3, registerNodes, systemdVersionOf, PRODUCTION_LEASE } from './common.js';
+import {
+  apfState,
+  benchKubeconfigs,
+  benchUsers,
+  ensureNodeScript,
+  manifestNodeFlags,
+  procStats,
+  r3,
+  registerNodes,
+  systemdVersionOf,
+  PRODUCTION_LEASE,
+} from './common.js';
 
 export const FLEET_LABEL = { bench: 'fleet' };
 export const REAL_NODE = 'real-1';
@@ -33,6 +44,8 @@ export interface Fleet {
   simNodes: string[];
   workloadNames: string[];
   systemdVersion?: string;
+  /** API Priority and Fairness as the API server reports it (bench/common.ts apfState). */
+  apf: Awaited<ReturnType<typeof apfState>>;
   /**
    * The fan-out, from the first workload created to every node ready: its wall time
    * and the controller process's CPU seconds (/proc utime+stime) over it: the
@@ -72,14 +85,26 @@ export async function startFleet(opts: {
   realNode: boolean;
   heartbeatPeriodMs: number;
   extraNodeLabels?: (i: number) => Record<string, string>;
+  /** More flags for the controller (e.g. --kube-api-qps=0 to create the children fast). */
+  controllerArgs?: string[];
 }): Promise<Fleet> {
   if (opts.realNode) ensureNodeScript();
-  const cluster = await Cluster.start({ nodes: opts.realNode ? [{ name: REAL_NODE, labels: FLEET_LABEL }] : [] });
+  // APF on, as in every cluster, and the controller and the simulated agents with their cluster
+  // identities (ServiceAccounts: APF's workload-low), as bench/fanout.ts.
+  const users = benchUsers();
+  const cluster = await Cluster.start({
+    nodes: opts.realNode ? [{ name: REAL_NODE, labels: FLEET_LABEL }] : [],
+    priorityAndFairness: true,
+    users: Object.values(users),
+  });
   const stops: Array<() => Promise<void> | void> = [() => cluster.stop()];
   const stop = async (): Promise<void> => {
     for (const s of stops.reverse()) await s();
   };
   try {
+    const apf = await apfState(cluster.controlPlane);
+    if (!apf.enabled) throw new Error(`APF is not on in the benchmark's API server: ${JSON.stringify(apf)}`);
+    const kubeconfigs = await benchKubeconfigs(cluster, users);
     const simNodes = await registerNodes(cluster.kc, 'sim', opts.nodes, FLEET_LABEL);
     if (opts.extraNodeLabels) {
       const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
@@ -93,7 +118,12 @@ export async function startFleet(opts: {
     // One replica, no election: on this shared 2-core machine at load 20 the API server answered
     // a lease renewal in > 8 s, the controller lost the lease and exited (by design), twice,
     // which ended the fleet benchmarks; election is not what they measure.
-    const controller = await startController(cluster, { leaderElect: false, extraArgs: PRODUCTION_LEASE, nodeArgs: controllerNodeFlags() });
+    const controller = await startController(cluster, {
+      leaderElect: false,
+      extraArgs: [...PRODUCTION_LEASE, ...(opts.controllerArgs ?? [])],
+      nodeArgs: controllerNodeFlags(),
+      kubeconfig: kubeconfigs.controller.path,
+    });
     stops.push(() => controller.stop());
     let agent: OperatorProcess | undefined;
     let systemdVersion: string | undefined;
@@ -103,7 +133,10 @@ export async function startFleet(opts: {
       agent = await startAgent(cluster, REAL_NODE, { usagePeriodSeconds: 30, heartbeatPeriodSeconds: 10, resyncPeriodSeconds: 60 });
       stops.push(() => agent!.stop());
     }
-    const sim = await new SimAgents(cluster.kc, simNodes, { nodes: new Set(simNodes), heartbeatPeriodMs: opts.heartbeatPeriodMs }).start();
+    const sim = await new SimAgents(kubeconfigs.agents.kc, simNodes, {
+      nodes: new Set(simNodes),
+      heartbeatPeriodMs: opts.heartbeatPeriodMs,
+    }).start();
     stops.push(() => sim.stop());
     const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
     const workloadNames = Array.from({ length: opts.workloads }, (_, i) => `fleet-${i}`);
@@ -129,7 +162,7 @@ export async function startFleet(opts: {
       2000,
     );
     const fanOut = { seconds: r3((Date.now() - t0) / 1000), controllerCpuSeconds: r3(procStats(controller.pid!).cpuSeconds - cpu0) };
-    return { cluster, controller, agent, sim, simNodes, workloadNames, systemdVersion, fanOut, stop };
+    return { cluster, controller, agent, sim, simNodes, workloadNames, systemdVersion, apf, fanOut, stop };
   } catch (err) {
     await stop();
     throw err;
