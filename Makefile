@@ -152,17 +152,22 @@ bench-node-apply: deps k8s-binaries
 
 # Benchmarks of issue 8 beside node-apply; each also runs alone (node dist/bench/<name>.js)
 # and shrinks by env (see each file's header). `make bench` ends with bench/results/summary.json.
-.PHONY: bench-build bench-fanout bench-idle bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-create-cost bench-summary
-bench: bench-fanout bench-create-cost bench-idle bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-summary
+.PHONY: bench-build bench-fanout bench-idle bench-idle5000 bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-create-cost bench-summary
+bench: bench-fanout bench-create-cost bench-idle bench-idle5000 bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-summary
 
 bench-build: deps k8s-binaries
 	npx tsc -p tsconfig.json
 
+# Issue 18: 1,000 and 5,000 simulated nodes, APF on, ours and the DaemonSet controller at 20 QPS and unthrottled.
 bench-fanout: bench-build
-	node dist/bench/fanout.js
+	FANOUT_SIZES=1000,5000 FANOUT_REPS=1 node dist/bench/fanout.js
 
 bench-idle: bench-build
 	node dist/bench/idle.js
+
+# Issue 18: 5,000 simulated nodes (+ the real node) x 10 workloads, 5 minutes idle, APF on.
+bench-idle5000: bench-build
+	IDLE_NODES=5000 IDLE_WORKLOADS=10 IDLE_MINUTES=5 IDLE_SETTLE_S=30 IDLE_REAL_NODE=1 IDLE_RESULT=idle5000 node dist/bench/idle.js
 
 bench-crash: bench-build
 	node dist/bench/crash.js

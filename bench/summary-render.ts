@@ -12,6 +12,7 @@ export const BENCHMARKS = [
   'node-apply',
   'fanout',
   'idle',
+  'idle5000',
   'crash',
   'footprint',
   'agent-imports',
@@ -30,9 +31,46 @@ export function pick(o: J | undefined, ...keys: string[]): unknown {
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const len = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 
+const FANOUT_KINDS = ['ours-qps20', 'daemonset-qps20', 'ours-unthrottled', 'daemonset-unthrottled'] as const;
+
+/** One size of fanout.json (sizes.<n>), as summary.json gives it. */
+function fanoutSize(fanout: J | undefined, n: string) {
+  const s = (...k: string[]): unknown => pick(fanout, 'sizes', n, ...k);
+  return {
+    nodes: s('nodes'),
+    apfEnabled: s('apfEnabled'),
+    ratioEqualQps: s('ratioEqualQps'),
+    readyRatioEqualQps: s('readyRatioEqualQps'),
+    ratioUnthrottled: s('ratioUnthrottled'),
+    readyRatioUnthrottled: s('readyRatioUnthrottled'),
+    ...Object.fromEntries(
+      FANOUT_KINDS.map((k) => [
+        k,
+        {
+          createdSeconds: s(k, 'createdSeconds'),
+          readySeconds: s(k, 'readySeconds'),
+          apiserverCpuSeconds: s(k, 'apiserverCpuSeconds'),
+          apiserverPeakRssMiB: s(k, 'apiserverPeakRssMiB'),
+          samples: s(k, 'samples'),
+        },
+      ]),
+    ),
+  };
+}
+
 /** summary.json without its `machine` (the machine summary.ts runs on, given by the caller). */
 export function summarize(r: Results, machine: unknown) {
-  const { 'node-apply': nodeApply, fanout, idle, crash, footprint, timers, 'client-reuse': clientReuse, 'create-cost': createCost } = r;
+  const {
+    'node-apply': nodeApply,
+    fanout,
+    idle,
+    idle5000,
+    crash,
+    footprint,
+    timers,
+    'client-reuse': clientReuse,
+    'create-cost': createCost,
+  } = r;
   return {
     nodeApply200: {
       ratioToFloor: pick(nodeApply, 'summary', '200', 'agentOverFloor'),
@@ -44,19 +82,10 @@ export function summarize(r: Results, machine: unknown) {
       agentSeconds: pick(nodeApply, 'summary', '1000', 'agentMedianS'),
       floorSeconds: pick(nodeApply, 'summary', '1000', 'floorMedianS'),
     },
-    fanout1000: {
-      nodes: pick(fanout, 'summary', 'nodes'),
-      seconds: pick(fanout, 'summary', 'oursReadySeconds'),
-      ratioToDaemonSet: pick(fanout, 'summary', 'ratioToDaemonSet'),
-      daemonSetSeconds: pick(fanout, 'summary', 'daemonSetReadySeconds'),
-      childrenCreatedSeconds: pick(fanout, 'summary', 'oursChildrenCreatedSeconds'),
-      daemonSetPodsCreatedSeconds: pick(fanout, 'summary', 'daemonSetPodsCreatedSeconds'),
-      createdRatioToDaemonSet: pick(fanout, 'summary', 'createdRatioToDaemonSet'),
-      // The DaemonSet controller with its client rate limit raised (--kube-api-qps=1000): its own speed.
-      daemonSetQps1000Seconds: pick(fanout, 'summary', 'daemonSetQps1000ReadySeconds'),
-      ratioToDaemonSetQps1000: pick(fanout, 'summary', 'ratioToDaemonSetQps1000'),
-      createdRatioToDaemonSetQps1000: pick(fanout, 'summary', 'createdRatioToDaemonSetQps1000'),
-    },
+    // Issue 18: APF on; ratio = ours / DaemonSet of the median seconds from the create to the N-th child (pod) seen,
+    // at equal client limits (both 20 QPS, burst 30) and both unthrottled (bench/fanout.ts).
+    fanout1000: fanoutSize(fanout, '1000'),
+    fanout5000: fanoutSize(fanout, '5000'),
     idleWritesPerMinute: pick(idle, 'summary', 'writesPerMinute', 'workloadStatus'),
     idle: {
       nodes: pick(idle, 'summary', 'nodes'),
@@ -65,6 +94,25 @@ export function summarize(r: Results, machine: unknown) {
       writesPerMinute: pick(idle, 'summary', 'writesPerMinute'),
       expected: pick(idle, 'summary', 'expected'),
       workloadObjectBytes: pick(idle, 'summary', 'workloadObjectBytes'),
+    },
+    idle5000: {
+      nodes: pick(idle5000, 'summary', 'nodes'),
+      simulatedNodes: pick(idle5000, 'summary', 'simulatedNodes'),
+      workloads: pick(idle5000, 'summary', 'workloads'),
+      children: pick(idle5000, 'summary', 'children'),
+      minutes: pick(idle5000, 'summary', 'idleMinutes'),
+      apfEnabled: pick(idle5000, 'summary', 'apfEnabled'),
+      statusWritesPerMinute: pick(idle5000, 'summary', 'statusWritesPerMinute'),
+      writesPerMinute: pick(idle5000, 'summary', 'writesPerMinute'),
+      writtenObjects: pick(idle5000, 'summary', 'writtenObjects'),
+      leaseRenewalsPerMinute: pick(idle5000, 'summary', 'leaseRenewalsPerMinute'),
+      heartbeatApiserverCpuMsPerRenewal: pick(idle5000, 'summary', 'heartbeat', 'apiserverCpuMsPerRenewal'),
+      heartbeatApiserverCoresOn: pick(idle5000, 'summary', 'heartbeat', 'apiserverCoresOn'),
+      heartbeatApiserverCoresPaused: pick(idle5000, 'summary', 'heartbeat', 'apiserverCoresPaused'),
+      apiserverCoresIdle: pick(idle5000, 'summary', 'apiserverCoresIdle'),
+      apiserverPeakRssMiBIdle: pick(idle5000, 'summary', 'apiserverPeakRssMiBIdle'),
+      controllerRssMiB: pick(idle5000, 'summary', 'controllerRssMiB'),
+      controllerPeakRssMiB: pick(idle5000, 'summary', 'controllerPeakRssMiB'),
     },
     crashToStatus: {
       p50Seconds: pick(crash, 'summary', 'p50Seconds'),
@@ -96,7 +144,7 @@ export function summarize(r: Results, machine: unknown) {
     },
     machine,
     machinePerBenchmark: Object.fromEntries(
-      Object.entries({ nodeApply, fanout, createCost, idle, crash, footprint, timers, clientReuse }).map(([k, v]) => [
+      Object.entries({ nodeApply, fanout, createCost, idle, idle5000, crash, footprint, timers, clientReuse }).map(([k, v]) => [
         k,
         pick(v, 'machine'),
       ]),
@@ -174,47 +222,93 @@ function nodeApplyFigures(na: J | undefined): Row[] {
   return out;
 }
 
+const KIND_TEXT: Record<(typeof FANOUT_KINDS)[number], string> = {
+  'ours-qps20': 'ours at 20 QPS',
+  'daemonset-qps20': 'DaemonSet at 20 QPS',
+  'ours-unthrottled': 'ours unthrottled',
+  'daemonset-unthrottled': 'DaemonSet unthrottled',
+};
+
 function fanoutFigures(f: J | undefined): Row[] {
-  const runs = (kind: string): number => len((pick(f, 'runs') as J[] | null)?.filter((r) => r.kind === kind));
-  const [ours, ds, dsq] = [runs('ours'), runs('daemonset'), runs('daemonset-qps1000')];
-  const s = (k: string): number | null => num(pick(f, 'summary', k));
+  return Object.keys((pick(f, 'sizes') as J | null) ?? {}).flatMap((n) => {
+    const s = (...k: string[]): number | null => num(pick(f, 'sizes', n, ...k));
+    const samples = (k: string): number => s(k, 'samples') ?? 0;
+    const at = `fanout.json sizes.${n}`;
+    return [
+      row(`fan-out: nodes`, s('nodes'), (x) => `${quote.count(x)} nodes`, `${at}.nodes`),
+      ...FANOUT_KINDS.flatMap((k) => [
+        row(
+          `fan-out ${n}: ${KIND_TEXT[k]}, every child/pod created`,
+          s(k, 'createdSeconds'),
+          quote.seconds,
+          `${at}.${k}.createdSeconds`,
+          medianSamples([samples(k)]),
+        ),
+        row(
+          `fan-out ${n}: ${KIND_TEXT[k]}, kube-apiserver CPU`,
+          s(k, 'apiserverCpuSeconds'),
+          (x) => `${quote.seconds(x).replace(' s', '')} CPU`,
+          `${at}.${k}.apiserverCpuSeconds`,
+          medianSamples([samples(k)]),
+        ),
+        row(
+          `fan-out ${n}: ${KIND_TEXT[k]}, kube-apiserver peak RSS`,
+          s(k, 'apiserverPeakRssMiB'),
+          (x) => `${quote.whole(x)} MiB`,
+          `${at}.${k}.apiserverPeakRssMiB`,
+          medianSamples([samples(k)]),
+        ),
+      ]),
+      row(
+        `fan-out ${n}: ours/DaemonSet created, both 20 QPS`,
+        s('ratioEqualQps'),
+        quote.ratio,
+        `${at}.ratioEqualQps`,
+        medianSamples([samples('ours-qps20'), samples('daemonset-qps20')]),
+      ),
+      row(
+        `fan-out ${n}: ours/DaemonSet created, both unthrottled`,
+        s('ratioUnthrottled'),
+        quote.ratio,
+        `${at}.ratioUnthrottled`,
+        medianSamples([samples('ours-unthrottled'), samples('daemonset-unthrottled')]),
+      ),
+    ];
+  });
+}
+
+function idle5000Figures(i: J | undefined): Row[] {
+  const s = (...k: string[]): number | null => num(pick(i, 'summary', ...k));
+  const at = (k: string): string => `idle5000.json summary.${k}`;
   return [
-    row('fan-out: nodes', s('nodes'), (x) => `${quote.count(x)} nodes`, 'fanout.json summary.nodes'),
+    row('idle5000: simulated nodes', s('simulatedNodes'), (x) => `${quote.count(x)} simulated`, at('simulatedNodes')),
+    row('idle5000: children', s('children'), (x) => `${quote.count(x)} children`, at('children')),
+    row('idle5000: minutes idle', s('idleMinutes'), (x) => `${quote.whole(x)} minutes`, at('idleMinutes')),
     row(
-      'fan-out: ours, every node ready',
-      s('oursReadySeconds'),
-      quote.seconds,
-      'fanout.json summary.oursReadySeconds',
-      medianSamples([ours]),
+      'idle5000: workload and child status writes a minute',
+      s('statusWritesPerMinute'),
+      (x) => `${roundText(x, x < 10 ? 1 : 0)} writes`,
+      at('statusWritesPerMinute'),
     ),
     row(
-      'fan-out: DaemonSet (--kube-api-qps=20), every node ready',
-      s('daemonSetReadySeconds'),
-      quote.seconds,
-      'fanout.json summary.daemonSetReadySeconds',
-      medianSamples([ds]),
+      'idle5000: lease renewals a minute',
+      s('leaseRenewalsPerMinute'),
+      (x) => `${quote.count(Math.round(x))} renewals`,
+      at('leaseRenewalsPerMinute'),
     ),
     row(
-      'fan-out: DaemonSet at --kube-api-qps=1000, every node ready',
-      s('daemonSetQps1000ReadySeconds'),
-      quote.seconds,
-      'fanout.json summary.daemonSetQps1000ReadySeconds',
-      medianSamples([dsq]),
+      'idle5000: kube-apiserver CPU per renewal',
+      s('heartbeat', 'apiserverCpuMsPerRenewal'),
+      quote.ms,
+      at('heartbeat.apiserverCpuMsPerRenewal'),
     ),
     row(
-      'fan-out: ours/DaemonSet, ready',
-      s('ratioToDaemonSet'),
-      quote.ratio,
-      'fanout.json summary.ratioToDaemonSet',
-      medianSamples([ours, ds]),
+      'idle5000: kube-apiserver cores over the idle window',
+      s('apiserverCoresIdle'),
+      (x) => `${roundText(x, 2)} cores`,
+      at('apiserverCoresIdle'),
     ),
-    row(
-      'fan-out: ours/DaemonSet at --kube-api-qps=1000, ready',
-      s('ratioToDaemonSetQps1000'),
-      quote.ratio,
-      'fanout.json summary.ratioToDaemonSetQps1000',
-      medianSamples([ours, dsq]),
-    ),
+    row('idle5000: controller RSS (one reading)', s('controllerRssMiB'), (x) => `${quote.whole(x)} MiB`, at('controllerRssMiB')),
   ];
 }
 
@@ -348,6 +442,7 @@ export function quotedFigures(r: Results): QuotedFigure[] {
     ...createCostFigures(r['create-cost']),
     ...crashFigures(r.crash),
     ...idleFigures(r.idle, summarize(r, null)),
+    ...idle5000Figures(r.idle5000),
     ...footprintFigures(r.footprint),
     ...agentImportFigures(r['agent-imports']),
     ...timerFigures(r.timers),
@@ -367,25 +462,30 @@ export function renderSummaryMd(r: Results): string {
       [
         ['node apply 200 units, agent/floor', String(s.nodeApply200.ratioToFloor), '<= 1.15'],
         ['node apply 1000 units, agent/floor', String(s.nodeApply1000.ratioToFloor), '<= 1.15'],
-        [`fan-out to ${String(s.fanout1000.nodes)} nodes, s (ours ready)`, String(s.fanout1000.seconds), '-'],
-        ['fan-out ours/DaemonSet (ready vs ready)', String(s.fanout1000.ratioToDaemonSet), '<= 1'],
-        ['fan-out ours/DaemonSet (children vs pods created)', String(s.fanout1000.createdRatioToDaemonSet), '<= 1'],
-        [
-          'fan-out ours/DaemonSet at --kube-api-qps=1000 (ready vs ready)',
-          String(s.fanout1000.ratioToDaemonSetQps1000),
-          '- (not a stock setting)',
-        ],
-        [
-          'fan-out ours/DaemonSet at --kube-api-qps=1000 (children vs pods created)',
-          String(s.fanout1000.createdRatioToDaemonSetQps1000),
-          '-',
-        ],
+        ...(['fanout1000', 'fanout5000'] as const).flatMap((k) => [
+          [
+            `fan-out to ${String(s[k].nodes)} nodes (APF on: ${String(s[k].apfEnabled)}), ours/DaemonSet created, both 20 QPS burst 30`,
+            String(s[k].ratioEqualQps),
+            '<= 1.0',
+          ],
+          [`fan-out to ${String(s[k].nodes)} nodes, ours/DaemonSet ready, both 20 QPS burst 30`, String(s[k].readyRatioEqualQps), '-'],
+          [
+            `fan-out to ${String(s[k].nodes)} nodes, ours/DaemonSet created, both unthrottled`,
+            String(s[k].ratioUnthrottled),
+            '- (what bounds each: NOTES.md)',
+          ],
+        ]),
         [
           'kube-apiserver CPU per create, SystemdUnitSet/Pod',
           String(pick(r['create-cost'], 'summary', 'apiserverCpuRatio')),
           '- (what bounds the line above)',
         ],
         ['idle workload status writes/min', String(s.idleWritesPerMinute), '0 for unchanged state'],
+        [
+          `idle at ${String(s.idle5000.simulatedNodes)} simulated nodes x ${String(s.idle5000.workloads)} workloads: workload + child status writes/min`,
+          String(s.idle5000.statusWritesPerMinute),
+          '0 for unchanged state',
+        ],
         ['crash-to-status p50 / p99, s', `${String(s.crashToStatus.p50Seconds)} / ${String(s.crashToStatus.p99Seconds)}`, 'p99 < 2'],
         ['agent RSS idle, 50 units, MiB', String(s.agentRssMiB), '<= 80'],
         ['agent RSS peak under 300 unit restarts a minute, MiB', String(s.agentRssChurnMiB), '<= 120'],
