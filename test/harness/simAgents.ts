@@ -139,8 +139,25 @@ export class SimAgents {
         mergePatch,
       );
       this.lastAckAt = performance.now();
-    } catch {
-      this.stats.statusErrors++; // gone or conflicting: a later event brings it back if it still matters
+    } catch (err) {
+      this.stats.statusErrors++;
+      // Gone: nothing to report. Anything else (429 from API Priority and Fairness shedding load,
+      // a timeout) is retried after the server's Retry-After or 1 s, as the real agent and
+      // client-go do: without it a child whose only patch was rejected was never acknowledged
+      // (458 of 50,000 in one idle run at 5,000 nodes).
+      const e = err as { code?: number; headers?: Record<string, string> };
+      if (e.code === 404 || this.stopped) return;
+      const retryAfterS = Number(e.headers?.['retry-after'] ?? 1);
+      const key = `${c.metadata.namespace}/${c.metadata.name}`;
+      setTimeout(
+        () => {
+          const cur = this.informer.get(key) ?? c;
+          if (this.stopped || (cur.status?.appliedHash === cur.spec.hash && cur.status.phase === 'Running')) return;
+          this.pending.set(key, cur);
+          this.pump();
+        },
+        Math.min(10, Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS : 1) * 1000,
+      ).unref();
     }
   }
 
