@@ -105,6 +105,8 @@ export function summarize(r: Results, machine: unknown) {
       statusWritesPerMinute: pick(idle5000, 'summary', 'statusWritesPerMinute'),
       writesPerMinute: pick(idle5000, 'summary', 'writesPerMinute'),
       writtenObjects: pick(idle5000, 'summary', 'writtenObjects'),
+      // Lease writes counted at the API server, and the renewals the simulated agents sent (nominal: nodes x 6).
+      leaseWritesPerMinute: pick(idle5000, 'summary', 'writesPerMinute', 'leases'),
       leaseRenewalsPerMinute: pick(idle5000, 'summary', 'leaseRenewalsPerMinute'),
       heartbeatApiserverCpuMsPerRenewal: pick(idle5000, 'summary', 'heartbeat', 'apiserverCpuMsPerRenewal'),
       heartbeatApiserverCoresOn: pick(idle5000, 'summary', 'heartbeat', 'apiserverCoresOn'),
@@ -287,14 +289,38 @@ function idle5000Figures(i: J | undefined): Row[] {
     row(
       'idle5000: workload and child status writes a minute',
       s('statusWritesPerMinute'),
-      (x) => `${roundText(x, x < 10 ? 1 : 0)} writes`,
+      (x) => `${x === 0 ? '0' : roundText(x, x < 10 ? 1 : 0)} writes`,
       at('statusWritesPerMinute'),
     ),
     row(
-      'idle5000: lease renewals a minute',
+      'idle5000: lease writes a minute at the API server (heartbeats)',
+      s('writesPerMinute', 'leases'),
+      (x) => `${quote.count(Math.round(x))} lease`,
+      at('writesPerMinute.leases'),
+    ),
+    row(
+      'idle5000: heartbeat renewals a minute sent by the simulated agents',
       s('leaseRenewalsPerMinute'),
       (x) => `${quote.count(Math.round(x))} renewals`,
       at('leaseRenewalsPerMinute'),
+    ),
+    row(
+      'idle5000: kube-apiserver cores, 20 s with the renewals on',
+      s('heartbeat', 'apiserverCoresOn'),
+      (x) => `${roundText(x, 2)} cores`,
+      at('heartbeat.apiserverCoresOn'),
+    ),
+    row(
+      'idle5000: kube-apiserver cores, 20 s with the renewals paused',
+      s('heartbeat', 'apiserverCoresPaused'),
+      (x) => `${roundText(x, 2)} cores`,
+      at('heartbeat.apiserverCoresPaused'),
+    ),
+    row(
+      'idle5000: controller peak RSS (VmHWM, fan-out included)',
+      s('controllerPeakRssMiB'),
+      (x) => `${quote.whole(x)} MiB`,
+      at('controllerPeakRssMiB'),
     ),
     row(
       'idle5000: kube-apiserver CPU per renewal',
