@@ -168,6 +168,10 @@ interface MinuteRun {
   minute: string;
   starts: number;
   missed: number;
+  /** systemd's wakeup for this minute's timers (the first LastTriggerUSec): where AccuracySec put it. */
+  firstTriggerSeconds: number;
+  /** The last timer dispatched (its start job queued). */
+  lastTriggerSeconds: number;
   firstSeconds: number;
   latestSeconds: number;
   p50Seconds: number;
@@ -180,40 +184,63 @@ interface MinuteRun {
   ratio: number | null;
 }
 
-/** Every timer's service read once: its start in [minute, minute + 60 s), as lateness in seconds. */
-async function readStarts(
-  bus: SystemdBus,
-  services: string[],
-  minute: number,
-): Promise<{ starts: number[]; readErrors: number; readSeconds: number }> {
+interface Read {
+  starts: number[];
+  triggers: number[];
+  readErrors: number;
+  readSeconds: number;
+}
+
+/** A unit's realtime timestamp property (microseconds) as seconds after `minute`, if it falls in that minute. */
+async function secondsInMinute(bus: SystemdBus, unit: string, iface: string, prop: string, minute: number): Promise<number | undefined> {
+  const props = await bus.getUnitProperties(unit, [iface]);
+  const ms = Number(unwrap((Object.values(props)[0] ?? {})[prop]) ?? 0) / 1000;
+  return ms >= minute && ms < minute + 60_000 ? (ms - minute) / 1000 : undefined;
+}
+
+/**
+ * Every timer and its service read once: the service's start (ExecMainStartTimestamp) and the
+ * timer's elapse (LastTriggerUSec: when systemd dispatched it and queued the start job) in
+ * [minute, minute + 60 s), in seconds after the minute.
+ */
+async function readStarts(bus: SystemdBus, services: string[], minute: number): Promise<Read> {
   // Few calls in flight: the node's dbus-daemon limits pending replies per connection.
   const tRead = Date.now();
-  const starts: number[] = [];
-  let readErrors = 0;
+  const out: Read = { starts: [], triggers: [], readErrors: 0, readSeconds: 0 };
   await forEachLimited(services, 4, async (s) => {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const props = await bus.getUnitProperties(s, ['org.freedesktop.systemd1.Service']);
-        const us = Number(unwrap((Object.values(props)[0] ?? {}).ExecMainStartTimestamp) ?? 0);
-        if (us / 1000 >= minute && us / 1000 < minute + 60_000) starts.push((us / 1000 - minute) / 1000);
+        const start = await secondsInMinute(bus, s, 'org.freedesktop.systemd1.Service', 'ExecMainStartTimestamp', minute);
+        const trigger = await secondsInMinute(
+          bus,
+          s.replace(/\.service$/, '.timer'),
+          'org.freedesktop.systemd1.Timer',
+          'LastTriggerUSec',
+          minute,
+        );
+        if (start !== undefined) out.starts.push(start);
+        if (trigger !== undefined) out.triggers.push(trigger);
         return;
       } catch {
-        readErrors++;
+        out.readErrors++;
       }
     }
   });
-  const readSeconds = r3((Date.now() - tRead) / 1000);
-  if (Date.now() >= minute + 60_000) throw new Error(`reading minute ${new Date(minute).toISOString()} outlasted it (${readSeconds} s)`);
-  return { starts, readErrors, readSeconds };
+  out.readSeconds = r3((Date.now() - tRead) / 1000);
+  if (Date.now() >= minute + 60_000)
+    throw new Error(`reading minute ${new Date(minute).toISOString()} outlasted it (${out.readSeconds} s)`);
+  return out;
 }
 
-function minuteRun(minute: number, read: { starts: number[]; readErrors: number; readSeconds: number }, floor: FloorRun | null): MinuteRun {
-  const { starts } = read;
+function minuteRun(minute: number, read: Read, floor: FloorRun | null): MinuteRun {
+  const { starts, triggers } = read;
   const latest = starts.length ? Math.max(...starts) : NaN;
   return {
     minute: new Date(minute).toISOString(),
     starts: starts.length,
     missed: N - starts.length,
+    firstTriggerSeconds: r3(Math.min(...triggers)),
+    lastTriggerSeconds: r3(Math.max(...triggers)),
     firstSeconds: r3(Math.min(...starts)),
     latestSeconds: r3(latest),
     p50Seconds: r3(percentile(starts, 50)),
@@ -324,6 +351,8 @@ async function main(): Promise<void> {
       samples: runs.length,
       floorSamples: floors.length,
       floorFailures: floorFailures.length,
+      firstTriggerMedianSeconds: r3(median(runs.map((r) => r.firstTriggerSeconds))),
+      lastTriggerMedianSeconds: r3(median(runs.map((r) => r.lastTriggerSeconds))),
       firstMedianSeconds: r3(median(runs.map((r) => r.firstSeconds))),
       spreadMedianSeconds: r3(median(runs.map((r) => r.latestSeconds - r.firstSeconds))),
       floorFirstStartMedianSeconds: r3(median(floors.map((f) => f.firstStartSeconds))),
@@ -372,9 +401,11 @@ async function main(): Promise<void> {
         ],
       ),
       '',
-      'Where the latest start goes: the first start of a minute (systemd waking its timers within AccuracySec, median ' +
-        `${summary.firstMedianSeconds} s) and the spread from the first to the last start (median ${summary.spreadMedianSeconds} s); ` +
-        `the floor's first start comes ${summary.floorFirstStartMedianSeconds} s after its first call, its last JobRemoved ${summary.floorJobsMedianSeconds} s.`,
+      `Where the latest start goes (medians over minutes): systemd woke for the minute's timers at ${summary.firstTriggerMedianSeconds} s ` +
+        `(the first LastTriggerUSec; AccuracySec=${String(summary.accuracySec)} lets it pick a point in that window), dispatched the last timer at ` +
+        `${summary.lastTriggerMedianSeconds} s (each queues its service's start job), started the first service at ${summary.firstMedianSeconds} s ` +
+        `and the last at ${summary.latestMedianSeconds} s (first to last start: ${summary.spreadMedianSeconds} s). ` +
+        `The floor's first start comes ${summary.floorFirstStartMedianSeconds} s after its first call, its last JobRemoved at ${summary.floorJobsMedianSeconds} s.`,
       '',
       '## Per minute',
       '',
@@ -382,6 +413,8 @@ async function main(): Promise<void> {
         [
           'minute',
           'starts',
+          'woke (s)',
+          'last timer dispatched (s)',
           'first (s)',
           'latest (s)',
           'p99 (s)',
@@ -395,6 +428,8 @@ async function main(): Promise<void> {
         runs.map((r) => [
           r.minute,
           r.starts,
+          r.firstTriggerSeconds,
+          r.lastTriggerSeconds,
           r.firstSeconds,
           r.latestSeconds,
           r.p99Seconds,
