@@ -152,7 +152,7 @@ bench-node-apply: deps k8s-binaries
 
 # Benchmarks of issue 8 beside node-apply; each also runs alone (node dist/bench/<name>.js)
 # and shrinks by env (see each file's header). `make bench` ends with bench/results/summary.json.
-.PHONY: bench-build bench-fanout bench-idle bench-crash bench-agent-imports bench-footprint bench-timers bench-timers-accuracy bench-client-reuse bench-create-cost bench-summary
+.PHONY: bench-build bench-fanout bench-idle bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-create-cost bench-summary
 bench: bench-fanout bench-create-cost bench-idle bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-summary
 
 bench-build: deps k8s-binaries
@@ -175,14 +175,10 @@ bench-footprint: bench-build
 	node dist/bench/footprint.js
 
 # 1,000 same-minute timers through the agent against the floor of starting as many units at once
-# (bench/timers-floor.py, python3-dbus), in the same run on the same node (issue 18 #6).
+# (bench/timers-floor.py, python3-dbus), in the same run on the same node (issue 18 #6); then the
+# same with every timer at AccuracySec=1us, what the rendered 1s costs.
 bench-timers: bench-build
 	node dist/bench/timers.js
-
-# Not part of `bench`: the same with AccuracySec=1us instead of the rendered 1s (what the
-# accuracy costs; results in bench/results/history/timers.accuracy-1us.*).
-bench-timers-accuracy: bench-build
-	TIMER_ACCURACY=1us node dist/bench/timers.js
 
 bench-client-reuse: bench-build
 	node dist/bench/client-reuse.js

@@ -8,9 +8,9 @@
 // a .service plus a .timer with OnCalendar=*-*-* *:*:00 (a bounded form: no open-ended
 // repetition, which systemd 252 would skip across the day's rollover), Persistent=true,
 // AccuracySec=1s (src/render/unit.ts; the workload API has no field for it). The controller is
-// not in the loop (it only renders). TIMER_ACCURACY=<timespan> rewrites AccuracySec= in the
-// rendered timers, to measure what that setting costs (results then go to
-// bench/results/history/timers.accuracy-<timespan>.*, not timers.*).
+// not in the loop (it only renders). Then, in the same run, every child is replaced with its
+// timers at AccuracySec=1us and TIMER_ACCURACY_MINUTES more minutes are measured the same way:
+// what the rendered accuracy costs (timers.json fineAccuracy; not a summary figure).
 //
 // Floor: bench/timers-floor.py (python3-dbus, no code shared with the agent) starts N oneshot
 // services with the timers' own .service content (floor-t<i>.service, without the agent's
@@ -32,7 +32,7 @@
 // latest / that minute's floor lastStartSeconds; ratioToFloor = the median of those ratios (a
 // minute's pair, 25 s apart, shares that minute's load on the shared cores); ratioOfMedians beside it.
 //
-// Usage: node dist/bench/timers.js   (env: TIMER_UNITS=1000 TIMER_MINUTES=5 TIMER_ACCURACY unset)
+// Usage: node dist/bench/timers.js   (env: TIMER_UNITS=1000 TIMER_MINUTES=3 TIMER_ACCURACY_MINUTES=2)
 import { execFile, execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -74,8 +74,10 @@ import {
 } from './common.js';
 
 const N = env('TIMER_UNITS', 1000);
-const MINUTES = env('TIMER_MINUTES', 5);
-const ACCURACY = process.env.TIMER_ACCURACY;
+const MINUTES = env('TIMER_MINUTES', 3);
+// Then, in the same run: every timer rewritten to AccuracySec=1us, measured as many minutes again.
+const ACCURACY_MINUTES = env('TIMER_ACCURACY_MINUTES', 2);
+const FINE_ACCURACY = '1us';
 const NODE = 'tm-1';
 const NS = 'default';
 const FLOOR_SCRIPT = path.join(repoRoot, 'bench', 'timers-floor.py');
@@ -89,21 +91,21 @@ const FLOOR_AT_MS = 25_000;
 const READ_AT_MS = 42_000;
 const execFileP = promisify(execFile);
 
-function timerUnit(g: number, i: number) {
+function timerUnit(g: number, i: number, accuracy?: string) {
   const workload = `tmr-${g}`;
   const u = { name: `t${i}`, type: 'oneshot' as const, command: ['/bin/true'], schedule: '* * * * *' };
   const files = renderUnitFiles(NS, workload, u).map((f) =>
-    ACCURACY && f.name.endsWith('.timer') ? { ...f, content: f.content.replace(/^AccuracySec=.*$/m, `AccuracySec=${ACCURACY}`) } : f,
+    accuracy && f.name.endsWith('.timer') ? { ...f, content: f.content.replace(/^AccuracySec=.*$/m, `AccuracySec=${accuracy}`) } : f,
   );
   return { name: u.name, type: u.type, scheduled: true, files };
 }
 
-function children(): SystemdUnitSet[] {
+function children(accuracy?: string): SystemdUnitSet[] {
   const out: SystemdUnitSet[] = [];
   for (let g = 0; g * LIMITS.units < N; g++) {
     const workload = `tmr-${g}`;
     const units = [];
-    for (let i = g * LIMITS.units; i < Math.min(N, (g + 1) * LIMITS.units); i++) units.push(timerUnit(g, i));
+    for (let i = g * LIMITS.units; i < Math.min(N, (g + 1) * LIMITS.units); i++) units.push(timerUnit(g, i, accuracy));
     const hash = specHash(units.flatMap((u) => u.files));
     out.push({
       apiVersion: API_VERSION,
@@ -262,6 +264,193 @@ function minuteRun(minute: number, read: Read, floor: FloorRun | null): MinuteRu
   };
 }
 
+type FloorFailure = { minute: string; error: string; journal: string };
+
+/** COUNT minutes from firstMinute: the timers' starts and the floor beside them, each minute. */
+async function measure(
+  bus: SystemdBus,
+  node: { busAddress: string; journalDir: string },
+  services: string[],
+  firstMinute: number,
+  count: number,
+): Promise<{ runs: MinuteRun[]; lateness: number[]; floorFailures: FloorFailure[] }> {
+  const out = { runs: [] as MinuteRun[], lateness: [] as number[], floorFailures: [] as FloorFailure[] };
+  for (let k = 0; k < count; k++) {
+    const minute = firstMinute + k * 60_000;
+    await sleepUntil(minute + FLOOR_AT_MS);
+    let floor: FloorRun | null = null;
+    try {
+      floor = await runFloor(node.busAddress);
+    } catch (err) {
+      const journal = await keepJournal(node.journalDir, minute);
+      const error = String((err as { stderr?: string }).stderr ?? err).trim();
+      out.floorFailures.push({ minute: new Date(minute).toISOString(), error, journal });
+      console.warn(`floor failed (journal in ${journal}): ${error}`);
+    }
+    await sleepUntil(minute + READ_AT_MS);
+    const read = await readStarts(bus, services, minute);
+    out.lateness.push(...read.starts);
+    const run = minuteRun(minute, read, floor);
+    out.runs.push(run);
+    console.log(JSON.stringify(run));
+  }
+  return out;
+}
+
+/** The figures of one phase (one AccuracySec). */
+function summarizePhase(accuracySec: string, m: { runs: MinuteRun[]; lateness: number[]; floorFailures: FloorFailure[] }) {
+  const { runs, lateness, floorFailures } = m;
+  const floors = runs.flatMap((r) => (r.floor ? [r.floor] : []));
+  const latestMedian = median(runs.map((r) => r.latestSeconds));
+  const floorMedian = median(floors.map((f) => f.lastStartSeconds));
+  const expected = N * runs.length;
+  return {
+    units: N,
+    minutes: runs.length,
+    accuracySec,
+    triggers: lateness.length,
+    expectedTriggers: expected,
+    missed: expected - lateness.length,
+    // Median of the minutes' own ratios: each pair shares its minute's load on the shared cores.
+    ratioToFloor: r3(median(runs.flatMap((r) => (r.ratio === null ? [] : [r.ratio])))),
+    ratioOfMedians: r3(latestMedian / floorMedian),
+    latestMedianSeconds: r3(latestMedian),
+    floorMedianSeconds: r3(floorMedian),
+    samples: runs.length,
+    floorSamples: floors.length,
+    floorFailures: floorFailures.length,
+    firstTriggerMedianSeconds: r3(median(runs.map((r) => r.firstTriggerSeconds))),
+    lastTriggerMedianSeconds: r3(median(runs.map((r) => r.lastTriggerSeconds))),
+    firstMedianSeconds: r3(median(runs.map((r) => r.firstSeconds))),
+    spreadMedianSeconds: r3(median(runs.map((r) => r.latestSeconds - r.firstSeconds))),
+    floorFirstStartMedianSeconds: r3(median(floors.map((f) => f.firstStartSeconds))),
+    floorJobsMedianSeconds: r3(median(floors.map((f) => f.jobsSeconds))),
+    floorWindow: FLOOR_WINDOW,
+    floorNotLoadedMax: Math.max(...floors.map((f) => f.notLoaded)),
+    p50Seconds: r3(percentile(lateness, 50)),
+    p90Seconds: r3(percentile(lateness, 90)),
+    p99Seconds: r3(percentile(lateness, 99)),
+    p9999Seconds: r3(percentile(lateness, 99.99)),
+    maxSeconds: r3(Math.max(...lateness)),
+    minSeconds: r3(Math.min(...lateness)),
+  };
+}
+type Phase = ReturnType<typeof summarizePhase>;
+
+/** One phase's tables in timers.md. */
+function phaseMd(p: Phase, runs: MinuteRun[], floorFailures: FloorFailure[]): string[] {
+  return [
+    ...mdTable(
+      [
+        'latest/floor, median',
+        'median latest / median floor',
+        'latest, median (s)',
+        'floor, median (s)',
+        'samples (minutes)',
+        'starts (expected)',
+        'p50 (s)',
+        'p99 (s)',
+        'max (s)',
+      ],
+      [
+        [
+          p.ratioToFloor,
+          p.ratioOfMedians,
+          p.latestMedianSeconds,
+          p.floorMedianSeconds,
+          p.samples,
+          `${p.triggers} (${p.expectedTriggers})`,
+          p.p50Seconds,
+          p.p99Seconds,
+          p.maxSeconds,
+        ],
+      ],
+    ),
+    '',
+    `Where the latest start goes (medians over minutes): systemd woke for the minute's timers at ${p.firstTriggerMedianSeconds} s ` +
+      `(the first LastTriggerUSec; AccuracySec=${p.accuracySec} lets it pick a point in that window), dispatched the last timer at ` +
+      `${p.lastTriggerMedianSeconds} s (each queues its service's start job), started the first service at ${p.firstMedianSeconds} s ` +
+      `and the last at ${p.latestMedianSeconds} s (first to last start: ${p.spreadMedianSeconds} s). ` +
+      `The floor's first start comes ${p.floorFirstStartMedianSeconds} s after its first call, its last JobRemoved at ${p.floorJobsMedianSeconds} s; ` +
+      `${p.floorSamples} floor samples, ${p.floorFailures} failed, at most ${p.floorNotLoadedMax} of its services not loaded before its clock.`,
+    '',
+    ...mdTable(
+      [
+        'minute',
+        'starts',
+        'woke (s)',
+        'last timer dispatched (s)',
+        'first (s)',
+        'latest (s)',
+        'p99 (s)',
+        'floor first (s)',
+        'floor last (s)',
+        'floor jobs (s)',
+        'latest/floor',
+        'floor began after latest (s)',
+      ],
+      runs.map((r) => [
+        r.minute,
+        r.starts,
+        r.firstTriggerSeconds,
+        r.lastTriggerSeconds,
+        r.firstSeconds,
+        r.latestSeconds,
+        r.p99Seconds,
+        r.floor?.firstStartSeconds ?? 'failed',
+        r.floor?.lastStartSeconds ?? 'failed',
+        r.floor?.jobsSeconds ?? 'failed',
+        r.ratio ?? '-',
+        r.floorAfterLatestSeconds ?? '-',
+      ]),
+    ),
+    '',
+    ...(floorFailures.length
+      ? [
+          `Floor failures (no floor sample that minute): ${floorFailures.map((f) => `${f.minute}: ${f.error} (journal: ${f.journal})`).join('; ')}`,
+          '',
+        ]
+      : []),
+  ];
+}
+
+/** Every child replaced with its timers at `accuracy`; resolves once systemd has every timer at it. */
+async function setAccuracy(api: k8s.CustomObjectsApi, bus: SystemdBus, accuracy: string, timers: string[]): Promise<void> {
+  await forEachLimited(children(accuracy), 8, async (body) => {
+    const cur = (await api.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: UNITSET_PLURAL,
+      name: body.metadata.name!,
+    })) as SystemdUnitSet;
+    await api.replaceNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: UNITSET_PLURAL,
+      name: body.metadata.name!,
+      body: { ...cur, spec: body.spec },
+    });
+  });
+  const want = 1; // microseconds: 1us
+  await waitFor(
+    `${timers.length} timers at AccuracySec=${accuracy}`,
+    async () => {
+      let n = 0;
+      await forEachLimited(timers, 4, async (t) => {
+        const props = await bus.getUnitProperties(t, ['org.freedesktop.systemd1.Timer']).catch(() => ({}));
+        const v = Number(unwrap((Object.values(props)[0] ?? {}).AccuracyUSec) ?? -1);
+        if (v === want) n++;
+      });
+      const active = (await bus.listUnitsByPatterns(['active'], ['sdw-default_tmr-*.timer'])).length;
+      return n === timers.length && active === timers.length ? true : undefined;
+    },
+    120_000,
+    1000,
+  );
+}
+
 async function main(): Promise<void> {
   ensureNodeScript();
   // The floor needs Debian's python3-dbus and python3-gi (hack/install-deps.sh): say so before starting anything.
@@ -276,13 +465,17 @@ async function main(): Promise<void> {
   try {
     const node = cluster.node(NODE);
     const m = machine(await systemdVersionOf((...a) => node.busctl(...a)));
-    console.log(`timers: ${N} units, ${MINUTES} min, AccuracySec ${ACCURACY ?? 'as rendered'}, load ${String(m.loadavgAtStart)}`);
+    console.log(
+      `timers: ${N} units, ${MINUTES} + ${ACCURACY_MINUTES} (AccuracySec=${FINE_ACCURACY}) min, load ${String(m.loadavgAtStart)}`,
+    );
     agent = await startAgent(cluster, NODE, { usagePeriodSeconds: 30, heartbeatPeriodSeconds: 10, resyncPeriodSeconds: 60 });
     bus = await SystemdBus.connect(node.busAddress);
     const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
     const kids = children();
     const services = kids.flatMap((c) => c.spec.units.map((u) => u.files[0]!.name));
+    const timers = services.map((s) => s.replace(/\.service$/, '.timer'));
     const timerFile = kids[0]!.spec.units[0]!.files.find((f) => f.name.endsWith('.timer'))!;
+    const rendered = /^AccuracySec=(.*)$/m.exec(timerFile.content)?.[1] ?? 'unset';
 
     // The floor's services, loaded and started once (untimed), before the timers exist.
     await writeFloorUnits(node.unitDir, kids[0]!.spec.units[0]!.files[0]!.content);
@@ -306,158 +499,55 @@ async function main(): Promise<void> {
       1000,
     );
     const setupS = r3((Date.now() - tCreate) / 1000);
-    // Measure from the next full minute (+1 s) for MINUTES minutes.
-    const firstMinute = Math.ceil((Date.now() + 1000) / 60_000) * 60_000;
+    const nextMinute = (): number => Math.ceil((Date.now() + 1000) / 60_000) * 60_000;
+    const firstMinute = nextMinute();
     console.log(`timers active after ${setupS} s; measuring ${MINUTES} minutes from ${new Date(firstMinute).toISOString()}`);
+    const base = await measure(bus, node, services, firstMinute, MINUTES);
+    const summary = { ...summarizePhase(rendered, base), setupSeconds: setupS };
 
-    const runs: MinuteRun[] = [];
-    const floorFailures: Array<{ minute: string; error: string; journal: string }> = [];
-    const lateness: number[] = [];
-    for (let k = 0; k < MINUTES; k++) {
-      const minute = firstMinute + k * 60_000;
-      await sleepUntil(minute + FLOOR_AT_MS);
-      let floor: FloorRun | null = null;
-      try {
-        floor = await runFloor(node.busAddress);
-      } catch (err) {
-        const journal = await keepJournal(node.journalDir, minute);
-        floorFailures.push({
-          minute: new Date(minute).toISOString(),
-          error: String((err as { stderr?: string }).stderr ?? err).trim(),
-          journal,
-        });
-        console.warn(`floor failed (journal in ${journal}): ${floorFailures.at(-1)!.error}`);
-      }
-      await sleepUntil(minute + READ_AT_MS);
-      const read = await readStarts(bus, services, minute);
-      lateness.push(...read.starts);
-      const run = minuteRun(minute, read, floor);
-      runs.push(run);
-      console.log(JSON.stringify(run));
+    let fine: { phase: Phase; runs: MinuteRun[]; floorFailures: FloorFailure[] } | undefined;
+    if (ACCURACY_MINUTES > 0) {
+      await setAccuracy(api, bus, FINE_ACCURACY, timers);
+      const from = nextMinute();
+      console.log(`timers at AccuracySec=${FINE_ACCURACY}; measuring ${ACCURACY_MINUTES} minutes from ${new Date(from).toISOString()}`);
+      const r = await measure(bus, node, services, from, ACCURACY_MINUTES);
+      fine = { phase: summarizePhase(FINE_ACCURACY, r), runs: r.runs, floorFailures: r.floorFailures };
     }
-    const floors = runs.flatMap((r) => (r.floor ? [r.floor] : []));
-    const latestMedian = median(runs.map((r) => r.latestSeconds));
-    const floorMedian = median(floors.map((f) => f.lastStartSeconds));
-    const expected = N * MINUTES;
-    const summary = {
-      units: N,
-      minutes: MINUTES,
-      accuracySec: /^AccuracySec=(.*)$/m.exec(timerFile.content)?.[1] ?? null,
-      triggers: lateness.length,
-      expectedTriggers: expected,
-      missed: expected - lateness.length,
-      // Median of the minutes' own ratios: each pair shares its minute's load on the shared cores.
-      ratioToFloor: r3(median(runs.flatMap((r) => (r.ratio === null ? [] : [r.ratio])))),
-      ratioOfMedians: r3(latestMedian / floorMedian),
-      latestMedianSeconds: r3(latestMedian),
-      floorMedianSeconds: r3(floorMedian),
-      samples: runs.length,
-      floorSamples: floors.length,
-      floorFailures: floorFailures.length,
-      firstTriggerMedianSeconds: r3(median(runs.map((r) => r.firstTriggerSeconds))),
-      lastTriggerMedianSeconds: r3(median(runs.map((r) => r.lastTriggerSeconds))),
-      firstMedianSeconds: r3(median(runs.map((r) => r.firstSeconds))),
-      spreadMedianSeconds: r3(median(runs.map((r) => r.latestSeconds - r.firstSeconds))),
-      floorFirstStartMedianSeconds: r3(median(floors.map((f) => f.firstStartSeconds))),
-      floorJobsMedianSeconds: r3(median(floors.map((f) => f.jobsSeconds))),
-      floorWindow: FLOOR_WINDOW,
-      floorNotLoadedMax: Math.max(...floors.map((f) => f.notLoaded)),
-      p50Seconds: r3(percentile(lateness, 50)),
-      p90Seconds: r3(percentile(lateness, 90)),
-      p99Seconds: r3(percentile(lateness, 99)),
-      p9999Seconds: r3(percentile(lateness, 99.99)),
-      maxSeconds: r3(Math.max(...lateness)),
-      minSeconds: r3(Math.min(...lateness)),
-      setupSeconds: setupS,
-    };
+
     const md = [
-      `# timers: ${N} same-minute timers on one node against the floor, ${MINUTES} minutes`,
+      `# timers: ${N} same-minute timers on one node against the floor`,
       '',
-      `Produced by \`node dist/bench/timers.js\` (\`make bench-timers\`; env TIMER_UNITS=${N} TIMER_MINUTES=${MINUTES}${ACCURACY ? ` TIMER_ACCURACY=${ACCURACY}` : ''}). Method in the header of bench/timers.ts.`,
-      `Timers created through the agent (SystemdUnitSets of 32 units), every minute at :00, Persistent=true, AccuracySec=${String(summary.accuracySec)}${ACCURACY ? ' (rewritten by TIMER_ACCURACY; the renderer emits 1s)' : ' (as rendered)'}.`,
+      `Produced by \`node dist/bench/timers.js\` (\`make bench-timers\`; env TIMER_UNITS=${N} TIMER_MINUTES=${MINUTES} TIMER_ACCURACY_MINUTES=${ACCURACY_MINUTES}). Method in the header of bench/timers.ts.`,
+      `Timers created through the agent (SystemdUnitSets of 32 units), every minute at :00, Persistent=true, AccuracySec=${rendered} as rendered (the workload API has no field for it).`,
       "Lateness = the service's ExecMainStartTimestamp minus the scheduled minute; latest = the largest of a minute.",
-      `Floor = bench/timers-floor.py (python3-dbus, no code shared with the agent), in the same run on the same node at M+25 s: StartUnit of ${N} loaded oneshot services with the timers' .service content, pipelined (up to ${String(summary.floorWindow)} jobs outstanding: systemd tracks each D-Bus-requested job with a match rule, and dbus-daemon allows its connection 512), from just before the first call to the latest ExecMainStartTimestamp; ${floors.length} samples, ${floorFailures.length} failed.`,
+      `Floor = bench/timers-floor.py (python3-dbus, no code shared with the agent), in the same run on the same node at M+25 s: StartUnit of ${N} loaded oneshot services with the timers' .service content, pipelined (up to ${FLOOR_WINDOW} jobs outstanding: systemd tracks each D-Bus-requested job with a match rule, and dbus-daemon allows its connection 512), from just before the first call to the latest ExecMainStartTimestamp.`,
       "Ratio = the median over minutes of latest / that minute's floor (both measured from the request, systemd's own timer or the first call, to the last main process forked; a minute's pair shares that minute's load on the shared cores). The ratio of the medians is beside it.",
       '',
-      ...mdTable(
-        [
-          'latest/floor, median',
-          'median latest / median floor',
-          'latest, median (s)',
-          'floor, median (s)',
-          'samples (minutes)',
-          'starts (expected)',
-          'p50 (s)',
-          'p99 (s)',
-          'max (s)',
-        ],
-        [
-          [
-            summary.ratioToFloor,
-            summary.ratioOfMedians,
-            summary.latestMedianSeconds,
-            summary.floorMedianSeconds,
-            runs.length,
-            `${summary.triggers} (${expected})`,
-            summary.p50Seconds,
-            summary.p99Seconds,
-            summary.maxSeconds,
-          ],
-        ],
-      ),
+      `## AccuracySec=${rendered} (as rendered; the figures of summary.json)`,
       '',
-      `Where the latest start goes (medians over minutes): systemd woke for the minute's timers at ${summary.firstTriggerMedianSeconds} s ` +
-        `(the first LastTriggerUSec; AccuracySec=${String(summary.accuracySec)} lets it pick a point in that window), dispatched the last timer at ` +
-        `${summary.lastTriggerMedianSeconds} s (each queues its service's start job), started the first service at ${summary.firstMedianSeconds} s ` +
-        `and the last at ${summary.latestMedianSeconds} s (first to last start: ${summary.spreadMedianSeconds} s). ` +
-        `The floor's first start comes ${summary.floorFirstStartMedianSeconds} s after its first call, its last JobRemoved at ${summary.floorJobsMedianSeconds} s.`,
-      '',
-      '## Per minute',
-      '',
-      ...mdTable(
-        [
-          'minute',
-          'starts',
-          'woke (s)',
-          'last timer dispatched (s)',
-          'first (s)',
-          'latest (s)',
-          'p99 (s)',
-          'floor first (s)',
-          'floor last (s)',
-          'floor jobs (s)',
-          'floor not loaded',
-          'latest/floor',
-          'floor began after latest (s)',
-        ],
-        runs.map((r) => [
-          r.minute,
-          r.starts,
-          r.firstTriggerSeconds,
-          r.lastTriggerSeconds,
-          r.firstSeconds,
-          r.latestSeconds,
-          r.p99Seconds,
-          r.floor?.firstStartSeconds ?? 'failed',
-          r.floor?.lastStartSeconds ?? 'failed',
-          r.floor?.jobsSeconds ?? 'failed',
-          r.floor?.notLoaded ?? 'failed',
-          r.ratio,
-          r.floorAfterLatestSeconds,
-        ]),
-      ),
-      '',
-      ...(floorFailures.length
+      ...phaseMd(summary, base.runs, base.floorFailures),
+      ...(fine
         ? [
-            `Floor failures (that minute has no floor sample): ${floorFailures.map((f) => `${f.minute}: ${f.error} (journal: ${f.journal})`).join('; ')}`,
+            `## AccuracySec=${FINE_ACCURACY} (the same run, after: every child replaced with its timers rewritten, what the accuracy costs)`,
             '',
+            ...phaseMd(fine.phase, fine.runs, fine.floorFailures),
           ]
         : []),
       ...mdMachine(m),
     ].join('\n');
-    const name = ACCURACY ? path.join('history', `timers.accuracy-${ACCURACY}`) : 'timers';
-    await writeResults(name, { machine: m, method: 'see the header of bench/timers.ts', summary, runs, floorFailures }, md);
-    console.log(JSON.stringify(summary, null, 2));
+    await writeResults(
+      'timers',
+      {
+        machine: m,
+        method: 'see the header of bench/timers.ts',
+        summary,
+        runs: base.runs,
+        floorFailures: base.floorFailures,
+        fineAccuracy: fine ?? null,
+      },
+      md,
+    );
+    console.log(JSON.stringify({ summary, fineAccuracy: fine?.phase }, null, 2));
     // Best effort: the node and its units go with the cluster below anyway. Deleting 1,000
     // timers' objects can outlast the API server's request timeout on a busy machine.
     await api
