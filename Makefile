@@ -179,6 +179,9 @@ bench-agent-imports: bench-build
 bench-footprint: bench-build
 	node dist/bench/footprint.js
 
+# 1,000 same-minute timers through the agent against the floor of starting as many units at once
+# (bench/timers-floor.py, python3-dbus), in the same run on the same node (issue 18 #6); then the
+# same with every timer at AccuracySec=1us, what the rendered 1s costs.
 bench-timers: bench-build
 	node dist/bench/timers.js
 

@@ -138,7 +138,13 @@ export function summarize(r: Results, machine: unknown) {
     // idle.ts's fan-out (10 workloads to 1,001 nodes): the controller's CPU from the first workload created to all ready, per child.
     controllerReconcileCpuMsPerChild: pick(idle, 'summary', 'controllerReconcileCpuMsPerChild'),
     footprint: pick(footprint, 'summary'),
+    // The latest start of a minute against the floor for starting as many units at once (timers.ts): the median of the minutes' ratios.
     timerLateness: {
+      ratioToFloor: pick(timers, 'summary', 'ratioToFloor'),
+      latestSeconds: pick(timers, 'summary', 'latestMedianSeconds'),
+      floorSeconds: pick(timers, 'summary', 'floorMedianSeconds'),
+      samples: pick(timers, 'summary', 'samples'),
+      maxSeconds: pick(timers, 'summary', 'maxSeconds'),
       p50Seconds: pick(timers, 'summary', 'p50Seconds'),
       p99Seconds: pick(timers, 'summary', 'p99Seconds'),
       triggers: pick(timers, 'summary', 'triggers'),
@@ -441,6 +447,8 @@ function timerFigures(t: J | undefined): Row[] {
   const s = (k: string): number | null => num(pick(t, 'summary', k));
   const [triggers, expected] = [s('triggers'), s('expectedTriggers')];
   const of = triggers === null || expected === null ? null : `${quote.count(triggers)} of ${quote.count(expected)}`;
+  const minutes = len(pick(t, 'runs'));
+  const floorSamples = s('floorSamples') ?? 0;
   return [
     row('timers: units, every minute', s('units'), (x) => `${quote.count(x)} timers`, 'timers.json summary.units'),
     of === null
@@ -452,6 +460,28 @@ function timerFigures(t: J | undefined): Row[] {
           samples: '-',
         },
     ...percentiles('timer lateness', 'timers.json', t, of ?? '-'),
+    row('timer lateness max', s('maxSeconds'), quote.seconds, 'timers.json summary.maxSeconds', of ?? '-'),
+    row(
+      'timers: latest start of a minute / floor',
+      s('ratioToFloor'),
+      quote.ratio,
+      'timers.json summary.ratioToFloor',
+      medianSamples([floorSamples]),
+    ),
+    row(
+      'timers: latest start of a minute (its lateness)',
+      s('latestMedianSeconds'),
+      quote.seconds,
+      'timers.json summary.latestMedianSeconds',
+      medianSamples([minutes]),
+    ),
+    row(
+      'timers floor: as many units started at once, first call to last start',
+      s('floorMedianSeconds'),
+      quote.seconds,
+      'timers.json summary.floorMedianSeconds',
+      medianSamples([floorSamples]),
+    ),
   ];
 }
 
@@ -517,6 +547,7 @@ export function renderSummaryMd(r: Results): string {
         ['agent RSS peak under 300 unit restarts a minute, MiB', String(s.agentRssChurnMiB), '<= 120'],
         [`controller RSS at ${String(s.controllerRssChildren)} children (target size 10,000), MiB`, String(s.controllerRssMiB), '<= 150'],
         ['controller CPU per child in the fan-out of idle.ts, ms', String(s.controllerReconcileCpuMsPerChild), '-'],
+        ['timers: latest start of a minute / floor (starting as many units at once)', String(s.timerLateness.ratioToFloor), '<= 1.1'],
         ['timer lateness p50 / p99, s', `${String(s.timerLateness.p50Seconds)} / ${String(s.timerLateness.p99Seconds)}`, '-'],
       ],
     ),
