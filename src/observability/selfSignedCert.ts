@@ -77,7 +77,9 @@ export function selfSignedCert(hosts: readonly string[], days = 365, now = new D
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  // Positive and minimal in DER: top bit clear, first byte never 0. With `& 0x7f` alone, one
+  // certificate in 256 began 0x00 then a byte below 0x80, which OpenSSL refuses (illegal padding).
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const notBefore = new Date(now.getTime() - 3600_000);
   const notAfter = new Date(now.getTime() + days * 86400_000);
   const extensions = ctx(
