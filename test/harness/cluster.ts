@@ -90,10 +90,10 @@ export class Cluster {
       c.kc = new k8s.KubeConfig();
       c.kc.loadFromFile(c.controlPlane.kubeconfigPath);
       if (opts.crds !== false) await c.installCrds();
-      await Promise.all((opts.nodes ?? []).map((n) => c.addNode(n)));
+      await settleAll((opts.nodes ?? []).map((n) => c.addNode(n)));
       if (opts.kubeletNodes) {
         const images = [await writeBusyboxImage(path.join(c.dir, 'images', 'busybox.oci.tar'))];
-        await Promise.all(opts.kubeletNodes.map((n, i) => c.addKubeletNode(n, i, images)));
+        await settleAll(opts.kubeletNodes.map((n, i) => c.addKubeletNode(n, i, images)));
       }
     } catch (err) {
       await c.stop();
@@ -219,6 +219,19 @@ export class Cluster {
         `cluster teardown failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`,
       );
   }
+}
+
+/**
+ * Promise.all that waits for every promise before it throws the first failure: a node that
+ * was still booting when another failed is then in the cluster's map, and the teardown
+ * that follows stops it (with Promise.all it joined the map after the teardown and was left
+ * running).
+ */
+export async function settleAll<T>(promises: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 export async function registerNode(kc: k8s.KubeConfig, spec: NodeSpec): Promise<void> {

@@ -2,6 +2,7 @@
 // for units with the same name (each node has its own cgroup subtree).
 import type { SystemdNode } from '../../harness/systemdNode.js';
 import { SystemdBus } from '../../../src/systemd/bus.js';
+import { settleAll } from '../../harness/cluster.js';
 import { UnitFileStore } from '../../../src/systemd/unitStore.js';
 import { ownedUnit, removeRunDir, startNode } from './helpers.js';
 
@@ -11,7 +12,8 @@ const nodes: SystemdNode[] = [];
 const buses: SystemdBus[] = [];
 
 beforeAll(async () => {
-  nodes.push(...(await Promise.all([startNode('two-a'), startNode('two-b')])));
+  // Each node joins `nodes` as it boots, so afterAll stops it even if the other failed to boot.
+  await settleAll(['two-a', 'two-b'].map(async (name) => nodes.push(await startNode(name))));
   buses.push(...(await Promise.all(nodes.map((n) => SystemdBus.connect(n.busAddress)))));
 }, T);
 
