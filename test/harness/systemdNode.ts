@@ -14,6 +14,7 @@ const execFileP = promisify(execFile);
 const SCRIPT = path.join(repoRoot, 'test', 'harness', 'node-sandbox.sh');
 // SIGRTMIN+4 asks systemd for a clean poweroff: every process inside ends.
 const SIGRTMIN_PLUS_4 = 38;
+const BOOT_TIMEOUT_MS = 60_000;
 
 export interface SystemdNodeOptions {
   /** Node name; also the sandbox's hostname. */
@@ -88,16 +89,59 @@ export class SystemdNode {
     closeSync(log);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const deadline = Date.now() + 30_000;
+    // A liveness bound, not a speed target: a node boots in 1-2 s, but two jest workers
+    // booting nodes beside builds on 2 cores once took longer than 30 s.
+    const deadline = Date.now() + BOOT_TIMEOUT_MS;
+    let state: string | undefined;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) break;
       if (!this.systemdPid) this.systemdPid = systemdPidOf(child.pid!);
-      if (this.systemdPid && existsSync(this.busSocketPath) && (await this.systemState()) === 'running') return;
+      if (this.systemdPid && existsSync(this.busSocketPath)) {
+        state = await this.systemState();
+        if (state === 'running') return;
+      }
       await sleep(100);
     }
+    const where = await this.bootDiagnosis(child, state);
     const tail = existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').slice(-2000) : '';
     await this.stop();
-    throw new Error(`systemd node ${this.name} did not reach SystemState=running in 30s:\n${tail}`);
+    throw new Error(`systemd node ${this.name} did not reach SystemState=running in ${BOOT_TIMEOUT_MS / 1000}s: ${where}\n${tail}`);
+  }
+
+  /** Where a boot that did not finish was: the sandbox script, systemd's exec, the bus, or systemd's jobs. */
+  private async bootDiagnosis(child: ChildProcess, state: string | undefined): Promise<string> {
+    if (child.exitCode !== null) return `the sandbox exited with code ${child.exitCode} (console log below)`;
+    if (!this.systemdPid) {
+      return `systemd was not yet exec'd by the sandbox script (its processes: ${processTree(child.pid!)})`;
+    }
+    if (!existsSync(this.busSocketPath)) return `systemd (host PID ${this.systemdPid}) runs but has no bus socket yet`;
+    if (state === undefined) return `systemd (host PID ${this.systemdPid}) does not answer on its bus`;
+    let jobs = '';
+    try {
+      jobs = (
+        await this.busctl('call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'ListJobs')
+      ).trim();
+    } catch (e) {
+      jobs = `ListJobs failed: ${(e as Error).message}`;
+    }
+    let failed = '';
+    try {
+      failed = (
+        await this.busctl(
+          'call',
+          'org.freedesktop.systemd1',
+          '/org/freedesktop/systemd1',
+          'org.freedesktop.systemd1.Manager',
+          'ListUnitsFiltered',
+          'as',
+          '1',
+          'failed',
+        )
+      ).trim();
+    } catch (e) {
+      failed = `ListUnitsFiltered failed: ${(e as Error).message}`;
+    }
+    return `SystemState=${state}; pending jobs: ${jobs.slice(0, 1500)}; failed units: ${failed.slice(0, 1000)}`;
   }
 
   /** Manager.SystemState read through busctl (independent of the code under test). */
@@ -199,6 +243,26 @@ function systemdPidOf(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** "pid comm wchan" of a process and its descendants: where a sandbox script waits. */
+function processTree(pid: number): string {
+  const out: string[] = [];
+  const walk = (p: number, depth: number): void => {
+    if (depth > 5) return;
+    try {
+      const comm = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      const wchan = readFileSync(`/proc/${p}/wchan`, 'utf8').trim();
+      out.push(`${p} ${comm} ${wchan || '-'}`);
+      for (const kid of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/)) {
+        if (kid) walk(Number(kid), depth + 1);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  };
+  walk(pid, 0);
+  return out.join(', ') || 'none';
 }
 
 /** Every directory named `name` in any hierarchy under /sys/fs/cgroup. */
