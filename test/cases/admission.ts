@@ -126,6 +126,27 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     { units: [unit()], files: [file({ path: '/etc/sdw/default/other/x' })] },
     /spec\.files.*must be under/,
   ],
+  // Forbidden whatever a policy allows (src/api/filePaths.ts): the CRD refuses them, naming the field.
+  ...[
+    '/etc/systemd/system/evil.service',
+    '/run/systemd/system/x.service',
+    '/usr/local/bin/tool',
+    '/proc/sys/kernel/x',
+    '/sys/x',
+    '/dev/sda',
+    '/var/lib/sdw/artifacts/default/bad/app/current',
+    '/var/lib/systemd-workload-agent/written-files.json',
+    '/etc/systemd',
+  ].map((p): [string, Record<string, unknown>, RegExp] => [
+    `file path under a forbidden directory: ${p}`,
+    { units: [unit()], files: [file({ path: p })] },
+    /spec\.files\[0\]\.path.*must not be under \/etc\/systemd, \/run\/systemd, \/usr, \/proc, \/sys, \/dev, \/var\/lib\/sdw, \/var\/lib\/systemd-workload-agent/,
+  ]),
+  [
+    'file path /etc/sdw itself',
+    { units: [unit()], files: [file({ path: '/etc/sdw' })] },
+    /spec\.files.*a path under \/etc\/sdw must be under/,
+  ],
   ['file mode not octal', { units: [unit()], files: [file({ mode: '0999' })] }, /spec\.files\[0\]\.mode/],
   [
     'two files at one path',
