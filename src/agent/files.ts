@@ -169,16 +169,12 @@ export class FileDelivery {
         continue;
       }
       for (const f of c.spec.files ?? []) {
-        const refused = this.refusal(f.path, dir);
-        if (refused) {
-          failed.set(f.path, refused);
-          continue;
-        }
-        if (isOutsideFilesRoot(f.path)) {
-          outside.set(f.path, [...(outside.get(f.path) ?? []), { file: f, namespace: c.metadata.namespace!, owner: owner! }]);
-          continue;
-        }
-        wanted.set(f.path, { file: f, namespace: c.metadata.namespace! });
+        const refused = this.refusal(f.path, dir, owner);
+        const w = { file: f, namespace: c.metadata.namespace! };
+        if (refused) failed.set(f.path, refused);
+        // refusal() saw the owner of a path outside /etc/sdw.
+        else if (isOutsideFilesRoot(f.path)) outside.set(f.path, [...(outside.get(f.path) ?? []), { ...w, owner: owner! }]);
+        else wanted.set(f.path, w);
       }
     }
     await Promise.all(
@@ -222,12 +218,15 @@ export class FileDelivery {
   }
 
   /** Why the agent will not write a child's file at this path, if it will not. */
-  private refusal(p: string, dir: string | undefined): string | undefined {
+  private refusal(p: string, dir: string | undefined, owner: string | undefined): string | undefined {
     if (p.split('/').some((x) => x === '..' || x === '.') || p.includes('//') || !p.startsWith('/'))
       return `refused: ${p} is not a normalised absolute path`;
     const forbidden = forbiddenPrefixOf(p) ?? this.outsideOpts?.ownDirs.find((d) => isUnder(p, d));
     if (forbidden) return `refused: ${forbiddenMessage(p, forbidden)}`;
-    if (isOutsideFilesRoot(p)) return this.outside ? undefined : `refused: ${p} is outside ${FILES_ROOT} and this agent has no --node-root`;
+    if (isOutsideFilesRoot(p)) {
+      if (!this.outside) return `refused: ${p} is outside ${FILES_ROOT} and this agent has no --node-root`;
+      return owner ? undefined : `refused: ${p}: the child names no workload to record it for`;
+    }
     if (!dir || !p.startsWith(dir)) return `refused: ${p} is outside ${dir ?? 'the workload directory'}`;
     return undefined;
   }
