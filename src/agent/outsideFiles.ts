@@ -78,11 +78,6 @@ export class OutsideFiles {
     return path.join(this.nodeRoot, nodePath);
   }
 
-  /** The paths recorded as written, with their owner (for tests and logs). */
-  recorded(): Map<string, string> {
-    return new Map([...this.entries].map(([p, e]) => [p, e.owner]));
-  }
-
   /**
    * Writes each path of `writes` (node path -> what), then (once removeUnlisted)
    * removes the recorded paths that are neither named (`named`: every path a
@@ -95,8 +90,14 @@ export class OutsideFiles {
     keepOwners: ReadonlySet<string>,
     removeUnlisted: boolean,
   ): Promise<Map<string, string>> {
-    await this.load();
     const failed = new Map<string, string>();
+    try {
+      await this.load();
+    } catch (e) {
+      // Without the record nothing outside /etc/sdw is known to be the agent's: touch nothing.
+      for (const p of writes.keys()) failed.set(p, e instanceof Error ? e.message : String(e));
+      return failed;
+    }
     // One at a time: each write saves the record around it.
     for (const [p, w] of writes) {
       try {
@@ -109,14 +110,28 @@ export class OutsideFiles {
       let changed = false;
       for (const [p, e] of [...this.entries]) {
         if (named.has(p) || keepOwners.has(e.owner)) continue;
-        const st = await lstat(this.hostPath(p));
-        if (st && isOurs(st, e)) await fs.unlink(this.hostPath(p));
+        try {
+          await this.removeWritten(p, e);
+        } catch {
+          continue; // kept in the record: the next pass tries again
+        }
         this.entries.delete(p);
         changed = true;
       }
       if (changed) await this.save();
     }
     return failed;
+  }
+
+  /** Unlinks the path if the file there is still the one written, reached without a link. */
+  private async removeWritten(nodePath: string, e: Entry): Promise<void> {
+    const parentsOk = await this.checkParents(nodePath).then(
+      () => true,
+      () => false,
+    );
+    if (!parentsOk) return; // a directory became a link or went away: leave whatever is there
+    const st = await lstat(this.hostPath(nodePath));
+    if (st && isOurs(st, e)) await fs.unlink(this.hostPath(nodePath));
   }
 
   /** Reads the record once; finishes what a crash interrupted (see the header). */

@@ -192,6 +192,23 @@ describe('files outside /etc/sdw, on the agent', () => {
     expect(readdirSync(n.host('/etc/systemd/system'))).toEqual([]);
   });
 
+  it('removes nothing through a directory that became a link; an unreadable record stops every write outside /etc/sdw', async () => {
+    const n = node();
+    await n.delivery.sync([child('api', [{ path: '/srv/app/a.conf' }])], true);
+    await promises.rename(n.host('/srv/app'), n.host('/srv/real'));
+    symlinkSync('real', n.host('/srv/app'));
+    await n.delivery.sync([], true);
+    expect(readFileSync(n.host('/srv/real/a.conf'), 'utf8')).toBe('v1\n');
+    expect(n.record()).toEqual({});
+
+    const m = node();
+    mkdirSync(m.state, { recursive: true });
+    writeFileSync(path.join(m.state, 'written-files.json'), '{not json');
+    const failed = await m.delivery.sync([child('api', [{ path: '/srv/app/a.conf' }])], true);
+    expect(failed.get('/srv/app/a.conf')).toMatch(/cannot read written-files\.json/);
+    expect(existsSync(m.host('/srv/app/a.conf'))).toBe(false);
+  });
+
   it('a failed write leaves neither a partial file nor a record of the path', async () => {
     const n = node();
     const rename = jest.spyOn(promises, 'rename').mockImplementation(async (from, to) => {
