@@ -40,6 +40,8 @@ fi
 mkdir -p /var/lib/containerd /var/lib/kubelet /var/lib/cni /etc/cni /etc/containerd /var/log/pods /var/log/containers
 # ... and the artifact directory every test node binds its own onto (test/harness/systemdNode.ts).
 mkdir -p /var/lib/sdw/artifacts
+# ... and /srv, which test/e2e/files/allowed-paths.test.ts binds (files a policy allows outside /etc/sdw).
+mkdir -p /srv
 
 command -v node >/dev/null || { log "Node.js >= 20 is required (not found)"; exit 1; }
 major=$(node -p 'process.versions.node.split(".")[0]')

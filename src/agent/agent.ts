@@ -70,6 +70,11 @@ export interface AgentOptions {
   stateDir?: string;
   /** The node's passwd and group files' directory (file owners by name). */
   etcDir?: string;
+  /**
+   * The host path under which the node's paths are (files a policy allows outside
+   * /etc/sdw): '/' on the host (the default), the mount point of the host's / in a pod.
+   */
+  nodeRoot?: string;
 }
 
 /** Status writes are independent API calls: a few in flight, as the controller's workers. */
@@ -219,6 +224,7 @@ export class Agent {
       typeof key === 'string' ? undefined : key,
       new UserDb(this.opts.etcDir),
       typeof key === 'string' ? key : undefined,
+      { nodeRoot: this.opts.nodeRoot ?? '/', stateDir, ownDirs: [this.opts.unitDir, stateDir, this.opts.artifactDir] },
     );
     if (typeof key !== 'string') log.info('sealing key ready', { fingerprint: key.fingerprint });
     this.informer.on((type, child, old) => {

@@ -2,8 +2,12 @@
 // under its files root (the host's /etc/sdw, which only the operator writes),
 // before the units that use them start or restart. And the node's sealing key.
 //
-// - Paths: a child's files must lie in /etc/sdw/<child's namespace>/<workload>/;
-//   anything else is refused (a child is the controller's, but the agent checks).
+// - Paths: a child's files lie in /etc/sdw/<child's namespace>/<workload>/, or
+//   outside /etc/sdw where admission allowed it (src/api/filePaths.ts): those
+//   are outsideFiles.ts's (under --node-root, no links followed, nothing
+//   overwritten or removed that the agent did not write). Anywhere else in
+//   /etc/sdw, under a forbidden directory or the agent's own, is refused (a
+//   child is the controller's, but the agent checks).
 // - Writes are atomic (temp file, fchown, fchmod, fsync, rename); nothing is
 //   ever world-readable while being written (created 0600, then the mode).
 // - Secret values arrive sealed for this node's key (src/sealing) and are opened
@@ -14,9 +18,10 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { FILE_KEYS } from '../api/markers.js';
-import { FILES_ROOT } from '../api/schema.js';
+import { FILES_ROOT, forbiddenMessage, forbiddenPrefixOf, isOutsideFilesRoot, isUnder } from '../api/filePaths.js';
 import { LABEL_WORKLOAD, type DeliveredFile, type SystemdUnitSet } from '../api/types.js';
 import { generateNodeKey, keyFingerprint, nodeKeyFromPem, open, sealAad } from '../sealing/seal.js';
+import { OutsideFiles, type OutsideWrite } from './outsideFiles.js';
 
 export interface NodeKey {
   privateKey: KeyObject;
@@ -87,11 +92,26 @@ export function filesUsedBy(unitContent: string): string[] {
   return out;
 }
 
-/** The workload directory a child's files must lie in. */
-function childDir(child: SystemdUnitSet): string | undefined {
+/** The workload a child is of, as "<namespace>/<workload>". */
+function childOwner(child: SystemdUnitSet): string | undefined {
   const ns = child.metadata.namespace;
   const wl = child.metadata.ownerReferences?.find((o) => o.controller)?.name ?? child.metadata.labels?.[LABEL_WORKLOAD];
-  return ns && wl ? `${FILES_ROOT}/${ns}/${wl}/` : undefined;
+  return ns && wl ? `${ns}/${wl}` : undefined;
+}
+
+/** The workload directory a child's files in /etc/sdw must lie in. */
+function childDir(child: SystemdUnitSet): string | undefined {
+  const owner = childOwner(child);
+  return owner ? `${FILES_ROOT}/${owner}/` : undefined;
+}
+
+export interface OutsideOptions {
+  /** The host path under which the node's paths live (--node-root; '/' on the host). */
+  nodeRoot: string;
+  /** The agent's state directory: the record of what it wrote outside /etc/sdw. */
+  stateDir: string;
+  /** The agent's own directories as node paths (units, state, artifacts): never a file path. */
+  ownDirs: readonly string[];
 }
 
 interface Wanted {
@@ -107,7 +127,13 @@ export class FileDelivery {
     readonly key: NodeKey | undefined,
     private readonly users = new UserDb(),
     private readonly keyError?: string,
-  ) {}
+    /** Files outside /etc/sdw; without it they are refused (no --node-root or state directory known). */
+    private readonly outsideOpts?: OutsideOptions,
+  ) {
+    this.outside = outsideOpts ? new OutsideFiles(outsideOpts.nodeRoot, outsideOpts.stateDir) : undefined;
+  }
+
+  private readonly outside: OutsideFiles | undefined;
 
   /** Where a node path is on the host (the agent may run with the node's /etc/sdw elsewhere). */
   hostPath(nodePath: string): string {
@@ -130,19 +156,25 @@ export class FileDelivery {
     const failed = new Map<string, string>();
     const wanted = new Map<string, Wanted>();
     const keep: string[] = [];
+    /** Outside /etc/sdw: path -> the owners naming it (two or more: none writes it). */
+    const outside = new Map<string, Array<Wanted & { owner: string }>>();
+    const keepOwners = new Set<string>();
     for (const c of children) {
       if (c.metadata.deletionTimestamp) continue;
       const dir = childDir(c);
+      const owner = childOwner(c);
       if (held(c)) {
         if (dir) keep.push(this.hostPath(dir));
+        if (owner) keepOwners.add(owner);
         continue;
       }
       for (const f of c.spec.files ?? []) {
-        if (!dir || !f.path.startsWith(dir) || f.path.split('/').some((p) => p === '..' || p === '.')) {
-          failed.set(f.path, `refused: ${f.path} is outside ${dir ?? 'the workload directory'}`);
-          continue;
-        }
-        wanted.set(f.path, { file: f, namespace: c.metadata.namespace! });
+        const refused = this.refusal(f.path, dir, owner);
+        const w = { file: f, namespace: c.metadata.namespace! };
+        if (refused) failed.set(f.path, refused);
+        // refusal() saw the owner of a path outside /etc/sdw.
+        else if (isOutsideFilesRoot(f.path)) outside.set(f.path, [...(outside.get(f.path) ?? []), { ...w, owner: owner! }]);
+        else wanted.set(f.path, w);
       }
     }
     await Promise.all(
@@ -155,7 +187,56 @@ export class FileDelivery {
       }),
     );
     if (removeUnlisted) await this.removeUnlisted(this.root, new Set([...wanted.keys()].map((p) => this.hostPath(p))), keep);
+    if (this.outside) for (const [p, why] of await this.syncOutside(this.outside, outside, keepOwners, removeUnlisted)) failed.set(p, why);
     return failed;
+  }
+
+  /** Files outside /etc/sdw: a path two workloads name is written for neither; the rest as outsideFiles.ts says. */
+  private async syncOutside(
+    files: OutsideFiles,
+    outside: Map<string, Array<Wanted & { owner: string }>>,
+    keepOwners: ReadonlySet<string>,
+    removeUnlisted: boolean,
+  ): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
+    const writes = new Map<string, OutsideWrite>();
+    for (const [p, ws] of outside) {
+      const owners = [...new Set(ws.map((w) => w.owner))].sort();
+      if (owners.length > 1) {
+        failed.set(p, `refused: ${p} is named by ${owners.length} workloads (${owners.join(', ')}); none of them gets it`);
+        continue;
+      }
+      try {
+        writes.set(p, await this.outsideWrite(ws[0]!));
+      } catch (e) {
+        failed.set(p, e instanceof Error ? e.message : String(e));
+      }
+    }
+    // Every path a child names stays (one that failed now keeps the file written before), as do held children's.
+    for (const [p, why] of await files.sync(writes, new Set(outside.keys()), keepOwners, removeUnlisted)) failed.set(p, why);
+    return failed;
+  }
+
+  /** Why the agent will not write a child's file at this path, if it will not. */
+  private refusal(p: string, dir: string | undefined, owner: string | undefined): string | undefined {
+    if (p.split('/').some((x) => x === '..' || x === '.') || p.includes('//') || !p.startsWith('/'))
+      return `refused: ${p} is not a normalised absolute path`;
+    const forbidden = forbiddenPrefixOf(p) ?? this.outsideOpts?.ownDirs.find((d) => isUnder(p, d));
+    if (forbidden) return `refused: ${forbiddenMessage(p, forbidden)}`;
+    if (isOutsideFilesRoot(p)) {
+      if (!this.outside) return `refused: ${p} is outside ${FILES_ROOT} and this agent has no --node-root`;
+      return owner ? undefined : `refused: ${p}: the child names no workload to record it for`;
+    }
+    if (!dir || !p.startsWith(dir)) return `refused: ${p} is outside ${dir ?? 'the workload directory'}`;
+    return undefined;
+  }
+
+  private async outsideWrite(w: Wanted & { owner: string }): Promise<OutsideWrite> {
+    const f = w.file;
+    const content = this.content(w);
+    const { uid, gid: userGid } = f.owner ? await this.users.uid(f.owner) : { uid: 0, gid: 0 };
+    const gid = f.group ? await this.users.gid(f.group) : userGid;
+    return { owner: w.owner, content, mode: parseInt(f.mode, 8) & 0o7777, uid, gid };
   }
 
   private content(w: Wanted): Buffer {

@@ -39,6 +39,9 @@ const flags = parseFlags(process.argv.slice(2), {
   'files-dir': '/etc/sdw',
   'state-dir': '/var/lib/systemd-workload-agent',
   'etc-dir': '/etc',
+  // Where the node's / is (files a policy allows outside /etc/sdw): '/' on the host;
+  // in the DaemonSet the host's / is mounted at /host (config/manager/agent.yaml).
+  'node-root': '/',
   // Where artifacts are staged; units see them at /var/lib/sdw/artifacts (mount it there).
   'artifact-dir': ARTIFACT_ROOT,
   // A network namespace file for httpGet/tcpSocket probes; empty: the agent's own,
@@ -82,6 +85,7 @@ const agent = new Agent(rest, {
   filesDir: flags['files-dir'],
   stateDir: flags['state-dir'],
   etcDir: flags['etc-dir'],
+  nodeRoot: flags['node-root'],
 });
 
 /** GET /logs over TLS: the journal of owned units, for the aggregated logs API (see journal.ts for its protection). */

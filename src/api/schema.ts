@@ -10,6 +10,7 @@
 // dates), quantity ranges beyond "greater than zero".
 import { SCHEDULE_FIRES_RULE, SCHEDULE_PATTERN } from './cron.js';
 import { artifactRefsRule, artifactsSchema, childArtifactsSchema, unitArtifactsSchema } from './artifacts.js';
+import { FILES_ROOT, FORBIDDEN_FILE_PREFIXES } from './filePaths.js';
 
 export interface JSONSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
@@ -150,7 +151,8 @@ export const MESSAGES = {
   tolerationExists: 'tolerations[].value: must be empty when operator is Exists',
   fileSource: 'files[]: exactly one of content, configMapKeyRef and secretKeyRef must be set',
   filePathUnique: 'files[].path: two files must not have the same path',
-  filePathOwned: `files[].path: must be under /etc/sdw/<namespace>/<workload name>/, the directory the operator owns for this workload`,
+  filePathOwned: `files[].path: a path under /etc/sdw must be under /etc/sdw/<namespace>/<workload name>/, the directory the operator owns for this workload (never another workload's)`,
+  filePathForbidden: `files[].path: must not be under ${FORBIDDEN_FILE_PREFIXES.join(', ')} (systemd's and the operator's own directories), whatever a policy allows`,
   fileRefsExist: 'units[].files[].name: must name a file of spec.files',
   envValueOrFrom: 'env[]: value and valueFrom must not both be set',
   envValueFromOne: 'valueFrom: exactly one of configMapKeyRef and secretKeyRef must be set',
@@ -245,11 +247,12 @@ const ARGV0_ABSOLUTE = "size(self) == 0 || (self[0].startsWith('/') && !self[0].
 
 // ---- files, environment from ConfigMaps and Secrets, change behaviour (issue 15) ----
 // A workload declares files (spec.files) under the directory the operator owns for
-// it, /etc/sdw/<namespace>/<workload>/; units name the files they use and what a
+// it, /etc/sdw/<namespace>/<workload>/, or where a cluster admin allows it
+// elsewhere (src/api/filePaths.ts); units name the files they use and what a
 // change does to them (units[].files, as a Pod's volumeMounts name its volumes;
 // changeMode as Nomad's template change_mode). Secret values never enter a
 // SystemdUnitSet in plaintext: the controller seals them for one node's key.
-export const FILES_ROOT = '/etc/sdw';
+export { FILES_ROOT };
 
 const keyRef = (kind: 'ConfigMap' | 'Secret'): JSONSchema => ({
   type: 'object',
@@ -271,7 +274,9 @@ const fileSchema: JSONSchema = {
       "The file's name, which units[].files refer to (and a dynamic user's units find it by: $CREDENTIALS_DIRECTORY/<name>).",
     ),
     path: pathStr(
-      'Where the file is on the node: an absolute path under /etc/sdw/<namespace>/<workload>/ (the directory the operator owns for the workload and removes with it).',
+      'Where the file is on the node: an absolute path under /etc/sdw/<namespace>/<workload>/ (the directory the operator owns for the workload and removes with it), or elsewhere where the namespace carries the label systemd.operators.dev/allow-file-paths=true and every SystemdWorkloadPolicy covering it lists a prefix of the path in allowedFilePaths (the agent then never overwrites a file it did not write and removes only what it wrote). Never under ' +
+        FORBIDDEN_FILE_PREFIXES.join(', ') +
+        '.',
     ),
     mode: str(4, {
       description: 'The file mode as an octal string (default "0644"; "0600" for a Secret). A Secret file is never written world-readable.',
@@ -295,12 +300,19 @@ const fileSchema: JSONSchema = {
       rule: '(has(self.content) ? 1 : 0) + (has(self.configMapKeyRef) ? 1 : 0) + (has(self.secretKeyRef) ? 1 : 0) == 1',
       message: MESSAGES.fileSource,
     },
+    {
+      rule: `!${JSON.stringify(FORBIDDEN_FILE_PREFIXES).replace(/"/g, "'")}.exists(p, self.path == p || self.path.startsWith(p + '/'))`,
+      message: MESSAGES.filePathForbidden,
+      fieldPath: '.path',
+      reason: 'FieldValueForbidden',
+    },
   ],
 };
 
 const filesSchema: JSONSchema = {
   type: 'array',
-  description: 'Files delivered beside the units (config files, secrets), under /etc/sdw/<namespace>/<workload>/.',
+  description:
+    'Files delivered beside the units (config files, secrets), under /etc/sdw/<namespace>/<workload>/ (elsewhere only where a cluster admin allows it: see path).',
   maxItems: LIMITS.files,
   items: fileSchema,
   'x-kubernetes-list-type': 'map',
@@ -308,9 +320,13 @@ const filesSchema: JSONSchema = {
   'x-kubernetes-validations': [{ rule: 'self.all(f, self.exists_one(g, g.path == f.path))', message: MESSAGES.filePathUnique }],
 };
 
-/** The root rule: files lie in the workload's own directory (CRD rules see metadata.name, not the namespace). */
+/**
+ * The root rule: a file under /etc/sdw lies in the workload's own directory (CRD
+ * rules see metadata.name, not the namespace: config/policy/workload_default_file_paths.yaml
+ * checks that component). Files elsewhere are admission policies' to judge.
+ */
 const filesOwnedRule: ValidationRule = {
-  rule: `!has(self.spec.files) || self.spec.files.all(f, f.path.startsWith('${FILES_ROOT}/') && f.path.split('/').size() >= 6 && f.path.split('/')[4] == self.metadata.name)`,
+  rule: `!has(self.spec.files) || self.spec.files.all(f, !(f.path == '${FILES_ROOT}' || f.path.startsWith('${FILES_ROOT}/')) || (f.path.split('/').size() >= 6 && f.path.split('/')[4] == self.metadata.name))`,
   message: MESSAGES.filePathOwned,
   fieldPath: '.spec.files',
 };
@@ -385,7 +401,8 @@ const unitFileRefsRules: ValidationRule[] = [
 /** SystemdUnitSet.spec.files: what the agent writes, as the controller resolved it for this node. */
 const deliveredFileSchema: JSONSchema = {
   type: 'object',
-  description: 'One file the agent writes under /etc/sdw/<namespace>/<workload>/ (resolved by the controller).',
+  description:
+    'One file the agent writes under /etc/sdw/<namespace>/<workload>/, or at a path a policy allows elsewhere (resolved by the controller).',
   required: ['path', 'mode', 'digest'],
   properties: {
     path: pathStr('The absolute path on the node.'),
@@ -1248,6 +1265,7 @@ export const POLICY_LIMITS = {
   executables: 64,
   nodeSelectors: 32,
   nodeSelectorValues: 32,
+  filePaths: 64,
 } as const;
 
 const quantityStr = (description: string, what: string): JSONSchema =>
@@ -1314,6 +1332,24 @@ const policySpecSchema: JSONSchema = {
       description: "command[0] must equal an entry, or start with one that ends in '/' (a directory). Not set: any executable.",
       maxItems: POLICY_LIMITS.executables,
       items: pathStr("An absolute path; a directory prefix when it ends in '/'."),
+      'x-kubernetes-list-type': 'set',
+    },
+    allowedFilePaths: {
+      type: 'array',
+      description:
+        "Directories under which spec.files[].path may lie outside the workload's own /etc/sdw/<namespace>/<workload>/ (strictly below one of them). A file elsewhere also needs the namespace label systemd.operators.dev/allow-file-paths=true, and every policy covering the namespace must list a prefix of it. Not set: no file outside /etc/sdw. Paths under " +
+        FORBIDDEN_FILE_PREFIXES.join(', ') +
+        ' and /etc/sdw are refused whatever this lists.',
+      maxItems: POLICY_LIMITS.filePaths,
+      items: {
+        ...pathStr('An absolute, normalised directory (with or without a trailing /), e.g. /opt/app or /etc/app/.'),
+        'x-kubernetes-validations': [
+          {
+            rule: "self.startsWith('/') && !self.contains('//') && !self.matches('(^|/)[.][.]?(/|$)') && self != '/'",
+            message: 'must be an absolute, normalised directory other than / (no //, no . or .. component)',
+          },
+        ],
+      },
       'x-kubernetes-list-type': 'set',
     },
     requiredSandbox: {

@@ -430,6 +430,12 @@ export interface SystemdWorkloadPolicySpec {
    * (a directory prefix); paths with '.', '..' or '//' components never match.
    */
   allowedExecutables?: string[];
+  /**
+   * Directories spec.files[].path may lie (strictly) below outside the workload's
+   * own /etc/sdw directory; the namespace needs the allow-file-paths label too.
+   * Not set: no file outside /etc/sdw (src/api/filePaths.ts).
+   */
+  allowedFilePaths?: string[];
   /** Sandboxing every unit must have (at least as strict). */
   requiredSandbox?: {
     noNewPrivileges?: boolean;

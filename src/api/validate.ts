@@ -18,7 +18,8 @@
 // - Time zones: the CEL rule asks the API server's tz database (Go's), the twin
 //   this machine's (Intl, ICU's); they agree on IANA names.
 import { API_VERSION, WORKLOAD_KIND } from './types.js';
-import { FILES_ROOT, LIMITS, MESSAGES, PATTERNS, PATTERN_MESSAGES, workloadSchema, type JSONSchema } from './schema.js';
+import { FILES_ROOT, forbiddenPrefixOf, inFilesRoot } from './filePaths.js';
+import { LIMITS, MESSAGES, PATTERNS, PATTERN_MESSAGES, workloadSchema, type JSONSchema } from './schema.js';
 import { FieldError, type FieldIssue } from './errors.js';
 import { NEVER_FIRES, parseCron } from './cron.js';
 import { DNS_LABEL, DNS_SUBDOMAIN } from './names.js';
@@ -301,7 +302,8 @@ const CEL_TWINS = new Map<string, Twin>([
       });
     },
   ],
-  // CEL sees the workload's name only; the twin checks the namespace component too.
+  // CEL sees the workload's name only; the twin checks the namespace component too
+  // (at admission config/policy/workload_default_file_paths.yaml does).
   [
     MESSAGES.filePathOwned,
     (self, _path, add) => {
@@ -309,18 +311,19 @@ const CEL_TWINS = new Map<string, Twin>([
       const name = typeof self.metadata.name === 'string' ? self.metadata.name : '';
       const namespace = typeof self.metadata.namespace === 'string' ? self.metadata.namespace : undefined;
       unitsOf(self.spec.files).forEach((f, i) => {
-        if (typeof f.path !== 'string') return;
+        if (typeof f.path !== 'string' || !inFilesRoot(f.path)) return;
         const parts = f.path.split('/');
         const nsOk = namespace === undefined || parts[3] === namespace;
-        if (!(f.path.startsWith(`${FILES_ROOT}/`) && parts.length >= 6 && parts[4] === name && nsOk)) {
+        if (!(parts.length >= 6 && parts[4] === name && nsOk)) {
           add(
             `spec.files[${i}].path`,
-            `must be under ${FILES_ROOT}/${String(namespace ?? '<namespace>')}/${String(name)}/, the directory the operator owns for this workload`,
+            `a path under ${FILES_ROOT} must be under ${FILES_ROOT}/${String(namespace ?? '<namespace>')}/${String(name)}/, the directory the operator owns for this workload (never another workload's)`,
           );
         }
       });
     },
   ],
+  holds(MESSAGES.filePathForbidden, (f) => typeof f.path !== 'string' || forbiddenPrefixOf(f.path) === undefined),
   [
     MESSAGES.fileRefsExist,
     (self, path, add) => {

@@ -7,10 +7,13 @@
 //
 // The root default without any policy (config/policy/workload_default_no_root.yaml)
 // is admission's alone: it depends on a namespace label the controller does not
-// watch. Here root is judged only by the policies that cover the namespace.
+// watch. Here root is judged only by the policies that cover the namespace. So
+// are files outside /etc/sdw (the label of workload_default_file_paths.yaml is
+// admission's; allowedFilePaths is checked here too).
 import type { ProtectHome, ProtectSystem, SystemdWorkload, SystemdWorkloadPolicy, UnitSpec } from '../api/types.js';
 import type { FieldIssue } from '../api/errors.js';
 import { parseQuantity, type Quantity } from '../api/quantity.js';
+import { filePathAllowed, isOutsideFilesRoot } from '../api/filePaths.js';
 
 export interface PolicyIssue extends FieldIssue {
   /** The SystemdWorkloadPolicy that refuses. */
@@ -56,6 +59,21 @@ function exceeds(value: string | number, max: string): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * Files outside /etc/sdw: strictly below an allowedFilePaths entry; none set: none
+ * allowed (as allowRoot, the safe default; under /etc/sdw the CRD and the default
+ * policy judge). The first file that breaks it, as admission reports.
+ */
+function filePathIssue(wl: SystemdWorkload, allowed: readonly string[], where: string): FieldIssue | undefined {
+  const files = wl.spec.files ?? [];
+  const i = files.findIndex((f) => isOutsideFilesRoot(f.path) && !filePathAllowed(f.path, allowed));
+  if (i < 0) return undefined;
+  return {
+    field: `spec.files[${i}].path`,
+    message: `'${files[i]!.path}' is not under an allowed file path${where} allows: ${allowed.length > 0 ? allowed.join(', ') : 'no path outside /etc/sdw'})`,
+  };
 }
 
 /** Every violation of one policy (assumed to cover the workload's namespace). */
@@ -106,6 +124,8 @@ export function evaluatePolicy(wl: SystemdWorkload, policy: SystemdWorkloadPolic
       out.push({ field: 'spec.nodeSelector', message: `must select nodes by an allowed label${where} allows: ${allowed})`, policy: name });
     }
   }
+  const badFile = filePathIssue(wl, s.allowedFilePaths ?? [], where);
+  if (badFile) out.push({ ...badFile, policy: name });
   const sb = s.requiredSandbox ?? {};
   if (sb.noNewPrivileges) {
     first(

@@ -126,6 +126,27 @@ export const SCHEMA_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     { units: [unit()], files: [file({ path: '/etc/sdw/default/other/x' })] },
     /spec\.files.*must be under/,
   ],
+  // Forbidden whatever a policy allows (src/api/filePaths.ts): the CRD refuses them, naming the field.
+  ...[
+    '/etc/systemd/system/evil.service',
+    '/run/systemd/system/x.service',
+    '/usr/local/bin/tool',
+    '/proc/sys/kernel/x',
+    '/sys/x',
+    '/dev/sda',
+    '/var/lib/sdw/artifacts/default/bad/app/current',
+    '/var/lib/systemd-workload-agent/written-files.json',
+    '/etc/systemd',
+  ].map((p): [string, Record<string, unknown>, RegExp] => [
+    `file path under a forbidden directory: ${p}`,
+    { units: [unit()], files: [file({ path: p })] },
+    /spec\.files\[0\]\.path.*must not be under \/etc\/systemd, \/run\/systemd, \/usr, \/proc, \/sys, \/dev, \/var\/lib\/sdw, \/var\/lib\/systemd-workload-agent/,
+  ]),
+  [
+    'file path /etc/sdw itself',
+    { units: [unit()], files: [file({ path: '/etc/sdw' })] },
+    /spec\.files.*a path under \/etc\/sdw must be under/,
+  ],
   ['file mode not octal', { units: [unit()], files: [file({ mode: '0999' })] }, /spec\.files\[0\]\.mode/],
   [
     'two files at one path',
@@ -311,11 +332,18 @@ export interface RuleCase {
   policy: Omit<SystemdWorkloadPolicySpec, 'namespaces'>;
   /** Label the namespace allow-root=true (so that the default does not decide). */
   rootLabel?: boolean;
+  /** Label the namespace allow-file-paths=true (so that the default file-path policy does not decide). */
+  filePathsLabel?: boolean;
   allowed: Array<Record<string, unknown>>;
   refused: Array<[Record<string, unknown>, string]>;
 }
 
 const u = (x: Unit = {}) => ({ units: [unit(x)] });
+/** A workload with inline files at these paths (spec.files[i] in order). */
+const withFiles = (...paths: string[]) => ({
+  units: [unit()],
+  files: paths.map((path, i) => ({ name: `f${i}`, path, content: 'a = 1\n' })),
+});
 
 export const POLICY_RULES: RuleCase[] = [
   {
@@ -378,6 +406,34 @@ export const POLICY_RULES: RuleCase[] = [
       [
         u({ command: ['/bin/sleepy'] }),
         "spec.units[0].command[0]: '/bin/sleepy' is not an allowed executable in namespace NS (SystemdWorkloadPolicy P allows: /usr/bin/, /bin/sleep)",
+      ],
+    ],
+  },
+  {
+    rule: 'allowedFilePaths: a file outside /etc/sdw lies strictly below an entry',
+    policy: { allowedFilePaths: ['/opt/app', '/etc/app/'] },
+    filePathsLabel: true,
+    allowed: [withFiles('/opt/app/app.conf'), withFiles('/etc/app/conf.d/x.conf', '/opt/app/y')],
+    refused: [
+      [
+        withFiles('/opt/application/x'),
+        "spec.files[0].path: '/opt/application/x' is not under an allowed file path in namespace NS (SystemdWorkloadPolicy P allows: /opt/app, /etc/app/)",
+      ],
+      [
+        withFiles('/opt/app/ok', '/etc/app'),
+        "spec.files[1].path: '/etc/app' is not under an allowed file path in namespace NS (SystemdWorkloadPolicy P allows: /opt/app, /etc/app/)",
+      ],
+    ],
+  },
+  {
+    rule: 'allowedFilePaths not set: no file outside /etc/sdw, even with the namespace label',
+    policy: {},
+    filePathsLabel: true,
+    allowed: [u()],
+    refused: [
+      [
+        withFiles('/opt/app/app.conf'),
+        "spec.files[0].path: '/opt/app/app.conf' is not under an allowed file path in namespace NS (SystemdWorkloadPolicy P allows: no path outside /etc/sdw)",
       ],
     ],
   },

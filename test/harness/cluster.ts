@@ -22,6 +22,8 @@ export interface NodeSpec {
   taints?: k8s.V1Taint[];
   /** false: only a Node object, no systemd (for fan-out tests with simulated agents). */
   systemd?: boolean;
+  /** Node paths that get the node's own directory (SDNODE_BINDS; each must exist on the host). */
+  binds?: string[];
 }
 
 export interface KubeletNodeSpec {
@@ -135,7 +137,12 @@ export class Cluster {
   async addNode(spec: NodeSpec): Promise<SystemdNode | undefined> {
     let node: SystemdNode | undefined;
     if (spec.systemd !== false) {
-      node = await SystemdNode.start({ name: spec.name, baseDir: path.join(this.dir, 'nodes'), runId: this.runId });
+      node = await SystemdNode.start({
+        name: spec.name,
+        baseDir: path.join(this.dir, 'nodes'),
+        runId: this.runId,
+        ...(spec.binds ? { sandboxEnv: { SDNODE_BINDS: spec.binds.join(' ') } } : {}),
+      });
       this.nodes.set(spec.name, node);
     }
     await registerNode(this.kc, spec);

@@ -138,6 +138,7 @@ export async function spawnAgent(cluster: Cluster, nodeName: string, opts: Agent
       `--files-dir=${node.filesDir}`,
       `--state-dir=${path.join(node.dir, 'agent-state')}`,
       `--artifact-dir=${node.artifactDir}`,
+      `--node-root=${node.nodeRoot}`,
       `--bus-address=${node.busAddress}`,
       `--probe-port=${port}`,
       `--heartbeat-namespace=${OPERATOR_NAMESPACE}`,

@@ -61,6 +61,14 @@ export class SystemdNode {
   get filesDir(): string {
     return path.join(this.dir, 'files');
   }
+  /**
+   * The agent's --node-root: node paths outside /etc/sdw are here as the host sees
+   * them, for the bound ones (SDNODE_BINDS); any other path has no directory here,
+   * so an agent never writes the host's own /srv, /opt... for a node.
+   */
+  get nodeRoot(): string {
+    return path.join(this.dir, 'fs');
+  }
   /** The node's /var/lib/sdw/artifacts, as the host sees it. */
   get artifactDir(): string {
     return path.join(this.dir, 'fs', ARTIFACT_ROOT);

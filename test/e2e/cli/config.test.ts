@@ -60,6 +60,8 @@ describe('deploy manifests on a real API server', () => {
         'ServiceAccount/systemd-workload-controller',
         'ValidatingAdmissionPolicy/systemd-workload-agent-node-identity',
         'ValidatingAdmissionPolicyBinding/systemd-workload-agent-node-identity',
+        'ValidatingAdmissionPolicy/systemd-workload-default-file-paths',
+        'ValidatingAdmissionPolicyBinding/systemd-workload-default-file-paths',
         'ValidatingAdmissionPolicy/systemd-workload-default-no-root',
         'ValidatingAdmissionPolicyBinding/systemd-workload-default-no-root',
         'ValidatingAdmissionPolicy/systemd-workload-policy',
@@ -224,6 +226,7 @@ describe('helm install, upgrade and uninstall of the chart', () => {
     const vaps = await cluster.kubectlOk(['get', 'validatingadmissionpolicies', '-l', 'app.kubernetes.io/managed-by=Helm', '-o', 'name']);
     expect(vaps.trim().split('\n').sort()).toEqual([
       'validatingadmissionpolicy.admissionregistration.k8s.io/systemd-workload-agent-node-identity',
+      'validatingadmissionpolicy.admissionregistration.k8s.io/systemd-workload-default-file-paths',
       'validatingadmissionpolicy.admissionregistration.k8s.io/systemd-workload-default-no-root',
       'validatingadmissionpolicy.admissionregistration.k8s.io/systemd-workload-policy',
     ]);

@@ -14,6 +14,7 @@ import { POLICY_RULES as RULES } from '../../cases/admission.js';
 import { createNamespace, installAdmissionPolicies, manifest, policyManifest, unit, waitForAdmission, type Unit } from './helpers.js';
 
 const ROOT_LABEL = { 'systemd.operators.dev/allow-root': 'true' };
+const FILE_PATHS_LABEL = { 'systemd.operators.dev/allow-file-paths': 'true' };
 
 const u = (x: Unit = {}) => ({ units: [unit(x)] });
 
@@ -81,6 +82,79 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
     });
   });
 
+  describe('files outside /etc/sdw: the namespace label, allowedFilePaths, and the directories never allowed', () => {
+    const files = (...paths: string[]) => ({ units: [unit()], files: paths.map((path, i) => ({ name: `f${i}`, path, content: 'x\n' })) });
+
+    it('refuses a path outside the workload directory in a namespace without the label, naming the field', async () => {
+      await createNamespace(cluster, 'fp-none');
+      const err = await waitForAdmission(cluster, manifest('app', files('/etc/sdw/fp-none/app/ok.conf', '/opt/app/app.conf'), 'fp-none'));
+      expect(err).toContain("ValidatingAdmissionPolicy 'systemd-workload-default-file-paths'");
+      expect(err).toContain(
+        "spec.files[1].path: '/opt/app/app.conf' is outside /etc/sdw/fp-none/app/ in namespace fp-none (by default a workload's files lie in its own directory;" +
+          ' a cluster admin allows other paths with the namespace label systemd.operators.dev/allow-file-paths=true',
+      );
+      expect((await cluster.kubectl(['get', 'sdw', 'app', '-n', 'fp-none'])).code).not.toBe(0);
+      // Its own directory needs nothing.
+      await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('app', files('/etc/sdw/fp-none/app/ok.conf'), 'fp-none') });
+    });
+
+    it("refuses another namespace's workload directory of the same name (the CRD cannot see the namespace)", async () => {
+      await createNamespace(cluster, 'fp-other', FILE_PATHS_LABEL);
+      const r = await cluster.kubectl(['apply', '-f', '-'], { input: manifest('app', files('/etc/sdw/fp-none/app/ok.conf'), 'fp-other') });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(
+        "spec.files[0].path: '/etc/sdw/fp-none/app/ok.conf' is not in this workload's directory: a path under /etc/sdw must be under /etc/sdw/fp-other/app/",
+      );
+    });
+
+    it('with the label: refused unless every policy covering the namespace lists a prefix; admitted when one does', async () => {
+      await createNamespace(cluster, 'fp-pol', FILE_PATHS_LABEL);
+      await cluster.kubectlOk(['apply', '-f', '-'], {
+        input: policyManifest('fp-pol', { namespaces: ['fp-pol'], allowedFilePaths: ['/srv/data'] }),
+      });
+      const err = await waitForAdmission(cluster, manifest('app', files('/opt/app/app.conf'), 'fp-pol'));
+      expect(err).toContain("ValidatingAdmissionPolicy 'systemd-workload-policy'");
+      expect(err).toContain(
+        "spec.files[0].path: '/opt/app/app.conf' is not under an allowed file path in namespace fp-pol (SystemdWorkloadPolicy fp-pol allows: /srv/data)",
+      );
+      await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('app', files('/srv/data/app/app.conf'), 'fp-pol') });
+      // A second policy without the prefix closes it again: every covering policy must allow it.
+      await cluster.kubectlOk(['apply', '-f', '-'], { input: policyManifest('fp-pol-2', { namespaces: ['fp-pol'] }) });
+      const err2 = await waitForAdmission(cluster, manifest('app2', files('/srv/data/app2/app.conf'), 'fp-pol'));
+      expect(err2).toContain(
+        "spec.files[0].path: '/srv/data/app2/app.conf' is not under an allowed file path in namespace fp-pol (SystemdWorkloadPolicy fp-pol-2 allows: no path outside /etc/sdw)",
+      );
+      await cluster.kubectlOk(['delete', 'sdwp', 'fp-pol-2']);
+    });
+
+    it("refuses systemd's and the operator's own directories whatever the label and a policy allow", async () => {
+      await createNamespace(cluster, 'fp-all', FILE_PATHS_LABEL);
+      await cluster.kubectlOk(['apply', '-f', '-'], {
+        input: policyManifest('fp-all', { namespaces: ['fp-all'], allowedFilePaths: ['/etc', '/run', '/var', '/opt'] }),
+      });
+      await waitForAdmission(cluster, manifest('probe', files('/etc/app/x'), 'fp-all'), false);
+      for (const p of [
+        '/etc/systemd/system/evil.service',
+        '/run/systemd/system/x.service',
+        '/var/lib/sdw/artifacts/x',
+        '/var/lib/systemd-workload-agent/written-files.json',
+      ]) {
+        const r = await cluster.kubectl(['apply', '-f', '-'], { input: manifest('evil', files('/opt/ok', p), 'fp-all') });
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(
+          /spec\.files\[1\]\.path: .*must not be under \/etc\/systemd, \/run\/systemd, \/usr, \/proc, \/sys, \/dev, \/var\/lib\/sdw, \/var\/lib\/systemd-workload-agent/,
+        );
+      }
+      expect((await cluster.kubectl(['get', 'sdw', 'evil', '-n', 'fp-all'])).code).not.toBe(0);
+    });
+
+    it('with the label and no policy covering the namespace: the label alone is the opt-in (as allow-root)', async () => {
+      await createNamespace(cluster, 'fp-open', FILE_PATHS_LABEL);
+      await waitForAdmission(cluster, manifest('app', files('/opt/app/app.conf'), 'fp-open'), false);
+      await cluster.kubectlOk(['apply', '-f', '-'], { input: manifest('app', files('/opt/app/app.conf'), 'fp-open') });
+    });
+  });
+
   describe.each(RULES.map((r, i) => [r.rule, r, i] as const))('policy rule: %s', (_rule, c, i) => {
     const ns = `rule-${i}`;
     const pol = `policy-${i}`;
@@ -88,7 +162,7 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
       m.replace('namespace NS', `namespace ${ns}`).replace('SystemdWorkloadPolicy P', `SystemdWorkloadPolicy ${pol}`);
 
     beforeAll(async () => {
-      await createNamespace(cluster, ns, c.rootLabel ? ROOT_LABEL : {});
+      await createNamespace(cluster, ns, { ...(c.rootLabel ? ROOT_LABEL : {}), ...(c.filePathsLabel ? FILE_PATHS_LABEL : {}) });
       await cluster.kubectlOk(['apply', '-f', '-'], { input: policyManifest(pol, { namespaces: [ns], ...c.policy }) });
       // Wait for the policy to reach admission: its first refused case is refused (or, for a
       // policy that only allows, a workload the default alone would refuse is admitted).
@@ -165,6 +239,11 @@ describe('SystemdWorkloadPolicy at admission and in the controller', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/spec\.allowedExecutables\[0\]/);
     expect(bad.stderr).toMatch(/spec\.resources\.maxMemory: Invalid value.*must be a quantity greater than 0/);
+    for (const p of ['relative/dir', '/opt/../etc', '/opt//app', '/']) {
+      const r = await cluster.kubectl(['apply', '-f', '-'], { input: policyManifest('bad', { namespaces: ['x'], allowedFilePaths: [p] }) });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/spec\.allowedFilePaths\[0\]/);
+    }
     const none = await cluster.kubectl(['apply', '-f', '-'], { input: policyManifest('bad', { namespaces: [] }) });
     expect(none.code).not.toBe(0);
     expect(none.stderr).toMatch(/spec\.namespaces/);
