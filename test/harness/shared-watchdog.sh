@@ -24,23 +24,20 @@ start_time() {
 
 while [ "$(start_time "$WORKER")" = "$WORKER_START" ]; do sleep 1; done
 
-# The processes to end: the recorded ones still alive with their recorded start time.
-ours() {
-  [ -f "$DIR/pids" ] || return 0
-  while read -r pid start name; do
-    [ -n "$pid" ] && [ "$(start_time "$pid")" = "$start" ] && echo "$pid $name"
-  done <"$DIR/pids"
-}
-
-mapfile -t left < <(ours)
-for p in "${left[@]}"; do kill -TERM "${p%% *}" 2>/dev/null; done
-for _ in $(seq 1 100); do
-  mapfile -t left < <(ours)
-  [ ${#left[@]} -eq 0 ] && break
-  sleep 0.1
-done
-for p in "${left[@]}"; do
-  echo "$(date -u +%FT%TZ) ${p#* } (PID ${p%% *}) ignored SIGTERM for 10 s: SIGKILL" >>"$DIR.watchdog.log"
-  kill -KILL "${p%% *}" 2>/dev/null
+# End each recorded process still alive with its recorded start time, the last started first (as
+# ControlPlane.stop: kube-apiserver shuts down gracefully only while etcd answers), each given
+# 10 s after SIGTERM before SIGKILL.
+recorded=()
+[ -f "$DIR/pids" ] && mapfile -t recorded < <(tac "$DIR/pids")
+for rec in "${recorded[@]}"; do
+  read -r pid start name <<<"$rec"
+  [ -n "$pid" ] && [ "$(start_time "$pid")" = "$start" ] || continue
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 100); do
+    [ "$(start_time "$pid")" = "$start" ] || continue 2
+    sleep 0.1
+  done
+  echo "$(date -u +%FT%TZ) $name (PID $pid) ignored SIGTERM for 10 s: SIGKILL" >>"$DIR.watchdog.log"
+  kill -KILL "$pid" 2>/dev/null
 done
 rm -rf "$DIR"

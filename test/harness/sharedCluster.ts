@@ -152,9 +152,10 @@ async function startShared(): Promise<SharedState> {
     await cp.stop();
     throw err;
   }
-  state.processes = [cp.etcd, cp.apiserver, cp.controllerManager].flatMap((p: ManagedProcess | undefined) =>
-    p?.pid ? [{ name: p.name, pid: p.pid, start: startTime(p.pid) ?? '' }] : [],
-  );
+  const started = [cp.etcd, cp.apiserver, cp.controllerManager].filter((p): p is ManagedProcess => p?.pid !== undefined);
+  // They outlive this file and its worker (the watchdog ends them): the worker may exit while they run.
+  for (const p of started) p.unref();
+  state.processes = started.map((p) => ({ name: p.name, pid: p.pid!, start: startTime(p.pid!) ?? '' }));
   await fs.writeFile(path.join(dir, 'pids'), state.processes.map((p) => `${p.pid} ${p.start} ${p.name}\n`).join(''));
   state.server = cp.server;
   await writeState(state);

@@ -35,7 +35,7 @@ describe('shared control plane of a jest worker', () => {
     const { stdout } = await execFileP(
       'node',
       ['--input-type=module', '-e', WORKER, path.join(repoRoot, 'dist', 'test', 'harness', 'sharedCluster.js')],
-      { env, timeout: 180_000 },
+      { env, timeout: 120_000 },
     );
     const seen = JSON.parse(stdout.trim().split('\n').pop()!) as {
       a: [string, string, string];
