@@ -10,7 +10,7 @@ JEST_WORKERS ?= 2
 # More jest arguments for every jest run below (e.g. JEST_ARGS=--bail or JEST_ARGS=--testNamePattern=...).
 JEST_ARGS ?=
 # Set (bench/make-test.ts does), each jest run below also writes its results, per test file, as
-# jest --json to $(JEST_JSON_DIR)/<make target>.json.
+# jest --json to $(JEST_JSON_DIR)/<make target>.json (the directory must exist).
 JEST_JSON_DIR ?=
 JEST_OUT = $(if $(JEST_JSON_DIR),--json --outputFile=$(JEST_JSON_DIR)/$@.json)
 # The heavy suites (issue 18): kubelet nodes deploying the image (test/e2e/nodes/), the VM node
