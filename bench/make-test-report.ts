@@ -80,7 +80,10 @@ export interface Phase {
 
 /** Each echoed command runs until the next is echoed (make runs one at a time without -j), the last until make ends. */
 export function phasesOf(lines: Line[], endMs: number): Phase[] {
-  const starts = [{ atMs: 0, line: '(silent prerequisites: @ recipes)' }, ...lines.filter((l) => isRecipeEcho(l.line))];
+  const starts = [
+    { atMs: 0, line: '(silent prerequisites: @ recipes)' },
+    ...lines.filter((l) => isRecipeEcho(l.line)).map((l) => ({ ...l, line: l.line.trimEnd() })),
+  ];
   return starts
     .map((s, i) => ({
       command: s.line,

@@ -55,7 +55,7 @@ describe('make-test report', () => {
       { atMs: 9000, line: 'chmod +x dist/src/cli/main.js' },
       { atMs: 9100, line: 'npx prettier --check --log-level=warn .' },
       { atMs: 9500, line: 'PASS unit test/unit/u.test.ts' },
-      { atMs: 20000, line: "npx jest --selectProjects e2e --maxWorkers=2 --forceExit --testPathIgnorePatterns 'x'" },
+      { atMs: 20000, line: "npx jest --selectProjects e2e --maxWorkers=2 --forceExit --testPathIgnorePatterns 'x' " },
     ];
     expect(phasesOf(lines, 121000)).toEqual([
       { command: '(silent prerequisites: @ recipes)', startSeconds: 0, seconds: 4 },
