@@ -1,13 +1,27 @@
 # systemd-workload-operator. The two commands a newcomer needs:
 #   make demo   - a local cluster with 3 real systemd nodes running the examples
 #   make test   - lint, type-check, unit, integration and end-to-end tests
+#                 (all but the heavy suites, HEAVY_TESTS, which `make test-heavy` runs)
 SHELL := /bin/bash
 export NODE_OPTIONS := --experimental-vm-modules
 JEST := npx jest
 # Integration and e2e tests each start a real control plane and systemd nodes.
 JEST_WORKERS ?= 2
+# More jest arguments for every jest run below (e.g. JEST_ARGS=--bail or JEST_ARGS=--testNamePattern=...).
+JEST_ARGS ?=
+# Set (bench/make-test.ts does), each jest run below also writes its results, per test file, as
+# jest --json to $(JEST_JSON_DIR)/<make target>.json (the directory must exist).
+JEST_JSON_DIR ?=
+JEST_OUT = $(if $(JEST_JSON_DIR),--json --outputFile=$(JEST_JSON_DIR)/$@.json)
+# The heavy suites (issue 18): kubelet nodes deploying the image (test/e2e/nodes/), the VM node
+# under software emulation (test/e2e/vm/), the fault scenarios that wait out outages and
+# partitions (test/e2e/faults/, test/e2e/agent/faults.test.ts), the image build
+# (test/integration/image/) and the kubelet nodes' teardown. `make test` leaves them out,
+# `make test-heavy` runs exactly them, one file at a time; CI runs both (.ci/run).
+# A jest path regex (matched against each test file's absolute path).
+HEAVY_TESTS := test/e2e/(nodes|vm|faults)/|test/e2e/agent/faults\.test\.ts$$|test/integration/image/|test/integration/harness/kubelet-teardown\.test\.ts$$
 
-.PHONY: all deps k8s-binaries helm kstatus cron-oracle vm-image build lint format typecheck crds test test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
+.PHONY: all deps k8s-binaries helm kstatus cron-oracle vm-image build lint format typecheck crds test test-heavy test-all test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
 
 # The image `make image` builds and `make deploy` runs (config/ and the chart default to it).
 IMG ?= ghcr.io/example/systemd-workload-operator:0.1.0
@@ -70,28 +84,37 @@ typecheck: deps
 crds: build
 	node dist/hack/gen-crds.js
 
+# About 10 minutes warm on 2 cores (bench/make-test.ts measures it: make bench-make-test).
 test: deps k8s-binaries build lint test-unit test-integration test-e2e
 
+# The heavy suites alone (HEAVY_TESTS), one file at a time: each boots kubelet nodes, a VM
+# or waits out a fault, and several at once on 2 cores time out. Needs the image and the VM image.
+test-heavy: deps k8s-binaries helm kstatus cron-oracle vm-image image build
+	$(JEST) --selectProjects integration e2e --maxWorkers=1 --forceExit --testPathPatterns '$(HEAVY_TESTS)' $(JEST_OUT) $(JEST_ARGS)
+
+# Every test: what CI runs (.ci/run runs the two and prints the time of each).
+test-all: test test-heavy
+
 test-unit: deps
-	$(JEST) --selectProjects unit
+	$(JEST) --selectProjects unit $(JEST_OUT) $(JEST_ARGS)
 
 test-integration: deps k8s-binaries helm cron-oracle build
-	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit
+	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit --testPathIgnorePatterns '$(HEAVY_TESTS)' $(JEST_OUT) $(JEST_ARGS)
 
-# Includes test/e2e/vm/ (one VM under software emulation: see test-vm) and
-# test/e2e/nodes/ (kubelet nodes deploying the project's image: see test-nodes).
-test-e2e: deps k8s-binaries helm kstatus cron-oracle vm-image image build
-	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit
+# controller, agents and kubectl against real control planes and namespace nodes; the
+# heavy suites (test/e2e/nodes/, test/e2e/vm/, the faults) are test-heavy's.
+test-e2e: deps k8s-binaries helm kstatus cron-oracle build
+	$(JEST) --selectProjects e2e --maxWorkers=$(JEST_WORKERS) --forceExit --testPathIgnorePatterns '$(HEAVY_TESTS)' $(JEST_OUT) $(JEST_ARGS)
 
 # Only the VM node suite: the agent on systemd as PID 1 with cgroup v2.
 test-vm: deps k8s-binaries vm-image build
-	$(JEST) --selectProjects e2e --maxWorkers=1 --forceExit --testPathPatterns test/e2e/vm/
+	$(JEST) --selectProjects e2e --maxWorkers=1 --forceExit --testPathPatterns test/e2e/vm/ $(JEST_OUT) $(JEST_ARGS)
 
 # Nodes with a real kubelet and containerd: the operator as its DaemonSet and
 # Deployment, pod-token node identity, a 2-minute partition. One file at a time.
 # They deploy the image `make image` builds (SDW_IMAGE_ARCHIVE overrides).
 test-nodes: deps k8s-binaries build image
-	$(JEST) --selectProjects e2e --testPathPatterns test/e2e/nodes --maxWorkers=1 --forceExit
+	$(JEST) --selectProjects e2e --testPathPatterns test/e2e/nodes --maxWorkers=1 --forceExit $(JEST_OUT) $(JEST_ARGS)
 
 demo: deps k8s-binaries build
 	node dist/hack/demo.js up
@@ -152,8 +175,8 @@ bench-node-apply: deps k8s-binaries
 
 # Benchmarks of issue 8 beside node-apply; each also runs alone (node dist/bench/<name>.js)
 # and shrinks by env (see each file's header). `make bench` ends with bench/results/summary.json.
-.PHONY: bench-build bench-fanout bench-idle bench-idle5000 bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-create-cost bench-summary
-bench: bench-fanout bench-create-cost bench-idle bench-idle5000 bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-summary
+.PHONY: bench-build bench-fanout bench-idle bench-idle5000 bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-create-cost bench-make-test bench-summary
+bench: bench-fanout bench-create-cost bench-idle bench-idle5000 bench-crash bench-agent-imports bench-footprint bench-timers bench-client-reuse bench-make-test bench-summary
 
 bench-build: deps k8s-binaries
 	npx tsc -p tsconfig.json
@@ -190,6 +213,11 @@ bench-client-reuse: bench-build
 
 bench-create-cost: bench-build
 	node dist/bench/create-cost.js
+
+# Issue 18 #7: `make test` warm, as developers run it (wall time, each phase and test file);
+# MAKE_TEST_HEAVY=1 also times `make test-heavy`. bench/results/make-test.{json,md}.
+bench-make-test: bench-build
+	node dist/bench/make-test.js
 
 # Runs after every benchmark (make runs a target's prerequisites in order without -j).
 bench-summary: bench-build

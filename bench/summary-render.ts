@@ -19,6 +19,7 @@ export const BENCHMARKS = [
   'timers',
   'client-reuse',
   'create-cost',
+  'make-test',
 ] as const;
 export type Results = Partial<Record<(typeof BENCHMARKS)[number], J>>;
 
@@ -70,7 +71,9 @@ export function summarize(r: Results, machine: unknown) {
     timers,
     'client-reuse': clientReuse,
     'create-cost': createCost,
+    'make-test': makeTest,
   } = r;
+  const mt = (...k: string[]): unknown => pick(makeTest, 'summary', ...k);
   return {
     nodeApply200: {
       ratioToFloor: pick(nodeApply, 'summary', '200', 'agentOverFloor'),
@@ -150,9 +153,23 @@ export function summarize(r: Results, machine: unknown) {
       triggers: pick(timers, 'summary', 'triggers'),
       missed: pick(timers, 'summary', 'missed'),
     },
+    // `make test` warm (make-test.ts): its wall time only from a run of `make test` that passed.
+    makeTestWallSeconds: mt('target') === 'test' && mt('exitCode') === 0 ? mt('wallSeconds') : null,
+    makeTest: {
+      target: mt('target'),
+      jestWorkers: mt('jestWorkers'),
+      wallSeconds: mt('wallSeconds'),
+      exitCode: mt('exitCode'),
+      tests: mt('tests'),
+      failedTests: mt('failedTests'),
+      heavyWallSeconds: mt('heavyWallSeconds'),
+      heavyExitCode: mt('heavyExitCode'),
+      heavyTests: mt('heavyTests'),
+      heavyFailedTests: mt('heavyFailedTests'),
+    },
     machine,
     machinePerBenchmark: Object.fromEntries(
-      Object.entries({ nodeApply, fanout, createCost, idle, idle5000, crash, footprint, timers, clientReuse }).map(([k, v]) => [
+      Object.entries({ nodeApply, fanout, createCost, idle, idle5000, crash, footprint, timers, clientReuse, makeTest }).map(([k, v]) => [
         k,
         pick(v, 'machine'),
       ]),
@@ -485,6 +502,22 @@ function timerFigures(t: J | undefined): Row[] {
   ];
 }
 
+/** `make test` (and `make test-heavy`) warm, from runs of them that passed (make-test.ts: one run each). */
+function makeTestFigures(m: J | undefined): Row[] {
+  const s = (k: string): unknown => pick(m, 'summary', k);
+  const runs = [
+    ['make test', 'exitCode', 'wallSeconds', 'tests'],
+    ['make test-heavy', 'heavyExitCode', 'heavyWallSeconds', 'heavyTests'],
+  ] as const;
+  return runs.flatMap(([what, exitCode, wall, tests]) => {
+    const passed = s('target') === 'test' && s(exitCode) === 0;
+    return [
+      row(`${what}, warm: wall time`, passed ? num(s(wall)) : null, quote.seconds, `make-test.json summary.${wall}`),
+      row(`${what}, warm: tests`, passed ? num(s(tests)) : null, (x) => `${quote.count(x)} tests`, `make-test.json summary.${tests}`),
+    ];
+  });
+}
+
 /** Every figure README.md may quote, rounded, with its source and samples. */
 export function quotedFigures(r: Results): QuotedFigure[] {
   const nprocs = new Set(Object.values(r).map((v) => num(pick(v, 'machine', 'nproc'))));
@@ -502,6 +535,7 @@ export function quotedFigures(r: Results): QuotedFigure[] {
     ...footprintFigures(r.footprint),
     ...agentImportFigures(r['agent-imports']),
     ...timerFigures(r.timers),
+    ...makeTestFigures(r['make-test']),
   ].filter((x): x is QuotedFigure => x !== null);
 }
 
@@ -549,6 +583,11 @@ export function renderSummaryMd(r: Results): string {
         ['controller CPU per child in the fan-out of idle.ts, ms', String(s.controllerReconcileCpuMsPerChild), '-'],
         ['timers: latest start of a minute / floor (starting as many units at once)', String(s.timerLateness.ratioToFloor), '<= 1.1'],
         ['timer lateness p50 / p99, s', `${String(s.timerLateness.p50Seconds)} / ${String(s.timerLateness.p99Seconds)}`, '-'],
+        [
+          `make test, warm, JEST_WORKERS=${String(s.makeTest.jestWorkers)}: wall time, s (a run that passed)`,
+          String(s.makeTestWallSeconds),
+          '<= 600',
+        ],
       ],
     ),
     '',

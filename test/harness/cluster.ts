@@ -120,17 +120,7 @@ export class Cluster {
   }
 
   async installCrds(): Promise<void> {
-    await this.kubectlOk(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
-    // `kubectl wait` fails outright when a CRD has no status.conditions yet: retry until it can wait.
-    await waitFor(
-      'CRDs established',
-      async () => {
-        const r = await this.kubectl(['wait', '--for=condition=Established', '--timeout=30s', '-f', path.join(repoRoot, 'crds')]);
-        return r.code === 0 ? true : undefined;
-      },
-      90_000,
-      250,
-    );
+    await installCrds((args) => this.kubectl(args));
   }
 
   /** Boots a systemd node (unless systemd: false) and registers a Ready Node object for it. */
@@ -226,6 +216,22 @@ export class Cluster {
         `cluster teardown failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`,
       );
   }
+}
+
+/** Applies the project's CRDs (crds/) with kubectl and waits until the API server serves them. */
+export async function installCrds(kubectl: (args: string[]) => Promise<KubectlResult>): Promise<void> {
+  const applied = await kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
+  if (applied.code !== 0) throw new Error(`kubectl apply -f crds failed (${applied.code}): ${applied.stderr}`);
+  // `kubectl wait` fails outright when a CRD has no status.conditions yet: retry until it can wait.
+  await waitFor(
+    'CRDs established',
+    async () => {
+      const r = await kubectl(['wait', '--for=condition=Established', '--timeout=30s', '-f', path.join(repoRoot, 'crds')]);
+      return r.code === 0 ? true : undefined;
+    },
+    90_000,
+    250,
+  );
 }
 
 /**

@@ -44,6 +44,14 @@ export class ManagedProcess {
     }
   }
 
+  /**
+   * Lets this process's parent exit while it runs (Node otherwise waits for it): for a process
+   * that outlives its starter by design and is ended by someone else (sharedCluster.ts).
+   */
+  unref(): void {
+    this.child?.unref();
+  }
+
   /** How the process ended: its exit code, or the signal that ended it; undefined while it runs. */
   get exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
     if (!this.child || this.running) return undefined;

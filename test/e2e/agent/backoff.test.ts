@@ -1,10 +1,10 @@
 // Back-off for ever (issue 14): a unit whose dependency (a file) is missing for
-// about 2 minutes crash-loops past systemd's StartLimitBurst, reads Degraded with
-// its back-off and last exit, and heals by itself once the file appears. Real
+// a minute crash-loops past systemd's StartLimitBurst, reads Degraded with its
+// back-off and last exit, and heals by itself once the file appears. Real
 // controller, real agents, two real systemd nodes, kubectl as the client.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { SystemdWorkload } from '../../../src/api/types.js';
+import type { SystemdWorkload, UnitStatus } from '../../../src/api/types.js';
 import type { Cluster } from '../../harness/cluster.js';
 import { startOperatorCluster, type OperatorCluster } from '../../harness/operatorCluster.js';
 import { apply, waitForWorkload } from '../../harness/assertions.js';
@@ -12,8 +12,19 @@ import { getChild } from '../../harness/agentHelpers.js';
 import { waitFor } from '../../harness/process.js';
 
 const NODES = ['bo-1', 'bo-2'];
-/** The scenario: the dependency is missing for about this long. */
-const OUTAGE_MS = 120_000;
+/**
+ * The scenario: the dependency is missing for at least this long. Enough for 3 back-off starts
+ * with room to spare: with RestartSec=1s systemd starts the unit 5 times (StartLimitBurst) over
+ * about 4 s, then the agent starts it again after 2, 4 and 8 s (min(8, 1 x 2^n)), each start
+ * followed by systemd's 5: the third at about 26 s, the fifth at about 50 s (a cycle is then
+ * 4 + 8 s). The wait below ends once both nodes show 3 or more.
+ */
+const OUTAGE_MS = 60_000;
+/** restart.maxDelaySeconds of the workload: from the agent's third start on, the doubling is capped there. */
+const MAX_DELAY_S = 8;
+
+/** The agent's back-off delay a unit's status shows: its next start after its last exit. */
+const backOffDelayMs = (u: UnitStatus | undefined): number => Date.parse(u?.nextStartTime ?? '') - Date.parse(u?.lastExitTime ?? '');
 
 describe('crash-loop back-off on real nodes', () => {
   let cluster: Cluster;
@@ -45,7 +56,7 @@ describe('crash-loop back-off on real nodes', () => {
             {
               name: 'app',
               command: ['/bin/sh', '-c', `test -f ${needed} || exit 3; exec sleep infinity`],
-              restart: { policy: 'Always', delaySeconds: 1, maxDelaySeconds: 8 },
+              restart: { policy: 'Always', delaySeconds: 1, maxDelaySeconds: MAX_DELAY_S },
             },
           ],
         },
@@ -70,7 +81,7 @@ describe('crash-loop back-off on real nodes', () => {
     // The units as they were at one moment when both were in the agent's back-off
     // (read again later, a unit may be in systemd's own restarts).
     const inBackOff = await waitFor(
-      'both nodes in the agent back-off, past StartLimitBurst, for about 2 minutes',
+      'both nodes in the agent back-off, past StartLimitBurst, 3 back-off starts or more, for a minute',
       async () => {
         await sample();
         if (Date.now() - t0 < OUTAGE_MS) return false;
@@ -87,6 +98,11 @@ describe('crash-loop back-off on real nodes', () => {
       expect(u).toMatchObject({ reason: 'CrashLoopBackOff', activeState: 'failed', lastTermination: { code: 'exited', status: 3 } });
       expect(u?.message).toMatch(backOffMessage);
       expect(u?.nextStartTime).toEqual(expect.any(String));
+      // The delay is capped: after 3 starts it would have doubled to 16 s; it is 8 s after the last exit
+      // (nextStartTime is whole seconds, so just over 7 s to 8 s).
+      const delayMs = backOffDelayMs(u);
+      expect(delayMs).toBeGreaterThan((MAX_DELAY_S - 1) * 1000);
+      expect(delayMs).toBeLessThanOrEqual(MAX_DELAY_S * 1000);
       // systemd's 5 restarts plus the agent's starts (each followed by systemd's own again).
       expect(u?.restarts ?? 0).toBeGreaterThan(5 + (u?.backOffAttempts ?? 0));
     }

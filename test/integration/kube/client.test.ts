@@ -7,7 +7,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { forEachLimited } from '../../../src/kube/concurrency.js';
 import { mergePatch, reuseConnections } from '../../../src/kube/client.js';
-import { Cluster } from '../../harness/cluster.js';
+import { sharedNamespace, type SharedNamespace } from '../../harness/sharedCluster.js';
 
 const N = 400;
 const IN_FLIGHT = 128;
@@ -17,17 +17,18 @@ const IN_FLIGHT = 128;
 const PAYLOAD = 'x'.repeat(2500);
 
 describe('reuseConnections', () => {
-  let cluster: Cluster;
+  // Only ConfigMaps of its own namespace: the worker's shared control plane will do.
+  let ns: SharedNamespace;
   beforeAll(async () => {
-    cluster = await Cluster.start({ crds: false, controllers: [] });
+    ns = await sharedNamespace('client');
   });
   afterAll(async () => {
-    await cluster?.stop();
+    await ns?.release();
   });
 
   function client(maxSockets?: number): k8s.CoreV1Api {
     const kc = new k8s.KubeConfig();
-    kc.loadFromString(cluster.kc.exportConfig());
+    kc.loadFromString(ns.kc.exportConfig());
     return reuseConnections(kc, maxSockets).makeApiClient(k8s.CoreV1Api);
   }
 
@@ -36,8 +37,8 @@ describe('reuseConnections', () => {
     const names = Array.from({ length: N }, (_, i) => `${prefix}-${i}`);
     await forEachLimited(names, IN_FLIGHT, async (name) => {
       try {
-        await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name }, data: { v: '0', payload: PAYLOAD } } });
-        await core.patchNamespacedConfigMap({ name, namespace: 'default', body: { data: { v: '1' } } }, mergePatch);
+        await core.createNamespacedConfigMap({ namespace: ns.namespace, body: { metadata: { name }, data: { v: '0', payload: PAYLOAD } } });
+        await core.patchNamespacedConfigMap({ name, namespace: ns.namespace, body: { data: { v: '1' } } }, mergePatch);
       } catch (err) {
         errors.push(`${name}: ${(err as Error).message}`);
       }
@@ -49,7 +50,7 @@ describe('reuseConnections', () => {
     const errors = await createAndPatch(client(), 'many');
     expect(errors).toEqual([]);
     // And the API server agrees: every object exists with the patched value.
-    const list = await client().listNamespacedConfigMap({ namespace: 'default' });
+    const list = await client().listNamespacedConfigMap({ namespace: ns.namespace });
     const patched = list.items.filter((c) => c.metadata?.name?.startsWith('many-') && c.data?.v === '1');
     expect(patched).toHaveLength(N);
   });
@@ -59,7 +60,7 @@ describe('reuseConnections', () => {
     const errors = await createAndPatch(client(4), 'capped');
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.every((e) => /Premature close/.test(e))).toBe(true);
-    const list = await client().listNamespacedConfigMap({ namespace: 'default' });
+    const list = await client().listNamespacedConfigMap({ namespace: ns.namespace });
     // The writes themselves were applied: the errors were false.
     expect(list.items.filter((c) => c.metadata?.name?.startsWith('capped-'))).toHaveLength(N);
   });

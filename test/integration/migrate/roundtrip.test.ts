@@ -15,8 +15,8 @@ import { ANNOTATION_IMPORTED_FROM } from '../../../src/migrate/job.js';
 import { render } from '../../../src/render/unit.js';
 import { repoRoot } from '../../harness/binaries.js';
 import { runCli } from '../../harness/cliHelpers.js';
-import { Cluster } from '../../harness/cluster.js';
 import { cronOracle } from '../../harness/cronOracle.js';
+import { sharedNamespace, type SharedNamespace } from '../../harness/sharedCluster.js';
 
 const N = 50;
 const BASES = ['2026-12-31T23:50:00Z', '2027-02-28T23:50:00Z', '2027-06-30T22:10:00Z'].map((s) => new Date(s));
@@ -48,17 +48,18 @@ function renderedCalendars(w: SystemdWorkload): string[] {
 }
 
 /** Imports with the real CLI, applies the YAML with --dry-run=server, returns the workloads. */
-async function importAndAdmit(cluster: Cluster, args: string[]): Promise<{ workloads: SystemdWorkload[]; stderr: string }> {
-  const r = await runCli(['import', ...args, '-n', 'migrate']);
+async function importAndAdmit(ns: SharedNamespace, args: string[]): Promise<{ workloads: SystemdWorkload[]; stderr: string }> {
+  const r = await runCli(['import', ...args, '-n', ns.namespace]);
   if (r.code !== 0) throw new Error(`kubectl sdw import ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
-  const applied = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: r.stdout });
+  const applied = await ns.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: r.stdout });
   expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: '' });
   const workloads = loadAllYaml(r.stdout) as SystemdWorkload[];
   expect(applied.stdout.trim().split('\n')).toHaveLength(workloads.length);
   return { workloads, stderr: r.stderr };
 }
 
-let cluster: Cluster;
+// The CRDs and a namespace of its own: the worker's shared control plane will do.
+let ns: SharedNamespace;
 let crontabDir: string;
 
 beforeAll(async () => {
@@ -71,12 +72,11 @@ beforeAll(async () => {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim();
-  cluster = await Cluster.start({});
-  await cluster.kubectlOk(['create', 'namespace', 'migrate']);
+  ns = await sharedNamespace('migrate', { crds: true });
 });
 
 afterAll(async () => {
-  await cluster?.stop();
+  await ns?.release();
 });
 
 test('every /etc/cron.d line of Debian packages imports, is admitted, and fires when robfig says', async () => {
@@ -87,7 +87,7 @@ test('every /etc/cron.d line of Debian packages imports, is admitted, and fires 
   for (const f of files) {
     const file = path.join(crontabDir, f);
     const source = (await fs.readFile(file, 'utf8')).split('\n');
-    const { workloads } = await importAndAdmit(cluster, ['cron.d', file]);
+    const { workloads } = await importAndAdmit(ns, ['cron.d', file]);
     for (const w of workloads) {
       lines++;
       const at = Number(w.metadata.annotations![ANNOTATION_IMPORTED_FROM]!.split(':').pop());
@@ -117,10 +117,10 @@ test('every /etc/cron.d line of Debian packages imports, is admitted, and fires 
 
 test('an imported crontab applied for real exports back from the API server to its own lines', async () => {
   const file = path.join(crontabDir, 'sysstat_sysstat');
-  const r = await runCli(['import', 'cron.d', file, '-n', 'migrate', '--one-workload', 'sysstat']);
+  const r = await runCli(['import', 'cron.d', file, '-n', ns.namespace, '--one-workload', 'sysstat']);
   expect(r.code).toBe(0);
-  await cluster.kubectlOk(['apply', '-f', '-'], { input: r.stdout });
-  const exported = await runCli(['export', 'sysstat', '-n', 'migrate', '--format', 'crontab'], { kubeconfig: cluster.kubeconfigPath });
+  await ns.kubectlOk(['apply', '-f', '-'], { input: r.stdout });
+  const exported = await runCli(['export', 'sysstat', '-n', ns.namespace, '--format', 'crontab'], { kubeconfig: ns.kubeconfigPath });
   expect({ code: exported.code, stderr: exported.stderr }).toEqual({ code: 0, stderr: '' });
   const jobLines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   const source = jobLines(await fs.readFile(file, 'utf8')).map((l) => l.replace(/\s+/g, ' '));
@@ -133,7 +133,7 @@ test("this machine's timers import with their services, are admitted, and fire w
   const pairs = timers.filter((t) => fileExists(path.join(SYSTEMD_UNITS, t.replace(/\.timer$/, '.service'))));
   expect(pairs.length).toBeGreaterThanOrEqual(4);
   const args = pairs.flatMap((t) => [path.join(SYSTEMD_UNITS, t), path.join(SYSTEMD_UNITS, t.replace(/\.timer$/, '.service'))]);
-  const { workloads, stderr } = await importAndAdmit(cluster, ['unit', '--allow-unsupported', ...args]);
+  const { workloads, stderr } = await importAndAdmit(ns, ['unit', '--allow-unsupported', ...args]);
   let compared = 0;
   let scheduled = 0;
   for (const w of workloads) {
