@@ -15,11 +15,12 @@ JEST_JSON_DIR ?=
 JEST_OUT = $(if $(JEST_JSON_DIR),--json --outputFile=$(JEST_JSON_DIR)/$@.json)
 # The heavy suites (issue 18): kubelet nodes deploying the image (test/e2e/nodes/), the VM node
 # under software emulation (test/e2e/vm/), the fault scenarios that wait out outages and
-# partitions (test/e2e/faults/, test/e2e/agent/faults.test.ts), the image build
+# partitions (test/e2e/faults/, test/e2e/agent/faults.test.ts, and test/e2e/agent/backoff.test.ts,
+# a unit's dependency missing for a minute while the agent backs off), the image build
 # (test/integration/image/) and the kubelet nodes' teardown. `make test` leaves them out,
 # `make test-heavy` runs exactly them, one file at a time; CI runs both (.ci/run).
 # A jest path regex (matched against each test file's absolute path).
-HEAVY_TESTS := test/e2e/(nodes|vm|faults)/|test/e2e/agent/faults\.test\.ts$$|test/integration/image/|test/integration/harness/kubelet-teardown\.test\.ts$$
+HEAVY_TESTS := test/e2e/(nodes|vm|faults)/|test/e2e/agent/(faults|backoff)\.test\.ts$$|test/integration/image/|test/integration/harness/kubelet-teardown\.test\.ts$$
 
 .PHONY: all deps k8s-binaries helm kstatus cron-oracle vm-image build lint format typecheck crds test test-heavy test-all test-unit test-integration test-e2e test-vm test-nodes demo demo-down bench clean
 
@@ -95,8 +96,9 @@ test-heavy: deps k8s-binaries helm kstatus cron-oracle vm-image image build
 # Every test: what CI runs (.ci/run runs the two and prints the time of each).
 test-all: test test-heavy
 
+# JEST_WORKERS here too: jest's default on 2 cores is one worker (39 s against 17 s with two).
 test-unit: deps
-	$(JEST) --selectProjects unit $(JEST_OUT) $(JEST_ARGS)
+	$(JEST) --selectProjects unit --maxWorkers=$(JEST_WORKERS) $(JEST_OUT) $(JEST_ARGS)
 
 test-integration: deps k8s-binaries helm cron-oracle build
 	$(JEST) --selectProjects integration --maxWorkers=$(JEST_WORKERS) --forceExit --testPathIgnorePatterns '$(HEAVY_TESTS)' $(JEST_OUT) $(JEST_ARGS)
