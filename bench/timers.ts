@@ -77,6 +77,10 @@ const N = env('TIMER_UNITS', 1000);
 const MINUTES = env('TIMER_MINUTES', 3);
 // Then, in the same run: every timer rewritten to AccuracySec=1us, measured as many minutes again.
 const ACCURACY_MINUTES = env('TIMER_ACCURACY_MINUTES', 2);
+// TIMER_AGENT_STOPPED=1: the agent is stopped once the timers are active, so the measured minutes
+// show the agent's share (its CPU on the shared cores while systemd starts the services); the
+// result goes to bench/results/timers-agent-stopped.{json,md}, beside timers.json.
+const AGENT_STOPPED = process.env.TIMER_AGENT_STOPPED === '1';
 const FINE_ACCURACY = '1us';
 const NODE = 'tm-1';
 const NS = 'default';
@@ -499,6 +503,10 @@ async function main(): Promise<void> {
       1000,
     );
     const setupS = r3((Date.now() - tCreate) / 1000);
+    if (AGENT_STOPPED) {
+      await agent.stop();
+      console.log('agent stopped: its units stay as they are (fail static)');
+    }
     const nextMinute = (): number => Math.ceil((Date.now() + 1000) / 60_000) * 60_000;
     const firstMinute = nextMinute();
     console.log(`timers active after ${setupS} s; measuring ${MINUTES} minutes from ${new Date(firstMinute).toISOString()}`);
@@ -515,7 +523,7 @@ async function main(): Promise<void> {
     }
 
     const md = [
-      `# timers: ${N} same-minute timers on one node against the floor`,
+      `# timers: ${N} same-minute timers on one node against the floor${AGENT_STOPPED ? ', the agent stopped once they were active' : ''}`,
       '',
       `Produced by \`node dist/bench/timers.js\` (\`make bench-timers\`; env TIMER_UNITS=${N} TIMER_MINUTES=${MINUTES} TIMER_ACCURACY_MINUTES=${ACCURACY_MINUTES}). Method in the header of bench/timers.ts.`,
       `Timers created through the agent (SystemdUnitSets of 32 units), every minute at :00, Persistent=true, AccuracySec=${rendered} as rendered (the workload API has no field for it).`,
@@ -536,7 +544,7 @@ async function main(): Promise<void> {
       ...mdMachine(m),
     ].join('\n');
     await writeResults(
-      'timers',
+      AGENT_STOPPED ? 'timers-agent-stopped' : 'timers',
       {
         machine: m,
         method: 'see the header of bench/timers.ts',
