@@ -98,7 +98,7 @@ export function serverErrorMessage(err: unknown): string {
   return code ? `${apiErrorMessage(err)} (HTTP ${code}${reason ? ` ${reason}` : ''})` : apiErrorMessage(err);
 }
 
-export { isNotFound } from '../kube/client.js';
+export { isConflict, isNotFound } from '../kube/client.js';
 
 interface List<T> {
   items: T[];

@@ -6,7 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import { GROUP, LABEL_WORKLOAD_UID, VERSION, WORKLOAD_PLURAL, type ControllerRevision, type SystemdWorkload } from '../../api/types.js';
 import { str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { CLUSTER_FLAGS, CLUSTER_HELP, clusterClient } from '../clusterFlags.js';
-import { apiErrorMessage, contextNamespace, isNotFound } from '../kube.js';
+import { apiErrorMessage, contextNamespace, isConflict, isNotFound } from '../kube.js';
 import { CliError } from '../logs.js';
 import type { IO } from '../io.js';
 import type { RolloutSubcommand } from './subcommand.js';
@@ -131,7 +131,24 @@ async function runHistory(p: ParsedArgs, io: IO): Promise<number> {
   return 0;
 }
 
+// As client-go's RetryOnConflict: the patch carries the resourceVersion it was computed from, and
+// the controller's own status writes move it, so a 409 means "read again and recompute", a few
+// times, not "fail": a user's undo raced the controller's status write in a make test run.
+const UNDO_ATTEMPTS = 5;
+
 async function runUndo(p: ParsedArgs, io: IO): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await undoOnce(p, io);
+    } catch (err) {
+      if (!isConflict(err) || attempt >= UNDO_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+    }
+  }
+}
+
+/** One read-compute-patch of undo; the patch is refused (409) if the workload changed since the read. */
+async function undoOnce(p: ParsedArgs, io: IO): Promise<number> {
   const { workload, revisions, objects } = await load(p);
   const to = str(p, 'to-revision');
   const target = undoTarget(revisions, to === undefined ? undefined : Number(to));
