@@ -186,7 +186,13 @@ export class GuestAgent {
       })) as { pid: number };
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const st = (await call('guest-exec-status', { pid: started.pid })) as {
+        const st = (await call('guest-exec-status', { pid: started.pid }).catch((err: Error) => {
+          // The agent that started the command was stopped (a reboot) and its successor,
+          // reading the request from the channel, does not know the pid: say so.
+          if (/Invalid parameter 'pid'/.test(err.message))
+            throw new Error(`guest command ${argv.join(' ')}: the guest agent that ran it is gone (reboot?): ${err.message}`);
+          throw err;
+        })) as {
           exited: boolean;
           exitcode?: number;
           signal?: number;

@@ -240,8 +240,16 @@ export class VmNode {
   async reboot(): Promise<void> {
     const before = await this.bootId();
     const since = Date.now();
-    // --no-block: the guest agent is stopped by the reboot it would wait for.
-    await this.sh('systemctl reboot --no-block');
+    // --no-block: the guest agent is stopped by the reboot it would wait for. Even
+    // so, the reboot can stop the agent between guest-exec and guest-exec-status:
+    // the status request then waits in the channel and the next boot's agent
+    // answers it "Invalid parameter 'pid'" (a CI run failed so). The command's
+    // outcome is therefore not the verdict; a new boot ID within the bound is, and
+    // the command's error is kept for the message if none comes.
+    const ordered = await this.sh('systemctl reboot --no-block').then(
+      () => undefined,
+      (err: Error) => err,
+    );
     await waitFor(
       `VM ${this.name}: a new boot`,
       async () => {
@@ -252,7 +260,9 @@ export class VmNode {
       },
       BOOT_TIMEOUT_MS,
       1000,
-    );
+    ).catch((err: Error) => {
+      throw ordered ? new Error(`${err.message}; the reboot command itself failed: ${ordered.message}`) : err;
+    });
     await this.waitBooted(since);
   }
 
