@@ -13,6 +13,7 @@ import { startServer } from '../observability/server.js';
 import { METRICS_FLAG_DEFAULTS, startMetricsEndpoint } from '../kube/metricsEndpoint.js';
 import { apiServerReviews, restReviewApi } from '../kube/delegatedAuth.js';
 import { Agent } from './agent.js';
+import { TokenBucket } from '../kube/rateLimit.js';
 import { AgentMetrics } from './metrics.js';
 import { selfSignedCert } from '../observability/selfSignedCert.js';
 import { apiServerAuthorizer, journalHandler, ownedUnitChecker } from './journal.js';
@@ -28,6 +29,12 @@ const flags = parseFlags(process.argv.slice(2), {
   'usage-period': '30',
   'resync-period': '60',
   'watch-silence': '90',
+  // Children's status writes per second, and the burst: the kubelet's long-standing
+  // API defaults (5/10). 1,000 timers firing in one minute otherwise made a node write
+  // about 160 large statuses in seconds (bench/results/timers.md); a quiet node's
+  // change is written at once.
+  'status-qps': '5',
+  'status-burst': '10',
   // Where journalctl reads (--directory); empty: the host's journal (/var/log/journal mounted).
   'journal-dir': '',
   // The journal endpoint for the aggregated logs API: TLS only, on its own port.
@@ -86,6 +93,7 @@ const agent = new Agent(rest, {
   stateDir: flags['state-dir'],
   etcDir: flags['etc-dir'],
   nodeRoot: flags['node-root'],
+  statusWrites: TokenBucket.fromFlags(flags['status-qps'], flags['status-burst'], { qps: '--status-qps', burst: '--status-burst' }),
 });
 
 /** GET /logs over TLS: the journal of owned units, for the aggregated logs API (see journal.ts for its protection). */

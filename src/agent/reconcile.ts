@@ -9,7 +9,8 @@
 import { LABEL_WORKLOAD, type SystemdUnitSet, type SystemdUnitSetStatus } from '../api/types.js';
 import { UNIT_PREFIX } from '../api/names.js';
 import { isNotFound } from '../kube/apiErrors.js';
-import { writeStatusIfChanged } from '../kube/statusWrite.js';
+import { statusDiffers, writeStatusIfChanged } from '../kube/statusWrite.js';
+import type { KeyedPacer } from '../kube/rateLimit.js';
 import type { ReconcileResult } from '../kube/controllerLoop.js';
 import { objectKey } from '../kube/informer.js';
 import type { Logger } from '../observability/log.js';
@@ -81,6 +82,8 @@ export class NodeState {
   readonly applied = new Map<string, string>();
   /** Unit file -> the key of the child it belongs to (as of the last sync). */
   owners = new Map<string, string>();
+  /** The services its timers start (as of the last sync): their stops need no sync (signals.ts). */
+  timerServices = new Set<string>();
   firstSyncDone = false;
   /** A problem with the whole unit directory (it cannot be listed). */
   nodeError: string | undefined;
@@ -228,6 +231,7 @@ export async function syncNode(deps: SyncDeps): Promise<ReconcileResult> {
     await deps.artifacts?.sweep(children);
     for (const n of names) if (!desired.has(n)) forget(deps, n);
     node.owners = new Map([...desired.values()].map((d) => [d.file, d.child]));
+    node.timerServices = new Set([...desired.values()].filter((d) => d.role === 'timer-service').map((d) => d.file));
     // Units the plan did not touch keep the state read above, kept current by signals.
     const touched = new Set([...plan.write.map((w) => w.file), ...plan.start, ...plan.restart]);
     await Promise.all([...desired.keys()].filter((n) => touched.has(n) || !node.states.has(n)).map((n) => refreshState(deps, n)));
@@ -493,6 +497,11 @@ export interface StatusDeps {
   sealingKey?: string;
   /** The probe states of a child's units (src/agent/probes.ts). */
   probes?(key: string): Map<string, UnitProbes>;
+  /**
+   * The node's status write rate (--status-qps/--status-burst): how long this
+   * child's changed status waits for its turn (0: write now). Absent: no limit.
+   */
+  pacer?: Pick<KeyedPacer, 'waitMs' | 'pendingMs' | 'forget'>;
 }
 
 /**
@@ -504,8 +513,13 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
   const cached = deps.child(key);
   if (!cached || cached.metadata.deletionTimestamp) {
     deps.written.forget(key);
+    deps.pacer?.forget(key);
     return {};
   }
+  // Waiting for its turn: whatever changed meanwhile is computed when the turn comes.
+  // (1,000 timers firing wake every child every 100 ms; computing each time was waste.)
+  const pending = deps.pacer?.pendingMs(key) ?? 0;
+  if (pending > 0) return { requeueAfterMs: pending };
   const prev = deps.written.current(cached);
   const now = deps.now();
   // childStatus carries readySince and lastTermination over from the status it is given.
@@ -523,6 +537,11 @@ export async function writeChildStatus(key: string, deps: StatusDeps): Promise<R
   });
   const status = deps.sealingKey ? { ...computed, sealingKey: deps.sealingKey } : computed;
   deps.metrics.observe(cached, status);
+  // Paced: during a storm of changes (1,000 timers firing) each child comes back when
+  // its turn is due and writes its newest status then, so the writes a node makes
+  // stay bounded however fast its units change. A quiet node writes at once (burst).
+  const wait = statusDiffers(prev, status) ? (deps.pacer?.waitMs(key) ?? 0) : 0;
+  if (wait > 0) return { requeueAfterMs: wait };
   try {
     const updated = await writeStatusIfChanged(deps.api, child, status);
     if (updated) {

@@ -22,12 +22,12 @@ export class TokenBucket {
     this.last = this.now();
   }
 
-  /** From --kube-api-qps/--kube-api-burst; a qps of 0 or below turns the limit off. */
-  static fromFlags(qps: string, burst: string): TokenBucket {
+  /** From --kube-api-qps/--kube-api-burst (or the flags named); a qps of 0 or below turns the limit off. */
+  static fromFlags(qps: string, burst: string, names = { qps: '--kube-api-qps', burst: '--kube-api-burst' }): TokenBucket {
     const q = Number(qps);
     const b = Number(burst);
-    if (qps.trim() === '' || !Number.isFinite(q)) throw new Error(`--kube-api-qps must be a number, not '${qps}'`);
-    if (q > 0 && !(Number.isInteger(b) && b >= 1)) throw new Error(`--kube-api-burst must be a whole number of at least 1, not '${burst}'`);
+    if (qps.trim() === '' || !Number.isFinite(q)) throw new Error(`${names.qps} must be a number, not '${qps}'`);
+    if (q > 0 && !(Number.isInteger(b) && b >= 1)) throw new Error(`${names.burst} must be a whole number of at least 1, not '${burst}'`);
     return new TokenBucket(q, b);
   }
 
@@ -37,15 +37,61 @@ export class TokenBucket {
    * waiters are served in order without a queue of their own (x/time/rate's way).
    */
   async take(): Promise<number> {
+    const waitMs = this.reserve();
+    if (waitMs > 0) await this.sleep(waitMs);
+    return waitMs;
+  }
+
+  /** Reserves one token without waiting; returns the milliseconds until it is due (0: now). */
+  reserve(): number {
     if (this.qps <= 0) return 0;
     const now = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
     this.last = now;
     this.tokens -= 1;
-    if (this.tokens >= 0) return 0;
-    const waitMs = (-this.tokens / this.qps) * 1000;
-    await this.sleep(waitMs);
-    return waitMs;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
+  }
+
+  /** The bucket's clock (milliseconds), for callers that hold reservations. */
+  clock(): number {
+    return this.now();
+  }
+}
+
+/**
+ * One bucket shared by many keys (a node's children), where a key that must wait
+ * does not hold a worker: its pass asks waitMs(key), which reserves a token for
+ * the key once and answers how long until it is due; the pass comes back then and
+ * does its work with the newest state. Keys are served in the order they first
+ * asked, and a key asking again while it waits takes no second token.
+ */
+export class KeyedPacer {
+  private readonly due = new Map<string, number>();
+
+  constructor(private readonly bucket: TokenBucket) {}
+
+  /** 0: go now (the key's token is spent). Otherwise the milliseconds until its token is due. */
+  waitMs(key: string): number {
+    const now = this.bucket.clock();
+    let at = this.due.get(key);
+    if (at === undefined) {
+      at = now + this.bucket.reserve();
+      this.due.set(key, at);
+    }
+    if (at > now) return Math.ceil(at - now);
+    this.due.delete(key);
+    return 0;
+  }
+
+  /** The milliseconds until this key's reserved token is due; 0 when it holds none, or it is due. */
+  pendingMs(key: string): number {
+    const at = this.due.get(key);
+    return at === undefined ? 0 : Math.max(0, Math.ceil(at - this.bucket.clock()));
+  }
+
+  /** The key is gone: its reservation, if any, is dropped (the token stays spent). */
+  forget(key: string): void {
+    this.due.delete(key);
   }
 }
 

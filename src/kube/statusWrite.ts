@@ -17,6 +17,11 @@ export function topLevelMergePatch(from: Record<string, unknown> | undefined, to
   return patch;
 }
 
+/** Whether writing `status` over `current` would change anything. */
+export function statusDiffers(current: object | undefined, status: object): boolean {
+  return fastJsonPatch.compare(current ?? {}, status).length > 0;
+}
+
 /**
  * The status write of a reconcile: a merge patch of the status subresource when
  * `status` differs from what obj has, nothing otherwise (an idle operator writes
@@ -28,7 +33,7 @@ export async function writeStatusIfChanged<T extends { metadata: { namespace?: s
   obj: T,
   status: NonNullable<T['status']>,
 ): Promise<T | undefined> {
-  if (fastJsonPatch.compare(obj.status ?? {}, status).length === 0) return undefined;
+  if (!statusDiffers(obj.status, status)) return undefined;
   return api.patchStatus(obj.metadata.namespace ?? '', obj.metadata.name ?? '', {
     status: topLevelMergePatch(obj.status as Record<string, unknown> | undefined, status as unknown as Record<string, unknown>),
   });

@@ -1,6 +1,7 @@
 // The agent's reconcilers (node sync, child status) against a recording fake
 // systemd and an in-memory unit directory, over children deep-frozen as the
 // informer's cache must be treated: any write to them throws here.
+import { jest } from '@jest/globals';
 import type { SystemdUnitSet, SystemdUnitSetStatus, UnitSpec } from '../../../src/api/types.js';
 import { AgentMetrics } from '../../../src/agent/metrics.js';
 import { desiredFiles } from '../../../src/agent/plan.js';
@@ -17,7 +18,9 @@ import {
   type StatusDeps,
   type SyncDeps,
 } from '../../../src/agent/reconcile.js';
+import { foldSignal, type SignalOutcome } from '../../../src/agent/signals.js';
 import { ControllerLoop } from '../../../src/kube/controllerLoop.js';
+import { KeyedPacer, TokenBucket } from '../../../src/kube/rateLimit.js';
 import { objectKey } from '../../../src/kube/informer.js';
 import { createLogger } from '../../../src/observability/log.js';
 import { Metrics } from '../../../src/observability/metrics.js';
@@ -311,6 +314,33 @@ describe('writeChildStatus', () => {
     expect(r.writes[1]!.body.status).toMatchObject({ phase: 'Running' });
   });
 
+  it('paces changed statuses through the node bucket: a waiting child comes back when due and writes its newest status', async () => {
+    let clock = 0;
+    const bucket = new TokenBucket(1, 1, () => clock);
+    const r = rig([cached('web', [svc('server')]), cached('db', [svc('pg')])]);
+    await syncNode(r.sync);
+    r.status.pacer = new KeyedPacer(bucket);
+    expect(await writeChildStatus('default/web-n1', r.status)).toEqual({});
+    expect(await writeChildStatus('default/db-n1', r.status)).toEqual({ requeueAfterMs: 1000 });
+    expect(r.writes.map((w) => w.name)).toEqual(['web-n1']);
+    // An unchanged status asks for no token: nothing to write, nothing to wait for.
+    expect(await writeChildStatus('default/web-n1', r.status)).toEqual({});
+    // db's unit crashes while it waits: the write, when due, carries that.
+    r.node.states.set('sdw-default_db_pg.service', {
+      ...r.node.states.get('sdw-default_db_pg.service')!,
+      activeState: 'failed',
+      subState: 'failed',
+    });
+    clock = 400;
+    const observed = jest.spyOn(r.metrics, 'observe');
+    expect(await writeChildStatus('default/db-n1', r.status)).toEqual({ requeueAfterMs: 600 });
+    expect(observed).not.toHaveBeenCalled(); // waiting: not even computed
+    clock = 1000;
+    await writeChildStatus('default/db-n1', r.status);
+    expect(r.writes.map((w) => w.name)).toEqual(['web-n1', 'db-n1']);
+    expect(r.writes[1]!.body.status).toMatchObject({ units: [expect.objectContaining({ activeState: 'failed' })] });
+  });
+
   it('writes nothing for a child that is gone or being deleted', async () => {
     const r = await synced();
     await writeChildStatus('default/nope-n1', r.status);
@@ -418,5 +448,63 @@ describe('the agent-sync loop', () => {
     const text = await metrics.registry.getSingleMetricAsString('workqueue_longest_running_processor_seconds');
     expect(text).toContain('name="agent-sync"');
     expect(text).toContain('name="agent-status"');
+  });
+});
+
+describe('foldSignal: what a PropertiesChanged asks of the loops', () => {
+  const tick = svc('tick', { type: 'oneshot', command: ['/bin/true'], schedule: '* * * * *' });
+  const TICK = 'sdw-default_cron_tick.service';
+  const SERVER = 'sdw-default_web_server.service';
+  const UNIT = 'org.freedesktop.systemd1.Unit';
+  const SERVICE = 'org.freedesktop.systemd1.Service';
+
+  async function synced(): Promise<Rig> {
+    const r = rig([cached('cron', [tick]), cached('web', [svc('server')])]);
+    await syncNode(r.sync);
+    expect(r.node.timerServices).toEqual(new Set([TICK]));
+    return r;
+  }
+
+  it("a timer's service that ran and stopped: status only, and a sync then would indeed do nothing", async () => {
+    const r = await synced();
+    r.bus.units.set(TICK, { loadState: 'loaded', activeState: 'inactive', subState: 'dead', unitFileState: 'static' });
+    const fold = (state: string): SignalOutcome => foldSignal(r.node, TICK, { ActiveState: state }, UNIT);
+    expect(['activating', 'inactive', 'failed'].map(fold)).toEqual(Array(3).fill({ sync: false, statusOf: 'default/cron-n1' }));
+    expect(r.node.states.get(TICK)?.activeState).toBe('failed');
+    // The claim the skip rests on: a sync finds nothing to start, restart or write for it.
+    r.bus.units.set(TICK, { loadState: 'loaded', activeState: 'failed', subState: 'failed', unitFileState: 'static' });
+    r.bus.calls.length = 0;
+    await syncNode(r.sync);
+    expect(r.bus.calls.filter((c) => c.includes(TICK))).toEqual([]);
+  });
+
+  it('a service of ours stopped by hand or failed: the node sync has work (put back, or back-off)', async () => {
+    const r = await synced();
+    const fold = (state: string): boolean => foldSignal(r.node, SERVER, { ActiveState: state }, UNIT).sync;
+    expect(['inactive', 'failed', 'active'].map(fold)).toEqual([true, true, false]);
+    expect(foldSignal(r.node, SERVER, { ActiveState: 'failed' }, UNIT).statusOf).toBe('default/web-n1');
+  });
+
+  it('records a termination from the Service interface once per exit', async () => {
+    const r = await synced();
+    const exit = { ExecMainExitTimestamp: 1_714_564_800_000_000n, ExecMainCode: 1, ExecMainStatus: 3, Result: 'exit-code' };
+    foldSignal(r.node, SERVER, exit, SERVICE);
+    const t = r.node.terminations.get(SERVER);
+    expect(t?.time).toBe('2024-05-01T12:00:00.000Z');
+    foldSignal(r.node, SERVER, { ...exit, ExecMainStatus: 4 }, SERVICE);
+    expect(r.node.terminations.get(SERVER)).toBe(t);
+  });
+
+  it('a timer firing updates its timer state; a unit not ours changes nothing', async () => {
+    const r = await synced();
+    const timer = 'sdw-default_cron_tick.timer';
+    expect(foldSignal(r.node, timer, { LastTriggerUSec: 1_714_564_800_000_000n }, 'org.freedesktop.systemd1.Timer')).toEqual({
+      sync: false,
+      statusOf: 'default/cron-n1',
+    });
+    expect(r.node.states.get(timer)?.timer?.lastTriggerUSec).toBe('2024-05-01T12:00:00.000Z');
+    const before = new Map(r.node.states);
+    expect(foldSignal(r.node, 'sshd.service', { ActiveState: 'inactive' }, UNIT)).toEqual({ sync: false });
+    expect(r.node.states).toEqual(before);
   });
 });

@@ -3,7 +3,7 @@
 // idle time refills it up to burst and no further; and every request a
 // KubeConfig's clients make (API calls and watches) takes a token.
 import * as k8s from '@kubernetes/client-node';
-import { TokenBucket, rateLimitRequests } from '../../../src/kube/rateLimit.js';
+import { KeyedPacer, TokenBucket, rateLimitRequests } from '../../../src/kube/rateLimit.js';
 
 function fakeTime() {
   let now = 0;
@@ -79,5 +79,42 @@ describe('rateLimitRequests', () => {
     await kc.applyToFetchOptions({});
     expect(seen).toEqual(['GET 0', 'PATCH 1', 'WATCH 2']);
     expect(t.sleeps).toEqual([1000, 2000]);
+  });
+});
+
+describe('KeyedPacer', () => {
+  it('lets burst keys go at once, then gives each waiting key one token, in the order they asked', () => {
+    const t = fakeTime();
+    const p = new KeyedPacer(new TokenBucket(5, 2, t.now, t.sleep));
+    expect([p.waitMs('a'), p.waitMs('b'), p.waitMs('c'), p.waitMs('d')]).toEqual([0, 0, 200, 400]);
+    // Asking again while waiting takes no second token: e's turn is after d's.
+    t.advance(100);
+    expect([p.waitMs('c'), p.waitMs('d'), p.waitMs('e')]).toEqual([100, 300, 500]);
+    expect([p.pendingMs('c'), p.pendingMs('d'), p.pendingMs('zz')]).toEqual([100, 300, 0]);
+    t.advance(100);
+    expect(p.pendingMs('c')).toBe(0);
+    expect(p.waitMs('c')).toBe(0);
+    expect(p.waitMs('c')).toBe(600); // a new change of c: a new token, after e's (due at 600)
+  });
+
+  it('drops a forgotten key’s reservation; a qps of 0 never waits', () => {
+    const t = fakeTime();
+    const p = new KeyedPacer(new TokenBucket(1, 1, t.now, t.sleep));
+    expect(p.waitMs('a')).toBe(0);
+    expect(p.waitMs('b')).toBe(1000);
+    p.forget('b');
+    t.advance(1000);
+    expect(p.waitMs('b')).toBe(1000); // its old token was spent; it asks anew
+    const off = new KeyedPacer(new TokenBucket(0, 1, t.now, t.sleep));
+    expect([off.waitMs('a'), off.waitMs('a'), off.waitMs('b')]).toEqual([0, 0, 0]);
+  });
+
+  it('names the flags it was built from in its errors', () => {
+    expect(() => TokenBucket.fromFlags('x', '10', { qps: '--status-qps', burst: '--status-burst' })).toThrow(
+      "--status-qps must be a number, not 'x'",
+    );
+    expect(() => TokenBucket.fromFlags('5', '0', { qps: '--status-qps', burst: '--status-burst' })).toThrow(
+      "--status-burst must be a whole number of at least 1, not '0'",
+    );
   });
 });
