@@ -81,6 +81,11 @@ const ACCURACY_MINUTES = env('TIMER_ACCURACY_MINUTES', 2);
 // show the agent's share (its CPU on the shared cores while systemd starts the services); the
 // result goes to bench/results/timers-agent-stopped.{json,md}, beside timers.json.
 const AGENT_STOPPED = process.env.TIMER_AGENT_STOPPED === '1';
+// TIMER_AGENT_ARGS='...': extra agent flags for an experiment (e.g. --status-qps=0.01 all but stops
+// status writes); the result goes to bench/results/timers-agent-args.{json,md}, never timers.json.
+const AGENT_ARGS = (process.env.TIMER_AGENT_ARGS ?? '').split(' ').filter(Boolean);
+/** The second of a minute the agent starts at (see main). */
+const AGENT_START_SECOND = 45;
 const FINE_ACCURACY = '1us';
 const NODE = 'tm-1';
 const NS = 'default';
@@ -472,7 +477,22 @@ async function main(): Promise<void> {
     console.log(
       `timers: ${N} units, ${MINUTES} + ${ACCURACY_MINUTES} (AccuracySec=${FINE_ACCURACY}) min, load ${String(m.loadavgAtStart)}`,
     );
-    agent = await startAgent(cluster, NODE, { usagePeriodSeconds: 30, heartbeatPeriodSeconds: 10, resyncPeriodSeconds: 60 });
+    // The agent's periodic work (a resync every 60 s reads all its 2,000 units' state from
+    // PID 1 for 2-5 s; a usage sample every 30 s) runs at fixed offsets from its start. Started
+    // at second AGENT_START_SECOND, both fall between the minute's starts (M+0..~8 s), the floor
+    // (M+25..~32 s) and the read (M+42 s), in every run: otherwise a run's figures depend on where
+    // its start happened to put them (a resync under the starts keeps systemd awake, so it
+    // dispatches the timers earlier than its AccuracySec wake, and adds its calls to theirs).
+    await sleep((AGENT_START_SECOND * 1000 - (Date.now() % 60_000) + 60_000) % 60_000);
+    // TIMER_AGENT_CPU_PROF=DIR: the agent writes a V8 CPU profile there when it exits (to see where its time goes).
+    const prof = process.env.TIMER_AGENT_CPU_PROF;
+    agent = await startAgent(cluster, NODE, {
+      usagePeriodSeconds: 30,
+      heartbeatPeriodSeconds: 10,
+      resyncPeriodSeconds: 60,
+      ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] } : {}),
+      ...(AGENT_ARGS.length ? { extraArgs: AGENT_ARGS } : {}),
+    });
     bus = await SystemdBus.connect(node.busAddress);
     const api = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
     const kids = children();
@@ -510,8 +530,31 @@ async function main(): Promise<void> {
     const nextMinute = (): number => Math.ceil((Date.now() + 1000) / 60_000) * 60_000;
     const firstMinute = nextMinute();
     console.log(`timers active after ${setupS} s; measuring ${MINUTES} minutes from ${new Date(firstMinute).toISOString()}`);
+    // The agent's own work over the measured minutes: node syncs and CPU seconds (its metrics).
+    const agentWork = async (): Promise<{ syncs: number; cpu: number } | undefined> =>
+      AGENT_STOPPED
+        ? undefined
+        : {
+            syncs:
+              ((await agent!.metric('sdw_agent_syncs_total', { result: 'success' })) ?? 0) +
+              ((await agent!.metric('sdw_agent_syncs_total', { result: 'error' })) ?? 0),
+            cpu: (await agent!.metric('process_cpu_seconds_total')) ?? NaN,
+          };
+    const workBefore = await agentWork();
+    const tWork = Date.now();
     const base = await measure(bus, node, services, firstMinute, MINUTES);
-    const summary = { ...summarizePhase(rendered, base), setupSeconds: setupS };
+    const workAfter = await agentWork();
+    const workMinutes = (Date.now() - tWork) / 60_000;
+    const summary = {
+      ...summarizePhase(rendered, base),
+      setupSeconds: setupS,
+      ...(workBefore && workAfter
+        ? {
+            agentSyncsPerMinute: r3((workAfter.syncs - workBefore.syncs) / workMinutes),
+            agentCpuSecondsPerMinute: r3((workAfter.cpu - workBefore.cpu) / workMinutes),
+          }
+        : {}),
+    };
 
     let fine: { phase: Phase; runs: MinuteRun[]; floorFailures: FloorFailure[] } | undefined;
     if (ACCURACY_MINUTES > 0) {
@@ -523,9 +566,9 @@ async function main(): Promise<void> {
     }
 
     const md = [
-      `# timers: ${N} same-minute timers on one node against the floor${AGENT_STOPPED ? ', the agent stopped once they were active' : ''}`,
+      `# timers: ${N} same-minute timers on one node against the floor${AGENT_STOPPED ? ', the agent stopped once they were active' : ''}${AGENT_ARGS.length ? `, the agent run with ${AGENT_ARGS.join(' ')}` : ''}`,
       '',
-      `Produced by \`node dist/bench/timers.js\` (\`make bench-timers\`; env TIMER_UNITS=${N} TIMER_MINUTES=${MINUTES} TIMER_ACCURACY_MINUTES=${ACCURACY_MINUTES}). Method in the header of bench/timers.ts.`,
+      `Produced by \`node dist/bench/timers.js\` (\`make bench-timers\`; env TIMER_UNITS=${N} TIMER_MINUTES=${MINUTES} TIMER_ACCURACY_MINUTES=${ACCURACY_MINUTES}${AGENT_STOPPED ? ' TIMER_AGENT_STOPPED=1' : ''}${AGENT_ARGS.length ? ` TIMER_AGENT_ARGS='${AGENT_ARGS.join(' ')}'` : ''}). Method in the header of bench/timers.ts.`,
       `Timers created through the agent (SystemdUnitSets of 32 units), every minute at :00, Persistent=true, AccuracySec=${rendered} as rendered (the workload API has no field for it).`,
       "Lateness = the service's ExecMainStartTimestamp minus the scheduled minute; latest = the largest of a minute.",
       `Floor = bench/timers-floor.py (python3-dbus, no code shared with the agent), in the same run on the same node at M+25 s: StartUnit of ${N} loaded oneshot services with the timers' .service content, pipelined (up to ${FLOOR_WINDOW} jobs outstanding: systemd tracks each D-Bus-requested job with a match rule, and dbus-daemon allows its connection 512), from just before the first call to the latest ExecMainStartTimestamp.`,
@@ -534,6 +577,12 @@ async function main(): Promise<void> {
       `## AccuracySec=${rendered} (as rendered; the figures of summary.json)`,
       '',
       ...phaseMd(summary, base.runs, base.floorFailures),
+      ...(summary.agentSyncsPerMinute !== undefined
+        ? [
+            `The agent over these minutes (its own metrics): ${summary.agentSyncsPerMinute} node syncs and ${summary.agentCpuSecondsPerMinute} CPU seconds per minute.`,
+            '',
+          ]
+        : []),
       ...(fine
         ? [
             `## AccuracySec=${FINE_ACCURACY} (the same run, after: every child replaced with its timers rewritten, what the accuracy costs)`,
@@ -544,7 +593,7 @@ async function main(): Promise<void> {
       ...mdMachine(m),
     ].join('\n');
     await writeResults(
-      AGENT_STOPPED ? 'timers-agent-stopped' : 'timers',
+      AGENT_STOPPED ? 'timers-agent-stopped' : AGENT_ARGS.length ? 'timers-agent-args' : 'timers',
       {
         machine: m,
         method: 'see the header of bench/timers.ts',
@@ -556,6 +605,8 @@ async function main(): Promise<void> {
       md,
     );
     console.log(JSON.stringify({ summary, fineAccuracy: fine?.phase }, null, 2));
+    // A profiled agent is stopped before the cleanup below keeps it busy: it writes its profile on exit.
+    if (prof) await agent.stop(120_000);
     // Best effort: the node and its units go with the cluster below anyway. Deleting 1,000
     // timers' objects can outlast the API server's request timeout on a busy machine.
     await api
