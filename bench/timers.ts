@@ -528,7 +528,10 @@ async function main(): Promise<void> {
       console.log('agent stopped: its units stay as they are (fail static)');
     }
     const nextMinute = (): number => Math.ceil((Date.now() + 1000) / 60_000) * 60_000;
-    const firstMinute = nextMinute();
+    // At least 30 s after the setup: its last work (the first statuses of 32 children, paced) must
+    // not meet the first minute's starts (a run whose setup ended at :58 measured a minute whose
+    // timers systemd, still awake, dispatched 0.86 s early).
+    const firstMinute = Math.ceil((Date.now() + 30_000) / 60_000) * 60_000;
     console.log(`timers active after ${setupS} s; measuring ${MINUTES} minutes from ${new Date(firstMinute).toISOString()}`);
     // The agent's own work over the measured minutes: node syncs and CPU seconds (its metrics).
     const agentWork = async (): Promise<{ syncs: number; cpu: number } | undefined> =>
