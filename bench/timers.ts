@@ -74,8 +74,8 @@ import {
 } from './common.js';
 
 const N = env('TIMER_UNITS', 1000);
-// Seven: one minute's pair varies by a third on these shared cores (ratios 0.95 to 1.31 in one
-// afternoon's runs of the same code), so a median of three moved by 0.1 from run to run.
+// Seven: one minute's pair varies by a third on these shared cores (ratios 0.78 to 1.31 in one
+// afternoon's runs of the same code), and a median of three moved by 0.1 from run to run.
 const MINUTES = env('TIMER_MINUTES', 7);
 // Then, in the same run: every timer rewritten to AccuracySec=1us, measured as many minutes again.
 const ACCURACY_MINUTES = env('TIMER_ACCURACY_MINUTES', 2);

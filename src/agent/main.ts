@@ -29,10 +29,11 @@ const flags = parseFlags(process.argv.slice(2), {
   'usage-period': '30',
   'resync-period': '60',
   'watch-silence': '90',
-  // Children's status writes per second, and the burst: the kubelet's long-standing
-  // API defaults (5/10). 1,000 timers firing in one minute otherwise made a node write
-  // about 160 large statuses in seconds (bench/results/timers.md); a quiet node's
-  // change is written at once.
+  // Children's status writes per second, and the burst: the kubelet's API defaults
+  // before Kubernetes 1.27 (5/10). Unpaced, 1,000 timers firing each minute made one
+  // node write 603 statuses of large children in 4 minutes, in bursts while systemd
+  // started the services (bench/results/NOTES.md, Timers); a quiet node's change is
+  // written at once.
   'status-qps': '5',
   'status-burst': '10',
   // Where journalctl reads (--directory); empty: the host's journal (/var/log/journal mounted).
@@ -55,6 +56,9 @@ const flags = parseFlags(process.argv.slice(2), {
   // which is the node's with the DaemonSet's hostNetwork (src/probe/netns.ts says when it is needed).
   'probe-netns': '',
 });
+
+// Refused here, before anything starts, with the flag named.
+const statusWrites = TokenBucket.fromFlags(flags['status-qps'], flags['status-burst'], { qps: '--status-qps', burst: '--status-burst' });
 
 /** How long a pass still running at SIGTERM may take to finish (the next agent completes an interrupted sync). */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -93,7 +97,7 @@ const agent = new Agent(rest, {
   stateDir: flags['state-dir'],
   etcDir: flags['etc-dir'],
   nodeRoot: flags['node-root'],
-  statusWrites: TokenBucket.fromFlags(flags['status-qps'], flags['status-burst'], { qps: '--status-qps', burst: '--status-burst' }),
+  statusWrites,
 });
 
 /** GET /logs over TLS: the journal of owned units, for the aggregated logs API (see journal.ts for its protection). */

@@ -246,8 +246,12 @@ export class VmNode {
     // answers it "Invalid parameter 'pid'" (a CI run failed so). The command's
     // outcome is therefore not the verdict; a new boot ID within the bound is, and
     // the command's error is kept for the message if none comes.
-    const ordered = await this.sh('systemctl reboot --no-block').then(
-      () => undefined,
+    const ordered = await this.exec(['systemctl', 'reboot', '--no-block']).then(
+      (r) => {
+        // It ran and refused: no reboot is coming, say so now rather than after the boot bound.
+        if (r.code !== 0) throw new Error(`in VM ${this.name}: systemctl reboot: exit ${r.code}: ${r.stderr}`);
+        return undefined;
+      },
       (err: Error) => err,
     );
     await waitFor(
