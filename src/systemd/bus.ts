@@ -42,7 +42,12 @@ export type BusLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type BusLog = (level: BusLogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
 export interface SystemdBusOptions {
-  /** Per D-Bus call, from send to reply (default 10 s). */
+  /**
+   * Per D-Bus call, from send to reply (default 25 s, sd-bus's and dbus-daemon's
+   * own default). A PID 1 busy with hundreds of starts on a loaded node answers
+   * late, not never: CI saw one StartUnit of 200 pipelined ones go unanswered
+   * for 10 s, the old default, which then declared it lost.
+   */
   callTimeoutMs?: number;
   /** From a job's creation to its JobRemoved (default 5 min; systemd's own start timeout is 90 s). */
   jobTimeoutMs?: number;
@@ -158,7 +163,7 @@ export class SystemdBus {
     readonly address: string,
     opts: SystemdBusOptions,
   ) {
-    this.callTimeoutMs = opts.callTimeoutMs ?? 10_000;
+    this.callTimeoutMs = opts.callTimeoutMs ?? 25_000;
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 300_000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 15_000;
     this.sem = new Semaphore(opts.maxInFlight ?? 64);
