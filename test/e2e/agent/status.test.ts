@@ -122,12 +122,15 @@ describe('agent status on a real node', () => {
       ]),
     );
     await waitForWorkload(cluster, 'cron', 'Running', (w) => w.status?.phase === 'Running');
+    // Settled after a run: the service's exit and the timer's own return to "waiting"
+    // are two signals, and a status written between them shows the timer "running"
+    // (CI saw it once); the next status pass writes "waiting".
     const child = await waitForChild(
       cluster,
       'cron',
       NODE,
-      'timer fired',
-      (c) => !!c.status?.units?.[0]?.timer?.lastTrigger && !!c.status.units[0].lastTermination,
+      'timer fired, and waiting again',
+      (c) => !!c.status?.units?.[0]?.timer?.lastTrigger && !!c.status.units[0].lastTermination && c.status.units[0].subState === 'waiting',
       100_000,
     );
     const u = child.status!.units![0]!;
