@@ -30,6 +30,8 @@ export interface KubeletNodeSpec {
   name: string;
   /** Set by the kubelet at registration (--node-labels). */
   labels?: Record<string, string>;
+  /** More node paths with the node's own directory, beside the kubelet's (NodeSpec.binds). */
+  binds?: string[];
 }
 
 export interface ClusterOptions {
@@ -163,6 +165,7 @@ export class Cluster {
       name: spec.name,
       index,
       labels: spec.labels,
+      binds: spec.binds,
       baseDir: path.join(this.dir, 'nodes'),
       runId: this.runId,
       bin: cp.bin,

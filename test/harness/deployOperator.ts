@@ -111,9 +111,9 @@ export async function agentPods(cluster: Cluster): Promise<Map<string, PodInfo>>
 }
 
 /** A cluster of kubelet nodes with the operator deployed from its image (the image is checked before anything boots). */
-export async function startDeployedOperator(nodes: string[]): Promise<{ cluster: Cluster; image: ProjectImage }> {
+export async function startDeployedOperator(nodes: string[], binds?: string[]): Promise<{ cluster: Cluster; image: ProjectImage }> {
   const image = projectImage();
-  const cluster = await Cluster.start({ kubeletNodes: nodes.map((name) => ({ name })) });
+  const cluster = await Cluster.start({ kubeletNodes: nodes.map((name) => ({ name, binds })) });
   try {
     await deployOperator(cluster, image);
   } catch (err) {

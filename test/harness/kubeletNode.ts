@@ -46,6 +46,8 @@ export interface KubeletNodeOptions {
   /** Position on the bridge (address and pod subnet). */
   index: number;
   labels?: Record<string, string>;
+  /** Node paths with the node's own directory besides KUBELET_NODE_DIRS (each must exist on the host). */
+  binds?: string[];
   baseDir: string;
   runId: string;
   bin: Binaries;
@@ -85,7 +87,7 @@ export class KubeletNode {
       runId: opts.runId,
       sandboxEnv: {
         SDNODE_WANTS: 'containerd.service',
-        SDNODE_BINDS: KUBELET_NODE_DIRS.join(' '),
+        SDNODE_BINDS: [...KUBELET_NODE_DIRS, ...(opts.binds ?? [])].join(' '),
         SDNODE_SYSCTLS: Object.entries(KUBELET_SYSCTLS)
           .map(([k, v]) => `${k}=${v}`)
           .join(' '),
