@@ -27,6 +27,7 @@ import { afterAgentStart, planBackOff, type BackOffRecord, type BackOffUnit } fr
 import { DEFAULT_MAX_RESTART_DELAY_SECONDS, defaultRestartPolicy } from '../api/defaults.js';
 import type { ArtifactStore } from './artifacts.js';
 import type { UnitProbes } from './probes.js';
+import { noteTermination } from './signals.js';
 
 /** The sync queue's only key: every change of the node's children folds into it. */
 export const NODE_SYNC_KEY = 'node';
@@ -479,7 +480,9 @@ function forget(deps: SyncDeps, file: string): void {
 
 async function refreshState(deps: SyncDeps, file: string): Promise<void> {
   try {
-    deps.node.states.set(file, await deps.bus.getUnitState(file));
+    const state = await deps.bus.getUnitState(file);
+    deps.node.states.set(file, state);
+    noteTermination(deps.node, file, state);
   } catch (err) {
     deps.log.debug('unit state unavailable', { unit: file, error: errorMessage(err) });
   }

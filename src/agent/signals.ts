@@ -27,7 +27,7 @@ export interface SignalOutcome {
  * ignored: nothing changes, nothing is queued.
  */
 export function foldSignal(node: NodeState, unit: string, changed: Record<string, unknown>, iface: string): SignalOutcome {
-  const { states, terminations, usage } = node;
+  const { states } = node;
   const prev = states.get(unit);
   if (!prev) return { sync: false };
   const statusOf = node.owners.get(unit);
@@ -38,19 +38,23 @@ export function foldSignal(node: NodeState, unit: string, changed: Record<string
   }
   const patch = unitStatePatch(changed);
   const next: UnitState = { ...prev, ...patch };
-  if (
-    changed.Timer === undefined &&
-    (patch.execMainExitTimestamp || patch.result) &&
-    next.execMainExitTimestamp &&
-    next.execMainExitTimestamp !== terminations.get(unit)?.time
-  ) {
-    const t = terminationFrom(next, { lastMemoryBytes: usage.get(unit)?.memoryBytes });
-    if (t) terminations.set(unit, t);
-  }
+  if (changed.Timer === undefined && (patch.execMainExitTimestamp || patch.result)) noteTermination(node, unit, next);
   states.set(unit, next);
   // A unit of ours stopped by hand: the sync puts it back (planSync decides whether
   // it should run). A unit that went "failed": the back-off decides when it starts
   // again. A timer's service is neither: the sync would find nothing to do.
   const stopped = patch.activeState === 'inactive' || patch.activeState === 'failed';
   return { sync: stopped && !node.timerServices.has(unit), statusOf };
+}
+
+/**
+ * Records the exit `state` shows, unless it is the one already recorded. Signals
+ * call it, and so does every read of a unit's state: a unit that dies between its
+ * start and the agent's first read of it sends its signals while the agent does
+ * not know it yet, and only the read can tell how it ended.
+ */
+export function noteTermination(node: NodeState, unit: string, state: UnitState): void {
+  if (!state.execMainExitTimestamp || state.execMainExitTimestamp === node.terminations.get(unit)?.time) return;
+  const t = terminationFrom(state, { lastMemoryBytes: node.usage.get(unit)?.memoryBytes });
+  if (t) node.terminations.set(unit, t);
 }

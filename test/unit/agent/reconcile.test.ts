@@ -53,6 +53,8 @@ class FakeSystemd implements AgentBus {
   readonly calls: string[] = [];
   readonly units = new Map<string, UnitState>();
   failStart = new Set<string>();
+  /** The state a unit is in by the time it is read after its start (default: running). */
+  readonly afterStart = new Map<string, UnitState>();
 
   getUnitState(name: string): Promise<UnitState> {
     return Promise.resolve(this.units.get(name) ?? { loadState: 'not-found', activeState: 'inactive', subState: 'dead' });
@@ -64,6 +66,11 @@ class FakeSystemd implements AgentBus {
   startUnit(name: string): Promise<'done'> {
     this.calls.push(`start ${name}`);
     if (this.failStart.has(name)) return Promise.reject(new Error(`start of ${name} refused`));
+    const after = this.afterStart.get(name);
+    if (after) {
+      this.units.set(name, after);
+      return Promise.resolve('done');
+    }
     this.units.set(name, {
       loadState: 'loaded',
       activeState: 'active',
@@ -206,6 +213,35 @@ describe('syncNode', () => {
     expect(r.node.applied).toEqual(new Map(children.map((c) => [objectKey(c), c.spec.hash])));
     expect(r.statusDue.sort()).toEqual(['default/db-n1', 'default/web-n1']);
     expect(JSON.stringify(children)).toBe(before);
+  });
+
+  it('a unit that ended before the agent first read it: the read records how, and the status shows it', async () => {
+    // Its signals came while the agent did not know the unit yet (foldSignal ignores
+    // those), so only the read after the start can tell.
+    const r = rig([cached('web', [svc('server')])]);
+    const SERVER = 'sdw-default_web_server.service';
+    r.bus.afterStart.set(SERVER, {
+      loadState: 'loaded',
+      activeState: 'failed',
+      subState: 'failed',
+      result: 'exit-code',
+      execMainCode: 1,
+      execMainStatus: 3,
+      execMainExitTimestamp: '2024-05-01T11:59:59.000Z',
+      unitFileState: 'enabled',
+    });
+    await syncNode(r.sync);
+    expect(r.node.terminations.get(SERVER)).toMatchObject({ code: 'exited', exitCode: 3, reason: 'Error(exit 3)' });
+    await writeChildStatus('default/web-n1', r.status);
+    expect(r.writes.at(-1)!.body.status.units).toEqual([
+      expect.objectContaining({
+        lastTermination: { code: 'exited', status: 3, time: '2024-05-01T11:59:59.000Z', reason: 'Error(exit 3)' },
+      }),
+    ]);
+    // Read again (the next sync): the same exit is not recorded twice.
+    const recorded = r.node.terminations.get(SERVER);
+    await syncNode(r.sync);
+    expect(r.node.terminations.get(SERVER)).toBe(recorded);
   });
 
   it('removes nothing before its first complete sync, then removes only owned files no child asks for', async () => {
