@@ -148,8 +148,12 @@ describe('workload lifecycle on real nodes', () => {
     const children = JSON.parse(
       await cluster.kubectlOk(['get', 'systemdunitsets', '-l', 'systemd.operators.dev/node=wl-2', '-o', 'json']),
     ) as { items: Array<{ metadata: { name: string } }> };
-    const events = await eventsFor(cluster, 'SystemdUnitSet', children.items[0]!.metadata.name);
-    expect(events.some((e) => e.reason === 'DriftRepaired' && e.message.includes(WEB))).toBe(true);
+    // The agent records the Event after the start it repaired with returns: poll for it.
+    await waitFor('the DriftRepaired Event', async () =>
+      (await eventsFor(cluster, 'SystemdUnitSet', children.items[0]!.metadata.name)).some(
+        (e) => e.reason === 'DriftRepaired' && e.message.includes(WEB),
+      ),
+    );
   });
 
   it('survives an agent killed with SIGKILL: no managed unit restarted', async () => {

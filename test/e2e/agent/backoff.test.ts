@@ -86,7 +86,14 @@ describe('crash-loop back-off on real nodes', () => {
         await sample();
         if (Date.now() - t0 < OUTAGE_MS) return false;
         const units = await Promise.all(NODES.map(async (n) => (await getChild(cluster, 'flaky', n))?.status?.units?.[0]));
-        return units.every((u) => u && (u.backOffAttempts ?? 0) >= 3 && u.activeState === 'failed') ? units : false;
+        // The back-off's next start comes from the sync the failure asks for, a moment after the
+        // failure's own status: wait for both, or the read may fall between them.
+        return units.every(
+          (u) =>
+            u && (u.backOffAttempts ?? 0) >= 3 && u.activeState === 'failed' && !!u.nextStartTime && backOffMessage.test(u.message ?? ''),
+        )
+          ? units
+          : false;
       },
       OUTAGE_MS + 180_000,
       1000,

@@ -10,6 +10,7 @@ import type { SystemdWorkload } from '../../../src/api/types.js';
 import type { Cluster } from '../../harness/cluster.js';
 import { startOperatorCluster, type OperatorCluster } from '../../harness/operatorCluster.js';
 import { apply, eventsFor, waitForWorkload } from '../../harness/assertions.js';
+import { waitFor } from '../../harness/process.js';
 import { repoRoot } from '../../harness/binaries.js';
 import { ARGOCD_HEALTH_LUA, argocdHealthOf, kstatusOf, type Verdict } from '../../harness/gitopsHealth.js';
 
@@ -116,7 +117,11 @@ describe('controller: health conditions as kstatus and Argo CD read them', () =>
     expect(cond(obj, 'Progressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
     expect(kstatus).toEqual({ status: 'Failed', message: stalled.message });
     expect(argocd).toEqual({ status: 'Degraded', message: `ProgressDeadlineExceeded: ${stalled.message}` });
-    const events = (await eventsFor(cluster, 'SystemdWorkload', 'crashy')).filter((e) => e.reason === 'ProgressDeadlineExceeded');
+    // The controller records its Events after it writes the status: poll for it, then count.
+    const events = await waitFor('the ProgressDeadlineExceeded Event', async () => {
+      const deadline = (await eventsFor(cluster, 'SystemdWorkload', 'crashy')).filter((e) => e.reason === 'ProgressDeadlineExceeded');
+      return deadline.length > 0 ? deadline : undefined;
+    });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'Warning', message: expect.stringMatching(/^no progress for 10s/) as unknown });
   });

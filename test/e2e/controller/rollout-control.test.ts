@@ -10,6 +10,7 @@ import { binaries } from '../../harness/binaries.js';
 import type { Cluster } from '../../harness/cluster.js';
 import { startOperatorCluster, type OperatorCluster } from '../../harness/operatorCluster.js';
 import { apply, eventsFor, invocationId, unitProperty, waitForWorkload } from '../../harness/assertions.js';
+import { waitFor } from '../../harness/process.js';
 import { ChildRecorder, listChildren } from '../../harness/controllerHelpers.js';
 import { kubectlSdw, type CliResult } from '../../harness/cliHelpers.js';
 
@@ -199,7 +200,11 @@ describe('rollout control: partition, promote, nodeOrder, restart and status, th
     expect(message).toBe(
       'rollingUpdate.partition 5 is larger than the 3 matching nodes: no node is updated (lower it, or kubectl sdw rollout promote)',
     );
-    const events = await eventsFor(cluster, 'SystemdWorkload', 'rc');
+    // The controller records its Events after it writes the status: poll for it.
+    const events = await waitFor('the PartitionExceedsNodes Event', async () => {
+      const all = await eventsFor(cluster, 'SystemdWorkload', 'rc');
+      return all.some((e) => e.reason === 'PartitionExceedsNodes') ? all : undefined;
+    });
     expect(events).toEqual(
       expect.arrayContaining([expect.objectContaining({ type: 'Warning', reason: 'PartitionExceedsNodes', message })]),
     );

@@ -76,7 +76,7 @@ describe('files, change behaviour and secrets on real nodes', () => {
         ],
       }),
     );
-    await waitForWorkload(cluster, 'cfgapp', 'ready on both nodes', (w) => w.status?.readyNodes === 2, 120_000);
+    const first = await waitForWorkload(cluster, 'cfgapp', 'ready on both nodes', (w) => w.status?.readyNodes === 2, 120_000);
     const unit = (u: string) => `sdw-default_cfgapp_${u}.service`;
     const before: Record<string, Record<string, string>> = {};
     for (const n of NODES) {
@@ -91,7 +91,8 @@ describe('files, change behaviour and secrets on real nodes', () => {
       cluster,
       'cfgapp',
       'the edit rolled out and ready',
-      (w) => w.status?.updatedNodes === 2 && w.status?.readyNodes === 2 && w.status?.hash !== undefined,
+      // A new hash: the edit is part of the spec the nodes must apply (the old status would pass otherwise).
+      (w) => w.status?.updatedNodes === 2 && w.status?.readyNodes === 2 && w.status?.hash !== first.status?.hash,
       120_000,
     );
     for (const n of NODES) {
