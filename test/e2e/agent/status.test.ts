@@ -86,6 +86,19 @@ describe('agent status on a real node', () => {
     await cluster.kubectlOk(['delete', 'sdw', 'hog', '--wait=true']);
   });
 
+  it('shows how a unit ended that failed at once on its first start', async () => {
+    // It exits before the agent's first read of it: its signals come while the agent
+    // does not know the unit yet, so only that read can say how it ended.
+    await apply(cluster, workload('quick', [{ name: 'fail', command: ['/bin/sh', '-c', 'exit 7'], restart: { policy: 'Never' } }]));
+    const child = await waitForChild(cluster, 'quick', NODE, 'Failed', (c) => c.status?.phase === 'Failed', 60_000);
+    expect(child.status?.units?.[0]).toMatchObject({
+      activeState: 'failed',
+      exitCode: 7,
+      lastTermination: { code: 'exited', status: 7, reason: 'Error(exit 7)' },
+    });
+    await cluster.kubectlOk(['delete', 'sdw', 'quick', '--wait=true']);
+  });
+
   it('runs a oneshot chain a -> b -> c in order and reports Completed', async () => {
     const out = path.join(work, 'chain.log');
     const step = (n: string, deps: string[], pause: string): UnitSpec => ({
