@@ -107,7 +107,12 @@ export function childStatus(input: StatusInput): SystemdUnitSetStatus {
     if (svc?.execMainStartTimestamp) st.lastStartTime = svc.execMainStartTimestamp;
     if (svc?.execMainExitTimestamp) st.lastExitTime = svc.execMainExitTimestamp;
     const probes = input.probes?.get(u.name);
-    let term = input.terminations.get(svcFile) ?? prev?.units?.find((x) => x.unit === st.unit || x.name === u.name)?.lastTermination;
+    const recorded = input.terminations.get(svcFile);
+    const reported = prev?.units?.find((x) => x.unit === st.unit || x.name === u.name)?.lastTermination;
+    // The same exit, already reported (before an agent restart, whose first read
+    // records it again): the report was judged with more evidence (the memory
+    // sampled before a kill), so it stands.
+    let term = recorded && recorded.time !== reported?.time ? recorded : (reported ?? recorded);
     // A restart by the liveness probe (RestartUnit): systemd's NRestarts does not count it, the agent does.
     const killed = probes?.lastLivenessRestart;
     st.restarts += probes?.livenessRestarts ?? 0;

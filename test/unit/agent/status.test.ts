@@ -81,6 +81,22 @@ describe('childStatus', () => {
     expect(healed.units?.[0]?.restarts).toBe(6);
   });
 
+  it('keeps the reported termination of an exit the agent reads again after its restart; a newer exit replaces it', () => {
+    const killed: UnitState = { ...failed, result: 'signal', execMainCode: 2, execMainStatus: 9, memoryMax: 33554432 };
+    // Reported with the memory sampled before the kill; read again, no sample is left.
+    const reported = { code: 'killed', status: 9, time: T1, reason: 'OOMKilled' };
+    const reread = terminationFrom(killed)!;
+    expect(reread.reason).toBe('Killed(signal 9)');
+    const prev = { ...webNever, status: { units: [{ name: 'server', unit: SERVER, lastTermination: reported }] } } as typeof webNever;
+    const s = childStatus(input(prev, { [SERVER]: killed, [SIDE]: running }, { terminations: new Map([[SERVER, reread]]) }));
+    expect(s.units?.[0]?.lastTermination).toEqual(reported);
+    const later = { ...killed, execMainExitTimestamp: '2024-05-01T13:00:00.000Z' };
+    const next = childStatus(
+      input(prev, { [SERVER]: later, [SIDE]: running }, { terminations: new Map([[SERVER, terminationFrom(later)!]]) }),
+    );
+    expect(next.units?.[0]?.lastTermination).toMatchObject({ reason: 'Killed(signal 9)', time: '2024-05-01T13:00:00.000Z' });
+  });
+
   it('says why a SIGKILL under a memory limit probably was an OOM kill (hybrid cgroups)', () => {
     const killed: UnitState = {
       loadState: 'loaded',
